@@ -1,0 +1,228 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { renderLoadBalancerCaddyfile, siteWords } from "../../lib/render/caddy";
+import { BASE_PACKAGES, renderContainerUnit, renderUserData } from "../../lib/render/cloudInit";
+import type { Artifact } from "../artifact";
+import { ClonedVm } from "../proxmox/clonedVm";
+import type { VmDatastores } from "../proxmox/vmCommon";
+
+/** One VM of the fleet: stable name, VM ID and address. */
+export interface FleetSlot {
+  readonly name: string;
+  readonly vmId: number;
+  readonly ip: string;
+}
+
+export interface ConventionalFleetArgs {
+  /** Proxmox node of the VMs. */
+  readonly node: string;
+  /** Template to clone (VmTemplate.vmId). */
+  readonly templateVmId: pulumi.Input<number>;
+  /** Web VMs in instance order (seed: kenobi-1..5, 10.0.0.30-34, VM 800-804). */
+  readonly instances: readonly FleetSlot[];
+  /** Cores per web VM. Seed: 1. */
+  readonly cores: number;
+  /** Memory per web VM, MB. Seed: 512. */
+  readonly memoryMb: number;
+  /** Web service port. Seed: 3000. */
+  readonly port: number;
+  /** Container image running the web service. Seed-equivalent: "node:22-alpine". */
+  readonly image: string;
+  /** The load balancer VM (seed: kenobi-6, 10.0.0.35, 1 core / 1024 MB). */
+  readonly loadBalancer: FleetSlot & { readonly cores: number; readonly memoryMb: number; readonly caddyImage: string };
+  /** Base domain of the sites (`<n>.<label>.<domain>`). */
+  readonly domain: string;
+  /** Sub-domain label. Defaults to "standalone". */
+  readonly label?: string;
+  /** Subnet prefix length of the bridge. */
+  readonly prefix: number;
+  readonly gateway: string;
+  readonly dnsServers: readonly string[];
+  readonly bridge: pulumi.Input<string>;
+  readonly datastores: VmDatastores;
+  /** Login user. Defaults to "ubuntu". */
+  readonly user?: string;
+  readonly sshAuthorizedKeys: readonly string[];
+  /** Source of the web service. Defaults to the repo's web/server.js. */
+  readonly serviceSource?: string;
+}
+
+/** The repo's web service, the program every web VM runs. */
+export function defaultServiceSource(): string {
+  return fs.readFileSync(path.join(__dirname, "..", "..", "web", "server.js"), "utf8");
+}
+
+/** Render a web VM's user-data: the service source and a systemd unit running it in a container. */
+export function renderWebUserData(a: {
+  hostname: string;
+  domain: string;
+  user?: string;
+  sshAuthorizedKeys: readonly string[];
+  port: number;
+  image: string;
+  serviceSource: string;
+}): string {
+  const unit = renderContainerUnit({
+    name: "kantai-web",
+    description: `kantai web service (${a.hostname})`,
+    image: a.image,
+    runArgs: [
+      "-p", `${a.port}:${a.port}`,
+      "-e", `PORT=${a.port}`,
+      "-e", `INSTANCE=${a.hostname}`,
+      "-v", "/opt/kantai/web/server.js:/app/server.js:ro",
+    ],
+    command: ["node", "/app/server.js"],
+  });
+  return renderUserData({
+    hostname: a.hostname,
+    domain: a.domain,
+    user: a.user,
+    sshAuthorizedKeys: a.sshAuthorizedKeys,
+    packages: BASE_PACKAGES,
+    files: [
+      { path: "/opt/kantai/web/server.js", content: a.serviceSource, permissions: "0644" },
+      { path: "/etc/systemd/system/kantai-web.service", content: unit },
+    ],
+    runcmd: [
+      ["systemctl", "daemon-reload"],
+      ["systemctl", "enable", "--now", "qemu-guest-agent"],
+      ["systemctl", "enable", "--now", "kantai-web.service"],
+    ],
+  });
+}
+
+/** Render the load balancer's user-data: its Caddyfile and Caddy in a host-network container. */
+export function renderLoadBalancerUserData(a: {
+  hostname: string;
+  domain: string;
+  user?: string;
+  sshAuthorizedKeys: readonly string[];
+  caddyImage: string;
+  caddyfile: string;
+}): string {
+  const unit = renderContainerUnit({
+    name: "kantai-caddy",
+    description: "kantai load balancer (Caddy)",
+    image: a.caddyImage,
+    runArgs: ["--network", "host", "-v", "/etc/kantai/caddy/Caddyfile:/etc/caddy/Caddyfile:ro"],
+    command: ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"],
+  });
+  return renderUserData({
+    hostname: a.hostname,
+    domain: a.domain,
+    user: a.user,
+    sshAuthorizedKeys: a.sshAuthorizedKeys,
+    packages: BASE_PACKAGES,
+    files: [
+      { path: "/etc/kantai/caddy/Caddyfile", content: a.caddyfile },
+      { path: "/etc/systemd/system/kantai-caddy.service", content: unit },
+    ],
+    runcmd: [
+      ["systemctl", "daemon-reload"],
+      ["systemctl", "enable", "--now", "qemu-guest-agent"],
+      ["systemctl", "enable", "--now", "kantai-caddy.service"],
+    ],
+  });
+}
+
+/**
+ * Seed 000's conventional system ("kenobi"): N web VMs running the fibonacci web service, and a
+ * load-balancer VM whose Caddy serves `one…N.<label>.<domain>`, site k spreading requests over
+ * the first k web VMs with least-conn and health checks.
+ */
+export class ConventionalFleet extends pulumi.ComponentResource {
+  public readonly instances: ClonedVm[];
+  public readonly loadBalancer: ClonedVm;
+  /** Web VM addresses in instance order. */
+  public readonly instanceIps: string[];
+  public readonly loadBalancerIp: string;
+  /** Site URLs in instance-count order: http://one.standalone.<domain>, … */
+  public readonly siteUrls: string[];
+  public readonly caddyfile: string;
+  public readonly artifacts: Artifact[];
+
+  constructor(name: string, args: ConventionalFleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kantai:fleet:ConventionalFleet", name, {}, opts);
+    const label = args.label ?? "standalone";
+    const serviceSource = args.serviceSource ?? defaultServiceSource();
+    const dns = { servers: args.dnsServers, domain: args.domain };
+    const common = {
+      node: args.node,
+      templateVmId: args.templateVmId,
+      gateway: args.gateway,
+      dns,
+      bridge: args.bridge,
+      datastores: args.datastores,
+    };
+
+    this.instances = args.instances.map((slot, i) => {
+      const userData = renderWebUserData({
+        hostname: slot.name,
+        domain: args.domain,
+        user: args.user,
+        sshAuthorizedKeys: args.sshAuthorizedKeys,
+        port: args.port,
+        image: args.image,
+        serviceSource,
+      });
+      return new ClonedVm(
+        `${name}-${i + 1}`,
+        {
+          ...common,
+          vmId: slot.vmId,
+          hostname: slot.name,
+          address: `${slot.ip}/${args.prefix}`,
+          cores: args.cores,
+          memoryMb: args.memoryMb,
+          userData,
+          artifactPath: `${name}/${slot.name}.user-data.yaml`,
+          tags: ["kantai", name, "web"],
+          startupOrder: 10,
+        },
+        { parent: this },
+      );
+    });
+
+    this.caddyfile = renderLoadBalancerCaddyfile({
+      domain: args.domain,
+      label,
+      backends: args.instances.map((s) => `${s.ip}:${args.port}`),
+    });
+    const lb = args.loadBalancer;
+    this.loadBalancer = new ClonedVm(
+      `${name}-lb`,
+      {
+        ...common,
+        vmId: lb.vmId,
+        hostname: lb.name,
+        address: `${lb.ip}/${args.prefix}`,
+        cores: lb.cores,
+        memoryMb: lb.memoryMb,
+        userData: renderLoadBalancerUserData({
+          hostname: lb.name,
+          domain: args.domain,
+          user: args.user,
+          sshAuthorizedKeys: args.sshAuthorizedKeys,
+          caddyImage: lb.caddyImage,
+          caddyfile: this.caddyfile,
+        }),
+        artifactPath: `${name}/${lb.name}.user-data.yaml`,
+        tags: ["kantai", name, "lb"],
+        startupOrder: 20,
+      },
+      { parent: this, dependsOn: this.instances },
+    );
+
+    this.instanceIps = args.instances.map((s) => s.ip);
+    this.loadBalancerIp = lb.ip;
+    this.siteUrls = siteWords(args.instances.length).map((w) => `http://${w}.${label}.${args.domain}`);
+    this.artifacts = [
+      ...this.instances.flatMap((v) => v.artifacts),
+      ...this.loadBalancer.artifacts,
+      { path: `${name}/${lb.name}.Caddyfile`, kind: "caddyfile", resource: `${name}-lb-user-data`, content: this.caddyfile },
+    ];
+    this.registerOutputs({ instanceIps: this.instanceIps, loadBalancerIp: this.loadBalancerIp, siteUrls: this.siteUrls });
+  }
+}

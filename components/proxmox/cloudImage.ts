@@ -1,0 +1,44 @@
+import * as proxmox from "@muhlba91/pulumi-proxmoxve";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface CloudImageArgs {
+  /** Node to download to. */
+  readonly node: string;
+  /** Datastore with the Import content type. Seed: "local". */
+  readonly datastore: string;
+  /** Image URL. */
+  readonly url: string;
+  /** File name on the datastore (".img"). */
+  readonly fileName: string;
+  /** Expected checksum; omitted means no verification. */
+  readonly checksum?: string;
+  /** Checksum algorithm. Defaults to "sha256". */
+  readonly checksumAlgorithm?: string;
+}
+
+/** A cloud image downloaded by the Proxmox node into a datastore, ready for `disks[].importFrom`. */
+export class CloudImage extends pulumi.ComponentResource {
+  public readonly file: proxmox.download.File;
+  /** Volume id, e.g. "local:import/jammy-server-cloudimg-amd64.img". */
+  public readonly fileId: pulumi.Output<string>;
+
+  constructor(name: string, args: CloudImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kantai:proxmox:CloudImage", name, {}, opts);
+    this.file = new proxmox.download.File(
+      `${name}-file`,
+      {
+        nodeName: args.node,
+        datastoreId: args.datastore,
+        contentType: "import",
+        url: args.url,
+        fileName: args.fileName,
+        ...(args.checksum ? { checksum: args.checksum, checksumAlgorithm: args.checksumAlgorithm ?? "sha256" } : {}),
+        overwrite: false,
+        uploadTimeout: 1800,
+      },
+      { parent: this },
+    );
+    this.fileId = this.file.id;
+    this.registerOutputs({ fileId: this.fileId });
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Offline synth: runs kantai's real program under Pulumi's mock runtime (SIMULATED registrations:
+ * no cloud, no Pulumi CLI, no credentials) and writes what it would deploy:
+ *   <out>/resources.json  every registered resource: type, name, parent, inputs, options
+ *   <out>/outputs.json    the stack outputs
+ *   <out>/artifacts.json  [{path, kind, resource}] for every rendered file
+ *   <out>/files/…         the rendered files (cloud-init, Caddyfiles, named.conf, zones, scripts, manifests)
+ * Secret values appear as "[secret]" in resources.json and outputs.json. It deploys nothing.
+ *
+ * Usage: npm run synth -- --stack <name> --out <dir> [--stack-file <path>]
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { recordProgram, resolveDeep } from "./synth/recorder";
+import { readStackFile, StackFileError } from "./synth/stackFile";
+
+export interface SynthResult {
+  readonly resources: number;
+  readonly artifacts: number;
+}
+
+/** Synthesize one stack into `outDir`. Throws ConfigError / StackFileError on bad input. */
+export async function synth(opts: { stack: string; outDir: string; stackFile?: string; root?: string }): Promise<SynthResult> {
+  const root = opts.root ?? path.resolve(__dirname, "..");
+  const file = opts.stackFile ?? path.join(root, `Pulumi.${opts.stack}.yaml`);
+  const { config, secretKeys } = readStackFile(file);
+  const { run } = await import("../stacks");
+  const rec = await recordProgram(() => run(), { project: "kantai", stack: opts.stack, config, secretKeys });
+
+  fs.rmSync(opts.outDir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(opts.outDir, "files"), { recursive: true });
+  const write = (p: string, v: unknown) => fs.writeFileSync(path.join(opts.outDir, p), JSON.stringify(v, null, 2) + "\n");
+
+  write("resources.json", rec.resources);
+  write("outputs.json", await resolveDeep(rec.result.outputs));
+  const index = [];
+  for (const a of rec.result.artifacts) {
+    const content = await resolveDeep(a.content, true);
+    if (typeof content !== "string") throw new Error(`artifact ${a.path} did not resolve to text`);
+    const dest = path.join(opts.outDir, "files", a.path);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.writeFileSync(dest, content, { mode: a.kind === "shell" ? 0o755 : 0o644 });
+    index.push({ path: path.posix.join("files", a.path), kind: a.kind, resource: a.resource });
+  }
+  write("artifacts.json", index);
+  return { resources: rec.resources.length, artifacts: index.length };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      stack: { type: "string" },
+      out: { type: "string" },
+      "stack-file": { type: "string" },
+    },
+    strict: true,
+  });
+  if (!values.stack || !values.out) {
+    console.error("usage: npm run synth -- --stack <name> --out <dir> [--stack-file <path>]");
+    process.exit(2);
+  }
+  const outDir = path.resolve(values.out);
+  const r = await synth({ stack: values.stack, outDir, stackFile: values["stack-file"] && path.resolve(values["stack-file"]) });
+  console.log(`synth ${values.stack}: ${r.resources} resources, ${r.artifacts} artifacts -> ${outDir} (simulated: nothing was deployed)`);
+}
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      const err = e as Error;
+      if (err.name === "ConfigError" || e instanceof StackFileError) console.error(err.message);
+      else console.error(err.stack ?? String(e));
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,115 @@
+/**
+ * Runs a Pulumi program under the mock runtime (SIMULATED: no engine, no cloud, no credentials)
+ * and records every resource registration with its exact inputs and options.
+ * Secret values are replaced by the string "[secret]" in what it returns.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { synthMocks } from "./mocks";
+
+export const SECRET = "[secret]";
+
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  /** Name of the parent resource; undefined for top-level resources. */
+  readonly parent?: string;
+  /** True for custom (provider) resources, false for components. */
+  readonly custom: boolean;
+  readonly inputs: Record<string, unknown>;
+  readonly protect?: boolean;
+  readonly deleteBeforeReplace?: boolean;
+  /** Names of explicit `dependsOn` resources. */
+  readonly dependsOn: string[];
+}
+
+export interface RecordOptions {
+  readonly project?: string;
+  readonly stack?: string;
+  /** Config as Pulumi passes it: "kantai:key" → string (JSON for structured values). */
+  readonly config?: Record<string, string>;
+  /** Config keys holding secrets. */
+  readonly secretKeys?: string[];
+}
+
+export interface Recording<T> {
+  readonly resources: RecordedResource[];
+  readonly result: T;
+}
+
+const nameOf = (r: unknown): string => (r as { __name?: string }).__name ?? "<unnamed>";
+
+/** Resolve Inputs/Outputs/Promises deeply; secrets become "[secret]" unless `reveal`. */
+export async function resolveDeep(v: unknown, reveal = false): Promise<unknown> {
+  if (pulumi.Output.isInstance(v)) {
+    const o = v as unknown as { promise(): Promise<unknown>; isSecret: Promise<boolean>; isKnown: Promise<boolean> };
+    const [value, secret, known] = await Promise.all([o.promise(), o.isSecret, o.isKnown]);
+    if (secret && !reveal) return SECRET;
+    if (!known) return "[unknown]";
+    return resolveDeep(value, reveal);
+  }
+  if (v instanceof Promise) return resolveDeep(await v, reveal);
+  if (pulumi.Resource.isInstance(v)) return `[resource ${nameOf(v)}]`;
+  if (pulumi.asset.Asset.isInstance(v) || pulumi.asset.Archive.isInstance(v)) return "[asset]";
+  if (Array.isArray(v)) return Promise.all(v.map((x) => resolveDeep(x, reveal)));
+  if (v !== null && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) {
+      const r = await resolveDeep((v as Record<string, unknown>)[k], reveal);
+      if (r !== undefined) out[k] = r;
+    }
+    return out;
+  }
+  return v;
+}
+
+async function dependsOnNames(d: unknown): Promise<string[]> {
+  if (d === undefined) return [];
+  const v = pulumi.Output.isInstance(d) ? await (d as unknown as { promise(): Promise<unknown> }).promise() : await d;
+  const list = Array.isArray(v) ? v : [v];
+  const flat = await Promise.all(list.map(async (x) => (pulumi.Output.isInstance(x) ? (x as any).promise() : x)));
+  return flat.flat().filter((x) => x !== undefined).map(nameOf);
+}
+
+/**
+ * Run `program` as a stack under mocks and record what it registers.
+ * Call once per process: Pulumi's runtime state is global.
+ */
+export async function recordProgram<T>(program: () => T, opts: RecordOptions = {}): Promise<Recording<T>> {
+  pulumi.runtime.setAllConfig(opts.config ?? {}, opts.secretKeys ?? []);
+  pulumi.runtime.setMocks(synthMocks, opts.project ?? "kantai", opts.stack ?? "dev", false);
+  const pending: Promise<RecordedResource>[] = [];
+  const registered: Promise<unknown>[] = [];
+  let result: T | undefined;
+  let failure: unknown;
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((a) => {
+      const o = a.opts as pulumi.CustomResourceOptions;
+      const res = a.resource;
+      registered.push(Promise.resolve().then(() => (res.urn as unknown as { promise(): Promise<unknown> }).promise()));
+      pending.push(
+        (async (): Promise<RecordedResource> => ({
+          type: a.type,
+          name: a.name,
+          ...(o.parent ? { parent: nameOf(o.parent) } : {}),
+          custom: a.resource instanceof pulumi.CustomResource,
+          inputs: (await resolveDeep(a.props)) as Record<string, unknown>,
+          ...(o.protect !== undefined ? { protect: o.protect } : {}),
+          ...(o.deleteBeforeReplace !== undefined ? { deleteBeforeReplace: o.deleteBeforeReplace } : {}),
+          dependsOn: await dependsOnNames(o.dependsOn),
+        }))(),
+      );
+      return undefined;
+    });
+    try {
+      result = program();
+    } catch (e) {
+      failure = e;
+    }
+    return {};
+  });
+  if (failure) throw failure;
+  const resources = await Promise.all(pending);
+  // Wait until every registration has completed, so nothing is left in flight.
+  await Promise.all(registered);
+  return { resources, result: result as T };
+}
