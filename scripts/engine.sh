@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Build (or reuse) the Pulumi engine kantai's engine tests run on, from pinned Go modules.
+#
+#   bash scripts/engine.sh [build]     build what is missing, print the bin dir
+#   bash scripts/engine.sh env         build if missing, print `export` lines (eval them)
+#   bash scripts/engine.sh pulumi ...  run the built CLI offline (local file backend in .pulumi/)
+#   bash scripts/engine.sh info        print versions, paths and the last build's timings
+#   bash scripts/engine.sh clean       remove this repo state's build from the cache
+#
+# What it builds (docs/how-to/engine.md, docs/decisions/0005-engine-from-modules.md):
+#   bin/pulumi                         Pulumi CLI, module github.com/pulumi/pulumi/pkg/v3 (tools/cli)
+#   bin/pulumi-language-nodejs         Node.js language host, sdk/v3 package (tools/langhost)
+#   bin/pulumi-resource-pulumi-nodejs  dynamic-provider shim copied from the @pulumi/pulumi npm package
+#   standins/pulumi-resource-<name>    STAND-IN provider plugins (tools/standins), not the real providers
+#
+# Cache: ${KANTAI_ENGINE_DIR:-$HOME/.cache/kantai-engine}/<key>/, key = hash of the Go modules'
+# go.mod/go.sum, the Go version and this script's build recipe. A warm cache rebuilds nothing.
+# KANTAI_ENGINE_REBUILD=1 forces a rebuild.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ENGINE_ROOT="${KANTAI_ENGINE_DIR:-$HOME/.cache/kantai-engine}"
+RECIPE=1 # bump when the build commands below change
+
+# The language host needs Node 22 (the `node` npm devDependency), the system node may be older.
+export PATH="$REPO/node_modules/.bin:$PATH"
+export GOTOOLCHAIN=local
+export GOFLAGS="-mod=readonly -buildvcs=false"
+
+say() { printf 'engine: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# version of module $2 required in go.mod $1
+modver() { awk -v m="$2" '($1 == m) { print $2; exit } ($1 == "require" && $2 == m) { print $3; exit }' "$1"; }
+
+CLI_MOD="$REPO/tools/cli"
+LH_MOD="$REPO/tools/langhost"
+CLI_VERSION="$(modver "$CLI_MOD/go.mod" github.com/pulumi/pulumi/pkg/v3)"
+LH_VERSION="$(modver "$LH_MOD/go.mod" github.com/pulumi/pulumi/sdk/v3)"
+[[ -n "$CLI_VERSION" && -n "$LH_VERSION" ]] || die "cannot read the pinned versions from tools/*/go.mod"
+
+command -v go >/dev/null 2>&1 || die "go is not installed (Go >= 1.25 is needed to build the engine)"
+GO_VERSION="$(go env GOVERSION)"
+
+KEY="$( { echo "recipe=$RECIPE $GO_VERSION $(uname -m)"; cat "$CLI_MOD/go.mod" "$CLI_MOD/go.sum" "$LH_MOD/go.mod" "$LH_MOD/go.sum"; } | sha256sum | cut -c1-16)"
+KEYDIR="$ENGINE_ROOT/$KEY"
+BIN="$KEYDIR/bin"
+STANDINS="$KEYDIR/standins"
+
+# Stand-in provider plugins: name -> npm SDK package whose declared shapes they check against.
+STANDIN_NAMES=(command random proxmoxve kubernetes cloudflare)
+
+built() { [[ -f "$KEYDIR/.complete" && -x "$BIN/pulumi" && -x "$BIN/pulumi-language-nodejs" ]]; }
+
+build_go() {
+  mkdir -p "$ENGINE_ROOT"
+  exec 9>"$ENGINE_ROOT/.lock"
+  flock 9 # one build at a time per cache; a second caller waits, then reuses
+  if built && [[ "${KANTAI_ENGINE_REBUILD:-}" != 1 ]]; then return 0; fi
+  local tmp="$KEYDIR/bin.tmp.$$" t0 t1 t2 t3
+  rm -rf "$tmp" && mkdir -p "$tmp"
+  say "building the engine into $KEYDIR (cold: ~5-10 min on 2 cores)"
+  t0=$(date +%s)
+  # `go build` fetches only the modules the binaries need (a plain `go mod download` would
+  # also ask for test-only modules, some of which the proxy refuses).
+  (cd "$CLI_MOD" && go list -deps -f '{{with .Module}}{{.Path}}@{{.Version}}{{end}}' \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >/dev/null) || die "fetching the modules of tools/cli failed"
+  (cd "$LH_MOD" && go list -deps -f '{{with .Module}}{{.Path}}@{{.Version}}{{end}}' \
+    github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs >/dev/null) \
+    || die "fetching the modules of tools/langhost failed"
+  t1=$(date +%s)
+  say "modules fetched ($((t1 - t0))s); building pulumi $CLI_VERSION"
+  (cd "$CLI_MOD" && nice go build -trimpath -tags osusergo,grpcnotrace \
+    -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$CLI_VERSION" \
+    -o "$tmp/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) || die "building the pulumi CLI failed"
+  t2=$(date +%s)
+  say "pulumi built ($((t2 - t1))s); building pulumi-language-nodejs $LH_VERSION"
+  (cd "$LH_MOD" && nice go build -trimpath \
+    -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LH_VERSION" \
+    -o "$tmp/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs) \
+    || die "building pulumi-language-nodejs failed"
+  t3=$(date +%s)
+  rm -rf "$BIN" && mv "$tmp" "$BIN"
+  printf '{"cli":"%s","languageHost":"%s","go":"%s","downloadSeconds":%d,"cliSeconds":%d,"languageHostSeconds":%d,"totalSeconds":%d,"builtAt":"%s"}\n' \
+    "$CLI_VERSION" "$LH_VERSION" "$GO_VERSION" $((t1 - t0)) $((t2 - t1)) $((t3 - t2)) $((t3 - t0)) "$(date -u +%FT%TZ)" \
+    >"$KEYDIR/build.json"
+  touch "$KEYDIR/.complete"
+  say "engine built in $((t3 - t0))s"
+}
+
+# Cheap, every run: the dynamic-provider shim next to the CLI, the stand-in wrappers, the
+# stand-ins' shape cache. They depend on node_modules, not on the Go build.
+install_node_parts() {
+  local shim="$REPO/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
+  [[ -f "$shim" ]] || die "node_modules/@pulumi/pulumi is missing: run npm ci first"
+  if ! cmp -s "$shim" "$BIN/pulumi-resource-pulumi-nodejs" 2>/dev/null; then
+    install -m 0755 "$shim" "$BIN/pulumi-resource-pulumi-nodejs"
+  fi
+  mkdir -p "$STANDINS"
+  local name f
+  for name in "${STANDIN_NAMES[@]}"; do
+    f="$STANDINS/pulumi-resource-$name"
+    cat >"$f.tmp" <<EOF
+#!/usr/bin/env bash
+# STAND-IN provider plugin "$name" for kantai's engine tests. NOT the real provider:
+# it checks inputs against the npm SDK's declared shapes and records calls
+# (tools/standins/README.md). Generated by scripts/engine.sh.
+repo="\${KANTAI_REPO:-}"
+if [ -z "\$repo" ]; then
+  d="\$PWD"
+  while [ "\$d" != / ]; do
+    if [ -f "\$d/tools/standins/main.ts" ]; then repo="\$d"; break; fi
+    d="\$(dirname "\$d")"
+  done
+fi
+[ -n "\$repo" ] || { echo "stand-in $name: cannot find the kantai repo (set KANTAI_REPO)" >&2; exit 1; }
+export KANTAI_ENGINE_DIR="\${KANTAI_ENGINE_DIR:-$ENGINE_ROOT}"
+PATH="\$repo/node_modules/.bin:\$PATH" exec node --import "file://\$repo/node_modules/tsx/dist/loader.mjs" "\$repo/tools/standins/main.ts" $name "\$@"
+EOF
+    chmod 0755 "$f.tmp" && mv "$f.tmp" "$f"
+  done
+  # Read the SDKs' declared shapes once (kubernetes takes a while), cached per SDK version.
+  KANTAI_ENGINE_DIR="$ENGINE_ROOT" node --import "file://$REPO/node_modules/tsx/dist/loader.mjs" \
+    "$REPO/tools/standins/main.ts" --prepare-shapes "${STANDIN_NAMES[@]}" >&2 \
+    || die "reading the SDK shapes for the stand-ins failed"
+}
+
+ensure() {
+  if ! built || [[ "${KANTAI_ENGINE_REBUILD:-}" == 1 ]]; then
+    build_go
+  fi
+  install_node_parts
+}
+
+print_env() {
+  cat <<EOF
+export KANTAI_ENGINE_DIR="$ENGINE_ROOT"
+export KANTAI_REPO="$REPO"
+export PATH="$BIN:$STANDINS:$REPO/node_modules/.bin:\$PATH"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+EOF
+}
+
+cmd="${1:-build}"
+[[ $# -gt 0 ]] && shift
+case "$cmd" in
+  build)
+    ensure
+    echo "$BIN"
+    ;;
+  env)
+    ensure
+    print_env
+    ;;
+  pulumi)
+    ensure
+    eval "$(print_env)"
+    export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$REPO}"
+    export PULUMI_HOME="${PULUMI_HOME:-$ENGINE_ROOT/pulumi-home}"
+    exec "$BIN/pulumi" "$@"
+    ;;
+  info)
+    echo "repo:           $REPO"
+    echo "cache:          $KEYDIR"
+    echo "pulumi CLI:     $CLI_VERSION (github.com/pulumi/pulumi/pkg/v3)"
+    echo "language host:  $LH_VERSION (github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)"
+    echo "stand-ins:      ${STANDIN_NAMES[*]}"
+    echo "go:             $GO_VERSION"
+    if built; then echo "built:          yes"; cat "$KEYDIR/build.json"; else echo "built:          no"; fi
+    ;;
+  clean)
+    rm -rf "$KEYDIR"
+    ;;
+  *)
+    die "unknown command '$cmd' (build | env | pulumi | info | clean)"
+    ;;
+esac
