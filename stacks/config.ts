@@ -67,8 +67,8 @@ const dnsLabel = z.string().refine(isDnsLabel, {
   message: "must be a DNS label (1-63 letters, digits and inner hyphens)",
 });
 const vmId = z.number().int().min(100, "VM IDs start at 100").max(999_999_999);
-const cores = z.number().int().min(1, "at least 1 core").max(128, "at most 128 cores");
-const memoryMb = z.number().int().min(256, "at least 256 MB").max(1_048_576, "at most 1 TiB");
+const cores = z.number().int("must be a whole number").min(1, "at least 1 core").max(128, "at most 128 cores");
+const memoryMb = z.number().int("must be a whole number").min(256, "at least 256 MB").max(1_048_576, "at most 1 TiB");
 const diskGb = z.number().int().min(4, "at least 4 GB").max(65_536);
 const port = z.number().int().min(1).max(65_535);
 const hostPort = z.string().refine(
@@ -300,6 +300,7 @@ export interface StackConfig {
 // ---------------------------------------------------------------------------------------------
 
 function key(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return NAMESPACE;
   let out = NAMESPACE + ":";
   path.forEach((p, i) => {
     if (typeof p === "number") out += `[${p}]`;
@@ -313,9 +314,8 @@ function zodIssues(err: z.ZodError): ConfigIssue[] {
     if (i.code === "unrecognized_keys") {
       return { key: key(i.path), message: `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `"${k}"`).join(", ")}` };
     }
-    if (i.code === "invalid_type" && i.input === undefined) {
-      const msg = /is required/.test(i.message) ? i.message : "is required";
-      return { key: key(i.path), message: msg };
+    if (i.code === "invalid_type" && /is required|received undefined/.test(i.message)) {
+      return { key: key(i.path), message: /is required/.test(i.message) ? i.message : "is required" };
     }
     return { key: key(i.path), message: i.message };
   });
@@ -357,15 +357,16 @@ export function parseConfig(
     nodeNames.add(n.name);
   });
   const defaultNode = r.proxmoxNodes[0].name;
-  const knownNode = (k: string, name: string | undefined): string => {
-    const n = name ?? defaultNode;
-    if (!nodeNames.has(n)) fail(k, `unknown node "${n}" (proxmoxNodes has ${[...nodeNames].map((x) => `"${x}"`).join(", ")})`);
-    return n;
+  /** Check an explicitly configured node name; a defaulted one was checked where it came from. */
+  const knownNode = (k: string, name: string | undefined, fallback: string): string => {
+    if (name === undefined) return fallback;
+    if (!nodeNames.has(name)) fail(k, `unknown node "${name}" (proxmoxNodes has ${[...nodeNames].map((x) => `"${x}"`).join(", ")})`);
+    return name;
   };
 
   // Network.
   const subnet = parseSubnet(r.network.cidr) as Ipv4Subnet;
-  const netNode = knownNode("network.node", r.network.node);
+  const netNode = knownNode("network.node", r.network.node, defaultNode);
   if (!isHostAddress(subnet, r.network.gateway)) {
     fail("network.gateway", `${r.network.gateway} is outside ${networkCidr(subnet)} or is its network/broadcast address`);
   }
@@ -394,7 +395,7 @@ export function parseConfig(
 
   const templates: Record<string, TemplateConfig> = {};
   for (const [name, t] of Object.entries(r.templates)) {
-    const node = knownNode(`templates.${name}.node`, t.node ?? net.node);
+    const node = knownNode(`templates.${name}.node`, t.node, net.node);
     templates[name] = { key: name, vmId: t.vmId, cores: t.cores, memoryMb: t.memoryMb, diskGb: t.diskGb, node };
     claim(ids, t.vmId, { key: key(["templates", name, "vmId"]), what: `template "${name}"` }, "VM ID");
     claim(names, `template-${name}`, { key: key(["templates", name]), what: `template "${name}"` }, "name");
@@ -470,7 +471,7 @@ export function parseConfig(
   }
 
   // Gateway.
-  const gwNode = knownNode("gateway.node", r.gateway.node ?? net.node);
+  const gwNode = knownNode("gateway.node", r.gateway.node, net.node);
   const gwAddress = r.gateway.address ?? r.proxmoxNodes.find((n) => n.name === gwNode)?.address ?? r.proxmoxNodes[0].address;
   const labels = new Set<string>(fleetCfg ? [fleetCfg.label] : []);
   r.gateway.routes.forEach((route, i) => {

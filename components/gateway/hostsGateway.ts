@@ -48,7 +48,7 @@ export class HostsGateway extends pulumi.ComponentResource {
       forwarders: args.forwarders,
     });
     this.caddyfile = renderRootCaddyfile({ domain: args.domain, routes: args.routes });
-    const create = renderGatewayInstall({ namedConf: this.namedConf, zone: this.zone, zoneFile, caddyfile: this.caddyfile });
+    const create = renderGatewayInstall({ domain: args.domain, namedConf: this.namedConf, zone: this.zone, zoneFile, caddyfile: this.caddyfile });
     const remove = renderGatewayRemove(zoneFile);
     this.install = new command.remote.Command(
       `${name}-install`,

@@ -35,7 +35,7 @@ function site(host: string, port: number): string {
 export function renderLoadBalancerCaddyfile(spec: LoadBalancerSpec): string {
   const label = spec.label ?? "standalone";
   const port = spec.listenPort ?? 80;
-  const lines: string[] = ["{", "\tadmin off", "\tpersist_config off", "}", ""];
+  const lines: string[] = ["{", "\tadmin off", "}", ""];
   siteWords(spec.backends.length).forEach((word, i) => {
     lines.push(
       `${site(`${word}.${label}.${spec.domain}`, port)} {`,
@@ -76,7 +76,7 @@ export interface RootProxySpec {
  */
 export function renderRootCaddyfile(spec: RootProxySpec): string {
   const port = spec.listenPort ?? 80;
-  const lines: string[] = ["{", "\tadmin off", "\tpersist_config off", "}", ""];
+  const lines: string[] = ["{", "\tadmin off", "}", ""];
   for (const r of spec.routes) {
     lines.push(`${site(`*.${r.label}.${spec.domain}`, port)} {`, `\treverse_proxy ${r.upstream}`, "}", "");
   }

@@ -129,6 +129,8 @@ export function renderNatDelete(spec: NatSpec): string {
 }
 
 export interface GatewayInstallSpec {
+  /** Zone origin, e.g. "hosts.pve". */
+  readonly domain: string;
   readonly namedConf: string;
   readonly zone: string;
   /** Path of the zone file, as named.conf names it. */
@@ -160,7 +162,7 @@ export function renderGatewayInstall(spec: GatewayInstallSpec): string {
     `chown bind:bind '${spec.zoneFile}'`,
     heredocFile("/etc/bind/named.conf", spec.namedConf),
     "named-checkconf /etc/bind/named.conf",
-    `named-checkzone -q "$(sed -n 's/^\\$ORIGIN \\(.*\\)\\.$/\\1/p' '${spec.zoneFile}')" '${spec.zoneFile}'`,
+    `named-checkzone -q '${spec.domain}' '${spec.zoneFile}'`,
     step("write Caddyfile"),
     heredocFile("/etc/caddy/Caddyfile", spec.caddyfile),
     "caddy validate --adapter caddyfile --config /etc/caddy/Caddyfile >/dev/null",

@@ -50,7 +50,7 @@ export async function resolveDeep(v: unknown, reveal = false): Promise<unknown> 
   if (v instanceof Promise) return resolveDeep(await v, reveal);
   if (pulumi.Resource.isInstance(v)) return `[resource ${nameOf(v)}]`;
   if (pulumi.asset.Asset.isInstance(v) || pulumi.asset.Archive.isInstance(v)) return "[asset]";
-  if (Array.isArray(v)) return Promise.all(v.map((x) => resolveDeep(x, reveal)));
+  if (Array.isArray(v)) return Promise.all((v as unknown[]).map((x) => resolveDeep(x, reveal)));
   if (v !== null && typeof v === "object") {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(v)) {

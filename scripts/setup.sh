@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what kantai's tests need on a fresh Debian/Ubuntu machine:
+#  - the real validators the tests run (cloud-init, caddy, BIND tools, shellcheck) and iptables /
+#    util-linux for the namespace tests, from Debian's packages;
+#  - the npm packages (Node 22 comes with them, as the `node` devDependency).
+# Safe to re-run. Uses sudo when not root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PKGS=(cloud-init caddy bind9 bind9-utils bind9-dnsutils shellcheck iptables util-linux)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+
+if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
+fi
+echo "setup: done ($(node_modules/.bin/node --version), $(caddy version | cut -d' ' -f1), cloud-init $(cloud-init --version 2>&1 | awk '{print $2}'))"

@@ -1,0 +1,95 @@
+/** The synth command as users run it: outputs, redaction, --stack-file, and clear failures. */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
+import { ROOT } from "./support/devConfig";
+import { runSynth } from "./support/tools";
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "kantai-synth-test-"));
+
+/** Write a copy of Pulumi.dev.yaml with `edit` applied to its config and return its path. */
+function variant(edit: (cfg: Record<string, any>) => void): string {
+  const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
+  edit(doc.config);
+  const file = path.join(tmp(), "Pulumi.variant.yaml");
+  fs.writeFileSync(file, stringify(doc));
+  return file;
+}
+
+describe("npm run synth", () => {
+  it("writes resources, outputs and artifacts with secrets redacted", () => {
+    const out = tmp();
+    const r = runSynth(["--stack", "dev", "--out", out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/synth dev: 33 resources, 16 artifacts .*simulated: nothing was deployed/);
+    const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8"));
+    expect(resources[0]).toMatchObject({ type: "pulumi:providers:proxmoxve", name: "proxmox", inputs: { apiToken: "[secret]" } });
+    const outputs = JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"));
+    expect(outputs.fleet.loadBalancer.ip).toBe("10.0.0.35");
+    const all = fs.readFileSync(path.join(out, "resources.json"), "utf8") + fs.readFileSync(path.join(out, "outputs.json"), "utf8");
+    expect(all).not.toMatch(/PRIVATE KEY|placeholder=0000/);
+  });
+
+  it("is deterministic: two runs write identical files", () => {
+    const a = tmp();
+    const b = tmp();
+    expect(runSynth(["--stack", "dev", "--out", a]).status).toBe(0);
+    expect(runSynth(["--stack", "dev", "--out", b]).status).toBe(0);
+    for (const f of ["resources.json", "outputs.json", "artifacts.json", "files/hosts/db.hosts.pve"]) {
+      expect(fs.readFileSync(path.join(a, f), "utf8"), f).toBe(fs.readFileSync(path.join(b, f), "utf8"));
+    }
+  });
+
+  it("--stack-file reads any stack-shaped file: a 3-VM fleet renders 3 sites", () => {
+    const file = variant((c) => {
+      c["kantai:fleet"].size = 3;
+      c["kantai:fleet"].loadBalancer = { name: "kenobi-lb" };
+    });
+    const out = tmp();
+    const r = runSynth(["--stack", "small", "--out", out, "--stack-file", file]);
+    expect(r.status, r.stderr).toBe(0);
+    const outputs = JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"));
+    expect(outputs.fleet.siteUrls).toEqual(["http://one.standalone.hosts.pve", "http://two.standalone.hosts.pve", "http://three.standalone.hosts.pve"]);
+    expect(outputs.fleet.loadBalancer).toEqual({ name: "kenobi-lb", vmId: 803, ip: "10.0.0.33" });
+  });
+
+  it("a bad config exits non-zero with the key named, and writes nothing", () => {
+    const file = variant((c) => {
+      c["kantai:network"].gateway = "10.9.9.9";
+    });
+    const out = path.join(tmp(), "never");
+    const r = runSynth(["--stack", "bad", "--out", out, "--stack-file", file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("kantai:network.gateway: 10.9.9.9 is outside 10.0.0.0/24");
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it("a missing required secret is named", () => {
+    const file = variant((c) => {
+      delete c["kantai:proxmoxApiToken"];
+    });
+    const r = runSynth(["--stack", "bad", "--out", tmp(), "--stack-file", file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("kantai:proxmoxApiToken: is required");
+  });
+
+  it("a secret stored in plaintext is refused", () => {
+    const file = variant((c) => {
+      c["kantai:proxmoxApiToken"] = "root@pam!kantai=00000000-0000-0000-0000-000000000000";
+    });
+    const r = runSynth(["--stack", "bad", "--out", tmp(), "--stack-file", file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("kantai:proxmoxApiToken: must be stored as a secret");
+  });
+
+  it("usage errors and missing files are explained", () => {
+    const r1 = runSynth(["--stack", "dev"]);
+    expect(r1.status).toBe(2);
+    expect(r1.stderr).toContain("usage: npm run synth -- --stack <name> --out <dir>");
+    const r2 = runSynth(["--stack", "nope", "--out", tmp()]);
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toMatch(/stack file .*Pulumi\.nope\.yaml does not exist/);
+  });
+});
