@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { renderLoadBalancerCaddyfile, siteWords } from "../../lib/render/caddy";
-import { BASE_PACKAGES, renderContainerUnit, renderUserData } from "../../lib/render/cloudInit";
+import { renderContainerHostUserData, type VmIdentity } from "../../lib/render/cloudInit";
 import type { Artifact } from "../artifact";
 import { ClonedVm } from "../proxmox/clonedVm";
 import type { VmDatastores } from "../proxmox/vmCommon";
@@ -54,77 +54,38 @@ export function defaultServiceSource(): string {
 }
 
 /** Render a web VM's user-data: the service source and a systemd unit running it in a container. */
-export function renderWebUserData(a: {
-  hostname: string;
-  domain: string;
-  user?: string;
-  sshAuthorizedKeys: readonly string[];
-  port: number;
-  image: string;
-  serviceSource: string;
-}): string {
-  const unit = renderContainerUnit({
-    name: "kantai-web",
-    description: `kantai web service (${a.hostname})`,
-    image: a.image,
-    runArgs: [
-      "-p", `${a.port}:${a.port}`,
-      "-e", `PORT=${a.port}`,
-      "-e", `INSTANCE=${a.hostname}`,
-      "-v", "/opt/kantai/web/server.js:/app/server.js:ro",
-    ],
-    command: ["node", "/app/server.js"],
-  });
-  return renderUserData({
-    hostname: a.hostname,
-    domain: a.domain,
-    user: a.user,
-    sshAuthorizedKeys: a.sshAuthorizedKeys,
-    packages: BASE_PACKAGES,
-    files: [
-      { path: "/opt/kantai/web/server.js", content: a.serviceSource, permissions: "0644" },
-      { path: "/etc/systemd/system/kantai-web.service", content: unit },
-    ],
-    runcmd: [
-      ["systemctl", "daemon-reload"],
-      ["systemctl", "enable", "--now", "qemu-guest-agent"],
-      ["systemctl", "enable", "--now", "kantai-web.service"],
-    ],
-  });
+export function renderWebUserData(a: VmIdentity & { port: number; image: string; serviceSource: string }): string {
+  return renderContainerHostUserData(
+    a,
+    {
+      name: "kantai-web",
+      description: `kantai web service (${a.hostname})`,
+      image: a.image,
+      runArgs: [
+        "-p", `${a.port}:${a.port}`,
+        "-e", `PORT=${a.port}`,
+        "-e", `INSTANCE=${a.hostname}`,
+        "-v", "/opt/kantai/web/server.js:/app/server.js:ro",
+      ],
+      command: ["node", "/app/server.js"],
+    },
+    [{ path: "/opt/kantai/web/server.js", content: a.serviceSource, permissions: "0644" }],
+  );
 }
 
 /** Render the load balancer's user-data: its Caddyfile and Caddy in a host-network container. */
-export function renderLoadBalancerUserData(a: {
-  hostname: string;
-  domain: string;
-  user?: string;
-  sshAuthorizedKeys: readonly string[];
-  caddyImage: string;
-  caddyfile: string;
-}): string {
-  const unit = renderContainerUnit({
-    name: "kantai-caddy",
-    description: "kantai load balancer (Caddy)",
-    image: a.caddyImage,
-    runArgs: ["--network", "host", "-v", "/etc/kantai/caddy/Caddyfile:/etc/caddy/Caddyfile:ro"],
-    command: ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"],
-  });
-  return renderUserData({
-    hostname: a.hostname,
-    domain: a.domain,
-    user: a.user,
-    sshAuthorizedKeys: a.sshAuthorizedKeys,
-    packages: BASE_PACKAGES,
-    files: [
-      { path: "/etc/kantai/caddy/Caddyfile", content: a.caddyfile },
-      { path: "/etc/systemd/system/kantai-caddy.service", content: unit },
-    ],
-    runcmd: [
-      ["systemctl", "daemon-reload"],
-      ["systemctl", "enable", "--now", "qemu-guest-agent"],
-      ["systemctl", "enable", "--now", "kantai-caddy.service"],
-    ],
-  });
+export function renderLoadBalancerUserData(a: VmIdentity & { caddyImage: string; caddyfile: string }): string {
+  return renderContainerHostUserData(
+    a,
+    {
+      name: "kantai-caddy",
+      description: "kantai load balancer (Caddy)",
+      image: a.caddyImage,
+      runArgs: ["--network", "host", "-v", "/etc/kantai/caddy/Caddyfile:/etc/caddy/Caddyfile:ro"],
+      command: ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"],
+    },
+    [{ path: "/etc/kantai/caddy/Caddyfile", content: a.caddyfile }],
+  );
 }
 
 /**

@@ -111,3 +111,29 @@ export function renderContainerUnit(u: ContainerUnitSpec): string {
     "",
   ].join("\n");
 }
+
+/** Identity and access part of a VM's user-data. */
+export interface VmIdentity {
+  readonly hostname: string;
+  readonly domain: string;
+  /** Login user. Defaults to "ubuntu". */
+  readonly user?: string;
+  readonly sshAuthorizedKeys: readonly string[];
+}
+
+/**
+ * User-data for a VM whose job is one containerised service: base packages, the given files, the
+ * service's systemd unit, and first-boot commands that enable the guest agent and the service.
+ */
+export function renderContainerHostUserData(id: VmIdentity, unit: ContainerUnitSpec, files: readonly CloudInitFile[]): string {
+  return renderUserData({
+    ...id,
+    packages: BASE_PACKAGES,
+    files: [...files, { path: `/etc/systemd/system/${unit.name}.service`, content: renderContainerUnit(unit) }],
+    runcmd: [
+      ["systemctl", "daemon-reload"],
+      ["systemctl", "enable", "--now", "qemu-guest-agent"],
+      ["systemctl", "enable", "--now", `${unit.name}.service`],
+    ],
+  });
+}
