@@ -1,0 +1,67 @@
+// The stand-in provider plugins check inputs against the npm SDKs' declared shapes, and
+// the real engine reports their Check failures (test/engine/fixtures/badinput).
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanup, FIXTURES, pulumi, standinCalls, workspace, type Workspace } from "./support/engine";
+
+let ws: Workspace;
+
+beforeAll(() => {
+  ws = workspace(path.join(FIXTURES, "badinput"), { passphrase: "kantai-engine-test" });
+  pulumi(ws, ["stack", "init", "bad", "--non-interactive"]);
+});
+
+afterAll(() => cleanup(ws));
+
+/** Preview case `name`; returns the engine's output and the stand-ins' Check failures. */
+function preview(name: string) {
+  pulumi(ws, ["config", "set", "case", name]);
+  const run = pulumi(ws, ["preview", "--non-interactive"], { allowFail: true });
+  const checks = standinCalls(ws).filter((c) => c.method === "check" && c.urn?.endsWith(`::${name}`));
+  return { run, output: run.stdout + run.stderr, checks, failures: checks.flatMap((c) => c.failures ?? []) };
+}
+
+describe("stand-in plugins check inputs against the SDK's declared shape, through the engine", () => {
+  it("valid inputs of every stand-in pass Check and the preview succeeds", () => {
+    const { run } = preview("ok");
+    expect(run.status).toBe(0);
+    const checked = standinCalls(ws).filter((c) => c.method === "check");
+    const byName = Object.fromEntries(checked.map((c) => [c.urn!.split("::").pop(), [c.provider, c.failures]]));
+    expect(byName).toEqual({
+      "ok-bridge": ["proxmoxve", []],
+      "ok-record": ["cloudflare", []],
+      "ok-ns": ["kubernetes", []],
+      "ok-cmd": ["command", []],
+    });
+  });
+
+  const cases: [string, string, { property: string; reason: string }][] = [
+    ["bad-vm", "proxmoxve: a string where a number is declared", { property: "cpu.cores", reason: 'expected number, got string "two"' }],
+    [
+      "typo-vm",
+      "proxmoxve: an undeclared nested property",
+      { property: "networkDevices[0].modle", reason: 'unknown property "modle" (not declared by the SDK)' },
+    ],
+    ["bad-ttl", "cloudflare: a string where a number is declared", { property: "ttl", reason: 'expected number, got string "auto"' }],
+    [
+      "bad-ns",
+      "kubernetes: an undeclared property in metadata",
+      { property: "metadata.labelz", reason: 'unknown property "labelz" (not declared by the SDK)' },
+    ],
+    [
+      "bad-cmd",
+      "command: a value outside a declared enum",
+      { property: "logging", reason: 'expected one of "stdout", "stderr", "stdoutAndStderr", "none", got "loud"' },
+    ],
+  ];
+  for (const [name, title, failure] of cases) {
+    it(title, () => {
+      const { run, output, failures } = preview(name);
+      expect(failures).toEqual([failure]);
+      expect(run.status).not.toBe(0);
+      // the engine stopped on the plugin's failure and says where
+      expect(output).toContain(`resource '${name}': property ${failure.property}`);
+      expect(output).toContain(failure.reason);
+    });
+  }
+});
