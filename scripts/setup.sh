@@ -25,4 +25,14 @@ if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.pack
   echo "setup: npm ci"
   npm ci --no-audit --no-fund
 fi
+
+# actionlint (test/workflows.test.ts lints .github/workflows with it): built with Go from the module
+# proxy into a cache outside the repo, reused while it is the pinned version.
+ACTIONLINT_VERSION=v1.7.12
+KANTAI_TOOLS_BIN="${KANTAI_TOOLS_DIR:-$HOME/.cache/kantai-tools}/bin"
+if [ "$("$KANTAI_TOOLS_BIN/actionlint" -version 2>/dev/null | head -n1)" != "$ACTIONLINT_VERSION" ]; then
+  echo "setup: go install actionlint@$ACTIONLINT_VERSION -> $KANTAI_TOOLS_BIN"
+  mkdir -p "$KANTAI_TOOLS_BIN"
+  GOBIN="$KANTAI_TOOLS_BIN" GOFLAGS=-buildvcs=false go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+fi
 echo "setup: done ($(node_modules/.bin/node --version), $(caddy version | cut -d' ' -f1), cloud-init $(cloud-init --version 2>&1 | awk '{print $2}'))"
