@@ -7,6 +7,8 @@
 #   bash scripts/engine.sh info        print versions, paths and the last build's timings
 #   bash scripts/engine.sh clean       remove this repo state's build from the cache
 #
+# KANTAI_ENGINE=system uses the normal Pulumi install on $PATH instead of building (no Go needed).
+#
 # What it builds (docs/how-to/engine.md, docs/decisions/0005-engine-from-modules.md):
 #   bin/pulumi                         Pulumi CLI, module github.com/pulumi/pulumi/pkg/v3 (tools/cli)
 #   bin/pulumi-language-nodejs         Node.js language host, sdk/v3 package (tools/langhost)
@@ -39,18 +41,35 @@ CLI_VERSION="$(modver "$CLI_MOD/go.mod" github.com/pulumi/pulumi/pkg/v3)"
 LH_VERSION="$(modver "$LH_MOD/go.mod" github.com/pulumi/pulumi/sdk/v3)"
 [[ -n "$CLI_VERSION" && -n "$LH_VERSION" ]] || die "cannot read the pinned versions from tools/*/go.mod"
 
-command -v go >/dev/null 2>&1 || die "go is not installed (Go >= 1.25 is needed to build the engine)"
-GO_VERSION="$(go env GOVERSION)"
-
-KEY="$( { echo "recipe=$RECIPE $GO_VERSION $(uname -m)"; cat "$CLI_MOD/go.mod" "$CLI_MOD/go.sum" "$LH_MOD/go.mod" "$LH_MOD/go.sum"; } | sha256sum | cut -c1-16)"
-KEYDIR="$ENGINE_ROOT/$KEY"
-BIN="$KEYDIR/bin"
+# KANTAI_ENGINE=system: use the normal Pulumi install on $PATH (CLI, language host, dynamic
+# shim) instead of building; the stand-in plugins are the same in both modes.
+MODE="${KANTAI_ENGINE:-built}"
+case "$MODE" in
+  built)
+    command -v go >/dev/null 2>&1 || die "go is not installed (Go >= 1.25 builds the engine; or KANTAI_ENGINE=system)"
+    GO_VERSION="$(go env GOVERSION)"
+    KEY="$( { echo "recipe=$RECIPE $GO_VERSION $(uname -m)"; cat "$CLI_MOD/go.mod" "$CLI_MOD/go.sum" "$LH_MOD/go.mod" "$LH_MOD/go.sum"; } | sha256sum | cut -c1-16)"
+    KEYDIR="$ENGINE_ROOT/$KEY"
+    BIN="$KEYDIR/bin"
+    ;;
+  system)
+    SYSTEM_PULUMI="$(command -v pulumi || true)"
+    [[ -n "$SYSTEM_PULUMI" ]] || die "KANTAI_ENGINE=system but no pulumi on \$PATH"
+    GO_VERSION="(not used)"
+    KEYDIR="$ENGINE_ROOT/system"
+    BIN="$(dirname "$(readlink -f "$SYSTEM_PULUMI")")"
+    ;;
+  *) die "KANTAI_ENGINE must be built or system, not '$MODE'" ;;
+esac
 STANDINS="$KEYDIR/standins"
 
 # Stand-in provider plugins: name -> npm SDK package whose declared shapes they check against.
 STANDIN_NAMES=(command random proxmoxve kubernetes cloudflare)
 
-built() { [[ -f "$KEYDIR/.complete" && -x "$BIN/pulumi" && -x "$BIN/pulumi-language-nodejs" ]]; }
+built() {
+  if [[ "$MODE" == system ]]; then return 0; fi
+  [[ -f "$KEYDIR/.complete" && -x "$BIN/pulumi" && -x "$BIN/pulumi-language-nodejs" ]]
+}
 
 build_go() {
   mkdir -p "$ENGINE_ROOT"
@@ -93,7 +112,8 @@ build_go() {
 install_node_parts() {
   local shim="$REPO/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
   [[ -f "$shim" ]] || die "node_modules/@pulumi/pulumi is missing: run npm ci first"
-  if ! cmp -s "$shim" "$BIN/pulumi-resource-pulumi-nodejs" 2>/dev/null; then
+  # (a normal Pulumi install bundles its own shim next to the CLI; leave it alone)
+  if [[ "$MODE" == built ]] && ! cmp -s "$shim" "$BIN/pulumi-resource-pulumi-nodejs" 2>/dev/null; then
     install -m 0755 "$shim" "$BIN/pulumi-resource-pulumi-nodejs"
   fi
   mkdir -p "$STANDINS"
@@ -134,6 +154,7 @@ ensure() {
 
 print_env() {
   cat <<EOF
+export KANTAI_ENGINE="$MODE"
 export KANTAI_ENGINE_DIR="$ENGINE_ROOT"
 export KANTAI_REPO="$REPO"
 export PATH="$BIN:$STANDINS:$REPO/node_modules/.bin:\$PATH"
@@ -161,16 +182,21 @@ case "$cmd" in
     exec "$BIN/pulumi" "$@"
     ;;
   info)
+    echo "mode:           $MODE"
     echo "repo:           $REPO"
     echo "cache:          $KEYDIR"
-    echo "pulumi CLI:     $CLI_VERSION (github.com/pulumi/pulumi/pkg/v3)"
-    echo "language host:  $LH_VERSION (github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)"
+    if [[ "$MODE" == built ]]; then
+      echo "pulumi CLI:     $CLI_VERSION (github.com/pulumi/pulumi/pkg/v3)"
+      echo "language host:  $LH_VERSION (github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)"
+    else
+      echo "pulumi CLI:     $("$BIN/pulumi" version) ($BIN, the normal install)"
+    fi
     echo "stand-ins:      ${STANDIN_NAMES[*]}"
     echo "go:             $GO_VERSION"
     if built; then echo "built:          yes"; cat "$KEYDIR/build.json"; else echo "built:          no"; fi
     ;;
   clean)
-    rm -rf "$KEYDIR"
+    if [[ "$MODE" == built ]]; then rm -rf "$KEYDIR"; fi
     ;;
   *)
     die "unknown command '$cmd' (build | env | pulumi | info | clean)"
