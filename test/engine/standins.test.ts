@@ -33,6 +33,15 @@ describe("stand-in plugins check inputs against the SDK's declared shape, throug
       "ok-ns": ["kubernetes", []],
       "ok-cmd": ["command", []],
     });
+    // a multi-language component goes to Construct, a data source to Invoke
+    const other = standinCalls(ws)
+      .filter((c) => c.method === "construct" || c.method === "invoke")
+      .map((c) => [c.provider, c.method, c.type ?? c.token, c.failures]);
+    expect(other.sort()).toEqual([
+      ["cloudflare", "invoke", "cloudflare:index/getZone:getZone", []],
+      ["kubernetes", "construct", "kubernetes:yaml/v2:ConfigGroup", []],
+    ]);
+    expect(run.stdout).toMatch(/\+ 6 to create/);
   });
 
   const cases: [string, string, { property: string; reason: string }][] = [
