@@ -1,0 +1,73 @@
+import * as kubernetes from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { toYaml } from "../../lib/render/k8s";
+import { renderKnativeService, type ContainerResources, type KnativeScale } from "../../lib/render/knative";
+import type { Artifact } from "../artifact";
+
+export type { ContainerResources, KnativeScale } from "../../lib/render/knative";
+
+export interface KnativeServiceArgs {
+  /** Container image, e.g. "ghcr.io/acme/fib:1.0". */
+  readonly image: string;
+  /** Namespace. Defaults to "default". */
+  readonly namespace?: string;
+  /** Service name. Defaults to the component name. */
+  readonly serviceName?: string;
+  /** Container port. Defaults to Knative's (8080, passed to the container as $PORT). */
+  readonly port?: number;
+  /** Environment variables. Defaults to none. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Autoscaling: bounds, target, metric, window, target-burst-capacity. Defaults to the cluster's autoscaler defaults. */
+  readonly scale?: KnativeScale;
+  /** CPU/memory requests and limits. Defaults to none. */
+  readonly resources?: ContainerResources;
+  /** Hard per-pod concurrency limit. Defaults to Knative's 0 (unlimited). */
+  readonly containerConcurrency?: number;
+  /** Extra labels. Defaults to none. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Knative route domain, to compute `url`. Defaults to "local.knative" (seed 000). */
+  readonly domain?: string;
+  /** Provider of the cluster. Defaults to the provider inherited through `opts`. */
+  readonly provider?: kubernetes.Provider;
+}
+
+/**
+ * One Knative Service (a function): `serving.knative.dev/v1` Service with scale annotations on
+ * its revision template, rendered by `renderKnativeService` and applied as a custom resource.
+ * Needs Knative Serving in the cluster: pass the `Knative` component in `opts.dependsOn`.
+ */
+export class KnativeService extends pulumi.ComponentResource {
+  public readonly service: kubernetes.apiextensions.CustomResource;
+  /** The rendered object, exactly as applied. */
+  public readonly manifest: Record<string, unknown>;
+  /** `http://<name>.<namespace>.<domain>` (Knative's default domain template). */
+  public readonly url: string;
+  public readonly artifacts: Artifact[];
+
+  constructor(name: string, args: KnativeServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kantai:knative:KnativeService", name, {}, opts);
+    const serviceName = args.serviceName ?? name;
+    const namespace = args.namespace ?? "default";
+    const obj = renderKnativeService({
+      name: serviceName,
+      namespace,
+      image: args.image,
+      port: args.port,
+      env: args.env,
+      scale: args.scale,
+      resources: args.resources,
+      containerConcurrency: args.containerConcurrency,
+      labels: args.labels,
+    });
+    this.manifest = obj;
+    const { apiVersion, kind, metadata, ...rest } = obj;
+    this.service = new kubernetes.apiextensions.CustomResource(
+      `${name}-service`,
+      { apiVersion, kind, metadata, ...rest },
+      { parent: this, ...(args.provider ? { provider: args.provider } : {}) },
+    );
+    this.url = `http://${serviceName}.${namespace}.${args.domain ?? "local.knative"}`;
+    this.artifacts = [{ path: `${name}/knative-service.yaml`, kind: "kubernetes", resource: `${name}-service`, content: toYaml([obj]) }];
+    this.registerOutputs({ url: this.url });
+  }
+}

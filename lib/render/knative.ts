@@ -1,0 +1,392 @@
+/**
+ * Knative, Istio extras, Strimzi Kafka and Tekton: release URLs and every object kantai itself
+ * generates for them, as plain manifests. Pure (no @pulumi imports).
+ */
+import { kantaiLabels, type K8sObject } from "./k8s";
+
+// ---------------------------------------------------------------------------------------------
+// Release manifests (installed from pinned URLs, in this order).
+
+export type KnativeIngress = "kourier" | "istio";
+
+export interface KnativeVersions {
+  /** Knative Serving, e.g. "1.20.0". */
+  readonly serving: string;
+  /** net-kourier / net-istio (same release train as Serving). Defaults to `serving`. */
+  readonly networking?: string;
+  /** Knative Eventing. */
+  readonly eventing?: string;
+  /** eventing-kafka-broker. Defaults to `eventing`. */
+  readonly kafkaBroker?: string;
+  /** Tekton Pipelines, e.g. "1.0.0". */
+  readonly tekton?: string;
+}
+
+/** One release manifest installed from a URL; stages install in array order. */
+export interface ReleaseManifest {
+  /** Stable key; the child resource is `${component}-${key}`. */
+  readonly key: string;
+  readonly url: string;
+}
+
+const gh = (repo: string, version: string, file: string) =>
+  `https://github.com/${repo}/releases/download/knative-v${version}/${file}`;
+
+/** Serving: CRDs, core, then the networking layer (for Istio: Istio itself, then net-istio). */
+export function servingReleases(v: KnativeVersions, ingress: KnativeIngress): ReleaseManifest[] {
+  const net = v.networking ?? v.serving;
+  const networking =
+    ingress === "kourier"
+      ? [{ key: "net-kourier", url: gh("knative/net-kourier", net, "kourier.yaml") }]
+      : [
+          { key: "istio", url: gh("knative/net-istio", net, "istio.yaml") },
+          { key: "net-istio", url: gh("knative/net-istio", net, "net-istio.yaml") },
+        ];
+  return [
+    { key: "serving-crds", url: gh("knative/serving", v.serving, "serving-crds.yaml") },
+    { key: "serving-core", url: gh("knative/serving", v.serving, "serving-core.yaml") },
+    ...networking,
+  ];
+}
+
+/** Eventing: CRDs, core, and (with Kafka) the Kafka controller and the Kafka broker data plane. */
+export function eventingReleases(eventing: string, kafkaBroker: string | undefined): ReleaseManifest[] {
+  return [
+    { key: "eventing-crds", url: gh("knative/eventing", eventing, "eventing-crds.yaml") },
+    { key: "eventing-core", url: gh("knative/eventing", eventing, "eventing-core.yaml") },
+    ...(kafkaBroker
+      ? [
+          { key: "kafka-controller", url: gh("knative-extensions/eventing-kafka-broker", kafkaBroker, "eventing-kafka-controller.yaml") },
+          { key: "kafka-broker", url: gh("knative-extensions/eventing-kafka-broker", kafkaBroker, "eventing-kafka-broker.yaml") },
+        ]
+      : []),
+  ];
+}
+
+/** Tekton Pipelines' release manifest. */
+export function tektonRelease(version: string): ReleaseManifest {
+  return { key: "tekton-pipelines", url: `https://storage.googleapis.com/tekton-releases/pipeline/previous/v${version}/release.yaml` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serving configuration (patches of the ConfigMaps serving-core creates).
+
+export interface AutoscalerDefaults {
+  /** `container-concurrency-target-default`. Knative's default 100. */
+  readonly concurrencyTarget: number;
+  /** `target-burst-capacity`. Knative's default 200; -1 = activator always in path. */
+  readonly targetBurstCapacity: number;
+  /** `stable-window`. Knative's default "60s". */
+  readonly stableWindow: string;
+  /** `scale-to-zero-grace-period`. Knative's default "30s". */
+  readonly scaleToZeroGracePeriod: string;
+  /** `enable-scale-to-zero`. */
+  readonly enableScaleToZero: boolean;
+  /** `max-scale` cluster default; 0 = unbounded. */
+  readonly maxScale: number;
+}
+
+export interface ServingConfigSpec {
+  readonly ingress: KnativeIngress;
+  /** Domain of Knative routes, e.g. "local.knative" (seed 000) or "kn.example.com". */
+  readonly domain: string;
+  /** Knative `domain-template`. Defaults to Knative's "{{.Name}}.{{.Namespace}}.{{.Domain}}". */
+  readonly domainTemplate?: string;
+  readonly autoscaler: AutoscalerDefaults;
+}
+
+export const INGRESS_CLASS: Readonly<Record<KnativeIngress, string>> = {
+  kourier: "kourier.ingress.networking.knative.dev",
+  istio: "istio.ingress.networking.knative.dev",
+};
+
+/** In-cluster address of the Knative ingress gateway (what a tunnel or proxy sends traffic to). */
+export const INGRESS_SERVICE: Readonly<Record<KnativeIngress, string>> = {
+  kourier: "kourier.kourier-system.svc.cluster.local:80",
+  istio: "istio-ingressgateway.istio-system.svc.cluster.local:80",
+};
+
+const DEFAULT_DOMAIN_TEMPLATE = "{{.Name}}.{{.Namespace}}.{{.Domain}}";
+
+/** The three ConfigMaps kantai sets in knative-serving (applied as server-side patches). */
+export function renderServingConfig(spec: ServingConfigSpec): K8sObject[] {
+  const cm = (name: string, data: Record<string, string>): K8sObject => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, namespace: "knative-serving", labels: kantaiLabels("knative") },
+    data,
+  });
+  const a = spec.autoscaler;
+  return [
+    cm("config-network", {
+      "ingress-class": INGRESS_CLASS[spec.ingress],
+      "domain-template": spec.domainTemplate ?? DEFAULT_DOMAIN_TEMPLATE,
+    }),
+    cm("config-domain", { [spec.domain]: "" }),
+    cm("config-autoscaler", {
+      "container-concurrency-target-default": String(a.concurrencyTarget),
+      "target-burst-capacity": String(a.targetBurstCapacity),
+      "stable-window": a.stableWindow,
+      "scale-to-zero-grace-period": a.scaleToZeroGracePeriod,
+      "enable-scale-to-zero": String(a.enableScaleToZero),
+      "max-scale": String(a.maxScale),
+    }),
+  ];
+}
+
+/** Seed 001's Istio settings: mTLS PERMISSIVE in knative-serving, sidecar injection on `default`. */
+export function renderIstioExtras(): { peerAuthentication: K8sObject; defaultNamespacePatch: K8sObject } {
+  return {
+    peerAuthentication: {
+      apiVersion: "security.istio.io/v1beta1",
+      kind: "PeerAuthentication",
+      metadata: { name: "default", namespace: "knative-serving", labels: kantaiLabels("knative") },
+      spec: { mtls: { mode: "PERMISSIVE" } },
+    },
+    defaultNamespacePatch: {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "default", labels: { "istio-injection": "enabled" } },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Knative Services (functions).
+
+export interface KnativeScale {
+  /** `autoscaling.knative.dev/min-scale`. */
+  readonly min?: number;
+  /** `autoscaling.knative.dev/max-scale`. */
+  readonly max?: number;
+  /** `autoscaling.knative.dev/target` (concurrency or rps per pod, or CPU % with metric "cpu"). */
+  readonly target?: number;
+  /** `autoscaling.knative.dev/metric`. */
+  readonly metric?: "concurrency" | "rps" | "cpu";
+  /** `autoscaling.knative.dev/window`, e.g. "30s". */
+  readonly window?: string;
+  /** `autoscaling.knative.dev/target-burst-capacity`; -1 keeps the activator in the path. */
+  readonly targetBurstCapacity?: number;
+  /** Autoscaler class: Knative's own ("kpa") or the Kubernetes HPA ("hpa", needs metric "cpu"). */
+  readonly class?: "kpa" | "hpa";
+}
+
+export interface ContainerResources {
+  readonly requests?: { readonly cpu?: string; readonly memory?: string };
+  readonly limits?: { readonly cpu?: string; readonly memory?: string };
+}
+
+export interface KnativeServiceSpec {
+  readonly name: string;
+  /** Defaults to "default". */
+  readonly namespace?: string;
+  readonly image: string;
+  /** Container port Knative routes to. Defaults to Knative's (8080, passed as $PORT). */
+  readonly port?: number;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly scale?: KnativeScale;
+  readonly resources?: ContainerResources;
+  /** Hard per-pod concurrency limit (`containerConcurrency`); 0 = unlimited. */
+  readonly containerConcurrency?: number;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** Revision-template annotations for a scale spec, in a fixed order. */
+export function scaleAnnotations(s: KnativeScale = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  const k = (n: string) => `autoscaling.knative.dev/${n}`;
+  if (s.class !== undefined) out[k("class")] = `${s.class}.autoscaling.knative.dev`;
+  if (s.metric !== undefined) out[k("metric")] = s.metric;
+  if (s.target !== undefined) out[k("target")] = String(s.target);
+  if (s.min !== undefined) out[k("min-scale")] = String(s.min);
+  if (s.max !== undefined) out[k("max-scale")] = String(s.max);
+  if (s.window !== undefined) out[k("window")] = s.window;
+  if (s.targetBurstCapacity !== undefined) out[k("target-burst-capacity")] = String(s.targetBurstCapacity);
+  return out;
+}
+
+/** A `serving.knative.dev/v1` Service. */
+export function renderKnativeService(spec: KnativeServiceSpec): K8sObject {
+  const env = Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value }));
+  const resources: Record<string, Record<string, string>> = {};
+  for (const side of ["requests", "limits"] as const) {
+    const r = spec.resources?.[side];
+    if (r && (r.cpu !== undefined || r.memory !== undefined)) {
+      resources[side] = { ...(r.cpu !== undefined ? { cpu: r.cpu } : {}), ...(r.memory !== undefined ? { memory: r.memory } : {}) };
+    }
+  }
+  const annotations = scaleAnnotations(spec.scale);
+  return {
+    apiVersion: "serving.knative.dev/v1",
+    kind: "Service",
+    metadata: {
+      name: spec.name,
+      namespace: spec.namespace ?? "default",
+      labels: kantaiLabels("knative", spec.labels ?? {}),
+    },
+    spec: {
+      template: {
+        ...(Object.keys(annotations).length > 0 ? { metadata: { annotations } } : {}),
+        spec: {
+          ...(spec.containerConcurrency !== undefined ? { containerConcurrency: spec.containerConcurrency } : {}),
+          containers: [
+            {
+              name: "user-container",
+              image: spec.image,
+              ...(spec.port !== undefined ? { ports: [{ containerPort: spec.port }] } : {}),
+              ...(env.length > 0 ? { env } : {}),
+              ...(Object.keys(resources).length > 0 ? { resources } : {}),
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** Seed 000's demo function: `fibonacci-behavior` with the seed's autoscaling and resources. */
+export const FIBONACCI_BEHAVIOR: Omit<KnativeServiceSpec, "image"> = {
+  name: "fibonacci-behavior",
+  scale: { target: 200, min: 0, max: 5, window: "30s", targetBurstCapacity: -1 },
+  resources: { requests: { cpu: "200m", memory: "512M" }, limits: { cpu: "1", memory: "512M" } },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Kafka through Strimzi (seed 001: 3 brokers, ephemeral or persistent on local PVs).
+
+export type KafkaStorage =
+  | { readonly type: "ephemeral" }
+  | {
+      readonly type: "persistent";
+      /** Size per broker, GiB. */
+      readonly sizeGi: number;
+      /** Directory on each node backing the local PV (must exist on the node). */
+      readonly path: string;
+      /** One node (kubernetes.io/hostname) per broker for its local PV. */
+      readonly nodes: readonly string[];
+    };
+
+export interface KafkaSpec {
+  /** Kafka cluster name. */
+  readonly name: string;
+  readonly namespace: string;
+  /** Apache Kafka version Strimzi runs, e.g. "4.1.0". */
+  readonly version: string;
+  readonly brokers: number;
+  readonly storage: KafkaStorage;
+  /** StorageClass name for persistent storage. Defaults to "kafka-local". */
+  readonly storageClass?: string;
+}
+
+/** Bootstrap address of the Kafka cluster inside the cluster. */
+export function kafkaBootstrap(spec: Pick<KafkaSpec, "name" | "namespace">): string {
+  return `${spec.name}-kafka-bootstrap.${spec.namespace}.svc.cluster.local:9092`;
+}
+
+/**
+ * Strimzi objects for a KRaft cluster: a Kafka CR, one dual-role KafkaNodePool with `brokers`
+ * replicas, and for persistent storage a no-provisioner StorageClass (WaitForFirstConsumer,
+ * Retain) with one local PersistentVolume per broker pinned to its node.
+ */
+export function renderKafka(spec: KafkaSpec): K8sObject[] {
+  const rf = Math.min(3, spec.brokers);
+  const isr = rf >= 3 ? 2 : 1;
+  const labels = kantaiLabels("kafka");
+  const storageClass = spec.storageClass ?? "kafka-local";
+  const kafka: K8sObject = {
+    apiVersion: "kafka.strimzi.io/v1beta2",
+    kind: "Kafka",
+    metadata: {
+      name: spec.name,
+      namespace: spec.namespace,
+      labels,
+      annotations: { "strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled" },
+    },
+    spec: {
+      kafka: {
+        version: spec.version,
+        listeners: [{ name: "plain", port: 9092, type: "internal", tls: false }],
+        config: {
+          "offsets.topic.replication.factor": rf,
+          "transaction.state.log.replication.factor": rf,
+          "transaction.state.log.min.isr": isr,
+          "default.replication.factor": rf,
+          "min.insync.replicas": isr,
+        },
+      },
+      entityOperator: { topicOperator: {}, userOperator: {} },
+    },
+  };
+  const storage =
+    spec.storage.type === "ephemeral"
+      ? { type: "ephemeral" }
+      : {
+          type: "jbod",
+          volumes: [
+            { id: 0, type: "persistent-claim", size: `${spec.storage.sizeGi}Gi`, class: storageClass, deleteClaim: false, kraftMetadata: "shared" },
+          ],
+        };
+  const pool: K8sObject = {
+    apiVersion: "kafka.strimzi.io/v1beta2",
+    kind: "KafkaNodePool",
+    metadata: { name: "dual-role", namespace: spec.namespace, labels: { ...labels, "strimzi.io/cluster": spec.name } },
+    spec: { replicas: spec.brokers, roles: ["controller", "broker"], storage },
+  };
+  if (spec.storage.type === "ephemeral") return [kafka, pool];
+  const st = spec.storage;
+  const sc: K8sObject = {
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: storageClass, labels },
+    provisioner: "kubernetes.io/no-provisioner",
+    volumeBindingMode: "WaitForFirstConsumer",
+    reclaimPolicy: "Retain",
+  };
+  const pvs: K8sObject[] = st.nodes.map((node, i) => ({
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name: `${spec.name}-kafka-${i}`, labels },
+    spec: {
+      capacity: { storage: `${st.sizeGi}Gi` },
+      accessModes: ["ReadWriteOnce"],
+      persistentVolumeReclaimPolicy: "Retain",
+      storageClassName: storageClass,
+      volumeMode: "Filesystem",
+      local: { path: st.path },
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] }],
+        },
+      },
+    },
+  }));
+  return [sc, ...pvs, kafka, pool];
+}
+
+/** The Knative Kafka Broker (class Kafka) named `default` in `namespace`, and its config. */
+export function renderKafkaBroker(opts: { kafka: Pick<KafkaSpec, "name" | "namespace" | "brokers">; namespace?: string; partitions?: number }): K8sObject[] {
+  const labels = kantaiLabels("knative-eventing");
+  return [
+    {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "kafka-broker-config", namespace: "knative-eventing", labels },
+      data: {
+        "default.topic.partitions": String(opts.partitions ?? 10),
+        "default.topic.replication.factor": String(Math.min(3, opts.kafka.brokers)),
+        "bootstrap.servers": kafkaBootstrap(opts.kafka),
+      },
+    },
+    {
+      apiVersion: "eventing.knative.dev/v1",
+      kind: "Broker",
+      metadata: {
+        name: "default",
+        namespace: opts.namespace ?? "default",
+        labels,
+        annotations: { "eventing.knative.dev/broker.class": "Kafka" },
+      },
+      spec: { config: { apiVersion: "v1", kind: "ConfigMap", name: "kafka-broker-config", namespace: "knative-eventing" } },
+    },
+  ];
+}
