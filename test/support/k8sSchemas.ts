@@ -141,8 +141,10 @@ function modelModule(apiVersion: string): string | undefined {
 export async function validateObject(obj: K8sObject): Promise<void> {
   const id = `${obj?.apiVersion} ${obj?.kind} ${obj?.metadata?.namespace ? obj.metadata.namespace + "/" : ""}${obj?.metadata?.name}`;
   const key = `${obj.apiVersion}/${obj.kind}`;
-  if (strimzi[key]) {
-    if (!strimzi[key](obj)) throw new Error(`${id}: ${ajv.errorsText(strimzi[key].errors, { dataVar: obj.kind })}`);
+  const check = strimzi[key];
+  if (check) {
+    const kind = obj.kind;
+    if (!check(obj as unknown)) throw new Error(`${id}: ${ajv.errorsText(check.errors, { dataVar: kind })}`);
     return;
   }
   const mod = modelModule(obj.apiVersion);
