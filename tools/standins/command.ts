@@ -49,7 +49,7 @@ export const commandBehaviour: Behaviour = {
     const a = plain(news);
     const o = plain(olds);
     const script = a.update ?? a.create;
-    const env =
+    const env: Record<string, string> =
       a.addPreviousOutputInEnv === false ? {} : { PULUMI_COMMAND_STDOUT: o.stdout ?? "", PULUMI_COMMAND_STDERR: o.stderr ?? "" };
     const res = script ? await run(a, script, env) : { stdout: o.stdout ?? "", stderr: o.stderr ?? "" };
     return { outs: { ...news, ...res } };
@@ -58,7 +58,7 @@ export const commandBehaviour: Behaviour = {
     if (!isLocalCommand(token)) return;
     const a = plain(props);
     if (a.delete) {
-      const env =
+      const env: Record<string, string> =
         a.addPreviousOutputInEnv === false ? {} : { PULUMI_COMMAND_STDOUT: a.stdout ?? "", PULUMI_COMMAND_STDERR: a.stderr ?? "" };
       await run(a, a.delete, env);
     }

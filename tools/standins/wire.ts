@@ -98,7 +98,9 @@ export function checkValue(value: unknown, shape: Shape, at: string, shapes: Pac
       return;
     }
   }
-  const bad = (what: string) => out.push({ property: at, reason: `expected ${describe(shape)}, got ${what}` });
+  const bad = (what: string): void => {
+    out.push({ property: at, reason: `expected ${describe(shape)}, got ${what}` });
+  };
   const kind = Array.isArray(value) ? "array" : typeof value;
   switch (shape.k) {
     case "any":
