@@ -1,0 +1,102 @@
+/**
+ * Load study (seed 000's `hey` runs, with autocannon): for each target, levels of n requests
+ * (default 100,200,400,800; `--levels seed` = 100…32,000) over min(n, 1000) connections; per level
+ * throughput, mean/p50/p95/p99 latency and errors by kind; a table on stdout, optional JSON and
+ * SVG chart. A total time budget (default 55 s) bounds the run.
+ *
+ * Usage: npm run loadtest -- --target [label=]<url> [--target …] [--levels …] [--concurrency …]
+ *        [--connect-to host:port] [--json out.json] [--chart out.svg]
+ * See docs/how-to/loadtest.md.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Presets, SingleBar } from "cli-progress";
+import { LoadtestArgsError, parseLoadtestArgs, USAGE } from "../lib/loadtest/args";
+import { runStudy, type Progress } from "../lib/loadtest/run";
+import { formatTable } from "../lib/loadtest/table";
+import { renderChart } from "../lib/loadtest/svg";
+
+/** A progress bar per level on a terminal (stderr); one line per finished level otherwise. */
+function progressBar(): Progress {
+  const tty = Boolean(process.stderr.isTTY);
+  let bar: SingleBar | undefined;
+  let current = { label: "", requests: 0, t0: 0, done: 0 };
+  const finish = () => {
+    if (bar) bar.stop();
+    else if (current.requests && !tty) console.error(`  ${current.label} n=${current.requests}: ${current.done}/${current.requests} in ${((Date.now() - current.t0) / 1000).toFixed(1)} s`);
+    bar = undefined;
+  };
+  return {
+    start(label, requests, connections) {
+      finish();
+      current = { label, requests, t0: Date.now(), done: 0 };
+      if (!tty) return;
+      bar = new SingleBar(
+        { format: " {label} n={total} c={conns} [{bar}] {percentage}% | {value}/{total} | {duration}s", hideCursor: true },
+        Presets.shades_classic,
+      );
+      bar.start(requests, 0, { label, conns: connections });
+    },
+    update(done) {
+      current.done = done;
+      bar?.update(done);
+    },
+    stop() {
+      finish();
+      current = { label: "", requests: 0, t0: 0, done: 0 };
+    },
+  };
+}
+
+/** The machine the numbers come from, for the JSON and the chart caption. */
+export function machine(): { cpus: number; cpuModel: string; platform: string; node: string } {
+  const cpus = os.cpus();
+  return { cpus: cpus.length, cpuModel: cpus[0]?.model.trim() ?? "unknown", platform: `${os.platform()} ${os.release()}`, node: process.version };
+}
+
+async function main(argv: string[]): Promise<number> {
+  let opts;
+  try {
+    opts = parseLoadtestArgs(argv);
+  } catch (e) {
+    if (e instanceof LoadtestArgsError) {
+      console.error(`loadtest: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (opts === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  const study = await runStudy(opts, opts.progress ? progressBar() : undefined);
+  const m = machine();
+  process.stdout.write(`\n${formatTable(study.series)}`);
+  for (const s of study.truncated) console.log(`note: ${s.label} n=${s.requests} was stopped by the ${opts.budgetS} s budget (unfinished requests count as incomplete)`);
+  if (study.skipped.length) {
+    console.log(`note: skipped by the ${opts.budgetS} s budget (raise --budget): ${study.skipped.map((s) => `${s.label} n=${s.requests}`).join(", ")}`);
+  }
+  if (opts.json) {
+    fs.mkdirSync(path.dirname(path.resolve(opts.json)), { recursive: true });
+    fs.writeFileSync(opts.json, JSON.stringify({ ...study, machine: m }, null, 2) + "\n");
+    console.log(`wrote ${opts.json}`);
+  }
+  if (opts.chart) {
+    const subtitle = `${m.cpus} × ${m.cpuModel}, ${study.startedAt.slice(0, 10)}, concurrency min(n, ${opts.concurrency}), timeout ${opts.timeoutS} s`;
+    fs.mkdirSync(path.dirname(path.resolve(opts.chart)), { recursive: true });
+    fs.writeFileSync(opts.chart, renderChart(study.series, { title: opts.title, subtitle }));
+    console.log(`wrote ${opts.chart}`);
+  }
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(`loadtest: ${(e as Error).message}`);
+      process.exit(1);
+    },
+  );
+}
