@@ -1,0 +1,118 @@
+import * as cloudflare from "@pulumi/cloudflare";
+import * as kubernetes from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { toYaml } from "../../lib/render/k8s";
+import { renderCloudflared, renderTunnelIngress, renderTunnelSecret, type TunnelRoute } from "../../lib/render/k8sCloudflared";
+import type { Artifact } from "../artifact";
+
+export type { TunnelRoute } from "../../lib/render/k8sCloudflared";
+
+export interface CloudflareTunnelArgs {
+  /** Cloudflare account id. */
+  readonly accountId: string;
+  /** Zone id for the DNS records. Defaults to a lookup of `zone` by name (getZone). */
+  readonly zoneId?: pulumi.Input<string>;
+  /** Zone name, e.g. "example.com"; every route's hostname lies inside it (checked by config). */
+  readonly zone: string;
+  /** One ingress rule and one proxied CNAME per route. */
+  readonly routes: readonly TunnelRoute[];
+  /** Tunnel name in Cloudflare. Defaults to the component name. */
+  readonly tunnelName?: string;
+  /** Namespace of cloudflared. Defaults to "cloudflared". */
+  readonly namespace?: string;
+  /** cloudflared replicas. Defaults to 2. */
+  readonly replicas?: number;
+  /** cloudflared image. Defaults to "cloudflare/cloudflared:2025.9.1". */
+  readonly image?: string;
+  /** Kubernetes provider of the cluster. Defaults to the provider inherited through `opts`. */
+  readonly provider?: kubernetes.Provider;
+  /** Cloudflare provider (API token). Defaults to the provider inherited through `opts`. */
+  readonly cloudflareProvider?: cloudflare.Provider;
+}
+
+const SECRET_NAME = "cloudflared-token";
+
+/**
+ * A remotely-managed Cloudflare Tunnel into the cluster: tunnel with a generated 32-byte secret,
+ * its ingress rules (one per hostname, then 404), a proxied CNAME per hostname to
+ * `<tunnel-id>.cfargotunnel.com`, and cloudflared running in the cluster with the tunnel token
+ * (a Pulumi secret) in a Kubernetes Secret.
+ */
+export class CloudflareTunnel extends pulumi.ComponentResource {
+  public readonly tunnelId: pulumi.Output<string>;
+  /** `<tunnel-id>.cfargotunnel.com`. */
+  public readonly cname: pulumi.Output<string>;
+  /** Public hostnames, sorted. */
+  public readonly hostnames: string[];
+  public readonly artifacts: Artifact[];
+
+  constructor(name: string, args: CloudflareTunnelArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kantai:cloudflare:CloudflareTunnel", name, {}, opts);
+    const cf: pulumi.CustomResourceOptions = { parent: this, ...(args.cloudflareProvider ? { provider: args.cloudflareProvider } : {}) };
+    const k8s = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
+      parent: this,
+      dependsOn,
+      ...(args.provider ? { provider: args.provider } : {}),
+    });
+    const namespace = args.namespace ?? "cloudflared";
+
+    const secret = new random.RandomBytes(`${name}-secret`, { length: 32 }, { parent: this });
+    const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
+      `${name}-tunnel`,
+      { accountId: args.accountId, name: args.tunnelName ?? name, configSrc: "cloudflare", tunnelSecret: secret.base64 },
+      cf,
+    );
+    this.tunnelId = tunnel.id;
+    this.cname = pulumi.interpolate`${tunnel.id}.cfargotunnel.com`;
+
+    const ingresses = renderTunnelIngress(args.routes);
+    const config = new cloudflare.ZeroTrustTunnelCloudflaredConfig(
+      `${name}-config`,
+      { accountId: args.accountId, tunnelId: tunnel.id, config: { ingresses } },
+      cf,
+    );
+
+    const zoneId = args.zoneId ?? cloudflare.getZoneOutput({ filter: { name: args.zone } }, { parent: this, provider: args.cloudflareProvider }).id;
+    this.hostnames = ingresses.flatMap((r) => (r.hostname ? [r.hostname] : []));
+    for (const hostname of this.hostnames) {
+      new cloudflare.DnsRecord(
+        `${name}-dns-${hostname.replace(/\./g, "-")}`,
+        { zoneId, name: hostname, type: "CNAME", ttl: 1, content: this.cname, proxied: true, comment: `kantai tunnel ${args.tunnelName ?? name}` },
+        cf,
+      );
+    }
+
+    const token = pulumi.secret(
+      cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId: args.accountId, tunnelId: tunnel.id }, { parent: this, provider: args.cloudflareProvider }).token,
+    );
+    const [nsObj, deploymentObj] = renderCloudflared({
+      namespace,
+      image: args.image ?? "cloudflare/cloudflared:2025.9.1",
+      replicas: args.replicas ?? 2,
+      secretName: SECRET_NAME,
+    });
+    const ns = new kubernetes.core.v1.Namespace(`${name}-namespace`, { metadata: nsObj.metadata }, k8s());
+    const secretObj = renderTunnelSecret(namespace, SECRET_NAME, "[secret]");
+    const tokenSecret = new kubernetes.core.v1.Secret(
+      `${name}-token`,
+      { metadata: secretObj.metadata, type: "Opaque", stringData: { token } },
+      k8s([ns]),
+    );
+    new kubernetes.apps.v1.Deployment(
+      `${name}-cloudflared`,
+      { metadata: deploymentObj.metadata, spec: deploymentObj.spec as kubernetes.types.input.apps.v1.DeploymentSpec },
+      k8s([tokenSecret, config]),
+    );
+
+    this.artifacts = [
+      {
+        path: `${name}/cloudflared.yaml`,
+        kind: "kubernetes",
+        resource: `${name}-cloudflared`,
+        content: toYaml([nsObj, secretObj, deploymentObj]),
+      },
+    ];
+    this.registerOutputs({ tunnelId: this.tunnelId, cname: this.cname, hostnames: this.hostnames });
+  }
+}

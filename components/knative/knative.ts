@@ -1,0 +1,173 @@
+import * as kubernetes from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { toYaml, type K8sObject } from "../../lib/render/k8s";
+import {
+  eventingReleases,
+  INGRESS_SERVICE,
+  renderIstioExtras,
+  renderKafka,
+  renderKafkaBroker,
+  renderServingConfig,
+  servingReleases,
+  tektonRelease,
+  kafkaBootstrap,
+  type AutoscalerDefaults,
+  type KafkaStorage,
+  type KnativeIngress,
+  type ReleaseManifest,
+} from "../../lib/render/knative";
+import type { Artifact } from "../artifact";
+
+/** Knative's own autoscaler defaults (config-autoscaler as shipped). */
+export const KNATIVE_AUTOSCALER_DEFAULTS: AutoscalerDefaults = {
+  concurrencyTarget: 100,
+  targetBurstCapacity: 200,
+  stableWindow: "60s",
+  scaleToZeroGracePeriod: "30s",
+  enableScaleToZero: true,
+  maxScale: 0,
+};
+
+export interface KafkaArgs {
+  /** Strimzi operator Helm chart version (oci://quay.io/strimzi-helm/strimzi-kafka-operator). */
+  readonly strimziVersion: string;
+  /** Apache Kafka version. */
+  readonly version: string;
+  /** Brokers (dual-role KRaft nodes). Seed 001: 3. */
+  readonly brokers: number;
+  /** Ephemeral, or persistent with a size per broker on local PVs. */
+  readonly storage: KafkaStorage;
+  /** Namespace of the operator and the cluster. Defaults to "kafka". */
+  readonly namespace?: string;
+  /** Kafka cluster name. Defaults to "kantai". */
+  readonly name?: string;
+}
+
+export interface KnativeArgs {
+  /** Knative Serving version, e.g. "1.20.0" (net-kourier/net-istio follow it). */
+  readonly servingVersion: string;
+  /** Networking layer. Defaults to "kourier". */
+  readonly ingress?: KnativeIngress;
+  /** Route domain (config-domain), e.g. "local.knative". */
+  readonly domain: string;
+  /** config-network `domain-template`. Defaults to Knative's "{{.Name}}.{{.Namespace}}.{{.Domain}}". */
+  readonly domainTemplate?: string;
+  /** config-autoscaler values. Defaults to KNATIVE_AUTOSCALER_DEFAULTS. */
+  readonly autoscaler?: Partial<AutoscalerDefaults>;
+  /** Knative Eventing, optionally with a Kafka broker. Defaults to none. */
+  readonly eventing?: { readonly version: string; readonly kafka?: KafkaArgs };
+  /** Tekton Pipelines version. Defaults to none (not installed). */
+  readonly tektonVersion?: string;
+  /** Provider of the cluster. Defaults to the provider inherited through `opts`. */
+  readonly provider?: kubernetes.Provider;
+}
+
+/**
+ * Knative on any cluster: Serving (CRDs → core → networking → kantai's config patches), Kourier
+ * or Istio + net-istio, optional Eventing with a Strimzi-managed Kafka and a Kafka Broker, and
+ * optional Tekton Pipelines. Release manifests come from pinned URLs; every object kantai itself
+ * generates is rendered by lib/render/knative.ts and listed in `objects`/`artifacts`.
+ * Depending on this component (dependsOn) waits for all of it.
+ */
+export class Knative extends pulumi.ComponentResource {
+  /** Release manifests installed from URLs, in install order. */
+  public readonly releases: ReleaseManifest[];
+  /** Every object kantai generates here, as applied. */
+  public readonly objects: K8sObject[];
+  /** In-cluster address of the ingress gateway ("kourier.kourier-system.svc.cluster.local:80"). */
+  public readonly ingressService: string;
+  public readonly domain: string;
+  /** Kafka bootstrap address, when Kafka is installed. */
+  public readonly kafkaBootstrap?: string;
+  public readonly artifacts: Artifact[];
+
+  constructor(name: string, args: KnativeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kantai:knative:Knative", name, {}, opts);
+    const ingress = args.ingress ?? "kourier";
+    const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
+      parent: this,
+      dependsOn,
+      ...(args.provider ? { provider: args.provider } : {}),
+    });
+    const force = { "pulumi.com/patchForce": "true" };
+
+    // Release manifests, each after the previous one.
+    const chain = (list: ReleaseManifest[], after: pulumi.Resource[]): pulumi.Resource[] => {
+      let prev = after;
+      for (const r of list) {
+        prev = [new kubernetes.yaml.v2.ConfigFile(`${name}-${r.key}`, { file: r.url }, child(prev))];
+      }
+      return prev;
+    };
+    const serving = servingReleases({ serving: args.servingVersion }, ingress);
+    const servingDone = chain(serving, []);
+    this.releases = [...serving];
+    this.objects = [];
+
+    // kantai's configuration of Serving, after the networking layer.
+    const configObjs = renderServingConfig({
+      ingress,
+      domain: args.domain,
+      domainTemplate: args.domainTemplate,
+      autoscaler: { ...KNATIVE_AUTOSCALER_DEFAULTS, ...args.autoscaler },
+    });
+    for (const cm of configObjs) {
+      new kubernetes.core.v1.ConfigMapPatch(
+        `${name}-${cm.metadata.name}`,
+        { metadata: { ...cm.metadata, annotations: force }, data: cm.data as Record<string, string> },
+        child(servingDone),
+      );
+    }
+    this.objects.push(...configObjs);
+
+    if (ingress === "istio") {
+      const { peerAuthentication, defaultNamespacePatch } = renderIstioExtras();
+      const { apiVersion, kind, metadata, ...rest } = peerAuthentication;
+      new kubernetes.apiextensions.CustomResource(`${name}-peer-authentication`, { apiVersion, kind, metadata, ...rest }, child(servingDone));
+      new kubernetes.core.v1.NamespacePatch(
+        `${name}-default-namespace`,
+        { metadata: { ...defaultNamespacePatch.metadata, annotations: force } },
+        child(servingDone),
+      );
+      this.objects.push(peerAuthentication, defaultNamespacePatch);
+    }
+
+    if (args.eventing) {
+      const k = args.eventing.kafka;
+      const eventing = eventingReleases(args.eventing.version, k ? args.eventing.version : undefined);
+      const eventingDone = chain(eventing, servingDone);
+      this.releases.push(...eventing);
+      if (k) {
+        const ns = k.namespace ?? "kafka";
+        const kafkaSpec = { name: k.name ?? "kantai", namespace: ns, version: k.version, brokers: k.brokers, storage: k.storage };
+        const namespace = new kubernetes.core.v1.Namespace(`${name}-kafka-namespace`, { metadata: { name: ns } }, child());
+        const strimzi = new kubernetes.helm.v4.Chart(
+          `${name}-strimzi`,
+          { chart: "oci://quay.io/strimzi-helm/strimzi-kafka-operator", version: k.strimziVersion, namespace: ns },
+          child([namespace]),
+        );
+        const kafkaObjs = renderKafka(kafkaSpec);
+        const kafka = new kubernetes.yaml.v2.ConfigGroup(`${name}-kafka`, { objs: kafkaObjs }, child([strimzi]));
+        const brokerObjs = renderKafkaBroker({ kafka: kafkaSpec });
+        new kubernetes.yaml.v2.ConfigGroup(`${name}-kafka-broker`, { objs: brokerObjs }, child([...eventingDone, kafka]));
+        this.objects.push(
+          { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
+          ...kafkaObjs,
+          ...brokerObjs,
+        );
+        this.kafkaBootstrap = kafkaBootstrap(kafkaSpec);
+      }
+    }
+
+    if (args.tektonVersion !== undefined) {
+      const t = tektonRelease(args.tektonVersion);
+      chain([t], []);
+      this.releases.push(t);
+    }
+
+    this.ingressService = INGRESS_SERVICE[ingress];
+    this.domain = args.domain;
+    this.artifacts = [{ path: `${name}/objects.yaml`, kind: "kubernetes", resource: name, content: toYaml(this.objects) }];
+    this.registerOutputs({ ingressService: this.ingressService, domain: this.domain, releases: this.releases.map((r) => r.url) });
+  }
+}
