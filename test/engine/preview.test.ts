@@ -67,7 +67,7 @@ describe("preview every stack of the program offline", () => {
 
       // every custom resource went through a plugin's Check; the stand-ins found no input
       // that the SDK's declared shape does not allow
-      const checks = standinCalls(ws).filter((c) => c.method === "check" || c.method === "invoke" || c.method === "construct");
+      const checks = standinCalls(ws).filter((c) => ["check", "checkConfig", "invoke", "construct"].includes(c.method));
       const failed = checks.filter((c) => (c.failures ?? []).length > 0);
       expect(failed.map((c) => ({ at: c.urn ?? c.token ?? c.type, failures: c.failures }))).toEqual([]);
       const customTypes = new Set(

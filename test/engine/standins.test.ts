@@ -41,7 +41,26 @@ describe("stand-in plugins check inputs against the SDK's declared shape, throug
       ["cloudflare", "invoke", "cloudflare:index/getZone:getZone", []],
       ["kubernetes", "construct", "kubernetes:yaml/v2:ConfigGroup", []],
     ]);
-    expect(run.stdout).toMatch(/\+ 6 to create/);
+    // provider resources (explicit and default) went through CheckConfig
+    const configs = standinCalls(ws).filter((c) => c.method === "checkConfig");
+    expect(configs.map((c) => c.urn!.split("::").pop()).sort()).toEqual([
+      "default_1_2_1",
+      "default_4_34_2",
+      "default_6_22_1",
+      "ok-provider",
+    ]);
+    expect(configs.flatMap((c) => c.failures ?? [])).toEqual([]);
+    expect(run.stdout).toMatch(/\+ 7 to create/);
+  });
+
+  it("proxmoxve provider resource: an undeclared property in its config (CheckConfig)", () => {
+    const { run, output } = preview("bad-provider");
+    const failures = standinCalls(ws)
+      .filter((c) => c.method === "checkConfig" && c.urn?.endsWith("::bad-provider"))
+      .flatMap((c) => c.failures ?? []);
+    expect(failures).toEqual([{ property: "ssh.agentt", reason: 'unknown property "agentt" (not declared by the SDK)' }]);
+    expect(run.status).not.toBe(0);
+    expect(output).toContain("resource 'bad-provider': property ssh.agentt");
   });
 
   const cases: [string, string, { property: string; reason: string }][] = [

@@ -49,7 +49,12 @@ function record(entry: Record<string, unknown>): void {
   fs.appendFileSync(file, JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n");
 }
 
-export function makeProvider(spec: StandinSpec): pprovider.Provider {
+export interface StandinProvider extends pprovider.Provider {
+  /** CheckConfig: the provider resource's inputs against the SDK's ProviderArgs. */
+  checkConfig(urn: string, olds: any, news: any): Promise<{ inputs: any; failures: Failure[] }>;
+}
+
+export function makeProvider(spec: StandinSpec): StandinProvider {
   const shapes = shapesFor(spec);
   const b = spec.behaviour ?? {};
   const version = shapes.version;
@@ -78,6 +83,33 @@ export function makeProvider(spec: StandinSpec): pprovider.Provider {
 
   return {
     version,
+    async checkConfig(urn, _olds, news) {
+      const rs = resourceShape(`pulumi:providers:${spec.name}`);
+      const def = rs?.args ? shapes.defs[rs.args] : undefined;
+      const failures: Failure[] = [];
+      if (def) {
+        // provider config may arrive JSON-encoded (legacy string config); decode for the check
+        const decoded: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(news ?? {})) {
+          const want = def.props[k]?.shape.k;
+          if (typeof v === "string" && want && want !== "string" && want !== "any" && want !== "literal") {
+            try {
+              decoded[k] = JSON.parse(v);
+              continue;
+            } catch {
+              /* keep the string: the check reports it */
+            }
+          }
+          decoded[k] = v;
+        }
+        // "version" and "__internal" are engine bookkeeping, not SDK inputs
+        delete decoded.version;
+        checkObject(decoded, def, "", shapes, failures);
+      }
+      // provider config often holds credentials that may arrive unwrapped: record names only
+      record({ provider: spec.name, version, method: "checkConfig", urn, inputs: Object.keys(news ?? {}).sort(), failures });
+      return { inputs: news, failures };
+    },
     async check(urn, olds, news) {
       const token = tokenOf(urn);
       const failures = checkInputs(token, news);
