@@ -25,6 +25,7 @@ import {
   type Ipv4Subnet,
 } from "../lib/net/ipv4";
 import { isDnsLabel, isDnsName } from "../lib/render/dnsName";
+import { clusterKeys, parseClusters, type ClustersConfig } from "./configClusters";
 
 /** The config namespace (the project name in Pulumi.yaml). */
 export const NAMESPACE = "kantai";
@@ -215,6 +216,7 @@ const rawSchema = z.strictObject({
   templates: z.record(dnsLabel, template),
   fleet: fleet.optional(),
   gateway,
+  ...clusterKeys({ ipv4, cidr, dnsName, dnsLabel, vmId, cores, memoryMb, port }),
 });
 
 type Raw = z.output<typeof rawSchema>;
@@ -275,7 +277,7 @@ export interface GatewayConfig {
   readonly routes: readonly { readonly label: string; readonly upstream: string }[];
 }
 
-export interface StackConfig {
+export interface StackConfig extends ClustersConfig {
   readonly project: string;
   readonly stack: string;
   readonly composition: Composition;
@@ -470,6 +472,17 @@ export function parseConfig(
     }
   }
 
+  const clusters = parseClusters(r, {
+    fail,
+    claim: (kind, v, k, what) =>
+      kind === "id" ? claim(ids, v as number, { key: key([k]), what }, "VM ID") : claim(kind === "ip" ? ips : names, v as string, { key: key([k]), what }, kind === "ip" ? "address" : "name"),
+    checkVmIp,
+    knownNode,
+    templates,
+    net,
+    routedLabels: fleetCfg ? [fleetCfg.label] : [],
+  });
+
   // Gateway.
   const gwNode = knownNode("gateway.node", r.gateway.node, net.node);
   const gwAddress = r.gateway.address ?? r.proxmoxNodes.find((n) => n.name === gwNode)?.address ?? r.proxmoxNodes[0].address;
@@ -512,6 +525,7 @@ export function parseConfig(
     templates,
     fleet: fleetCfg,
     gateway: gw,
+    ...clusters,
   };
 }
 

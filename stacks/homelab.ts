@@ -4,10 +4,12 @@ import type { Artifact } from "../components/artifact";
 import type { SshConnection } from "../components/connection";
 import { ConventionalFleet } from "../components/fleet/conventionalFleet";
 import { HostsGateway } from "../components/gateway/hostsGateway";
+import { K3sCluster, type K3sProxmoxContext } from "../components/k8s/k3sCluster";
 import { CloudImage } from "../components/proxmox/cloudImage";
 import { ProxmoxNetwork } from "../components/proxmox/network";
 import { VmTemplate } from "../components/proxmox/vmTemplate";
 import type { StackConfig } from "./config";
+import type { K3sClusterConfig } from "./configClusters";
 import type { HomelabOutputs } from "./outputs";
 
 export interface StackResult<O> {
@@ -25,6 +27,39 @@ export function nodeConnection(cfg: StackConfig, node: string): pulumi.Output<Ss
     dialErrorLimit: 10,
     perDialTimeout: 15,
   }) as pulumi.Output<SshConnection>;
+}
+
+/** What K3s VM nodes need from the stack's Proxmox side (templates, bridge, access). */
+export function k3sProxmoxContext(cfg: StackConfig, templates: Readonly<Record<string, VmTemplate>>, bridge: pulumi.Input<string>): K3sProxmoxContext {
+  return {
+    templateVmIds: Object.fromEntries(Object.entries(templates).map(([k, t]) => [k, t.vmId])),
+    nodeAddresses: Object.fromEntries(cfg.proxmox.nodes.map((n) => [n.name, n.address])),
+    nodeUser: cfg.proxmox.sshUser,
+    prefix: cfg.network.prefix,
+    gateway: cfg.network.gateway,
+    dns: { servers: [cfg.gateway.address], domain: cfg.domain },
+    bridge,
+    datastores: cfg.storage,
+    user: cfg.access.vmUser,
+    sshAuthorizedKeys: cfg.access.sshPublicKeys,
+  };
+}
+
+/** One configured K3s cluster (kantai:k3s.<name>) as a K3sCluster component. */
+export function k3sCluster(cfg: StackConfig, c: K3sClusterConfig, proxmox: K3sProxmoxContext | undefined, opts?: pulumi.ComponentResourceOptions): K3sCluster {
+  return new K3sCluster(
+    c.name,
+    {
+      version: c.version,
+      nodes: c.nodes,
+      flannelBackend: c.flannelBackend,
+      apiAddress: c.apiAddress,
+      disable: c.disable,
+      sshPrivateKey: cfg.proxmox.sshPrivateKey,
+      proxmox,
+    },
+    opts,
+  );
 }
 
 /**
@@ -122,6 +157,9 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
     );
   }
 
+  // K3s clusters (kantai:k3s), when configured.
+  const clusters = cfg.k3s.map((c) => k3sCluster(cfg, c, k3sProxmoxContext(cfg, templates, network.bridgeName), { ...opts, dependsOn: [network] }));
+
   const gateway = new HostsGateway(
     "hosts",
     {
@@ -162,6 +200,7 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
       ...network.artifacts,
       ...Object.values(templates).flatMap((t) => t.artifacts),
       ...(fleet?.artifacts ?? []),
+      ...clusters.flatMap((c) => c.artifacts),
       ...gateway.artifacts,
     ],
   };

@@ -1,0 +1,439 @@
+/**
+ * Config of the Kubernetes clusters: `kantai:grogu` (seed 000's Minikube + Knative VM) and
+ * `kantai:k3s` (K3s clusters of Raspberry Pis, other SSH hosts and Proxmox VMs, across sites).
+ *
+ * stacks/config.ts stays the one place config is read: it builds these schemas from its own
+ * primitives (`clusterKeys`) and calls `parseClusters` with its claim bookkeeping, so VM IDs,
+ * addresses and names stay unique across templates, the fleet, grogu and cluster VMs.
+ * Defaults live here, once. Messages name the full key.
+ */
+import { z } from "zod";
+import type { K3sNode } from "../components/k8s/k3sCluster";
+import { isIpv4, parseSubnet, subnetContains, type Ipv4Subnet } from "../lib/net/ipv4";
+import type { FlannelBackend } from "../lib/render/k3s";
+import { isDnsName } from "../lib/render/dnsName";
+import type { NetworkConfig, TemplateConfig } from "./config";
+
+// ---------------------------------------------------------------------------------------------
+// Pinned defaults (current stable releases when kantai pinned them).
+
+/** K3s release installed on every node unless `kantai:k3s.<cluster>.version` says otherwise. */
+export const K3S_VERSION = "v1.34.1+k3s1";
+/** grogu's pins. */
+export const GROGU_DEFAULTS = {
+  minikubeVersion: "v1.37.0",
+  kubernetesVersion: "v1.34.0",
+  kubectlVersion: "v1.34.1",
+  servingVersion: "1.23.0",
+  kourierVersion: "1.23.0",
+} as const;
+
+/** The schema primitives stacks/config.ts defines (passed in, so there is no import cycle). */
+export interface SchemaPrimitives {
+  readonly ipv4: z.ZodType<string>;
+  readonly cidr: z.ZodType<string>;
+  readonly dnsName: z.ZodType<string>;
+  readonly dnsLabel: z.ZodType<string>;
+  readonly vmId: z.ZodType<number>;
+  readonly cores: z.ZodType<number>;
+  readonly memoryMb: z.ZodType<number>;
+  readonly port: z.ZodType<number>;
+}
+
+const LABEL_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+/** A Kubernetes label key: `[prefix/]name`, prefix a DNS subdomain (≤ 253), name ≤ 63. */
+export function isLabelKey(k: string): boolean {
+  const i = k.lastIndexOf("/");
+  const [prefix, name] = i < 0 ? [undefined, k] : [k.slice(0, i), k.slice(i + 1)];
+  return LABEL_NAME.test(name) && (prefix === undefined || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix)));
+}
+/** A Kubernetes label value: empty or ≤ 63 alphanumerics with inner `-_.`. */
+export function isLabelValue(v: string): boolean {
+  return v === "" || LABEL_NAME.test(v);
+}
+/** A taint as K3s' --node-taint takes it: `key[=value]:NoSchedule|PreferNoSchedule|NoExecute`. */
+export function isTaint(t: string): boolean {
+  const m = /^([^=:]+)(=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(t);
+  return !!m && isLabelKey(m[1]) && (m[3] === undefined || isLabelValue(m[3]));
+}
+
+/** The `grogu` and `k3s` keys of the raw schema. */
+export function clusterKeys(p: SchemaPrimitives) {
+  const nodePort = z.number().int().min(30000, "NodePorts start at 30000").max(32767, "NodePorts end at 32767");
+  const release = (example: string) => z.string().regex(/^v\d+\.\d+\.\d+$/, `must be a release tag like "${example}"`);
+  const knativeVersion = z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a Knative release like "1.23.0"');
+  const unixUser = z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name");
+  const hostOrIp = z.string().refine((s) => isIpv4(s) || isDnsName(s), { message: "must be an IPv4 address or a DNS name" });
+
+  const minikubeDefaults = {
+    version: GROGU_DEFAULTS.minikubeVersion,
+    kubernetesVersion: GROGU_DEFAULTS.kubernetesVersion,
+    staticIp: "192.168.49.2",
+    apiServerPort: 8443,
+    addons: ["dashboard", "metrics-server"],
+  };
+  const knativeDefaults = {
+    servingVersion: GROGU_DEFAULTS.servingVersion,
+    kourierVersion: GROGU_DEFAULTS.kourierVersion,
+    domain: "local.knative",
+    kourierNodePort: 31080,
+  };
+  const grogu = z.strictObject({
+    /** VM and host name. */
+    name: p.dnsLabel.default("grogu"),
+    vmId: p.vmId.default(600),
+    /** Address on the bridge (seed 000: 10.0.0.10). */
+    ip: p.ipv4.default("10.0.0.10"),
+    /** Template to clone (a key of `templates`). */
+    template: z.string().default("knative"),
+    /** Defaults to the template's cores (6). */
+    cores: p.cores.optional(),
+    /** Defaults to the template's memory (8192). */
+    memoryMb: p.memoryMb.optional(),
+    /** Root-proxy label: `*.<label>.<domain>` reaches grogu's Caddy. */
+    label: p.dnsLabel.default("grogu"),
+    kubectlVersion: release("v1.34.1").default(GROGU_DEFAULTS.kubectlVersion),
+    minikube: z
+      .strictObject({
+        version: release("v1.37.0").default(minikubeDefaults.version),
+        kubernetesVersion: release("v1.34.0").default(minikubeDefaults.kubernetesVersion),
+        /** Minikube's address on grogu's Docker network (`--static-ip`); grogu's Caddy proxies to it. */
+        staticIp: p.ipv4.default(minikubeDefaults.staticIp),
+        /** Port the API server is published on, on grogu's address. */
+        apiServerPort: p.port.default(minikubeDefaults.apiServerPort),
+        addons: z.array(z.string().regex(/^[a-z0-9-]+$/, "must be a Minikube addon name")).default(minikubeDefaults.addons),
+      })
+      .default(minikubeDefaults),
+    knative: z
+      .strictObject({
+        servingVersion: knativeVersion.default(knativeDefaults.servingVersion),
+        kourierVersion: knativeVersion.default(knativeDefaults.kourierVersion),
+        /** Knative's own domain (`config-domain`); services are `<svc>.default.<domain>` inside. */
+        domain: p.dnsName.default(knativeDefaults.domain),
+        /** Fixed NodePort of Kourier's HTTP listener, the upstream of grogu's Caddy. */
+        kourierNodePort: nodePort.default(knativeDefaults.kourierNodePort),
+      })
+      .default(knativeDefaults),
+    /** NodePort of the Kubernetes dashboard; null leaves the dashboard's service alone. */
+    dashboardNodePort: nodePort.nullable().default(30000),
+    caddyImage: z.string().min(1).default("caddy:2.10"),
+  });
+
+  const host = z.strictObject({
+    /** Address or DNS name kantai dials. Defaults to the node's ip. */
+    address: hostOrIp.optional(),
+    /** SSH user with passwordless sudo (Raspberry Pi OS: the user made at imaging). */
+    user: unixUser,
+    port: p.port.default(22),
+    /** Raspberry Pi OS: cgroup flags in cmdline.txt, reboot when missing. */
+    raspberryPi: z.boolean().default(false),
+    /** iptables-legacy: true = always, false = never; unset = where needed (Debian stretch/buster). */
+    iptablesLegacy: z.boolean().optional(),
+  });
+  const vm = z.strictObject({
+    vmId: p.vmId,
+    /** Template to clone (a key of `templates`). */
+    template: z.string(),
+    /** Proxmox node. Defaults to the template's node. */
+    node: p.dnsLabel.optional(),
+    /** Defaults to the template's cores. */
+    cores: p.cores.optional(),
+    /** Defaults to the template's memory. */
+    memoryMb: p.memoryMb.optional(),
+  });
+  const node = z.strictObject({
+    name: p.dnsLabel,
+    role: z.enum(["server", "agent"], { message: 'must be "server" or "agent"' }),
+    /** A key of the cluster's `sites`. */
+    site: p.dnsLabel,
+    /** Address on the site's network (`--node-ip`). */
+    ip: p.ipv4,
+    /** Address the other sites reach this node at (`--node-external-ip`). */
+    externalIp: p.ipv4.optional(),
+    host: host.optional(),
+    vm: vm.optional(),
+  });
+  const site = z.strictObject({
+    /** The site's network; its nodes' addresses are inside it. */
+    cidr: p.cidr,
+    /** True when the other sites can reach this network's addresses directly (routed, not NATed). */
+    routable: z.boolean().default(false),
+  });
+  const labelKey = z.string().refine(isLabelKey, { message: "must be a Kubernetes label key ([prefix/]name)" });
+  const labelValue = z.string().refine(isLabelValue, { message: "must be a Kubernetes label value (up to 63 letters, digits, '-', '_', '.')" });
+  const taint = z.string().refine(isTaint, { message: 'must be a taint "key[=value]:NoSchedule|PreferNoSchedule|NoExecute"' });
+  const cluster = z.strictObject({
+    version: z.string().regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, 'must be a K3s release like "v1.34.1+k3s1"').default(K3S_VERSION),
+    sites: z.record(p.dnsLabel, site).refine((s) => Object.keys(s).length > 0, { message: "needs at least one site" }),
+    nodes: z.array(node).min(1, "needs at least one node"),
+    /** Extra labels by node name. */
+    labels: z.record(z.string(), z.record(labelKey, labelValue)).default({}),
+    /** Taints by node name. */
+    taints: z.record(z.string(), z.array(taint)).default({}),
+    /** Defaults to "wireguard-native" when nodes are on more than one site, else "vxlan". */
+    flannelBackend: z.enum(["vxlan", "wireguard-native", "host-gw"]).optional(),
+    /** Address in the kubeconfig and the API certificate. Defaults to the first server's externalIp, else its ip. */
+    apiAddress: hostOrIp.optional(),
+    /** Packaged K3s components to leave out, e.g. ["servicelb"]. */
+    disable: z.array(z.enum(["coredns", "servicelb", "traefik", "local-storage", "metrics-server", "runtimes"])).default([]),
+  });
+  return { grogu: grogu.optional(), k3s: z.record(p.dnsLabel, cluster).optional() };
+}
+
+type Keys = ReturnType<typeof clusterKeys>;
+type RawGrogu = NonNullable<z.output<Keys["grogu"]>>;
+type RawK3s = NonNullable<z.output<Keys["k3s"]>>;
+
+// ---------------------------------------------------------------------------------------------
+// Typed results.
+
+export interface GroguConfig {
+  readonly name: string;
+  readonly vmId: number;
+  readonly ip: string;
+  readonly template: string;
+  /** Proxmox node (the template's). */
+  readonly node: string;
+  readonly cores: number;
+  readonly memoryMb: number;
+  readonly label: string;
+  readonly kubectlVersion: string;
+  readonly minikube: RawGrogu["minikube"];
+  readonly knative: RawGrogu["knative"];
+  readonly dashboardNodePort: number | null;
+  readonly caddyImage: string;
+}
+
+export interface K3sSiteConfig {
+  readonly cidr: string;
+  readonly routable: boolean;
+}
+
+export interface K3sClusterConfig {
+  /** Key in `kantai:k3s`; names the component and prefixes its children. */
+  readonly name: string;
+  readonly version: string;
+  readonly flannelBackend: FlannelBackend;
+  readonly apiAddress?: string;
+  readonly disable: readonly string[];
+  readonly sites: Readonly<Record<string, K3sSiteConfig>>;
+  /** Servers first (in config order), then agents. */
+  readonly nodes: readonly K3sNode[];
+}
+
+export interface ClustersConfig {
+  readonly grogu?: GroguConfig;
+  /** Every K3s cluster, in config order; empty when `kantai:k3s` is unset. */
+  readonly k3s: readonly K3sClusterConfig[];
+}
+
+/** What parseClusters needs from stacks/config.ts. Keys are without the "kantai:" prefix. */
+export interface ClusterParseContext {
+  fail(key: string, message: string): void;
+  /** Claim a VM's ID, address or name across the whole stack (reports duplicates with both owners). */
+  claim(kind: "id" | "ip" | "name", value: number | string, key: string, what: string): void;
+  /** Report a VM address outside the bridge subnet or equal to the gateway. */
+  checkVmIp(key: string, ip: string, what: string): void;
+  /** Check an explicitly configured Proxmox node name; returns it or the fallback. */
+  knownNode(key: string, name: string | undefined, fallback: string): string;
+  readonly templates: Readonly<Record<string, TemplateConfig>>;
+  readonly net: NetworkConfig;
+  /** Labels the root proxy already routes (the fleet's). */
+  readonly routedLabels: readonly string[];
+}
+
+const list = (xs: Iterable<string>) => [...xs].map((x) => `"${x}"`).join(", ");
+
+/** Validate `grogu` and `k3s`, resolve their defaults, and record their VM claims. */
+export function parseClusters(
+  r: { readonly grogu?: RawGrogu; readonly k3s?: RawK3s; readonly gateway: { readonly routes: readonly { readonly label: string }[] } },
+  ctx: ClusterParseContext,
+): ClustersConfig {
+  const { fail } = ctx;
+  const template = (k: string, name: string): TemplateConfig | undefined => {
+    const t = ctx.templates[name];
+    if (!t) fail(k, `unknown template "${name}" (templates has ${list(Object.keys(ctx.templates)) || "none"})`);
+    return t;
+  };
+
+  let grogu: GroguConfig | undefined;
+  if (r.grogu) {
+    const g = r.grogu;
+    const t = template("grogu.template", g.template);
+    const what = `grogu "${g.name}"`;
+    ctx.checkVmIp("grogu.ip", g.ip, "grogu");
+    ctx.claim("id", g.vmId, "grogu.vmId", what);
+    ctx.claim("ip", g.ip, "grogu.ip", what);
+    ctx.claim("name", g.name, "grogu.name", what);
+    if (ctx.routedLabels.includes(g.label)) fail("grogu.label", `"${g.label}" is already routed to the fleet`);
+    r.gateway.routes.forEach((route, i) => {
+      if (route.label === g.label) {
+        fail(`gateway.routes[${i}].label`, `"${route.label}" is grogu's route (kantai:grogu.label): grogu adds it itself, remove it here`);
+      }
+    });
+    if (g.dashboardNodePort !== null && g.dashboardNodePort === g.knative.kourierNodePort) {
+      fail("grogu.dashboardNodePort", `${g.dashboardNodePort} is also kantai:grogu.knative.kourierNodePort`);
+    }
+    grogu = {
+      name: g.name,
+      vmId: g.vmId,
+      ip: g.ip,
+      template: g.template,
+      node: t?.node ?? ctx.net.node,
+      cores: g.cores ?? t?.cores ?? 6,
+      memoryMb: g.memoryMb ?? t?.memoryMb ?? 8192,
+      label: g.label,
+      kubectlVersion: g.kubectlVersion,
+      minikube: g.minikube,
+      knative: g.knative,
+      dashboardNodePort: g.dashboardNodePort,
+      caddyImage: g.caddyImage,
+    };
+  }
+
+  const k3s: K3sClusterConfig[] = [];
+  for (const [cname, c] of Object.entries(r.k3s ?? {})) {
+    const base = `k3s.${cname}`;
+    const subnets = new Map<string, Ipv4Subnet>();
+    for (const [s, site] of Object.entries(c.sites)) subnets.set(s, parseSubnet(site.cidr)!);
+
+    const names = new Map<string, number>();
+    const ips = new Map<string, string>();
+    const externalIps = new Map<string, string>();
+    const nodes: K3sNode[] = [];
+    c.nodes.forEach((n, i) => {
+      const k = `${base}.nodes[${i}]`;
+      const what = `K3s node "${n.name}"`;
+      if (names.has(n.name)) fail(`${k}.name`, `duplicate node name "${n.name}" (also ${base}.nodes[${names.get(n.name)}])`);
+      else names.set(n.name, i);
+      const prevIp = ips.get(n.ip);
+      if (prevIp) fail(`${k}.ip`, `address ${n.ip} of node "${n.name}" is already used by node "${prevIp}"`);
+      else ips.set(n.ip, n.name);
+      if (n.externalIp) {
+        const prev = externalIps.get(n.externalIp);
+        if (prev) fail(`${k}.externalIp`, `external address ${n.externalIp} of node "${n.name}" is already used by node "${prev}" (WireGuard needs one endpoint per node)`);
+        else externalIps.set(n.externalIp, n.name);
+      }
+
+      const subnet = subnets.get(n.site);
+      if (!subnet) {
+        fail(`${k}.site`, `unknown site "${n.site}" (sites has ${list(subnets.keys())})`);
+      } else if (!subnetContains(subnet, n.ip)) {
+        fail(`${k}.ip`, `${n.ip} is outside site "${n.site}" (${c.sites[n.site].cidr})`);
+      }
+      if (n.externalIp) {
+        for (const [other, sub] of subnets) {
+          if (other !== n.site && subnetContains(sub, n.externalIp)) {
+            fail(`${k}.externalIp`, `${n.externalIp} is inside site "${other}" (${c.sites[other].cidr}), but node "${n.name}" is on site "${n.site}"`);
+          }
+        }
+      }
+
+      if (!n.host === !n.vm) {
+        fail(k, `needs exactly one of "host" (an existing machine reached over SSH) and "vm" (a Proxmox clone), ${n.host ? "not both" : "found neither"}`);
+        return;
+      }
+      let vmPlacement: K3sNode["vm"];
+      if (n.vm) {
+        const t = template(`${k}.vm.template`, n.vm.template);
+        ctx.checkVmIp(`${k}.ip`, n.ip, what);
+        ctx.claim("id", n.vm.vmId, `${k}.vm.vmId`, what);
+        if (!prevIp) ctx.claim("ip", n.ip, `${k}.ip`, what);
+        if (names.get(n.name) === i) ctx.claim("name", n.name, `${k}.name`, what);
+        vmPlacement = {
+          vmId: n.vm.vmId,
+          template: n.vm.template,
+          node: ctx.knownNode(`${k}.vm.node`, n.vm.node, t?.node ?? ctx.net.node),
+          cores: n.vm.cores ?? t?.cores ?? 1,
+          memoryMb: n.vm.memoryMb ?? t?.memoryMb ?? 1024,
+        };
+      }
+      nodes.push({
+        name: n.name,
+        role: n.role,
+        site: n.site,
+        ip: n.ip,
+        ...(n.externalIp ? { externalIp: n.externalIp } : {}),
+        labels: {},
+        taints: [],
+        ...(n.host
+          ? {
+              host: {
+                address: n.host.address ?? n.ip,
+                user: n.host.user,
+                port: n.host.port,
+                raspberryPi: n.host.raspberryPi,
+                ...(n.host.iptablesLegacy !== undefined ? { iptablesLegacy: n.host.iptablesLegacy } : {}),
+              },
+            }
+          : { vm: vmPlacement }),
+      });
+    });
+
+    // Servers: at least one; more than one means embedded etcd, which needs an odd count.
+    const servers = c.nodes.filter((n) => n.role === "server").length;
+    if (servers === 0) fail(`${base}.nodes`, "the cluster needs at least one server (role: server)");
+    else if (servers > 1 && servers % 2 === 0) {
+      fail(`${base}.nodes`, `${servers} servers means embedded etcd, which needs an odd number of servers (1, 3, 5…) to keep quorum`);
+    }
+
+    // Labels and taints name known nodes; the zone label comes from the site.
+    const known = new Set(c.nodes.map((n) => n.name));
+    const byName = new Map(nodes.map((n) => [n.name, n]));
+    for (const [what, map] of [
+      ["labels", c.labels],
+      ["taints", c.taints],
+    ] as const) {
+      for (const nodeName of Object.keys(map)) {
+        if (!known.has(nodeName)) fail(`${base}.${what}.${nodeName}`, `unknown node "${nodeName}" (nodes are ${list(known)})`);
+      }
+    }
+    for (const [nodeName, labels] of Object.entries(c.labels)) {
+      if ("topology.kubernetes.io/zone" in labels) {
+        fail(`${base}.labels.${nodeName}`, '"topology.kubernetes.io/zone" is set from the node\'s site; remove it here');
+      }
+      const n = byName.get(nodeName);
+      if (n) byName.set(nodeName, { ...n, labels });
+    }
+    for (const [nodeName, taints] of Object.entries(c.taints)) {
+      const n = byName.get(nodeName);
+      if (n) byName.set(nodeName, { ...n, taints });
+    }
+
+    // Sites: nodes on more than one site talk over WireGuard, to addresses the other sites reach.
+    const usedSites = [...new Set(c.nodes.map((n) => n.site))].filter((s) => subnets.has(s));
+    const multiSite = usedSites.length > 1;
+    if (multiSite && c.flannelBackend !== undefined && c.flannelBackend !== "wireguard-native") {
+      fail(
+        `${base}.flannelBackend`,
+        `nodes on ${usedSites.length} sites (${list(usedSites)}) need "wireguard-native": "${c.flannelBackend}" is neither encrypted nor routed between networks`,
+      );
+    }
+    if (multiSite) {
+      for (const s of usedSites) {
+        if (c.sites[s].routable) continue;
+        const unreachable = c.nodes.filter((n) => n.site === s && !n.externalIp).map((n) => n.name);
+        if (unreachable.length > 0) {
+          fail(
+            `${base}.sites.${s}`,
+            `no address the other sites can reach for node${unreachable.length > 1 ? "s" : ""} ${list(unreachable)}: give each an externalIp, or set routable: true if the site's addresses are routed between sites`,
+          );
+        }
+      }
+    }
+
+    const ordered = [...byName.values()];
+    k3s.push({
+      name: cname,
+      version: c.version,
+      flannelBackend: c.flannelBackend ?? (multiSite ? "wireguard-native" : "vxlan"),
+      ...(c.apiAddress ? { apiAddress: c.apiAddress } : {}),
+      disable: c.disable,
+      sites: c.sites,
+      nodes: [...ordered.filter((n) => n.role === "server"), ...ordered.filter((n) => n.role === "agent")],
+    });
+  }
+
+  return { ...(grogu ? { grogu } : {}), k3s };
+}
