@@ -149,7 +149,7 @@ export class Knative extends pulumi.ComponentResource {
         const kafkaObjs = renderKafka(kafkaSpec);
         const kafka = new kubernetes.yaml.v2.ConfigGroup(`${name}-kafka`, { objs: kafkaObjs }, child([strimzi]));
         const brokerObjs = renderKafkaBroker({ kafka: kafkaSpec });
-        new kubernetes.yaml.v2.ConfigGroup(`${name}-kafka-broker`, { objs: brokerObjs }, child([...eventingDone, kafka]));
+        new kubernetes.yaml.v2.ConfigGroup(`${name}-kafka-broker-objects`, { objs: brokerObjs }, child([...eventingDone, kafka]));
         this.objects.push(
           { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
           ...kafkaObjs,
