@@ -42,7 +42,7 @@ export const USAGE = `usage: npm run loadtest -- --target [label=]<url> [--targe
   --target [label=]<url>   URL to load (repeat for several series, e.g. one per site)
   --levels <n,n,…|seed>    requests per level (default ${DEFAULT_LEVELS.join(",")}; "seed" = ${SEED_LEVELS.join(",")})
   --concurrency <c>        connections per level = min(n, c) (default 1000, as the seed's hey runs)
-  --timeout <s>            per-request timeout in seconds (default 10)
+  --timeout <s>            per-request timeout in seconds, at least 1 (default 10)
   --budget <s>             total time budget in seconds; stops the level that overruns it (default 55)
   --connect-to <host:port> connect there for every target, keeping the URL's host as Host header
   --json <file>            write the results as JSON
@@ -58,9 +58,10 @@ function positiveInt(flag: string, raw: string, max = Number.MAX_SAFE_INTEGER): 
   return n;
 }
 
-function positiveNumber(flag: string, raw: string): number {
+function seconds(flag: string, raw: string, min: number): number {
   const n = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(n) || n <= 0) throw new LoadtestArgsError(`${flag}: ${JSON.stringify(raw)} is not a positive number of seconds`);
+  if (raw.trim() === "" || !Number.isFinite(n)) throw new LoadtestArgsError(`${flag}: ${JSON.stringify(raw)} is not a number of seconds`);
+  if (n < min) throw new LoadtestArgsError(`${flag}: must be at least ${min} s, got ${n}`);
   return n;
 }
 
@@ -136,8 +137,8 @@ export function parseLoadtestArgs(argv: readonly string[]): LoadtestOptions | "h
     targets,
     levels: values.levels === undefined ? [...DEFAULT_LEVELS] : parseLevels(values.levels as string),
     concurrency: values.concurrency === undefined ? 1000 : positiveInt("--concurrency", values.concurrency as string, 10_000),
-    timeoutS: values.timeout === undefined ? 10 : positiveNumber("--timeout", values.timeout as string),
-    budgetS: values.budget === undefined ? 55 : positiveNumber("--budget", values.budget as string),
+    timeoutS: values.timeout === undefined ? 10 : seconds("--timeout", values.timeout as string, 1),
+    budgetS: values.budget === undefined ? 55 : seconds("--budget", values.budget as string, 1),
     connectTo: values["connect-to"] === undefined ? undefined : parseConnectTo(values["connect-to"] as string),
     json: values.json as string | undefined,
     chart,

@@ -46,12 +46,12 @@ export function levelOptions(target: Target, requests: number, opts: Pick<Loadte
   };
 }
 
-/** Run one level; resolves when all n requests are accounted for or `deadline` (epoch ms) passes. */
+/** Run one level; resolves when all n requests are accounted for or `budgetMs` has passed. */
 export function runLevel(
   target: Target,
   requests: number,
   opts: Pick<LoadtestOptions, "concurrency" | "timeoutS" | "connectTo">,
-  deadline: number,
+  budgetMs: number,
   progress?: Progress,
 ): Promise<{ result: LevelResult; truncated: boolean }> {
   const o = levelOptions(target, requests, opts);
@@ -60,7 +60,13 @@ export function runLevel(
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let truncated = false;
-    const inst = autocannon(o, (err) => {
+    let inst: autocannon.Instance | undefined;
+    const ticker = setInterval(() => progress?.update(rec.done), 200);
+    const timer = setTimeout(() => {
+      truncated = rec.done < requests;
+      inst?.stop();
+    }, Math.max(0, budgetMs));
+    inst = autocannon(o, (err) => {
       clearTimeout(timer);
       clearInterval(ticker);
       progress?.update(rec.done);
@@ -69,11 +75,6 @@ export function runLevel(
     });
     inst.on("response", (_client, status, _bytes, ms) => rec.response(status, ms));
     inst.on("reqError", (e) => rec.error(e));
-    const ticker = setInterval(() => progress?.update(rec.done), 200);
-    const timer = setTimeout(() => {
-      truncated = rec.done < requests;
-      inst.stop();
-    }, Math.max(0, deadline - Date.now()));
   });
 }
 
@@ -92,7 +93,7 @@ export async function runStudy(opts: LoadtestOptions, progress?: Progress, now: 
           skipped.push({ label: target.label, requests: n });
           continue;
         }
-        const r = await runLevel(target, n, opts, deadline, progress);
+        const r = await runLevel(target, n, opts, deadline - now(), progress);
         levels.push(r.result);
         if (r.truncated) truncated.push({ label: target.label, requests: n });
       }
