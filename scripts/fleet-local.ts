@@ -1,0 +1,87 @@
+/**
+ * Run the conventional fleet's data plane locally, on 127.0.0.1, from synth's rendered files:
+ * named, the root Caddy, the load balancer's Caddy and N web/server.js instances, with addresses
+ * and ports rewritten by the loopback mapping (docs/reference/e2e-mapping.md). Stops on Ctrl-C,
+ * SIGTERM, or after --for seconds.
+ *
+ * Usage: npx tsx scripts/fleet-local.ts [--instances N] [--stack dev] [--for <seconds>] [--ready <file.json>]
+ */
+import * as fs from "node:fs";
+import { parseArgs } from "node:util";
+import { LocalFleet } from "../lib/e2e/localFleet";
+
+const USAGE = "usage: npx tsx scripts/fleet-local.ts [--instances N] [--stack dev] [--for <seconds>] [--ready <file.json>]";
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: { instances: { type: "string" }, stack: { type: "string" }, for: { type: "string" }, ready: { type: "string" }, help: { type: "boolean" } },
+      strict: true,
+    }));
+  } catch (e) {
+    console.error(`fleet-local: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const instances = values.instances === undefined ? undefined : Number(values.instances);
+  if (instances !== undefined && !(Number.isInteger(instances) && instances >= 1)) {
+    console.error(`fleet-local: --instances must be a positive integer, got ${JSON.stringify(values.instances)}\n${USAGE}`);
+    return 2;
+  }
+  const forS = values.for === undefined ? undefined : Number(values.for);
+  if (forS !== undefined && !(forS > 0)) {
+    console.error(`fleet-local: --for must be a positive number of seconds, got ${JSON.stringify(values.for)}\n${USAGE}`);
+    return 2;
+  }
+
+  console.error(`fleet-local: synth --stack ${values.stack ?? "dev"}, mapping to 127.0.0.1, starting processes…`);
+  const fleet = await LocalFleet.start({ instances, stack: values.stack });
+  const m = fleet.mapping;
+  const gw = fleet.gatewayPort;
+  const domain = fleet.outputs.domain;
+  const sites = fleet.instanceNames.map((_, i) => ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"][i] ?? String(i + 1));
+  const lines = [
+    "",
+    `kantai conventional fleet on loopback (work dir ${fleet.dir}, logs in ${fleet.dir}/logs)`,
+    "",
+    "  endpoint (rendered)      loopback",
+    `  named :53                127.0.0.1:${m.dnsPort}`,
+    ...Object.entries(m.endpoints).map(([ep, port]) => {
+      const inst = m.instances.find((i) => i.endpoint === ep);
+      const role = ep.startsWith(`${m.gateway}:`) ? "root proxy" : ep.startsWith(`${m.loadBalancer}:`) ? "load balancer" : `${inst?.name}${fleet.instanceNames.includes(inst?.name ?? "") ? "" : " (not started)"}`;
+      return `  ${ep.padEnd(23)}  127.0.0.1:${port}  ${role}`;
+    }),
+    "",
+    "try:",
+    `  dig @127.0.0.1 -p ${m.dnsPort} +short ${sites[sites.length - 1]}.standalone.${domain}`,
+    `  curl -si -H 'Host: ${sites[sites.length - 1]}.standalone.${domain}' http://127.0.0.1:${gw}/`,
+    `  npm run loadtest -- --connect-to 127.0.0.1:${gw} ${sites.map((w, i) => `--target ${i + 1}=http://${w}.standalone.${domain}/`).join(" ")}`,
+    "",
+    forS ? `stopping in ${forS} s (or Ctrl-C)` : "Ctrl-C stops everything",
+  ];
+  console.log(lines.join("\n"));
+  if (values.ready) {
+    fs.writeFileSync(values.ready, JSON.stringify({ gatewayPort: gw, dnsPort: m.dnsPort, domain, sites, mapping: m, dir: fleet.dir }, null, 2) + "\n");
+  }
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+    if (forS) setTimeout(done, forS * 1000);
+  });
+  await fleet.stop();
+  console.error("fleet-local: stopped");
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`fleet-local: ${(e as Error).message}`);
+    process.exit(1);
+  },
+);
