@@ -4,19 +4,19 @@
  * and ports rewritten by the loopback mapping (docs/reference/e2e-mapping.md). Stops on Ctrl-C,
  * SIGTERM, or after --for seconds.
  *
- * Usage: npx tsx scripts/fleet-local.ts [--instances N] [--stack dev] [--for <seconds>] [--ready <file.json>]
+ * Usage: npx tsx scripts/fleet-local.ts [--instances N] [--stack dev | --synth <dir>] [--for <seconds>] [--ready <file.json>]
  */
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { LocalFleet } from "../lib/e2e/localFleet";
 
-const USAGE = "usage: npx tsx scripts/fleet-local.ts [--instances N] [--stack dev] [--for <seconds>] [--ready <file.json>]";
+const USAGE = "usage: npx tsx scripts/fleet-local.ts [--instances N] [--stack dev | --synth <dir>] [--for <seconds>] [--ready <file.json>]";
 
 async function main(): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { instances: { type: "string" }, stack: { type: "string" }, for: { type: "string" }, ready: { type: "string" }, help: { type: "boolean" } },
+      options: { instances: { type: "string" }, stack: { type: "string" }, synth: { type: "string" }, for: { type: "string" }, ready: { type: "string" }, help: { type: "boolean" } },
       strict: true,
     }));
   } catch (e) {
@@ -38,8 +38,12 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  console.error(`fleet-local: synth --stack ${values.stack ?? "dev"}, mapping to 127.0.0.1, starting processes…`);
-  const fleet = await LocalFleet.start({ instances, stack: values.stack });
+  if (values.synth && values.stack) {
+    console.error(`fleet-local: give --stack or --synth, not both\n${USAGE}`);
+    return 2;
+  }
+  console.error(`fleet-local: ${values.synth ? `files from ${values.synth}` : `synth --stack ${values.stack ?? "dev"}`}, mapping to 127.0.0.1, starting processes…`);
+  const fleet = await LocalFleet.start({ instances, stack: values.stack, synthDir: values.synth });
   const m = fleet.mapping;
   const gw = fleet.gatewayPort;
   const domain = fleet.outputs.domain;
