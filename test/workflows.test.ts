@@ -175,3 +175,60 @@ describe("every workflow", () => {
     }
   });
 });
+
+describe("secrets: the example ESC environment (esc/kantai-dev.yaml)", () => {
+  const env = parse(fs.readFileSync(path.join(ROOT, "esc", "kantai-dev.yaml"), "utf8"));
+  /** ESC's `${a.b}` references resolved against `values`; `fn::secret` unwrapped and reported. */
+  const resolve = (v: unknown, secrets: Set<string>, key: string): unknown => {
+    if (typeof v === "string" && /^\$\{[\w.]+\}$/.test(v)) {
+      let target: any = env.values;
+      for (const part of v.slice(2, -1).split(".")) target = target?.[part];
+      expect(target, `${key}: ${v} resolves to nothing`).toBeDefined();
+      return resolve(target, secrets, key);
+    }
+    if (v !== null && typeof v === "object" && "fn::secret" in v) {
+      secrets.add(key);
+      return (v as Record<string, unknown>)["fn::secret"];
+    }
+    return v;
+  };
+  const config = (dummies: boolean) => {
+    const secrets = new Set<string>();
+    const raw: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries<unknown>(env.values.pulumiConfig)) {
+      let value = resolve(v, secrets, k);
+      if (dummies && typeof value === "string") {
+        value = {
+          "REPLACE-WITH-PROXMOX-API-TOKEN": "root@pam!kantai=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+          "REPLACE-WITH-SSH-PRIVATE-KEY": "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+          "REPLACE-WITH-CLOUDFLARE-API-TOKEN": "x".repeat(40),
+        }[value] ?? value;
+      }
+      raw[k] = value;
+    }
+    return { raw, secrets };
+  };
+
+  it("holds the Proxmox token, the SSH key and the Cloudflare token as fn::secret placeholders, mapped onto kantai config", () => {
+    const { raw, secrets } = config(false);
+    expect([...secrets].sort()).toEqual(["kantai:cloudflareApiToken", "kantai:proxmoxApiToken", "kantai:sshPrivateKey"]);
+    for (const k of secrets) expect(raw[k], k).toMatch(/^REPLACE-WITH-[A-Z-]+$/);
+  });
+
+  it("its pulumiConfig is valid kantai config over the dev stack's (with real-looking values in place of the placeholders)", async () => {
+    const { parseConfig } = await import("../stacks/config");
+    const { devRaw } = await import("./support/devConfig");
+    const { raw, secrets } = config(true);
+    const merged = { ...devRaw(), ...Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.replace(/^kantai:/, ""), v])) };
+    const cfg = parseConfig(merged, { stack: "dev", secretKeys: [...secrets] });
+    expect(cfg.proxmox.endpoint).toBe("https://10.15.40.20:8006/");
+  });
+
+  it("placeholders left in place fail config validation, naming the key", async () => {
+    const { parseConfig } = await import("../stacks/config");
+    const { devRaw } = await import("./support/devConfig");
+    const { raw, secrets } = config(false);
+    const merged = { ...devRaw(), ...Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.replace(/^kantai:/, ""), v])) };
+    expect(() => parseConfig(merged, { stack: "dev", secretKeys: [...secrets] })).toThrow(/kantai:proxmoxApiToken: must look like/);
+  });
+});
