@@ -26,12 +26,13 @@ import {
 } from "../lib/net/ipv4";
 import { isDnsLabel, isDnsName } from "../lib/render/dnsName";
 import { clusterKeys, parseClusters, type ClustersConfig } from "./configClusters";
+import { parsePlatform, platformKeys, type PlatformConfig } from "./configPlatform";
 
 /** The config namespace (the project name in Pulumi.yaml). */
 export const NAMESPACE = "kantai";
 
 /** Stack compositions kantai knows. */
-export const COMPOSITIONS = ["homelab"] as const;
+export const COMPOSITIONS = ["homelab", "edge", "lab"] as const;
 export type Composition = (typeof COMPOSITIONS)[number];
 
 /** Keys that must be set with `pulumi config set --secret`. */
@@ -217,6 +218,7 @@ const rawSchema = z.strictObject({
   fleet: fleet.optional(),
   gateway,
   ...clusterKeys({ ipv4, cidr, dnsName, dnsLabel, vmId, cores, memoryMb, port }),
+  ...platformKeys({ dnsName, dnsLabel }),
 });
 
 type Raw = z.output<typeof rawSchema>;
@@ -277,7 +279,7 @@ export interface GatewayConfig {
   readonly routes: readonly { readonly label: string; readonly upstream: string }[];
 }
 
-export interface StackConfig extends ClustersConfig {
+export interface StackConfig extends ClustersConfig, PlatformConfig {
   readonly project: string;
   readonly stack: string;
   readonly composition: Composition;
@@ -482,6 +484,7 @@ export function parseConfig(
     net,
     routedLabels: fleetCfg ? [fleetCfg.label] : [],
   });
+  const platform = parsePlatform(r, { fail, composition: r.composition, stack: ctx.stack ?? "dev", k3s: clusters.k3s, secretKeys: ctx.secretKeys });
 
   // Gateway.
   const gwNode = knownNode("gateway.node", r.gateway.node, net.node);
@@ -526,6 +529,7 @@ export function parseConfig(
     fleet: fleetCfg,
     gateway: gw,
     ...clusters,
+    ...platform,
   };
 }
 

@@ -164,7 +164,7 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
 }
 
 type Keys = ReturnType<typeof platformKeys>;
-type RawPlatform = { [K in keyof Keys]: z.output<Keys[K]> };
+type RawPlatform = { readonly [K in keyof Keys]?: z.output<Keys[K]> };
 
 // ---------------------------------------------------------------------------------------------
 // Typed results.
@@ -250,7 +250,7 @@ export interface PlatformParseContext {
 const quoted = (xs: Iterable<string>) => [...xs].map((x) => `"${x}"`).join(", ");
 
 /** Validate the platform keys against each other and the clusters; resolve defaults. */
-export function parsePlatform(r: RawPlatform, ctx: PlatformParseContext): PlatformConfig {
+export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; readonly grogu?: unknown }, ctx: PlatformParseContext): PlatformConfig {
   const { fail } = ctx;
   const zone = r.cloudflareZone?.replace(/\.$/, "").toLowerCase();
   const webappsRaw = r.webapps ?? [];
@@ -260,6 +260,10 @@ export function parsePlatform(r: RawPlatform, ctx: PlatformParseContext): Platfo
   if (ctx.composition === "edge") {
     if (ctx.k3s.length === 0) fail("k3s", 'is required by the "edge" composition (a K3s cluster of Pi and VM nodes)');
     if (r.tunnel === undefined) fail("tunnel", 'is required by the "edge" composition (the Cloudflare tunnel)');
+  }
+  if (ctx.composition === "edge" || ctx.composition === "lab") {
+    if (r.fleet !== undefined) fail("fleet", `is not part of the "${ctx.composition}" composition (the conventional fleet belongs to "homelab")`);
+    if (r.grogu !== undefined) fail("grogu", `is not part of the "${ctx.composition}" composition (grogu belongs to "homelab")`);
   }
   if (ctx.composition === "lab") {
     if (ctx.k3s.length === 0) fail("k3s", 'is required by the "lab" composition (seed 001\'s VM cluster)');

@@ -1,16 +1,22 @@
 import { loadConfig, type StackConfig } from "./config";
 import { homelab, type StackResult } from "./homelab";
-import type { StackOutputs } from "./outputs";
+import { edge } from "./edge";
+import { lab } from "./lab";
+import type { Exported, EdgeOutputs, LabOutputs, StackOutputs } from "./outputs";
 
 /** Build the composition the config selects. */
-export function build(cfg: StackConfig): StackResult<StackOutputs> {
+export function build(cfg: StackConfig): StackResult<StackOutputs | Exported<EdgeOutputs> | Exported<LabOutputs>> {
   switch (cfg.composition) {
     case "homelab":
       return homelab(cfg);
+    case "edge":
+      return edge(cfg);
+    case "lab":
+      return lab(cfg);
   }
 }
 
 /** The program: read and validate config (before any resource exists), then build. */
-export function run(): StackResult<StackOutputs> {
+export function run(): ReturnType<typeof build> {
   return build(loadConfig());
 }

@@ -31,3 +31,74 @@ export interface HomelabOutputs {
 }
 
 export type StackOutputs = HomelabOutputs;
+
+// ---------------------------------------------------------------------------------------------
+// Cluster platforms (`edge`, `lab`): see docs/reference/outputs.md.
+
+/** A Kubernetes node of the cluster. */
+export interface ClusterNodeOutput {
+  readonly name: string;
+  readonly role: "server" | "agent";
+  /** Site (network); also the node's `topology.kubernetes.io/zone` label. */
+  readonly site: string;
+  /** Address on its site's network. */
+  readonly ip: string;
+  /** Address the other sites reach it at, when set. */
+  readonly externalIp?: string;
+  /** "host" for an existing machine (e.g. a Raspberry Pi), "vm" for a Proxmox clone. */
+  readonly kind: "host" | "vm";
+}
+
+export interface KnativeOutput {
+  /** Route domain: a function `f` in namespace `ns` answers at `f.ns.<domain>`. */
+  readonly domain: string;
+  readonly ingress: "kourier" | "istio";
+  /** In-cluster address of the ingress gateway, "host:port". */
+  readonly ingressService: string;
+  /** Release manifest URLs installed, in order. */
+  readonly releases: readonly string[];
+  /** Kafka bootstrap "host:port" inside the cluster, when Eventing runs with Kafka. */
+  readonly kafkaBootstrap?: string;
+}
+
+export interface TunnelOutput {
+  /** Cloudflare tunnel id. */
+  readonly id: string;
+  /** `<id>.cfargotunnel.com`, the target of every hostname's CNAME. */
+  readonly cname: string;
+  /** Public hostnames routed through the tunnel, sorted. */
+  readonly hostnames: readonly string[];
+}
+
+/** What both cluster compositions export. */
+export interface ClusterPlatformOutputs {
+  /** Name of the K3s cluster the platform runs on (a key of kantai:k3s). */
+  readonly cluster: string;
+  /** `https://<address>:6443`. */
+  readonly apiServer: string;
+  /** Admin kubeconfig. SECRET: read it with `requireOutput`, it stays encrypted in state. */
+  readonly kubeconfig: string;
+  readonly nodes: readonly ClusterNodeOutput[];
+  readonly knative?: KnativeOutput;
+  readonly tunnel?: TunnelOutput;
+  /** Every service by name: a WebApp's or a published function's public https URL, else a function's in-cluster Knative URL. */
+  readonly serviceUrls: Readonly<Record<string, string>>;
+}
+
+/** Outputs of the `edge` composition: multi-site K3s, Knative, the tunnel and WebApps. */
+export interface EdgeOutputs extends ClusterPlatformOutputs {
+  readonly composition: "edge";
+  readonly tunnel: TunnelOutput;
+}
+
+/** Outputs of the `lab` composition (seed 001): VM cluster with Serving, Eventing and Kafka. */
+export interface LabOutputs extends ClusterPlatformOutputs {
+  readonly composition: "lab";
+  readonly knative: KnativeOutput & { readonly kafkaBootstrap: string };
+}
+
+/** Every composition's outputs; `composition` tells them apart. */
+export type AnyStackOutputs = HomelabOutputs | EdgeOutputs | LabOutputs;
+
+/** How a composition returns its outputs: each top-level value may still be a Pulumi Output. */
+export type Exported<T> = { readonly [K in keyof T]: import("@pulumi/pulumi").Input<T[K]> };
