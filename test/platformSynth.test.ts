@@ -1,0 +1,255 @@
+/**
+ * Synth of the `edge` and `lab` stacks as users run it (SIMULATED: Pulumi mocks, nothing is
+ * deployed): every Kubernetes object the program registers is written as a `kind: kubernetes`
+ * artifact and validates against its schema (kubernetes-models, @kubernetes-models/{knative,
+ * traefik,istio}, the Strimzi CRD schema in support/k8sSchemas.ts); every other artifact passes
+ * its real tool; the outputs follow the contract in stacks/outputs.ts.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { objectId, parseManifests, type K8sObject } from "../lib/render/k8s";
+import { validateAll } from "./support/k8sSchemas";
+import { runSynth, runTool } from "./support/tools";
+
+interface Entry {
+  path: string;
+  kind: string;
+  resource: string;
+}
+interface Synth {
+  dir: string;
+  artifacts: Entry[];
+  resources: { type: string; name: string; parent?: string; inputs: any; dependsOn: string[] }[];
+  outputs: any;
+  stdout: string;
+}
+
+const synths: Record<string, Synth> = {};
+
+beforeAll(() => {
+  for (const stack of ["edge", "lab"]) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `kantai-synth-${stack}-`));
+    const r = runSynth(["--stack", stack, "--out", dir]);
+    expect(r.status, r.stderr).toBe(0);
+    const read = (f: string) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+    synths[stack] = { dir, artifacts: read("artifacts.json"), resources: read("resources.json"), outputs: read("outputs.json"), stdout: r.stdout };
+  }
+});
+
+const validators: Record<string, (file: string) => void | Promise<void>> = {
+  kubernetes: async (f) => {
+    const objs = parseManifests(fs.readFileSync(f, "utf8"));
+    expect(objs.length, f).toBeGreaterThan(0);
+    expect(await validateAll(objs), f).toEqual([]);
+  },
+  "cloud-init": (f) => {
+    const r = runTool("cloud-init", ["schema", "--config-file", f]);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+  },
+  caddyfile: (f) => {
+    const r = runTool("caddy", ["validate", "--adapter", "caddyfile", "--config", f]);
+    expect(r.status, r.stderr).toBe(0);
+  },
+  "named-conf": (f) => expect(runTool("named-checkconf", [f]).status).toBe(0),
+  "bind-zone": (f) => {
+    const origin = /^\$ORIGIN (\S+)\.$/m.exec(fs.readFileSync(f, "utf8"))![1];
+    expect(runTool("named-checkzone", [origin, f]).status).toBe(0);
+  },
+  shell: (f) => {
+    const r = runTool("shellcheck", ["--shell=sh", "--severity=style", f]);
+    expect(r.status, r.stdout).toBe(0);
+  },
+  // K3s' /etc/rancher/k3s/config.yaml: YAML mapping (K3s reads no other format).
+  other: (f) => expect(typeof parse(fs.readFileSync(f, "utf8")), f).toBe("object"),
+};
+
+/** Objects a kubernetes artifact of `s` contains. */
+function artifactObjects(s: Synth): K8sObject[] {
+  return s.artifacts.filter((a) => a.kind === "kubernetes").flatMap((a) => parseManifests(fs.readFileSync(path.join(s.dir, a.path), "utf8")));
+}
+
+/** What the program registers with the Kubernetes provider: objects by id, and manifests installed from pinned sources. */
+function registered(s: Synth): { ids: string[]; sources: string[] } {
+  const ids: string[] = [];
+  const sources: string[] = [];
+  for (const r of s.resources) {
+    const m = /^kubernetes:(.+):([A-Za-z]+)$/.exec(r.type);
+    if (!m) continue;
+    if (r.type === "kubernetes:yaml/v2:ConfigFile") sources.push(r.inputs.file);
+    else if (r.type === "kubernetes:helm.sh/v4:Chart") sources.push(`${r.inputs.chart}@${r.inputs.version}`);
+    else if (r.type === "kubernetes:yaml/v2:ConfigGroup") ids.push(...r.inputs.objs.map((o: K8sObject) => objectId(o)));
+    else {
+      const apiVersion = r.inputs.apiVersion ?? m[1].replace(/^core\//, "");
+      const kind = r.inputs.kind ?? m[2].replace(/Patch$/, "");
+      ids.push(objectId({ apiVersion, kind, metadata: r.inputs.metadata }));
+    }
+  }
+  return { ids: ids.sort(), sources };
+}
+
+describe.each(["edge", "lab"])("synth %s", (stack) => {
+  it("passes every artifact through its real validator", async () => {
+    const s = synths[stack];
+    for (const a of s.artifacts) {
+      const v = validators[a.kind];
+      expect(v, `no validator for kind ${a.kind}`).toBeDefined();
+      await v(path.join(s.dir, a.path));
+    }
+  });
+
+  it("writes every Kubernetes object the program registers as a kubernetes artifact, once", () => {
+    const s = synths[stack];
+    const written = artifactObjects(s).map(objectId).sort();
+    expect(new Set(written).size).toBe(written.length);
+    expect(written).toEqual(registered(s).ids);
+  });
+
+  it("the kubeconfig is a secret output and no secret reaches resources or outputs", () => {
+    const s = synths[stack];
+    expect(s.outputs.kubeconfig).toBe("[secret]");
+    const all = JSON.stringify(s.resources) + JSON.stringify(s.outputs);
+    expect(all).not.toMatch(/PRIVATE KEY|placeholder=0000|synthplaceholder/);
+  });
+});
+
+describe("synth edge", () => {
+  it("renders the platform's Kubernetes objects", () => {
+    expect(artifactObjects(synths.edge).map((o) => `${o.kind} ${o.metadata.namespace ?? "-"}/${o.metadata.name}`)).toEqual([
+      "ConfigMap knative-serving/config-network",
+      "ConfigMap knative-serving/config-domain",
+      "ConfigMap knative-serving/config-autoscaler",
+      "Namespace -/cloudflared",
+      "Secret cloudflared/cloudflared-token",
+      "Deployment cloudflared/cloudflared",
+      "Service default/fibonacci",
+      "Deployment default/blog",
+      "Service default/blog",
+      "IngressRoute default/blog",
+      "Deployment default/status",
+      "Service default/status",
+      "IngressRoute default/status",
+      "ConfigMap kube-system/coredns-custom",
+    ]);
+  });
+
+  it("installs Knative from pinned release URLs", () => {
+    expect(registered(synths.edge).sources).toEqual([
+      "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-crds.yaml",
+      "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-core.yaml",
+      "https://github.com/knative/net-kourier/releases/download/knative-v1.23.0/kourier.yaml",
+    ]);
+  });
+
+  it("the secret in the cloudflared artifact is a placeholder, never the token", () => {
+    const secret = artifactObjects(synths.edge).find((o) => o.kind === "Secret") as any;
+    expect(secret.stringData).toEqual({ token: "[secret]" });
+  });
+
+  it("chain: cluster → Knative → tunnel → apps, and the CoreDNS rewrite after the apps", () => {
+    const dep = (n: string) => synths.edge.resources.find((r) => r.name === n)!.dependsOn;
+    expect(dep("knative")).toEqual(["edge"]);
+    expect(dep("tunnel")).toEqual(["knative"]);
+    expect(dep("fn-fibonacci")).toEqual(["knative"]);
+    expect(dep("app-blog")).toEqual(["tunnel"]);
+    expect(dep("app-status")).toEqual(["tunnel"]);
+    expect(dep("coredns")).toEqual(["app-blog", "app-status"]);
+  });
+
+  it("tunnel: one ingress rule per hostname (WebApps to Traefik, the function to Kourier with its Knative host), then 404", () => {
+    const config = synths.edge.resources.find((r) => r.name === "tunnel-config")!;
+    expect(config.inputs.config.ingresses).toEqual([
+      { hostname: "blog.example.com", service: "http://traefik.kube-system.svc.cluster.local:80" },
+      { hostname: "fib.example.com", service: "http://kourier.kourier-system.svc.cluster.local:80", originRequest: { httpHostHeader: "fibonacci.default.kn.example.com" } },
+      { hostname: "uptime.example.com", service: "http://traefik.kube-system.svc.cluster.local:80" },
+      { service: "http_status:404" },
+    ]);
+    const cnames = synths.edge.resources.filter((r) => r.type === "cloudflare:index/dnsRecord:DnsRecord").map((r) => [r.inputs.name, r.inputs.content, r.inputs.proxied]);
+    expect(cnames).toEqual([
+      ["blog.example.com", "tunnel-tunnel-id.cfargotunnel.com", true],
+      ["fib.example.com", "tunnel-tunnel-id.cfargotunnel.com", true],
+      ["uptime.example.com", "tunnel-tunnel-id.cfargotunnel.com", true],
+    ]);
+  });
+
+  it("outputs follow the contract (EdgeOutputs)", () => {
+    const o = synths.edge.outputs;
+    expect(Object.keys(o)).toEqual(["composition", "cluster", "apiServer", "kubeconfig", "nodes", "knative", "tunnel", "serviceUrls"]);
+    expect(o.composition).toBe("edge");
+    expect(o.cluster).toBe("edge");
+    expect(o.apiServer).toBe("https://203.0.113.21:6443");
+    expect(o.nodes.map((n: any) => `${n.name} ${n.role} ${n.site} ${n.kind} ${n.ip} ${n.externalIp}`)).toEqual([
+      "pi-1 server home host 192.168.1.21 203.0.113.21",
+      "pi-2 server home host 192.168.1.22 203.0.113.22",
+      "edge-vm-1 server lab vm 10.0.0.41 198.51.100.41",
+      "pi-3 agent home host 192.168.1.23 203.0.113.23",
+      "edge-vm-2 agent lab vm 10.0.0.42 198.51.100.42",
+    ]);
+    expect(o.knative).toEqual({
+      domain: "kn.example.com",
+      ingress: "kourier",
+      ingressService: "kourier.kourier-system.svc.cluster.local:80",
+      releases: registered(synths.edge).sources,
+    });
+    expect(o.tunnel).toEqual({ id: "tunnel-tunnel-id", cname: "tunnel-tunnel-id.cfargotunnel.com", hostnames: ["blog.example.com", "fib.example.com", "uptime.example.com"] });
+    expect(o.serviceUrls).toEqual({ fibonacci: "https://fib.example.com", blog: "https://blog.example.com", status: "https://uptime.example.com" });
+  });
+});
+
+describe("synth lab (seed 001)", () => {
+  it("renders Serving config, Istio settings, Strimzi Kafka on local volumes, the Kafka Broker and the sample function", () => {
+    expect(artifactObjects(synths.lab).map((o) => `${o.kind} ${o.metadata.namespace ?? "-"}/${o.metadata.name}`)).toEqual([
+      "ConfigMap knative-serving/config-network",
+      "ConfigMap knative-serving/config-domain",
+      "ConfigMap knative-serving/config-autoscaler",
+      "PeerAuthentication knative-serving/default",
+      "Namespace -/default",
+      "Namespace -/kafka",
+      "StorageClass -/kafka-local",
+      "PersistentVolume -/kantai-kafka-0",
+      "PersistentVolume -/kantai-kafka-1",
+      "PersistentVolume -/kantai-kafka-2",
+      "Kafka kafka/kantai",
+      "KafkaNodePool kafka/dual-role",
+      "ConfigMap knative-eventing/kafka-broker-config",
+      "Broker default/default",
+      "Service default/helloworld-go",
+    ]);
+    const pvNodes = artifactObjects(synths.lab)
+      .filter((o) => o.kind === "PersistentVolume")
+      .map((o: any) => o.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]);
+    expect(pvNodes).toEqual(["lab-w1", "lab-w2", "lab-w3"]);
+  });
+
+  it("installs Serving, Istio, Eventing, the Kafka broker and Tekton from pinned URLs, Strimzi from its chart", () => {
+    expect(registered(synths.lab).sources).toEqual([
+      "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-crds.yaml",
+      "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-core.yaml",
+      "https://github.com/knative/net-istio/releases/download/knative-v1.23.0/istio.yaml",
+      "https://github.com/knative/net-istio/releases/download/knative-v1.23.0/net-istio.yaml",
+      "https://github.com/knative/eventing/releases/download/knative-v1.23.0/eventing-crds.yaml",
+      "https://github.com/knative/eventing/releases/download/knative-v1.23.0/eventing-core.yaml",
+      "https://github.com/knative-extensions/eventing-kafka-broker/releases/download/knative-v1.23.0/eventing-kafka-controller.yaml",
+      "https://github.com/knative-extensions/eventing-kafka-broker/releases/download/knative-v1.23.0/eventing-kafka-broker.yaml",
+      "oci://quay.io/strimzi-helm/strimzi-kafka-operator@0.48.0",
+      "https://storage.googleapis.com/tekton-releases/pipeline/previous/v1.0.0/release.yaml",
+    ]);
+  });
+
+  it("outputs follow the contract (LabOutputs): one server and three workers, Kafka bootstrap, no tunnel", () => {
+    const o = synths.lab.outputs;
+    expect(o.composition).toBe("lab");
+    expect(o.tunnel).toBeUndefined();
+    expect(o.nodes.map((n: any) => `${n.name} ${n.role} ${n.kind} ${n.ip}`)).toEqual([
+      "lab-cp server vm 10.0.0.50",
+      "lab-w1 agent vm 10.0.0.51",
+      "lab-w2 agent vm 10.0.0.52",
+      "lab-w3 agent vm 10.0.0.53",
+    ]);
+    expect(o.knative.kafkaBootstrap).toBe("kantai-kafka-bootstrap.kafka.svc.cluster.local:9092");
+    expect(o.knative.ingress).toBe("istio");
+    expect(o.serviceUrls).toEqual({ "helloworld-go": "http://helloworld-go.default.lab.hosts.pve" });
+  });
+});
