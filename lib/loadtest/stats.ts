@@ -33,7 +33,7 @@ export interface LevelResult {
   readonly concurrency: number;
   /** 2xx responses. */
   readonly ok: number;
-  /** Wall time of the level, seconds. */
+  /** Wall time of the level, seconds: from its start to its last response or error. */
   readonly durationS: number;
   /** 2xx responses per second over the level's wall time. */
   readonly throughput: number;
