@@ -70,14 +70,14 @@ describe("npm run loadtest (real runs on loopback)", () => {
   it("runs the levels against web/server.js: table, JSON with per-level stats, SVG chart", async () => {
     const json = path.join(tmp, "r.json");
     const chart = path.join(tmp, "r.svg");
-    const r = await loadtest(["--target", `fib20=http://127.0.0.1:${webPort}/20`, "--levels", "20,40", "--concurrency", "8", "--json", json, "--chart", chart, "--no-progress"]);
+    const r = await loadtest(["--target", `fib20=http://127.0.0.1:${webPort}/20`, "--levels", "20,40", "--concurrency", "8", "--json", json, "--chart", chart, "--no-progress", "--pause", "0"]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^series\s+n\s+conc\s+ok\s+req\/s\s+mean ms\s+p50 ms\s+p95 ms\s+p99 ms\s+5xx\s+other\s+timeouts\s+conn err\s+incomplete\s+time s$/m);
     expect(r.stdout).toMatch(/^fib20\s+20\s+8\s+20\s/m);
     expect(r.stdout).toMatch(/^fib20\s+40\s+8\s+40\s/m);
     const out = JSON.parse(fs.readFileSync(json, "utf8"));
     expect(out.tool).toBe("kantai loadtest (autocannon)");
-    expect(out.options).toEqual({ levels: [20, 40], concurrency: 8, timeoutS: 10, budgetS: 55 });
+    expect(out.options).toEqual({ levels: [20, 40], concurrency: 8, timeoutS: 10, budgetS: 55, pauseS: 0 });
     expect(out.machine.cpus).toBe(os.cpus().length);
     expect(out.skipped).toEqual([]);
     expect(out.truncated).toEqual([]);
@@ -97,13 +97,16 @@ describe("npm run loadtest (real runs on loopback)", () => {
     expect(svg).toContain('data-series="fib20"');
   });
 
-  it("--connect-to sends the site name as Host (what the fleet's proxies route on)", async () => {
+  it("--connect-to sends the site name as Host; levels are interleaved across targets", async () => {
     const hosts: string[] = [];
     const port = await listen(http.createServer((req, res) => { hosts.push(String(req.headers.host)); res.end("ok"); }));
-    const r = await loadtest(["--target", "http://three.standalone.hosts.pve/", "--connect-to", `127.0.0.1:${port}`, "--levels", "5", "--concurrency", "2", "--no-progress"]);
+    const r = await loadtest([
+      "--target", "http://one.standalone.hosts.pve/", "--target", "http://three.standalone.hosts.pve/",
+      "--connect-to", `127.0.0.1:${port}`, "--levels", "2,3", "--concurrency", "1", "--pause", "0", "--no-progress",
+    ]);
     expect(r.status, r.stderr).toBe(0);
-    expect(hosts).toHaveLength(5);
-    expect(new Set(hosts)).toEqual(new Set(["three.standalone.hosts.pve"]));
+    const [one, three] = ["one.standalone.hosts.pve", "three.standalone.hosts.pve"];
+    expect(hosts).toEqual([one, one, three, three, one, one, one, three, three, three]);
   });
 
   it("counts errors by kind: HTTP 5xx, connection errors, timeouts", async () => {
@@ -114,7 +117,7 @@ describe("npm run loadtest (real runs on loopback)", () => {
       "--target", `5xx=http://127.0.0.1:${bad}/`,
       "--target", `refused=http://127.0.0.1:${closedPort}/`,
       "--target", `silent=http://127.0.0.1:${silent}/`,
-      "--levels", "4", "--concurrency", "2", "--timeout", "1", "--json", json, "--no-progress",
+      "--levels", "4", "--concurrency", "2", "--timeout", "1", "--pause", "0", "--json", json, "--no-progress",
     ]);
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(fs.readFileSync(json, "utf8"));

@@ -18,6 +18,7 @@ describe("loadtest arguments", () => {
       concurrency: 1000,
       timeoutS: 10,
       budgetS: 55,
+      pauseS: 2,
       connectTo: undefined,
       json: undefined,
       chart: undefined,
@@ -35,7 +36,7 @@ describe("loadtest arguments", () => {
     const o = args(
       "--target", "1=http://one.standalone.hosts.pve/",
       "--target", "2=http://two.standalone.hosts.pve/10?x=1",
-      "--levels", "10,20,40", "--concurrency", "8", "--timeout", "2.5", "--budget", "30",
+      "--levels", "10,20,40", "--concurrency", "8", "--timeout", "2.5", "--budget", "30", "--pause", "0",
       "--connect-to", "127.0.0.1:8080", "--json", "o/r.json", "--chart", "o/r.svg", "--title", "T", "--no-progress",
     );
     expect(o).toEqual({
@@ -47,6 +48,7 @@ describe("loadtest arguments", () => {
       concurrency: 8,
       timeoutS: 2.5,
       budgetS: 30,
+      pauseS: 0,
       connectTo: { host: "127.0.0.1", port: 8080 },
       json: "o/r.json",
       chart: "o/r.svg",
@@ -70,6 +72,7 @@ describe("loadtest arguments", () => {
     [["--target", "http://a/", "--timeout", "0.5"], "--timeout: must be at least 1 s, got 0.5"],
     [["--target", "http://a/", "--timeout", "soon"], '--timeout: "soon" is not a number of seconds'],
     [["--target", "http://a/", "--budget", "0"], "--budget: must be at least 1 s, got 0"],
+    [["--target", "http://a/", "--pause=-1"], "--pause: must be at least 0 s, got -1"],
     [["--target", "http://a/", "--connect-to", "localhost"], '--connect-to: "localhost" is not host:port'],
     [["--target", "http://a/", "--connect-to", "127.0.0.1:70000"], "--connect-to: 70000 is out of range 1-65535"],
     [["--target", "http://a/", "--chart", "out.png"], '--chart: "out.png" must end in .svg'],

@@ -23,6 +23,7 @@ export interface StudyResult {
     readonly concurrency: number;
     readonly timeoutS: number;
     readonly budgetS: number;
+    readonly pauseS: number;
     readonly connectTo?: string;
   };
   readonly series: readonly Series[];
@@ -87,30 +88,37 @@ export function runLevel(
   });
 }
 
-/** Run every level for every target within the budget. */
+/**
+ * Run every level for every target within the budget. Levels are interleaved — level 1 of every
+ * target, then level 2, … — so slow drifts of a shared machine hit all series alike; between two
+ * levels the tool waits `pauseS` so the servers finish the work queued by the previous level (a
+ * request the client timed out may still be computed by its backend).
+ */
 export async function runStudy(opts: LoadtestOptions, progress?: Progress, now: () => number = Date.now): Promise<StudyResult> {
   const startedAt = new Date(now()).toISOString();
   const deadline = now() + opts.budgetS * 1000;
-  const series: Series[] = [];
+  const levelsOf = new Map<Target, LevelResult[]>(opts.targets.map((t) => [t, []]));
   const skipped: { label: string; requests: number }[] = [];
   const truncated: { label: string; requests: number }[] = [];
+  let first = true;
   try {
-    for (const target of opts.targets) {
-      const levels: LevelResult[] = [];
-      for (const n of opts.levels) {
+    for (const n of opts.levels) {
+      for (const target of opts.targets) {
+        if (!first && opts.pauseS > 0 && now() + opts.pauseS * 1000 < deadline) await new Promise((r) => setTimeout(r, opts.pauseS * 1000));
         if (now() >= deadline) {
           skipped.push({ label: target.label, requests: n });
           continue;
         }
+        first = false;
         const r = await runLevel(target, n, opts, deadline - now(), progress);
-        levels.push(r.result);
+        levelsOf.get(target)!.push(r.result);
         if (r.truncated) truncated.push({ label: target.label, requests: n });
       }
-      series.push({ label: target.label, target: target.url, levels });
     }
   } finally {
     progress?.stop();
   }
+  const series: Series[] = opts.targets.map((t) => ({ label: t.label, target: t.url, levels: levelsOf.get(t)! }));
   return {
     tool: "kantai loadtest (autocannon)",
     startedAt,
@@ -119,6 +127,7 @@ export async function runStudy(opts: LoadtestOptions, progress?: Progress, now: 
       concurrency: opts.concurrency,
       timeoutS: opts.timeoutS,
       budgetS: opts.budgetS,
+      pauseS: opts.pauseS,
       ...(opts.connectTo ? { connectTo: `${opts.connectTo.host}:${opts.connectTo.port}` } : {}),
     },
     series,
