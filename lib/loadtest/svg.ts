@@ -28,6 +28,8 @@ interface Panel {
   readonly title: string;
   readonly unit: string;
   readonly lines: readonly { readonly value: (l: LevelResult) => number | null; readonly dash?: string }[];
+  /** Fixed axis maximum (else niceMax of the data). */
+  readonly max?: number;
 }
 
 const PANELS: readonly Panel[] = [
@@ -37,7 +39,7 @@ const PANELS: readonly Panel[] = [
     lines: [{ value: (l) => l.latencyMs?.p95 ?? null }, { value: (l) => l.latencyMs?.p50 ?? null, dash: "5 4" }],
   },
   { title: "throughput (successful requests per second)", unit: "req/s", lines: [{ value: (l) => l.throughput }] },
-  { title: "failed requests (5xx, timeouts, connection errors, incomplete)", unit: "%", lines: [{ value: (l) => (100 * l.failed) / l.requests }] },
+  { title: "failed requests (5xx, timeouts, connection errors, incomplete)", unit: "%", max: 100, lines: [{ value: (l) => (100 * l.failed) / l.requests }] },
 ];
 
 /** Render the chart. Throws on an empty study (nothing to draw). */
@@ -75,14 +77,14 @@ export function renderChart(series: readonly Series[], opts: ChartOptions = {}):
   PANELS.forEach((p, pi) => {
     const y0 = top + legendH + pi * (panelH + gap) + 20;
     const values = series.flatMap((s) => s.levels.flatMap((l) => p.lines.map((ln) => ln.value(l)).filter((v): v is number => v !== null && Number.isFinite(v))));
-    const max = niceMax(Math.max(0, ...values));
+    const max = p.max ?? niceMax(Math.max(0, ...values));
     const y = (v: number) => y0 + panelH - (v / max) * panelH;
     out.push(`<g class="panel" data-unit="${esc(p.unit)}">`, `<text x="${left}" y="${y0 - 8}" font-weight="bold">${esc(p.title)}</text>`);
     for (let t = 0; t <= 4; t++) {
       const v = (max * t) / 4;
       out.push(
         `<line x1="${left}" y1="${fmt(y(v))}" x2="${W - right}" y2="${fmt(y(v))}" stroke="#ddd"/>`,
-        `<text x="${left - 6}" y="${fmt(y(v) + 4)}" text-anchor="end">${esc(fmt(v))}</text>`,
+        `<text x="${left - 6}" y="${fmt(y(v) + 4)}" text-anchor="end">${esc(String(Number(v.toFixed(2))))}</text>`,
       );
     }
     out.push(`<text x="14" y="${y0 + panelH / 2}" transform="rotate(-90 14 ${y0 + panelH / 2})" text-anchor="middle">${esc(p.unit)}</text>`);
