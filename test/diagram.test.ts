@@ -1,9 +1,10 @@
 /**
  * Topology diagrams (lib/diagram, scripts/diagram.ts): the readers for Caddyfiles and zones, the
- * model built from a small synth fixture (hosts, template, a K3s node VM, a Knative service, a
- * host gateway, a Cloudflare tunnel with its proxied CNAME), exact Mermaid text for a small case,
- * the SVG as XML (parsed by Python's XML parser) with every node, and `npm run diagram` for the
- * repository's stacks, whose committed diagrams under docs/diagrams/ must be up to date.
+ * model built from a small synth fixture (two sites, a Proxmox host with a template and a K3s node
+ * VM, a Pi listed in the outputs, a Knative service, a Traefik IngressRoute, a host gateway, a
+ * Cloudflare tunnel with its proxied CNAME), exact Mermaid text for a small case,
+ * the SVG as XML (parsed by Python's XML parser) with every node, and `npm run diagram` for every
+ * stack of the repository, `--check`, and the committed dev diagram's content.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,13 +12,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { layoutTopology } from "../lib/diagram/layout";
-import { renderMermaid } from "../lib/diagram/mermaid";
-import { buildTopology, type Topology } from "../lib/diagram/model";
+import { mermaidId, renderMermaid } from "../lib/diagram/mermaid";
+import { buildTopology, outputClusterNodes, type Topology } from "../lib/diagram/model";
 import { parseCaddyfile, parseZone, resolveName } from "../lib/diagram/parse";
 import { renderSvg } from "../lib/diagram/svg";
 import { readSynthDir } from "../scripts/diagram";
 import { ROOT } from "./support/devConfig";
-import { runTool } from "./support/tools";
+import { runSynth, runTool } from "./support/tools";
 
 const FIXTURE = path.join(ROOT, "test", "fixtures", "diagram", "small");
 
@@ -72,40 +73,54 @@ describe("readers", () => {
 describe("model from a synth fixture", () => {
   const t = buildTopology(readSynthDir(FIXTURE, "small"));
 
-  it("groups: the site, its Proxmox host (addresses from the provider endpoint and the bridge), the K3s cluster", () => {
+  it("groups: sites from the cluster nodes, the Proxmox host in the site of its node VMs, the cluster spanning both", () => {
     expect(t.title).toBe("kantai stack small (edge)");
     expect(t.groups).toEqual([
-      { id: "cluster:grogu", kind: "cluster", label: "Kubernetes cluster grogu", parent: "site:small" },
-      { id: "host:pve1", kind: "host", label: "Proxmox host pve1 · 192.168.1.10 · vmbr2 10.1.0.1/24", parent: "site:small" },
-      { id: "site:small", kind: "site", label: "site small (edge)" },
+      { id: "cluster:grogu", kind: "cluster", label: "Kubernetes cluster grogu" },
+      { id: "host:pve1", kind: "host", label: "Proxmox host pve1 · 192.168.1.10 · vmbr2 10.1.0.1/24", parent: "site:lab" },
+      { id: "site:home", kind: "site", label: "site home" },
+      { id: "site:lab", kind: "site", label: "site lab" },
     ]);
   });
 
-  it("nodes: template on its host, cluster node VM and Knative service in the cluster, gateway, DNS, tunnel, public names", () => {
+  it("nodes: template and node VM on their host, a Pi in its site, workloads in the cluster, gateway, DNS, tunnel, names", () => {
     expect(t.nodes.map((n) => [n.id, n.kind, n.group ?? "-", [n.label, ...n.detail].join(" | ")])).toEqual([
       ["dns:example.lan", "dns", "host:pve1", "BIND example.lan | ns → 192.168.1.10 | * → 192.168.1.10"],
       ["ksvc:default/fib", "service", "cluster:grogu", "ksvc fib | namespace default"],
       ["name:*.grogu.example.lan", "hostname", "-", "*.grogu.example.lan"],
+      ["name:blog.example.com", "hostname", "-", "blog.example.com"],
       ["name:fib.example.com", "hostname", "-", "fib.example.com | CNAME proxied"],
       ["name:status.example.lan", "hostname", "-", "status.example.lan | answered by Caddy"],
+      ["node:grogu/pi-1", "k8s-node", "site:home", "pi-1 | 192.168.2.21 · 203.0.113.21 | k8s agent · cluster grogu"],
       ["server:gw-install", "server", "host:pve1", "Caddy gw"],
-      ["svc:kourier-system/kourier", "service", "cluster:grogu", "svc kourier | namespace kourier-system · :80"],
+      ["svc:kourier-system/kourier", "service", "cluster:grogu", "svc kourier | namespace kourier-system | :80"],
+      ["svc:kube-system/traefik", "service", "cluster:grogu", "svc traefik | namespace kube-system | :80"],
+      ["svc:web/blog", "service", "cluster:grogu", "svc blog | namespace web | :8080"],
       ["tunnel:edge-tunnel", "tunnel", "-", "Cloudflare tunnel kantai-edge"],
-      ["vm:grogu-server-1-vm", "k8s-node", "cluster:grogu", "server-1 | VM 700 · 10.1.0.10 | 4 vCPU, 4096 MB | on pve1"],
+      ["vm:grogu-server-1-vm", "k8s-node", "host:pve1", "server-1 | VM 700 · 10.1.0.10 | 4 vCPU, 4096 MB | k8s server · cluster grogu"],
       ["vm:k3s-vm", "template", "host:pve1", "template-k3s | template 9000 | 2 vCPU, 2048 MB"],
     ]);
   });
 
-  it("edges: who routes to whom, DNS answers and clones", () => {
+  it("edges: who routes to whom (gateway, tunnel, Knative Host header, Traefik IngressRoute), DNS answers and clones", () => {
     expect(t.edges.map((e) => `${e.from} ${e.kind === "route" ? "->" : e.kind === "dns" ? "~>" : "=>"} ${e.to}${e.label ? ` [${e.label}]` : ""}`)).toEqual([
       "name:*.grogu.example.lan ~> server:gw-install [A 192.168.1.10]",
+      "name:blog.example.com -> tunnel:edge-tunnel [tunnel]",
       "name:fib.example.com -> tunnel:edge-tunnel [tunnel]",
       "name:status.example.lan ~> server:gw-install [A 192.168.1.10]",
       "server:gw-install -> vm:grogu-server-1-vm [*.grogu.example.lan → :80]",
-      "svc:kourier-system/kourier -> ksvc:default/fib [Host header]",
+      "svc:kourier-system/kourier -> ksvc:default/fib [fib.default.kn.example.com]",
+      "svc:kube-system/traefik -> svc:web/blog [blog.example.com]",
       "tunnel:edge-tunnel -> svc:kourier-system/kourier [fib.example.com]",
-      "vm:grogu-server-1-vm -> ksvc:default/fib [ingress]",
+      "tunnel:edge-tunnel -> svc:kube-system/traefik [blog.example.com]",
+      "vm:grogu-server-1-vm -> ksvc:default/fib [Host header]",
       "vm:k3s-vm => vm:grogu-server-1-vm [clone]",
+    ]);
+  });
+
+  it("reads cluster nodes from any `nodes` list in the outputs", () => {
+    expect(outputClusterNodes({ k8s: { cluster: "c1", nodes: [{ name: "a", ip: "10.0.0.1", role: "server" }, { name: "no-ip" }] }, x: [1, 2] })).toEqual([
+      { cluster: "c1", name: "a", role: "server", ip: "10.0.0.1" },
     ]);
   });
 
@@ -191,44 +206,53 @@ describe("npm run diagram", () => {
   const run = (args: string[]) =>
     spawnSync(process.execPath, [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(ROOT, "scripts", "diagram.ts"), ...args], { encoding: "utf8", cwd: ROOT, timeout: 120_000 });
 
-  it("draws every stack offline; the committed docs/diagrams/<stack>.{mmd,svg} are up to date", () => {
+  it("draws every stack of the repository offline: Mermaid with every node, SVG that parses with every node", () => {
     expect(stacks).toContain("dev");
     for (const stack of stacks) {
-      const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kantai-diagram-")), `${stack}.svg`);
-      const r = run(["--stack", stack, "--out", out]);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-diagram-"));
+      const synthOut = path.join(dir, "synth");
+      const s = runSynth(["--stack", stack, "--out", synthOut]);
+      expect(s.status, s.stderr).toBe(0);
+      const base = path.join(dir, stack);
+      const r = run(["--stack", stack, "--synth-dir", synthOut, "--out", `${base}.svg`]);
       expect(r.status, r.stderr).toBe(0);
-      const base = out.replace(/\.svg$/, "");
-      expect(r.stdout).toMatch(new RegExp(`^diagram ${stack}: \\d+ nodes, \\d+ edges -> ${base}\\.mmd, ${base}\\.svg\\n$`));
-      const mmd = fs.readFileSync(`${base}.mmd`, "utf8");
-      const svg = fs.readFileSync(`${base}.svg`, "utf8");
-      expect(mmd, `docs/diagrams/${stack}.mmd is stale: npm run diagram -- --stack ${stack}`).toBe(fs.readFileSync(path.join(ROOT, "docs", "diagrams", `${stack}.mmd`), "utf8"));
-      expect(svg, `docs/diagrams/${stack}.svg is stale: npm run diagram -- --stack ${stack}`).toBe(fs.readFileSync(path.join(ROOT, "docs", "diagrams", `${stack}.svg`), "utf8"));
+      const topology = buildTopology(readSynthDir(synthOut, stack));
+      expect(r.stdout).toBe(`diagram ${stack}: ${topology.nodes.length} nodes, ${topology.edges.length} edges -> ${base}.mmd, ${base}.svg\n`);
+      expect(topology.nodes.length, stack).toBeGreaterThan(3);
+      expect(fs.readFileSync(`${base}.mmd`, "utf8")).toBe(renderMermaid(topology));
+      const parsed = parseSvg(fs.readFileSync(`${base}.svg`, "utf8"));
+      expect([...parsed.nodeIds].sort(), stack).toEqual(topology.nodes.map((n) => n.id).sort());
+      expect(parsed.edges).toBe(topology.edges.length);
     }
   });
 
-  it("the dev stack: hosts, VMs, gateway, LB fan-out and public names are drawn, in both outputs", () => {
+  it("without --synth-dir it runs synth itself; --check compares with the files instead of writing them", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-diagram-"));
+    const base = path.join(dir, "dev");
+    const r = run(["--stack", "dev", "--out", base]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(fs.existsSync(`${base}.mmd`) && fs.existsSync(`${base}.svg`)).toBe(true);
+    const same = run(["--stack", "dev", "--out", base, "--check"]);
+    expect(same.status, same.stderr).toBe(0);
+    expect(same.stdout).toBe("diagram dev: up to date\n");
+    fs.appendFileSync(`${base}.svg`, "<!-- edited -->\n");
+    const stale = run(["--stack", "dev", "--out", base, "--check"]);
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toBe(`${base}.svg is out of date: npm run diagram -- --stack dev --out ${base}\n`);
+    expect(stale.stdout).toBe("diagram dev: 1 file(s) out of date\n");
+  });
+
+  it("the committed dev diagram: hosts, VMs, gateway, LB fan-out and public names, in both files", () => {
     const mmd = fs.readFileSync(path.join(ROOT, "docs", "diagrams", "dev.mmd"), "utf8");
-    const svg = fs.readFileSync(path.join(ROOT, "docs", "diagrams", "dev.svg"), "utf8");
-    const parsed = parseSvg(svg);
-    expect(parsed.groupIds).toEqual(["site:dev", "host:pve"]);
-    expect([...parsed.nodeIds].sort()).toEqual(
-      [
-        "dns:hosts.pve",
-        "ext:10.0.0.10:80",
-        "name:*.grogu.hosts.pve",
-        "name:*.standalone.hosts.pve",
-        "name:test.hosts.pve",
-        "server:hosts-install",
-        ...[1, 2, 3, 4, 5].map((i) => `vm:kenobi-${i}-vm`),
-        "vm:kenobi-lb-vm",
-        "vm:knative-vm",
-        "vm:standalone-vm",
-      ].sort(),
-    );
+    const parsed = parseSvg(fs.readFileSync(path.join(ROOT, "docs", "diagrams", "dev.svg"), "utf8"));
+    expect(parsed.groupIds).toContain("host:pve");
+    for (const id of ["dns:hosts.pve", "name:*.standalone.hosts.pve", "name:test.hosts.pve", "server:hosts-install", "vm:kenobi-lb-vm", "vm:standalone-vm", ...[1, 2, 3, 4, 5].map((i) => `vm:kenobi-${i}-vm`)]) {
+      expect(parsed.nodeIds, id).toContain(id);
+      expect(mmd, id).toContain(mermaidId(id));
+    }
     expect(mmd).toContain('  server_hosts_install -->|"*.standalone.hosts.pve → :80"| vm_kenobi_lb_vm\n');
     expect(mmd).toContain('  vm_kenobi_lb_vm -->|"5 sites → :3000"| vm_kenobi_1_vm\n');
     expect(mmd).toContain('  vm_kenobi_lb_vm -->|"five.standalone.hosts.pve → :3000"| vm_kenobi_5_vm\n');
-    for (const id of parsed.nodeIds) expect(mmd).toContain(id.replace(/\*/g, "wildcard").replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, ""));
   });
 
   it("--synth-dir reads an existing synth output; usage errors exit 2", () => {
@@ -236,7 +260,7 @@ describe("npm run diagram", () => {
     const r = run(["--stack", "small", "--synth-dir", FIXTURE, "--out", out]);
     expect(r.status, r.stderr).toBe(0);
     expect(fs.readFileSync(`${out}.mmd`, "utf8")).toBe(renderMermaid(buildTopology(readSynthDir(FIXTURE, "small"))));
-    expect(parseSvg(fs.readFileSync(`${out}.svg`, "utf8")).nodeIds).toHaveLength(10);
+    expect(parseSvg(fs.readFileSync(`${out}.svg`, "utf8")).nodeIds).toHaveLength(14);
     const bad = run([]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("usage: npm run diagram -- --stack <name> [--out <file>]");

@@ -53,7 +53,8 @@ export function nodeSize(n: TopologyNode): { width: number; height: number } {
 /** Lay the topology out; `margin` surrounds the drawing. */
 export function layoutTopology(t: Topology, margin = 16): Layout {
   const g = new dagre.graphlib.Graph({ compound: true, multigraph: true });
-  g.setGraph({ rankdir: "LR", nodesep: 24, ranksep: 70, edgesep: 12, marginx: 0, marginy: 0 });
+  // nodesep/edgesep leave room above each nested group for the box margin and title drawn in svg.ts.
+  g.setGraph({ rankdir: "LR", nodesep: 36, ranksep: 70, edgesep: 36, marginx: 0, marginy: 0 });
   // Groups with no node inside (at any depth) are not drawn: dagre would place them as nodes.
   const used = new Set<string>();
   for (const n of t.nodes) {

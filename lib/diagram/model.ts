@@ -68,8 +68,41 @@ const isTunnel = (t: string) => /^cloudflare:index\/zeroTrustTunnelCloudflared:Z
 const isTunnelConfig = (t: string) => /^cloudflare:index\/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig$/.test(t);
 const isDnsRecord = (t: string) => /^cloudflare:index\/(dnsRecord:DnsRecord|record:Record)$/.test(t);
 const isKnativeService = (t: string) => t === "kubernetes:serving.knative.dev/v1:Service";
-const isClusterComponent = (t: string) => /^kantai:(k8s|kubernetes|minikube|k3s)[^:]*:\w*Cluster$/i.test(t);
+/** Kubernetes clusters: `kantai:k8s:K3sCluster`, single-node ones such as `kantai:k8s:GroguNode`. */
+const isClusterComponent = (t: string) => /^kantai:(k8s|kubernetes|minikube|k3s)[^:]*:\w*(Cluster|Node)$/i.test(t);
 const isSiteComponent = (t: string) => /^kantai:[^:]+:Site$/.test(t);
+const isIngressRoute = (t: string) => /^kubernetes:traefik\.(io|containo\.us)\/v1alpha1:IngressRoute$/.test(t);
+
+/** A cluster node as the stack outputs list it (`nodes: [{name, role, site, ip, externalIp, kind}]`). */
+export interface OutputClusterNode {
+  readonly cluster?: string;
+  readonly name: string;
+  readonly role?: string;
+  readonly site?: string;
+  readonly ip?: string;
+  readonly externalIp?: string;
+}
+
+/** Every `nodes` array of `{name, ip}` objects in the outputs, with the `cluster` named beside it. */
+export function outputClusterNodes(outputs: unknown): OutputClusterNode[] {
+  const found: OutputClusterNode[] = [];
+  const walk = (v: unknown, depth: number) => {
+    if (v === null || typeof v !== "object" || depth > 3) return;
+    if (Array.isArray(v)) return v.forEach((x) => walk(x, depth + 1));
+    const o = v as Record<string, unknown>;
+    if (Array.isArray(o.nodes)) {
+      const cluster = typeof o.cluster === "string" ? o.cluster : typeof o.name === "string" ? o.name : undefined;
+      for (const n of o.nodes as Record<string, unknown>[]) {
+        if (n === null || typeof n !== "object" || typeof n.name !== "string" || typeof n.ip !== "string") continue;
+        const opt = (k: string) => (typeof n[k] === "string" ? { [k]: n[k] as string } : {});
+        found.push({ ...(cluster ? { cluster } : {}), name: n.name, ...opt("role"), ...opt("site"), ip: n.ip, ...opt("externalIp") });
+      }
+    }
+    for (const [k, x] of Object.entries(o)) if (k !== "nodes") walk(x, depth + 1);
+  };
+  walk(outputs, 0);
+  return found;
+}
 
 const ipOf = (cidr: unknown) => (typeof cidr === "string" ? cidr.split("/")[0] : undefined);
 const str = (v: unknown) => (typeof v === "string" && v !== "[secret]" ? v : undefined);
@@ -106,21 +139,40 @@ export function buildTopology(input: SynthOutput): Topology {
     if (!nodes.has(n.id)) nodes.set(n.id, n);
     return n.id;
   };
+  const extendNode = (id: string, detail: readonly string[]) => {
+    const n = nodes.get(id);
+    if (n) nodes.set(id, { ...n, detail: [...n.detail, ...detail.filter((d) => !n.detail.includes(d))] });
+  };
+  /** Add an edge; a second edge between the same nodes of the same kind merges its label in. */
   const addEdge = (e: TopologyEdge) => {
     const key = `${e.from}>${e.to}>${e.kind}`;
-    if (e.from === e.to || edgeKeys.has(key)) return;
+    if (e.from === e.to) return;
+    if (edgeKeys.has(key)) {
+      const i = edges.findIndex((x) => `${x.from}>${x.to}>${x.kind}` === key);
+      const labels = [...new Set([...(edges[i].label ?? "").split(", "), ...(e.label ?? "").split(", ")].filter(Boolean))];
+      edges[i] = { ...edges[i], ...(labels.length ? { label: labels.join(", ") } : {}) };
+      return;
+    }
     edgeKeys.add(key);
     edges.push(e);
   };
 
-  // Sites: a kantai:*:Site component when the stack has them, else one site named after the stack.
+  // Sites: named by kantai:*:Site components or by the cluster nodes' `site`; anything without a
+  // known site is in one site named after the stack.
   const composition = typeof input.outputs.composition === "string" ? input.outputs.composition : undefined;
-  const defaultSite = `site:${input.stack}`;
-  const siteOf = (r: SynthResource): string => {
-    const site = ancestors(r).find((a) => isSiteComponent(a.type));
-    if (site) return addGroup({ id: `site:${site.name}`, kind: "site", label: `site ${site.name}` });
-    return addGroup({ id: defaultSite, kind: "site", label: composition ? `site ${input.stack} (${composition})` : `site ${input.stack}` });
+  const site = (name: string) => addGroup({ id: `site:${name}`, kind: "site", label: `site ${name}` });
+  const defaultSite = () => addGroup({ id: `site:${input.stack}`, kind: "site", label: composition ? `site ${input.stack} (${composition})` : `site ${input.stack}` });
+  const componentSite = (r: SynthResource): string | undefined => {
+    const c = ancestors(r).find((a) => isSiteComponent(a.type));
+    return c ? site(c.name) : undefined;
   };
+
+  // Kubernetes clusters: cluster components, and the nodes the stack outputs list.
+  const clusterComponents = input.resources.filter((r) => isClusterComponent(r.type));
+  const listed = outputClusterNodes(input.outputs).map((n) => ({ ...n, cluster: n.cluster ?? (clusterComponents.length === 1 ? clusterComponents[0].name : "cluster") }));
+  const clusterNames = [...new Set([...clusterComponents.map((c) => c.name), ...listed.map((n) => n.cluster)])].sort();
+  const clusterOf = (r: SynthResource): string | undefined => [r, ...ancestors(r)].find((a) => isClusterComponent(a.type))?.name;
+  const onlyCluster = clusterNames.length === 1 ? clusterNames[0] : undefined;
 
   // Addresses: IPv4 → node or group id, to resolve upstreams and DNS answers.
   const addressOf = new Map<string, string>();
@@ -138,8 +190,8 @@ export function buildTopology(input: SynthOutput): Topology {
       remember(ip, `host:${r.inputs.nodeName}`);
     }
   }
-  const endpoints = input.resources.filter((r) => r.type === "pulumi:providers:proxmoxve").map((r) => str(r.inputs.endpoint));
-  for (const ep of endpoints) {
+  for (const r of input.resources.filter((x) => x.type === "pulumi:providers:proxmoxve")) {
+    const ep = str(r.inputs.endpoint);
     if (!ep) continue;
     const [h] = urlHostPort(ep);
     const host = hostNames.includes(h) ? h : hostNames.length === 1 ? hostNames[0] : undefined;
@@ -148,45 +200,47 @@ export function buildTopology(input: SynthOutput): Topology {
       remember(h, `host:${host}`);
     }
   }
-  const hostSite = new Map<string, string>();
-  for (const r of input.resources) if (r.type.startsWith("proxmoxve:") && hostAddresses.has(r.inputs.nodeName) && !hostSite.has(r.inputs.nodeName)) hostSite.set(r.inputs.nodeName, siteOf(r));
-  for (const h of hostNames) {
-    addGroup({ id: `host:${h}`, kind: "host", label: [`Proxmox host ${h}`, ...hostAddresses.get(h)!].join(" · "), parent: hostSite.get(h) });
-  }
 
-  // Kubernetes clusters: a cluster component groups its VMs (nodes) and its Knative services.
-  const clusterOf = (r: SynthResource): string | undefined => {
-    const c = [r, ...ancestors(r)].find((a) => isClusterComponent(a.type));
-    if (!c) return undefined;
-    return addGroup({ id: `cluster:${c.name}`, kind: "cluster", label: `Kubernetes cluster ${c.name}`, parent: siteOf(c) });
+  // VMs and templates, and which of them are cluster nodes.
+  const vms = input.resources.filter((r) => r.custom && isVm(r.type));
+  const vmIps = (r: SynthResource): string[] => (r.inputs.initialization?.ipConfigs ?? []).map((c: any) => ipOf(c?.ipv4?.address)).filter(Boolean);
+  const memberOf = (r: SynthResource) => listed.find((n) => n.name === str(r.inputs.name) || vmIps(r).includes(n.ip ?? ""));
+  const hostSite = (h: string): string => {
+    const onHost = input.resources.filter((r) => r.type.startsWith("proxmoxve:") && r.inputs.nodeName === h);
+    const fromComponent = onHost.map(componentSite).find(Boolean);
+    if (fromComponent) return fromComponent;
+    const fromNodes = [...new Set(vms.filter((r) => r.inputs.nodeName === h).map((r) => memberOf(r)?.site).filter((x): x is string => !!x))];
+    return fromNodes.length === 1 ? site(fromNodes[0]) : defaultSite();
   };
+  for (const h of hostNames) addGroup({ id: `host:${h}`, kind: "host", label: [`Proxmox host ${h}`, ...hostAddresses.get(h)!].join(" · "), parent: hostSite(h) });
 
-  for (const r of input.resources) if (isClusterComponent(r.type)) clusterOf(r);
-  const onlyCluster = () => {
-    const ids = [...groups.values()].filter((g) => g.kind === "cluster").map((g) => g.id);
-    return ids.length === 1 ? ids[0] : undefined;
-  };
-
-  // VMs and templates.
+  const clusterMembers = new Map<string, string[]>(clusterNames.map((c) => [c, []]));
   const vmIds = new Map<string, string>(); // "<node>/<vmId>" → node id (for clones)
   const snippetOwner = new Map<string, string>(); // "<datastore>:snippets/<file>" → vm node id
-  const vms = input.resources.filter((r) => r.custom && isVm(r.type));
+  const k8sDetail = (n: { role?: string } | undefined, cluster: string) => `k8s ${n?.role ?? "node"} · cluster ${cluster}`;
   for (const r of vms) {
     const i = r.inputs;
     const template = i.template === true;
-    const ips: string[] = (i.initialization?.ipConfigs ?? []).map((c: any) => ipOf(c?.ipv4?.address)).filter(Boolean);
-    const cluster = clusterOf(r);
+    const ips = vmIps(r);
+    const listedAs = memberOf(r);
+    const cluster = listedAs?.cluster ?? clusterOf(r);
     const id = `vm:${r.name}`;
     const size = [i.cpu?.cores ? `${i.cpu.cores} vCPU` : undefined, i.memory?.dedicated ? `${i.memory.dedicated} MB` : undefined].filter(Boolean).join(", ");
     addNode({
       id,
       kind: template ? "template" : cluster ? "k8s-node" : "vm",
       label: str(i.name) ?? r.name,
-      detail: [template ? `template ${i.vmId}` : `VM ${i.vmId}${ips.length ? ` · ${ips.join(", ")}` : ""}`, ...(size ? [size] : []), ...(cluster ? [`on ${i.nodeName}`] : [])],
-      group: cluster ?? (hostAddresses.has(i.nodeName) ? `host:${i.nodeName}` : siteOf(r)),
+      detail: [
+        template ? `template ${i.vmId}` : `VM ${i.vmId}${ips.length ? ` · ${ips.join(", ")}` : ""}`,
+        ...(size ? [size] : []),
+        ...(cluster && !template ? [k8sDetail(listedAs, cluster)] : []),
+      ],
+      group: hostAddresses.has(i.nodeName) ? `host:${i.nodeName}` : (componentSite(r) ?? defaultSite()),
     });
+    if (cluster && !template) clusterMembers.get(cluster)?.push(id);
     vmIds.set(`${i.nodeName}/${i.vmId}`, id);
     for (const ip of ips) remember(ip, id);
+    if (listedAs?.externalIp) remember(listedAs.externalIp, id);
     const ud = str(i.initialization?.userDataFileId);
     if (ud) snippetOwner.set(ud, id);
   }
@@ -196,6 +250,34 @@ export function buildTopology(input: SynthOutput): Topology {
     const tpl = vmIds.get(`${c.nodeName ?? r.inputs.nodeName}/${c.vmId}`);
     if (tpl) addEdge({ from: tpl, to: `vm:${r.name}`, kind: "clone", label: "clone" });
   }
+  // Cluster nodes that are not Proxmox VMs (SSH hosts such as Raspberry Pis), in their sites.
+  for (const n of listed) {
+    if (vms.some((r) => memberOf(r) === n)) continue;
+    const id = addNode({
+      id: `node:${n.cluster}/${n.name}`,
+      kind: "k8s-node",
+      label: n.name,
+      detail: [[n.ip, n.externalIp].filter(Boolean).join(" · "), k8sDetail(n, n.cluster)],
+      group: n.site ? site(n.site) : defaultSite(),
+    });
+    clusterMembers.get(n.cluster)?.push(id);
+    remember(n.ip, id);
+    remember(n.externalIp, id);
+  }
+  // The cluster group holds what runs on the cluster; it sits in its nodes' site when they share one.
+  const clusterGroup = (c: string): string => {
+    const sites = [...new Set((clusterMembers.get(c) ?? []).map((id) => siteOfGroup(nodes.get(id)?.group)))];
+    return addGroup({ id: `cluster:${c}`, kind: "cluster", label: `Kubernetes cluster ${c}`, ...(sites.length === 1 && sites[0] ? { parent: sites[0] } : {}) });
+  };
+  function siteOfGroup(g: string | undefined): string | undefined {
+    for (let id = g; id !== undefined; id = groups.get(id)?.parent) if (groups.get(id)?.kind === "site") return id;
+    return undefined;
+  }
+  const workloadGroup = (r: SynthResource): string | undefined => {
+    const c = clusterOf(r) ?? onlyCluster;
+    return c ? clusterGroup(c) : (componentSite(r) ?? undefined);
+  };
+
   const snippetVm = new Map<string, string>();
   for (const r of input.resources) {
     if (!isSnippet(r.type)) continue;
@@ -204,17 +286,23 @@ export function buildTopology(input: SynthOutput): Topology {
   }
 
   // Where a rendered file runs: the VM its snippet boots, else the host a command connects to
-  // (its connection when not secret, else the only Proxmox host), else the resource's site.
+  // (its connection when not secret, else the only Proxmox host), else the stack's site.
   const machineOf = (resourceName: string): string => {
     const vm = snippetVm.get(resourceName);
     if (vm) return vm;
     const r = byName.get(resourceName);
     const host = r && str(r.inputs.connection?.host);
     if (host && addressOf.has(host)) return addressOf.get(host)!;
+    // A command of a component that owns exactly one (non-template) VM runs on that VM.
+    for (const a of r ? ancestors(r) : []) {
+      const own = vms.filter((v) => v.inputs.template !== true && ancestors(v).includes(a));
+      if (own.length === 1) return `vm:${own[0].name}`;
+      if (own.length > 1) break;
+    }
     if (hostNames.length === 1) return `host:${hostNames[0]}`;
-    return r ? siteOf(r) : defaultSite;
+    return (r && componentSite(r)) ?? defaultSite();
   };
-  const isGroup = (id: string) => id.startsWith("host:") || id.startsWith("site:") || id.startsWith("cluster:");
+  const isGroup = (id: string) => groups.has(id);
   const componentLabel = (resourceName: string) => {
     const r = byName.get(resourceName);
     return (r && ancestors(r).find((a) => !a.custom)?.name) ?? resourceName;
@@ -242,7 +330,7 @@ export function buildTopology(input: SynthOutput): Topology {
   const targetOf = (host: string, port: string | undefined): string => {
     const hit = addressOf.get(host);
     if (hit && !isGroup(hit)) return hit;
-    if (hit && isGroup(hit)) {
+    if (hit) {
       const onHost = [...nodes.values()].find((n) => n.kind === "server" && n.group === hit);
       if (onHost) return onHost.id;
     }
@@ -253,99 +341,115 @@ export function buildTopology(input: SynthOutput): Topology {
     const text = input.files[a.path];
     if (text === undefined) continue;
     const machine = machineOf(a.resource);
-    const sites = parseCaddyfile(text);
-    let id = machine;
-    if (isGroup(machine)) {
-      id = addNode({ id: `server:${a.resource}`, kind: "server", label: `Caddy ${componentLabel(a.resource)}`, detail: [], group: machine });
-    }
-    servers.push({ id, sites, machine });
+    const id = isGroup(machine) ? addNode({ id: `server:${a.resource}`, kind: "server", label: `Caddy ${componentLabel(a.resource)}`, detail: [], group: machine }) : machine;
+    servers.push({ id, sites: parseCaddyfile(text), machine });
   }
-  const siteList = (names: readonly string[]) => (names.length === 1 ? names[0] : `${names.length} sites`);
+  const siteList = (names: readonly string[]) => (names.length === 0 ? "" : names.length === 1 ? `${names[0]} ` : `${names.length} sites `);
+  const isClusterMember = (id: string) => [...clusterMembers.values()].some((m) => m.includes(id));
   for (const s of servers) {
     const byTarget = new Map<string, { port?: string; names: string[] }>();
     for (const site of s.sites) {
       for (const up of site.upstreams) {
         const [h, p] = splitHostPort(up);
+        // On a cluster node, an address the stack does not know is inside the node (its
+        // ingress): the node's own edges to the cluster's services stand for it.
+        if (!addressOf.has(h) && isClusterMember(s.id)) continue;
         const to = targetOf(h, p);
         const entry = byTarget.get(to) ?? { port: p, names: [] };
-        entry.names.push(...site.addresses);
+        entry.names.push(...site.addresses.filter((a) => a !== ""));
         byTarget.set(to, entry);
       }
     }
-    for (const [to, { port, names }] of byTarget) addEdge({ from: s.id, to, kind: "route", label: `${siteList(names)}${port ? ` → :${port}` : ""}` });
+    for (const [to, { port, names }] of byTarget) addEdge({ from: s.id, to, kind: "route", label: `${siteList([...new Set(names)])}${port ? `→ :${port}` : ""}`.trim() });
   }
 
   // Public names: a site address whose DNS answer is this server's machine is an entry point.
-  const machineIds = (s: { id: string; machine: string }) => new Set([s.id, s.machine]);
   for (const s of servers) {
     for (const site of s.sites) {
-      for (const name of site.addresses) {
+      for (const name of site.addresses.filter((a) => a !== "")) {
         const ip = resolveName(zones, name.replace(/^\*\./, "_wildcard."));
         const answer = ip ? addressOf.get(ip) : undefined;
-        if (ip && !(answer && machineIds(s).has(answer))) continue; // reached through another server
+        if (ip && !(answer && (answer === s.id || answer === s.machine))) continue; // reached through another server
         addNode({ id: `name:${name}`, kind: "hostname", label: name, detail: site.responds ? ["answered by Caddy"] : [] });
         addEdge({ from: `name:${name}`, to: s.id, kind: "dns", label: ip ? `A ${ip}` : undefined });
       }
     }
   }
 
-  // Knative services, in their cluster when they have one.
+  // Workloads: Knative services; in-cluster Services as routes reach them.
   for (const r of input.resources.filter((x) => x.custom && isKnativeService(x.type))) {
     const md = r.inputs.metadata ?? {};
     const name = str(md.name) ?? r.name;
     const ns = str(md.namespace) ?? "default";
-    addNode({ id: `ksvc:${ns}/${name}`, kind: "service", label: `ksvc ${name}`, detail: [`namespace ${ns}`], group: clusterOf(r) ?? onlyCluster() ?? siteOf(r) });
+    addNode({ id: `ksvc:${ns}/${name}`, kind: "service", label: `ksvc ${name}`, detail: [`namespace ${ns}`], group: workloadGroup(r) });
   }
-  // Traffic that reaches a cluster node goes on to the cluster's Knative services.
-  for (const g of [...groups.values()].filter((x) => x.kind === "cluster")) {
-    const members = [...nodes.values()].filter((n) => n.group === g.id);
-    const entries = members.filter((n) => n.kind === "k8s-node" && edges.some((e) => e.to === n.id && e.kind === "route"));
-    for (const entry of entries) for (const svc of members.filter((n) => n.kind === "service")) addEdge({ from: entry.id, to: svc.id, kind: "route", label: "ingress" });
+  const knativeIngress = (ns: string, name: string) => /kourier|istio-ingressgateway|contour/.test(`${ns}/${name}`);
+  const service = (ns: string, name: string, port: string | undefined, group: string | undefined): string => {
+    if (nodes.has(`ksvc:${ns}/${name}`)) return `ksvc:${ns}/${name}`;
+    const id = `svc:${ns}/${name}`;
+    if (nodes.has(id)) {
+      if (port) extendNode(id, [`:${port}`]);
+      return id;
+    }
+    return addNode({ id, kind: "service", label: `svc ${name}`, detail: [`namespace ${ns}`, ...(port ? [`:${port}`] : [])], group });
+  };
+  /** `<svc>.<ns>.svc[.cluster.local]` → a service node in the stack's only cluster. */
+  const inCluster = (host: string, port: string | undefined): string | undefined => {
+    const m = /^([^.]+)\.([^.]+)\.svc(\.cluster\.local)?$/.exec(host);
+    return m ? service(m[2], m[1], port, onlyCluster ? clusterGroup(onlyCluster) : undefined) : undefined;
+  };
+  // Traefik IngressRoutes: Host(`name`) rules from the cluster's Traefik to their Services.
+  for (const r of input.resources.filter((x) => x.custom && isIngressRoute(x.type))) {
+    const ns = str(r.inputs.metadata?.namespace) ?? "default";
+    const group = workloadGroup(r);
+    const traefik = service("kube-system", "traefik", undefined, group);
+    for (const route of r.inputs.spec?.routes ?? []) {
+      const hosts = [...String(route.match ?? "").matchAll(/Host\(`([^`]+)`\)/g)].map((m) => m[1]);
+      for (const svc of route.services ?? []) {
+        if (typeof svc?.name !== "string") continue;
+        const to = service(str(svc.namespace) ?? ns, svc.name, svc.port !== undefined ? String(svc.port) : undefined, group);
+        addEdge({ from: traefik, to, kind: "route", label: hosts.length ? hosts.join(", ") : "IngressRoute" });
+      }
+    }
   }
 
   // Cloudflare tunnels: public hostnames → tunnel → origin services; proxied CNAMEs → tunnel.
   const tunnels = input.resources.filter((r) => r.custom && isTunnel(r.type));
-  const tunnelByIdRef = new Map<string, string>();
+  const tunnelByRef = new Map<string, string>();
   for (const r of tunnels) {
     const id = addNode({ id: `tunnel:${r.name}`, kind: "tunnel", label: `Cloudflare tunnel ${str(r.inputs.name) ?? r.name}`, detail: [] });
-    tunnelByIdRef.set(`${r.name}-id`, id);
-    tunnelByIdRef.set(r.name, id);
+    tunnelByRef.set(`${r.name}-id`, id); // synth's id for the tunnel
+    tunnelByRef.set(r.name, id);
   }
   const tunnelFor = (r: SynthResource, ref: unknown): string | undefined => {
-    const direct = typeof ref === "string" ? (tunnelByIdRef.get(ref) ?? tunnelByIdRef.get(ref.replace(/\.cfargotunnel\.com\.?$/, ""))) : undefined;
+    const direct = typeof ref === "string" ? (tunnelByRef.get(ref) ?? tunnelByRef.get(ref.replace(/\.cfargotunnel\.com\.?$/, ""))) : undefined;
     if (direct) return direct;
     const sameParent = tunnels.find((t) => t.parent !== undefined && t.parent === r.parent);
     if (sameParent) return `tunnel:${sameParent.name}`;
     return tunnels.length === 1 ? `tunnel:${tunnels[0].name}` : undefined;
   };
-  // An in-cluster origin (`<svc>.<ns>.svc[.cluster.local]`): a Knative service itself, or a
-  // Service in the stack's only cluster; an ingress gateway's Service leads to the Knative services.
-  const inCluster = (host: string, port: string | undefined): string | undefined => {
-    const m = /^([^.]+)\.([^.]+)\.svc(\.cluster\.local)?$/.exec(host);
-    if (!m) return undefined;
-    const [, name, ns] = m;
-    if (nodes.has(`ksvc:${ns}/${name}`)) return `ksvc:${ns}/${name}`;
-    const group = onlyCluster();
-    const id = addNode({ id: `svc:${ns}/${name}`, kind: "service", label: `svc ${name}`, detail: [`namespace ${ns}${port ? ` · :${port}` : ""}`], group });
-    if (/kourier|istio|contour|gateway|ingress|traefik/.test(`${ns}/${name}`)) {
-      for (const k of [...nodes.values()].filter((n) => n.id.startsWith("ksvc:") && n.group === group)) addEdge({ from: id, to: k.id, kind: "route", label: "Host header" });
-    }
-    return id;
-  };
+  const knativeHostTargets = new Set<string>();
   for (const r of input.resources.filter((x) => x.custom && isTunnelConfig(x.type))) {
     const tunnel = tunnelFor(r, r.inputs.tunnelId);
     if (!tunnel) continue;
     for (const ing of r.inputs.config?.ingresses ?? []) {
-      const service = str(ing.service);
-      if (!service || service.startsWith("http_status:")) continue;
+      const origin = str(ing.service);
+      if (!origin || origin.startsWith("http_status:")) continue;
       const hostname = str(ing.hostname);
       if (hostname) {
         addNode({ id: `name:${hostname}`, kind: "hostname", label: hostname, detail: [] });
         addEdge({ from: `name:${hostname}`, to: tunnel, kind: "route", label: "tunnel" });
       }
-      const [h, p] = urlHostPort(service);
+      const [h, p] = urlHostPort(origin);
       const to = addressOf.has(h) ? targetOf(h, p) : (inCluster(h, p) ?? external(p ? `${h}:${p}` : h));
-      addEdge({ from: tunnel, to, kind: "route", label: hostname ? `${hostname}` : undefined });
+      addEdge({ from: tunnel, to, kind: "route", label: hostname });
+      // Knative's ingress picks the service by Host header: `<name>.<namespace>.<domain>`.
+      const header = str(ing.originRequest?.httpHostHeader);
+      const m = header && /^([^.]+)\.([^.]+)\./.exec(header);
+      if (m && nodes.has(`ksvc:${m[2]}/${m[1]}`)) {
+        addEdge({ from: to, to: `ksvc:${m[2]}/${m[1]}`, kind: "route", label: header });
+        knativeHostTargets.add(to);
+      }
     }
   }
   for (const r of input.resources.filter((x) => x.custom && isDnsRecord(x.type))) {
@@ -354,27 +458,34 @@ export function buildTopology(input: SynthOutput): Topology {
     if (!name || !content || !/\.cfargotunnel\.com\.?$/.test(content)) continue;
     const tunnel = tunnelFor(r, content);
     if (!tunnel) continue;
-    const existing = nodes.get(`name:${name}`);
     const detail = [`CNAME ${r.inputs.proxied === true ? "proxied" : "NOT proxied"}`];
-    if (existing) nodes.set(existing.id, { ...existing, detail: [...existing.detail, ...detail] });
+    if (nodes.has(`name:${name}`)) extendNode(`name:${name}`, detail);
     else addNode({ id: `name:${name}`, kind: "hostname", label: name, detail });
     if (!edges.some((e) => e.from === `name:${name}` && e.to === tunnel)) addEdge({ from: `name:${name}`, to: tunnel, kind: "dns", label: "CNAME" });
   }
 
+  // Knative ingress Services without a Host-header hint, and cluster nodes that receive routed
+  // traffic, lead to every Knative service of their cluster.
+  for (const c of clusterNames) {
+    if (!groups.has(`cluster:${c}`)) continue;
+    const ksvcs = [...nodes.values()].filter((n) => n.id.startsWith("ksvc:") && n.group === `cluster:${c}`);
+    const ingresses = [...nodes.values()].filter((n) => n.id.startsWith("svc:") && n.group === `cluster:${c}` && !knativeHostTargets.has(n.id) && knativeIngress(...(n.id.slice(4).split("/") as [string, string])));
+    const entries = (clusterMembers.get(c) ?? []).filter((id) => edges.some((e) => e.to === id && e.kind === "route"));
+    for (const from of [...ingresses.map((n) => n.id), ...entries]) for (const k of ksvcs) addEdge({ from, to: k.id, kind: "route", label: "Host header" });
+  }
+
   // Servers list the sites they answer that are reached through another server.
   for (const s of servers) {
-    const n = nodes.get(s.id);
-    if (!n) continue;
-    const inner = s.sites.flatMap((x) => x.addresses).filter((a) => !nodes.has(`name:${a}`));
-    if (inner.length > 0) nodes.set(n.id, { ...n, detail: [...n.detail, `Caddy: ${inner.length <= 2 ? inner.join(", ") : `${inner[0]} … (${inner.length} sites)`}`] });
+    const inner = s.sites.flatMap((x) => x.addresses).filter((a) => a !== "" && !nodes.has(`name:${a}`));
+    if (inner.length > 0) extendNode(s.id, [`Caddy: ${inner.length <= 2 ? inner.join(", ") : `${inner[0]} … (${inner.length} sites)`}`]);
   }
 
   // Deterministic order: groups and nodes by id, edges by endpoints.
-  const title = `kantai stack ${input.stack}${composition ? ` (${composition})` : ""}`;
+  const byId = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
   return {
-    title,
-    groups: [...groups.values()].sort((a, b) => a.id.localeCompare(b.id)),
-    nodes: [...nodes.values()].sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true })),
-    edges: edges.sort((a, b) => `${a.from}>${a.to}`.localeCompare(`${b.from}>${b.to}`, "en", { numeric: true })),
+    title: `kantai stack ${input.stack}${composition ? ` (${composition})` : ""}`,
+    groups: [...groups.values()].sort((a, b) => byId(a.id, b.id)),
+    nodes: [...nodes.values()].sort((a, b) => byId(a.id, b.id)),
+    edges: edges.sort((a, b) => byId(`${a.from}>${a.to}>${a.kind}`, `${b.from}>${b.to}>${b.kind}`)),
   };
 }
