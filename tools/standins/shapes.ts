@@ -28,6 +28,8 @@ export interface PropShape {
 
 export interface ObjectDef {
   props: Record<string, PropShape>;
+  /** declared with a string index signature too: other property names are allowed. */
+  open?: boolean;
 }
 
 export interface ResourceShape {
@@ -50,7 +52,15 @@ export interface PackageShapes {
   resources: Record<string, ResourceShape>;
   functions: Record<string, FunctionShape>;
   defs: Record<string, ObjectDef>;
+  /**
+   * kubernetes only: CustomResourceArgs, for the resource types the SDK builds at run time
+   * (`kubernetes:<apiVersion>:<kind>` of apiextensions.CustomResource / CustomResourcePatch).
+   */
+  customResourceArgs?: string;
 }
+
+/** bump when the JSON layout or the reading rules change (cache file names carry it). */
+const SHAPES_FORMAT = 2;
 
 const TYPE_RE = /__pulumiType\s*=\s*['"]([^'"]+)['"]/g;
 const INVOKE_RE = /runtime\.invoke(?:Output|Single|SingleOutput)?\(\s*['"]([^'"]+)['"]/g;
@@ -102,6 +112,8 @@ export function extractShapes(pkgDir: string): PackageShapes {
   const roots = new Set<string>([...resourceFiles.values()].map((v) => v.dts));
   for (const v of functionFiles.values()) roots.add(v.dts);
   if (fs.existsSync(providerDts)) roots.add(providerDts);
+  const crDts = path.join(pkgDir, "apiextensions", "customResource.d.ts");
+  if (fs.existsSync(crDts)) roots.add(crDts);
 
   const program = ts.createProgram([...roots], {
     noEmit: true,
@@ -178,7 +190,7 @@ export function extractShapes(pkgDir: string): PackageShapes {
       const dn = defName(t);
       if (!defs[dn] && !inProgress.has(dn)) {
         inProgress.add(dn);
-        const def: ObjectDef = { props: {} };
+        const def: ObjectDef = { props: {}, ...(strIndex ? { open: true } : {}) };
         for (const p of props) {
           const decl = p.valueDeclaration ?? p.declarations?.[0];
           if (!decl) continue;
@@ -257,6 +269,8 @@ export function extractShapes(pkgDir: string): PackageShapes {
     if (!sf) continue;
     functions[token] = { args: argsDef(sf, upperFirst(fn) + "Args"), result: argsDef(sf, upperFirst(fn) + "Result") };
   }
+  const crSf = program.getSourceFile(crDts);
+  const customResourceArgs = crSf ? argsDef(crSf, "CustomResourceArgs") : undefined;
   const providerSf = program.getSourceFile(providerDts);
   const name: string = pkgJson.pulumi?.name ?? pkgJson.name;
   if (providerSf) {
@@ -268,6 +282,7 @@ export function extractShapes(pkgDir: string): PackageShapes {
     resources,
     functions,
     defs,
+    ...(customResourceArgs ? { customResourceArgs } : {}),
   };
 }
 
@@ -280,7 +295,7 @@ export function loadShapes(npmName: string, cacheDir: string, resolveFrom: strin
   const pkgJsonPath = require.resolve(`${npmName}/package.json`, { paths: [resolveFrom] });
   const pkgDir = path.dirname(pkgJsonPath);
   const version = JSON.parse(fs.readFileSync(pkgJsonPath, "utf8")).version;
-  const file = path.join(cacheDir, `shapes-${npmName.replace(/[@/]/g, "_")}-${version}.json`);
+  const file = path.join(cacheDir, `shapes-v${SHAPES_FORMAT}-${npmName.replace(/[@/]/g, "_")}-${version}.json`);
   if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, "utf8"));
   const shapes = extractShapes(pkgDir);
   fs.mkdirSync(cacheDir, { recursive: true });

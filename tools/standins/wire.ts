@@ -153,6 +153,7 @@ export function checkObject(value: Record<string, unknown>, def: ObjectDef, at: 
     if (k.startsWith("__")) continue; // engine bookkeeping such as __defaults
     const prop = def.props[k];
     if (!prop) {
+      if (def.open) continue;
       out.push({ property: join(k), reason: `unknown property "${k}" (not declared by the SDK)` });
       continue;
     }

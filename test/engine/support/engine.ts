@@ -133,6 +133,8 @@ export interface StandinCall {
   type?: string;
   failures?: { property: string; reason: string }[];
   inputs?: unknown;
+  /** checkConfig: the provider's config held unknown values (preview) */
+  unknowns?: boolean;
 }
 
 export function standinCalls(ws: Workspace): StandinCall[] {
