@@ -1,15 +1,16 @@
 /**
  * The policy pack (policy/): each rule as a pure function with passing and failing cases and exact
  * messages; the secret tracking the stack-outputs rule needs under CrossGuard, against
- * @pulumi/policy's own deserializer; and the whole rule set over the dev stack's synth output
- * (passes) and over a mutated copy (fails with the expected violations).
+ * @pulumi/policy's own deserializer; the whole rule set over every stack's synth output (passes)
+ * and over a mutated copy (fails with the expected violations); and the pack served over gRPC by
+ * @pulumi/pulumi's run-policy-pack, exactly as the engine starts it.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
   AGENT_OPTOUT_TAG,
@@ -212,6 +213,19 @@ describe("the pack over synth output", () => {
     expect(checkSynthDir(out).map(formatViolation)).toEqual([]);
   });
 
+  it("every stack of the repository passes every rule (resources, outputs, rendered manifests)", () => {
+    const stacks = fs
+      .readdirSync(ROOT)
+      .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+      .filter((s): s is string => !!s && s !== "dev");
+    for (const stack of stacks) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `kantai-policy-${stack}-`));
+      const r = runSynth(["--stack", stack, "--out", dir]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(checkSynthDir(dir).map(formatViolation), stack).toEqual([]);
+    }
+  });
+
   it("a mutated dev stack fails with the expected violations", () => {
     const resources: (SynthResource & { inputs: any })[] = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8"));
     const byName = (n: string) => resources.find((r) => r.name === n)!;
@@ -251,5 +265,99 @@ describe("the pack over synth output", () => {
     expect(Object.keys(RESOURCE_RULES)).toEqual(["no-password-ssh", "vm-guest-agent", "k8s-resources", "tunnel-dns-proxied", "templates-protected"]);
     expect(parse(fs.readFileSync(path.join(ROOT, "policy", "PulumiPolicy.yaml"), "utf8")).runtime).toBe("nodejs");
     expect(JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "package.json"), "utf8"))).toMatchObject({ name: "kantai-policy", version: "0.1.0", main: "index.ts" });
+  });
+});
+
+describe("the pack as Pulumi runs it: run-policy-pack serving gRPC on 127.0.0.1", () => {
+  // The engine starts a Node.js policy pack with @pulumi/pulumi's run-policy-pack (TypeScript via
+  // ts-node) in the pack's directory, reads the port it prints, then calls the Analyzer service.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const grpc = require("@grpc/grpc-js");
+  const { AnalyzerClient } = require("@pulumi/pulumi/proto/analyzer_grpc_pb");
+  const pb = require("@pulumi/pulumi/proto/analyzer_pb");
+  const { Empty } = require("google-protobuf/google/protobuf/empty_pb");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  let pack: ChildProcess;
+  let client: any;
+  const call = (method: string, req: unknown) => new Promise<any>((resolve, reject) => client[method](req, (e: Error | null, r: any) => (e ? reject(e) : resolve(r))));
+  const diagnostics = (r: any) => r.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), level: d.getEnforcementlevel(), urn: d.getUrn(), message: d.getMessage() }));
+  const MANDATORY = pb.EnforcementLevel.MANDATORY;
+
+  beforeAll(async () => {
+    pack = spawn(process.execPath, [path.join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack"), "127.0.0.1:1", "."], {
+      cwd: path.join(ROOT, "policy"),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    pack.stderr!.on("data", (d) => (stderr += d));
+    const port = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      pack.stdout!.on("data", (d) => {
+        out += d;
+        const m = /^(\d+)\n/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      pack.on("exit", (code) => reject(new Error(`policy pack exited ${code} before serving:\n${stderr}`)));
+    });
+    client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  });
+  afterAll(() => {
+    client?.close();
+    pack?.kill();
+  });
+
+  it("serves pack kantai 0.1.0 with the six policies, all mandatory", async () => {
+    const info = await call("getAnalyzerInfo", new Empty());
+    expect([info.getName(), info.getVersion()]).toEqual(["kantai", "0.1.0"]);
+    expect(info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()])).toEqual(
+      ["no-password-ssh", "vm-guest-agent", "k8s-resources", "tunnel-dns-proxied", "templates-protected", "no-plaintext-secret-outputs"].map((n) => [n, MANDATORY]),
+    );
+  });
+
+  it("Analyze: an unprotected template and a VM with a password fail; the dev stack's template passes", async () => {
+    const analyze = async (type: string, name: string, props: Record<string, unknown>, protect: boolean) => {
+      const req = new pb.AnalyzeRequest();
+      req.setType(type);
+      req.setName(name);
+      req.setUrn(`urn:pulumi:dev::kantai::${type}::${name}`);
+      req.setProperties(Struct.fromJavaScript(props as any));
+      const opts = new pb.AnalyzerResourceOptions();
+      opts.setProtect(protect);
+      req.setOptions(opts);
+      return diagnostics(await call("analyze", req));
+    };
+    expect(await analyze(VM, "tpl", { template: true, agent: { enabled: true } }, false)).toEqual([
+      {
+        policy: "templates-protected",
+        level: MANDATORY,
+        urn: "",
+        message: "Proxmox VM templates (template: true) are created with protect: true.\nVM template is not protected: create it with {protect: true} (clones depend on it)",
+      },
+    ]);
+    expect((await analyze(VM, "web", { agent: { enabled: true }, initialization: { userAccount: { username: "u", password: "p" } } }, false)).map((d: any) => d.message.split("\n")[1])).toEqual([
+      "initialization.userAccount.password is set: VMs must allow SSH keys only (use userAccount.keys)",
+    ]);
+    expect(await analyze(VM, "standalone-vm", { template: true, agent: { enabled: true }, tags: ["kantai", "template"] }, true)).toEqual([]);
+  });
+
+  it("AnalyzeStack: a plaintext token output fails, a secret kubeconfig output passes (secret markers as the engine sends them)", async () => {
+    const stack = new pb.AnalyzerResource();
+    stack.setType("pulumi:pulumi:Stack");
+    stack.setName("kantai-dev");
+    stack.setUrn("urn:pulumi:dev::kantai::pulumi:pulumi:Stack::kantai-dev");
+    const SIG = "4dabf18193072939515e22adb298388d";
+    stack.setProperties(Struct.fromJavaScript({ domain: "hosts.pve", kubeconfig: { [SIG]: "1b47061264138c4ac30d75fd1eb44270", value: "apiVersion: v1" }, adminToken: "abc" } as any));
+    stack.setOptions(new pb.AnalyzerResourceOptions());
+    const req = new pb.AnalyzeStackRequest();
+    req.setResourcesList([stack]);
+    expect(diagnostics(await call("analyzeStack", req))).toEqual([
+      {
+        policy: "no-plaintext-secret-outputs",
+        level: MANDATORY,
+        urn: "urn:pulumi:dev::kantai::pulumi:pulumi:Stack::kantai-dev",
+        message:
+          "Stack outputs whose names or values look secret (passwords, tokens, private keys, kubeconfigs) are Pulumi secrets.\nstack output adminToken is named like a secret but is not secret: export it with pulumi.secret()",
+      },
+    ]);
   });
 });
