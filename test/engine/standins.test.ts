@@ -31,6 +31,7 @@ describe("stand-in plugins check inputs against the SDK's declared shape, throug
       "ok-bridge": ["proxmoxve", []],
       "ok-record": ["cloudflare", []],
       "ok-ns": ["kubernetes", []],
+      "ok-ksvc": ["kubernetes", []],
       "ok-cmd": ["command", []],
     });
     // a multi-language component goes to Construct, a data source to Invoke
@@ -50,7 +51,7 @@ describe("stand-in plugins check inputs against the SDK's declared shape, throug
       "ok-provider",
     ]);
     expect(configs.flatMap((c) => c.failures ?? [])).toEqual([]);
-    expect(run.stdout).toMatch(/\+ 7 to create/);
+    expect(run.stdout).toMatch(/\+ 8 to create/);
   });
 
   it("proxmoxve provider resource: an undeclared property in its config (CheckConfig)", () => {
@@ -75,6 +76,11 @@ describe("stand-in plugins check inputs against the SDK's declared shape, throug
       "bad-ns",
       "kubernetes: an undeclared property in metadata",
       { property: "metadata.labelz", reason: 'unknown property "labelz" (not declared by the SDK)' },
+    ],
+    [
+      "bad-ksvc",
+      "kubernetes: a CustomResource's metadata (other top-level fields are open)",
+      { property: "metadata.namespce", reason: 'unknown property "namespce" (not declared by the SDK)' },
     ],
     [
       "bad-cmd",
