@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { objectId, parseManifests, type K8sObject } from "../lib/render/k8s";
+import { checkSynthDir, formatViolation } from "../policy/synth";
 import { validateAll } from "./support/k8sSchemas";
 import { runSynth, runTool } from "./support/tools";
 
@@ -105,6 +106,10 @@ describe.each(["edge", "lab"])("synth %s", (stack) => {
     const written = artifactObjects(s).map(objectId).sort();
     expect(new Set(written).size).toBe(written.length);
     expect(written).toEqual(registered(s).ids);
+  });
+
+  it("passes kantai's policy pack (resource limits, proxied tunnel DNS, secret outputs, …)", () => {
+    expect(checkSynthDir(synths[stack].dir).map(formatViolation)).toEqual([]);
   });
 
   it("the kubeconfig is a secret output and no secret reaches resources or outputs", () => {
