@@ -21,16 +21,11 @@ import { renderChart } from "../lib/loadtest/svg";
 function progressBar(): Progress {
   const tty = Boolean(process.stderr.isTTY);
   let bar: SingleBar | undefined;
-  let current = { label: "", requests: 0, t0: 0, done: 0 };
-  const finish = () => {
-    if (bar) bar.stop();
-    else if (current.requests && !tty) console.error(`  ${current.label} n=${current.requests}: ${current.done}/${current.requests} in ${((Date.now() - current.t0) / 1000).toFixed(1)} s`);
-    bar = undefined;
-  };
+  let label = "";
   return {
-    start(label, requests, connections) {
-      finish();
-      current = { label, requests, t0: Date.now(), done: 0 };
+    start(l, requests, connections) {
+      bar?.stop();
+      label = l;
       if (!tty) return;
       bar = new SingleBar(
         { format: " {label} n={total} c={conns} [{bar}] {percentage}% | {value}/{total} | {duration}s", hideCursor: true },
@@ -39,12 +34,19 @@ function progressBar(): Progress {
       bar.start(requests, 0, { label, conns: connections });
     },
     update(done) {
-      current.done = done;
       bar?.update(done);
     },
+    finish(r) {
+      if (bar) {
+        bar.stop();
+        bar = undefined;
+      } else {
+        console.error(`  ${label} n=${r.requests}: ${r.ok} ok, ${r.failed} failed, ${r.throughput} req/s in ${r.durationS} s`);
+      }
+    },
     stop() {
-      finish();
-      current = { label: "", requests: 0, t0: 0, done: 0 };
+      bar?.stop();
+      bar = undefined;
     },
   };
 }

@@ -194,8 +194,8 @@ describe("tables", () => {
       [
         "series        n  conc   ok  req/s  mean ms  p50 ms  p95 ms  p99 ms  5xx  other  timeouts  conn err  incomplete  time s",
         "----------  ---  ----  ---  -----  -------  ------  ------  ------  ---  -----  --------  --------  ----------  ------",
-        "1 instance  100   100  100     50      900     900    1800    1801    0      0         0         0           0       1",
-        "1 instance  200   200  180   48.3     1900    1900    3800    3801   20      0         0         0           0       1",
+        "1 instance  100   100  100   50.0    900.0   900.0  1800.0  1801.0    0      0         0         0           0     1.0",
+        "1 instance  200   200  180   48.3   1900.0  1900.0  3800.0  3801.0   20      0         0         0           0     1.0",
         "",
       ].join("\n"),
     );
@@ -205,7 +205,7 @@ describe("tables", () => {
     const md = formatMarkdown(SERIES.slice(1)).split("\n");
     expect(md[0]).toBe("| series | n | conc | ok | req/s | mean ms | p50 ms | p95 ms | p99 ms | 5xx | other | timeouts | conn err | incomplete | time s |");
     expect(md[1]).toBe("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    expect(md[2]).toBe("| 2 <&> instances | 100 | 100 | 100 | 90 | 500 | 500 | 950 | 951 | 0 | 0 | 0 | 0 | 0 | 1 |");
+    expect(md[2]).toBe("| 2 <&> instances | 100 | 100 | 100 | 90.0 | 500.0 | 500.0 | 950.0 | 951.0 | 0 | 0 | 0 | 0 | 0 | 1.0 |");
   });
 });
 

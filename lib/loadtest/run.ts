@@ -12,6 +12,8 @@ export interface Progress {
   start(label: string, requests: number, connections: number): void;
   /** Requests accounted for so far in the running level. */
   update(done: number): void;
+  /** The running level finished with this result. */
+  finish(result: LevelResult): void;
   stop(): void;
 }
 
@@ -75,7 +77,9 @@ export function runLevel(
       if (err) return reject(err);
       // autocannon notices the end on its 1 s ticker: the level's wall time ends at its last event.
       const end = last > t0 ? last : performance.now();
-      resolve({ result: rec.summarize(requests, o.connections!, (end - t0) / 1000), truncated });
+      const result = rec.summarize(requests, o.connections!, (end - t0) / 1000);
+      progress?.finish(result);
+      resolve({ result, truncated });
     });
     inst.on("response", (_client, status, _bytes, ms) => {
       last = performance.now();

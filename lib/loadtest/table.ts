@@ -3,7 +3,7 @@ import type { Series } from "./stats";
 
 export const COLUMNS = ["series", "n", "conc", "ok", "req/s", "mean ms", "p50 ms", "p95 ms", "p99 ms", "5xx", "other", "timeouts", "conn err", "incomplete", "time s"] as const;
 
-const num = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? "-" : Number.isInteger(x) ? String(x) : x.toFixed(1));
+const num = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? "-" : x.toFixed(1));
 
 /** Rows of cells, one per level of each series, in the order of COLUMNS. */
 export function tableRows(series: readonly Series[]): string[][] {
