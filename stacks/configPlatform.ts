@@ -10,7 +10,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { INGRESS_SERVICE, type AutoscalerDefaults, type KafkaStorage, type KnativeIngress, type KnativeScale, type ContainerResources } from "../lib/render/knative";
+import { INGRESS_SERVICE, isSimpleDomainTemplate, knativeHost, type AutoscalerDefaults, type KafkaStorage, type KnativeIngress, type KnativeScale, type ContainerResources } from "../lib/render/knative";
 import { CPU_QUANTITY, K8S_NAME, MEMORY_QUANTITY } from "../lib/render/k8s";
 import type { WebAppSpec } from "../lib/render/webapp";
 
@@ -110,7 +110,10 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
     ingress: z.enum(["kourier", "istio"], { message: 'must be "kourier" or "istio"' }).default("kourier"),
     /** Knative route domain (config-domain). */
     domain: p.dnsName.default("local.knative"),
-    domainTemplate: z.string().min(1).optional(),
+    domainTemplate: z
+      .string()
+      .refine(isSimpleDomainTemplate, { message: "must contain {{.Name}} and use only {{.Name}}, {{.Namespace}} and {{.Domain}}" })
+      .optional(),
     autoscaler,
     eventing: z.strictObject({ version: semver.default(PLATFORM_DEFAULTS.knativeVersion), kafka: kafka.optional() }).optional(),
     tekton: z.strictObject({ version: semver.default(PLATFORM_DEFAULTS.tektonVersion) }).optional(),
@@ -411,7 +414,7 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
         if (s.publicHost) {
           add(`knative.services[${i}].public`, s.publicHost, {
             service: `http://${INGRESS_SERVICE[knative!.ingress]}`,
-            hostHeader: `${s.name}.${s.namespace}.${knative!.domain}`,
+            hostHeader: knativeHost(s.name, s.namespace, knative!.domain, knative!.domainTemplate),
           });
         }
       });

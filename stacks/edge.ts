@@ -170,6 +170,7 @@ export function platformOnCluster(cfg: StackConfig, cluster: K3sCluster): Platfo
         scale: s.scale,
         resources: s.resources,
         domain: cfg.knative!.domain,
+        domainTemplate: cfg.knative!.domainTemplate,
         provider,
       },
       { dependsOn: [knative!] },

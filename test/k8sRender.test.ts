@@ -6,6 +6,8 @@ import { renderCloudflared, renderTunnelIngress, renderTunnelSecret } from "../l
 import {
   eventingReleases,
   FIBONACCI_BEHAVIOR,
+  isSimpleDomainTemplate,
+  knativeHost,
   renderIstioExtras,
   renderKafka,
   renderKafkaBroker,
@@ -41,6 +43,24 @@ describe("Knative release manifests", () => {
     );
     expect(eventingReleases("1.23.0", undefined).map((r) => r.key)).toEqual(["eventing-crds", "eventing-core"]);
     expect(tektonRelease("1.0.0").url).toBe("https://storage.googleapis.com/tekton-releases/pipeline/previous/v1.0.0/release.yaml");
+  });
+});
+
+describe("Knative hosts", () => {
+  it.each([
+    [undefined, "fib.default.kn.example.com"],
+    ["{{.Name}}.{{.Domain}}", "fib.kn.example.com"],
+    ["{{.Name}}-{{.Namespace}}.{{.Domain}}", "fib-default.kn.example.com"],
+  ])("template %s gives %s", (template, host) => {
+    expect(knativeHost("fib", "default", "kn.example.com", template)).toBe(host);
+  });
+  it.each([
+    ["{{.Name}}.{{.Namespace}}.{{.Domain}}", true],
+    ["{{.Name}}.{{.Domain}}", true],
+    ["{{.Namespace}}.{{.Domain}}", false],
+    ['{{.Name}}.{{index .Annotations "x"}}.{{.Domain}}', false],
+  ])("%s is one kantai can fill: %s", (template, ok) => {
+    expect(isSimpleDomainTemplate(template)).toBe(ok);
   });
 });
 

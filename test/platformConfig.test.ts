@@ -97,6 +97,15 @@ describe("the edge stack's platform config", () => {
   });
 });
 
+describe("a custom Knative domain template", () => {
+  it("gives a published function's tunnel route the host Knative will answer", () => {
+    const s = stack("edge");
+    s.raw.knative.domainTemplate = "{{.Name}}-{{.Namespace}}.{{.Domain}}";
+    const c = parseConfig(s.raw, { stack: "edge", secretKeys: s.secretKeys });
+    expect(c.tunnel!.routes.find((r) => r.hostname === "fib.example.com")!.hostHeader).toBe("fibonacci-default.kn.example.com");
+  });
+});
+
 describe("the lab stack's platform config (seed 001)", () => {
   it("Istio, Eventing with 3 persistent Kafka brokers on the workers (agents first), Tekton", () => {
     const s = stack("lab");
@@ -243,6 +252,12 @@ describe("bad platform config fails before any resource, naming the key", () => 
       ['kantai:knative.eventing.kafka.storage.type: must be {type: "ephemeral"} or {type: "persistent", sizeGi: N}'],
     ],
     ["a function published without a tunnel", "lab", (r) => (r.knative.services[0].public = "hello"), ["kantai:knative.services[0].public: needs kantai:tunnel to publish the function"]],
+    [
+      "a domain template with a placeholder kantai cannot fill",
+      "edge",
+      (r) => (r.knative.domainTemplate = "{{.Name}}-{{index .Annotations \"x\"}}.{{.Domain}}"),
+      ["kantai:knative.domainTemplate: must contain {{.Name}} and use only {{.Name}}, {{.Namespace}} and {{.Domain}}"],
+    ],
     ["an unknown Knative ingress", "lab", (r) => (r.knative.ingress = "contour"), ['kantai:knative.ingress: must be "kourier" or "istio"']],
   ];
   it.each(cases)("%s", (_what, name, edit, expected) => {

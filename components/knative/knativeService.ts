@@ -1,7 +1,7 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { toYaml } from "../../lib/render/k8s";
-import { renderKnativeService, type ContainerResources, type KnativeScale } from "../../lib/render/knative";
+import { knativeHost, renderKnativeService, type ContainerResources, type KnativeScale } from "../../lib/render/knative";
 import type { Artifact } from "../artifact";
 
 export type { ContainerResources, KnativeScale } from "../../lib/render/knative";
@@ -27,6 +27,8 @@ export interface KnativeServiceArgs {
   readonly labels?: Readonly<Record<string, string>>;
   /** Knative route domain, to compute `url`. Defaults to "local.knative" (seed 000). */
   readonly domain?: string;
+  /** The cluster's Knative `domain-template`, to compute `url`. Defaults to Knative's "{{.Name}}.{{.Namespace}}.{{.Domain}}". */
+  readonly domainTemplate?: string;
   /** Provider of the cluster. Defaults to the provider inherited through `opts`. */
   readonly provider?: kubernetes.Provider;
 }
@@ -40,7 +42,7 @@ export class KnativeService extends pulumi.ComponentResource {
   public readonly service: kubernetes.apiextensions.CustomResource;
   /** The rendered object, exactly as applied. */
   public readonly manifest: Record<string, unknown>;
-  /** `http://<name>.<namespace>.<domain>` (Knative's default domain template). */
+  /** `http://<host>`, the host from the domain template (default `<name>.<namespace>.<domain>`). */
   public readonly url: string;
   public readonly artifacts: Artifact[];
 
@@ -66,7 +68,7 @@ export class KnativeService extends pulumi.ComponentResource {
       { apiVersion, kind, metadata, ...rest },
       { parent: this, ...(args.provider ? { provider: args.provider } : {}) },
     );
-    this.url = `http://${serviceName}.${namespace}.${args.domain ?? "local.knative"}`;
+    this.url = `http://${knativeHost(serviceName, namespace, args.domain ?? "local.knative", args.domainTemplate)}`;
     this.artifacts = [{ path: `${name}/knative-service.yaml`, kind: "kubernetes", resource: `${name}-service`, content: toYaml([obj]) }];
     this.registerOutputs({ url: this.url });
   }

@@ -106,7 +106,17 @@ export const INGRESS_SERVICE: Readonly<Record<KnativeIngress, string>> = {
   istio: "istio-ingressgateway.istio-system.svc.cluster.local:80",
 };
 
-const DEFAULT_DOMAIN_TEMPLATE = "{{.Name}}.{{.Namespace}}.{{.Domain}}";
+export const DEFAULT_DOMAIN_TEMPLATE = "{{.Name}}.{{.Namespace}}.{{.Domain}}";
+
+/** True when `template` uses only the placeholders knativeHost fills ({{.Name}}, {{.Namespace}}, {{.Domain}}). */
+export function isSimpleDomainTemplate(template: string): boolean {
+  return template.replace(/\{\{\.(Name|Namespace|Domain)\}\}/g, "x").match(/\{\{|\}\}/) === null && template.includes("{{.Name}}");
+}
+
+/** The host Knative gives a service: `template` with name, namespace and domain filled in. */
+export function knativeHost(name: string, namespace: string, domain: string, template = DEFAULT_DOMAIN_TEMPLATE): string {
+  return template.replace(/\{\{\.Name\}\}/g, name).replace(/\{\{\.Namespace\}\}/g, namespace).replace(/\{\{\.Domain\}\}/g, domain);
+}
 
 /** The three ConfigMaps kantai sets in knative-serving (applied as server-side patches). */
 export function renderServingConfig(spec: ServingConfigSpec): K8sObject[] {
