@@ -118,6 +118,14 @@ export function clusterKeys(p: SchemaPrimitives) {
     /** NodePort of the Kubernetes dashboard; null leaves the dashboard's service alone. */
     dashboardNodePort: nodePort.nullable().default(30000),
     caddyImage: z.string().min(1).default("caddy:2.10"),
+    /** Seed 000's `fibonacci-behavior` Knative service, deployed on grogu as a demo. */
+    demo: z
+      .strictObject({
+        name: p.dnsLabel.default("fibonacci-behavior"),
+        /** Image serving fib on $PORT (kantai's web/server.js in a Node image). */
+        image: z.string({ message: "is required: the image of the demo function" }).min(1),
+      })
+      .optional(),
   });
 
   const host = z.strictObject({
@@ -203,6 +211,7 @@ export interface GroguConfig {
   readonly knative: RawGrogu["knative"];
   readonly dashboardNodePort: number | null;
   readonly caddyImage: string;
+  readonly demo?: { readonly name: string; readonly image: string };
 }
 
 export interface K3sSiteConfig {
@@ -289,6 +298,7 @@ export function parseClusters(
       knative: g.knative,
       dashboardNodePort: g.dashboardNodePort,
       caddyImage: g.caddyImage,
+      ...(g.demo ? { demo: g.demo } : {}),
     };
   }
 

@@ -4,13 +4,16 @@ import type { Artifact } from "../components/artifact";
 import type { SshConnection } from "../components/connection";
 import { ConventionalFleet } from "../components/fleet/conventionalFleet";
 import { HostsGateway } from "../components/gateway/hostsGateway";
+import { GroguNode } from "../components/k8s/groguNode";
 import { K3sCluster, type K3sProxmoxContext } from "../components/k8s/k3sCluster";
+import { KnativeService } from "../components/knative/knativeService";
 import { CloudImage } from "../components/proxmox/cloudImage";
 import { ProxmoxNetwork } from "../components/proxmox/network";
 import { VmTemplate } from "../components/proxmox/vmTemplate";
+import { FIBONACCI_BEHAVIOR } from "../lib/render/knative";
 import type { StackConfig } from "./config";
 import type { K3sClusterConfig } from "./configClusters";
-import type { HomelabOutputs } from "./outputs";
+import type { GroguOutputs, HomelabOutputs, K3sClusterOutputs } from "./outputs";
 
 export interface StackResult<O> {
   readonly outputs: O;
@@ -60,6 +63,24 @@ export function k3sCluster(cfg: StackConfig, c: K3sClusterConfig, proxmox: K3sPr
     },
     opts,
   );
+}
+
+/**
+ * An Output placed in the outputs object as the value consumers read (Pulumi resolves nested
+ * Outputs on export and keeps a secret one secret, field by field).
+ */
+const exported = <T>(o: pulumi.Output<T>): T => o as unknown as T;
+
+/** The outputs of one K3s cluster. */
+export function k3sClusterOutputs(cluster: K3sCluster, c: K3sClusterConfig): K3sClusterOutputs {
+  return {
+    name: c.name,
+    apiServer: cluster.apiServer,
+    kubeconfig: exported(cluster.kubeconfig),
+    version: c.version,
+    flannelBackend: c.flannelBackend,
+    nodes: cluster.nodes,
+  };
 }
 
 /**
@@ -157,6 +178,50 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
     );
   }
 
+  // grogu (kantai:grogu): Minikube + Knative, and the seed's demo function on it.
+  let grogu: GroguNode | undefined;
+  let demo: KnativeService | undefined;
+  if (cfg.grogu) {
+    const g = cfg.grogu;
+    grogu = new GroguNode(
+      g.name,
+      {
+        node: g.node,
+        vmId: g.vmId,
+        hostname: g.name,
+        templateVmId: templates[g.template].vmId,
+        ip: g.ip,
+        prefix: net.prefix,
+        gateway: net.gateway,
+        dns: { servers: dnsServers, domain: cfg.domain },
+        cores: g.cores,
+        memoryMb: g.memoryMb,
+        bridge: network.bridgeName,
+        datastores: cfg.storage,
+        user: cfg.access.vmUser,
+        sshAuthorizedKeys: cfg.access.sshPublicKeys,
+        sshPrivateKey: cfg.proxmox.sshPrivateKey,
+        jump: { host: cfg.proxmox.nodes.find((n) => n.name === g.node)!.address, user: cfg.proxmox.sshUser },
+        domain: cfg.domain,
+        label: g.label,
+        kubectlVersion: g.kubectlVersion,
+        minikube: g.minikube,
+        knative: g.knative,
+        dashboardNodePort: g.dashboardNodePort,
+        caddyImage: g.caddyImage,
+      },
+      { ...opts, dependsOn: [network] },
+    );
+    if (g.demo) {
+      demo = new KnativeService(
+        g.demo.name,
+        // Seed 000's fibonacci-behavior: concurrency 200, 0–5 pods, 30 s window, burst -1, 200m/512M.
+        { image: g.demo.image, scale: FIBONACCI_BEHAVIOR.scale, resources: FIBONACCI_BEHAVIOR.resources, domain: g.knative.domain, provider: grogu.provider },
+        { dependsOn: [grogu] },
+      );
+    }
+  }
+
   // K3s clusters (kantai:k3s), when configured.
   const clusters = cfg.k3s.map((c) => k3sCluster(cfg, c, k3sProxmoxContext(cfg, templates, network.bridgeName), { ...opts, dependsOn: [network] }));
 
@@ -169,6 +234,7 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
       forwarders: cfg.gateway.forwarders,
       routes: [
         ...(cfg.fleet ? [{ label: cfg.fleet.label, upstream: `${cfg.fleet.loadBalancer.ip}:80` }] : []),
+        ...(grogu ? [grogu.route] : []),
         ...cfg.gateway.routes,
       ],
       connection: nodeConnection(cfg, cfg.gateway.node),
@@ -192,6 +258,21 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
         }
       : {}),
     testUrl: `http://test.${cfg.domain}`,
+    ...(cfg.grogu && grogu
+      ? {
+          grogu: {
+            name: cfg.grogu.name,
+            vmId: cfg.grogu.vmId,
+            ip: cfg.grogu.ip,
+            apiServer: grogu.apiServer,
+            kubeconfig: exported(grogu.kubeconfig),
+            knativeDomain: grogu.knativeDomain,
+            serviceUrlTemplate: grogu.serviceUrl("{service}"),
+            serviceUrls: demo && cfg.grogu.demo ? { [cfg.grogu.demo.name]: grogu.serviceUrl(cfg.grogu.demo.name) } : {},
+          } satisfies GroguOutputs,
+        }
+      : {}),
+    ...(clusters.length > 0 ? { k3s: clusters.map((c, i) => k3sClusterOutputs(c, cfg.k3s[i])) } : {}),
   };
 
   return {
@@ -200,6 +281,8 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
       ...network.artifacts,
       ...Object.values(templates).flatMap((t) => t.artifacts),
       ...(fleet?.artifacts ?? []),
+      ...(grogu?.artifacts ?? []),
+      ...(demo?.artifacts ?? []),
       ...clusters.flatMap((c) => c.artifacts),
       ...gateway.artifacts,
     ],

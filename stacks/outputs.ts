@@ -9,6 +9,42 @@ export interface VmOutput {
   readonly ip: string;
 }
 
+/** grogu (seed 000's Minikube + Knative VM). */
+export interface GroguOutputs {
+  readonly name: string;
+  readonly vmId: number;
+  readonly ip: string;
+  /** Kubernetes API, `https://<ip>:<port>`. */
+  readonly apiServer: string;
+  /** Admin kubeconfig: a secret (`pulumi stack output --show-secrets`). */
+  readonly kubeconfig: string;
+  /** Knative's internal domain (`<svc>.default.<knativeDomain>`). */
+  readonly knativeDomain: string;
+  /** How a Knative service in "default" is reached through the gateway: `http://{service}.grogu.<domain>`. */
+  readonly serviceUrlTemplate: string;
+  /** URLs of the services kantai deploys on grogu (the demo), by name. */
+  readonly serviceUrls: Readonly<Record<string, string>>;
+}
+
+/** One K3s cluster (kantai:k3s.<name>). */
+export interface K3sClusterOutputs {
+  readonly name: string;
+  /** Kubernetes API, `https://<address>:6443`. */
+  readonly apiServer: string;
+  /** Admin kubeconfig: a secret. */
+  readonly kubeconfig: string;
+  readonly version: string;
+  readonly flannelBackend: string;
+  readonly nodes: readonly {
+    readonly name: string;
+    readonly role: "server" | "agent";
+    readonly site: string;
+    readonly ip: string;
+    readonly externalIp?: string;
+    readonly kind: "host" | "vm";
+  }[];
+}
+
 /** Outputs of the `homelab` composition (the `dev` stack). */
 export interface HomelabOutputs {
   readonly composition: "homelab";
@@ -28,6 +64,10 @@ export interface HomelabOutputs {
   };
   /** The gateway's own test URL (answers "Hello, world!"). */
   readonly testUrl: string;
+  /** grogu, when configured (kantai:grogu). */
+  readonly grogu?: GroguOutputs;
+  /** K3s clusters, when configured (kantai:k3s). */
+  readonly k3s?: readonly K3sClusterOutputs[];
 }
 
 export type StackOutputs = HomelabOutputs;

@@ -35,7 +35,7 @@ describe("the dev stack config", () => {
       address: "10.15.40.20",
       internalNetworks: ["10.15.40.0/24", "10.0.0.0/24"],
       forwarders: ["1.1.1.1", "1.0.0.1"],
-      routes: [{ label: "grogu", upstream: "10.0.0.10:80" }],
+      routes: [],
     });
   });
 
@@ -94,8 +94,8 @@ describe("bad config fails before any resource, naming the key", () => {
     ["image name Proxmox rejects", (r) => (r.image.fileName = "jammy.qcow2"), 'kantai:image.fileName: must be a file name ending in ".img"'],
     ["a typo in a key", (r) => (r.fleet.sise = 3), 'kantai:fleet: unknown key "sise"'],
     ["an unknown top-level key", (r) => (r.fleeet = {}), 'kantai: unknown key "fleeet"'],
-    ["a route label used twice", (r) => r.gateway.routes.push({ label: "standalone", upstream: "10.0.0.9:80" }), 'kantai:gateway.routes[1].label: "standalone" is routed twice'],
-    ["a bad route upstream", (r) => (r.gateway.routes[0].upstream = "10.0.0.10"), 'kantai:gateway.routes[0].upstream: must be "host:port", e.g. 10.0.0.10:80'],
+    ["a route label used twice", (r) => r.gateway.routes.push({ label: "lab", upstream: "10.0.0.8:80" }, { label: "standalone", upstream: "10.0.0.9:80" }), 'kantai:gateway.routes[1].label: "standalone" is routed twice'],
+    ["a bad route upstream", (r) => r.gateway.routes.push({ label: "lab", upstream: "10.0.0.10" }), 'kantai:gateway.routes[0].upstream: must be "host:port", e.g. 10.0.0.10:80'],
     ["duplicate node names", (r) => r.proxmoxNodes.push({ name: "pve", address: "10.15.40.21" }), 'kantai:proxmoxNodes[1].name: duplicate node name "pve"'],
   ];
 

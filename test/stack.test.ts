@@ -35,15 +35,19 @@ describe("dev stack registrations", () => {
       "pulumi:providers:proxmoxve": 1,
       "kantai:proxmox:Network": 1,
       "proxmoxve:network/linux/bridge:Bridge": 1,
-      "command:remote:Command": 2,
+      "command:remote:Command": 6,
       "kantai:proxmox:CloudImage": 1,
       "proxmoxve:download/file:File": 1,
       "kantai:proxmox:VmTemplate": 2,
-      "kantai:proxmox:ClonedVm": 6,
+      "kantai:proxmox:ClonedVm": 7,
       "kantai:fleet:ConventionalFleet": 1,
       "kantai:gateway:HostsGateway": 1,
-      "proxmoxve:index/fileLegacy:FileLegacy": 8,
-      [VM]: 8,
+      "proxmoxve:index/fileLegacy:FileLegacy": 9,
+      [VM]: 9,
+      "kantai:k8s:GroguNode": 1,
+      "pulumi:providers:kubernetes": 1,
+      "kantai:knative:KnativeService": 1,
+      "kubernetes:serving.knative.dev/v1:Service": 1,
     });
   });
 
@@ -197,6 +201,16 @@ describe("dev stack registrations", () => {
         siteUrls: ["one", "two", "three", "four", "five"].map((w) => `http://${w}.standalone.hosts.pve`),
       },
       testUrl: "http://test.hosts.pve",
+      grogu: {
+        name: "grogu",
+        vmId: 600,
+        ip: "10.0.0.10",
+        apiServer: "https://10.0.0.10:8443",
+        kubeconfig: "[secret]",
+        knativeDomain: "local.knative",
+        serviceUrlTemplate: "http://{service}.grogu.hosts.pve",
+        serviceUrls: { "fibonacci-behavior": "http://fibonacci-behavior.grogu.hosts.pve" },
+      },
     });
   });
 });

@@ -99,3 +99,8 @@ export function putFile(path: string, content: string, mode: string, onChange: r
 export function asRoot(script: string, name: string): string {
   return `sudo -n sh -c ${shq(script)} ${shq(name)}`;
 }
+
+/** The command string that runs `script` with sh as the SSH user (standard input reaches it). */
+export function asUser(script: string, name: string): string {
+  return `sh -c ${shq(script)} ${shq(name)}`;
+}
