@@ -32,6 +32,13 @@ export function engineDir(): string {
   return process.env.KANTAI_ENGINE_DIR || path.join(process.env.HOME || "/tmp", ".cache", "kantai-engine");
 }
 
+/** The plugin version the SDK asks the engine for (package.json pulumi.version, else version). */
+export function sdkVersion(spec: StandinSpec): string {
+  const pkgJson = require.resolve(`${spec.npm}/package.json`, { paths: [path.resolve(__dirname, "..", "..")] });
+  const j = JSON.parse(fs.readFileSync(pkgJson, "utf8"));
+  return j.pulumi?.version ?? j.version;
+}
+
 export function shapesFor(spec: StandinSpec): PackageShapes {
   return loadShapes(spec.npm, path.join(engineDir(), "shapes"), path.resolve(__dirname, "..", ".."));
 }
@@ -61,9 +68,14 @@ export interface StandinProvider extends pprovider.Provider {
 }
 
 export function makeProvider(spec: StandinSpec): StandinProvider {
-  const shapes = shapesFor(spec);
+  // The shapes (up to 2 MB of JSON) load on the first call that needs them: the engine starts
+  // every plugin the program's packages name, most of which a given run never calls.
+  let loaded: PackageShapes | undefined;
+  const shapes = new Proxy({} as PackageShapes, {
+    get: (_t, prop) => (loaded ??= shapesFor(spec))[prop as keyof PackageShapes],
+  });
   const b = spec.behaviour ?? {};
-  const version = shapes.version;
+  const version: string = sdkVersion(spec);
   const resourceShape = (token: string): ResourceShape | undefined => shapes.resources[token];
 
   const checkInputs = (token: string, inputs: any): Failure[] => {
