@@ -32,7 +32,7 @@ ACTIONLINT_VERSION=v1.7.12
 KANTAI_TOOLS_BIN="${KANTAI_TOOLS_DIR:-$HOME/.cache/kantai-tools}/bin"
 if [ "$("$KANTAI_TOOLS_BIN/actionlint" -version 2>/dev/null | head -n1)" != "$ACTIONLINT_VERSION" ]; then
   echo "setup: go install actionlint@$ACTIONLINT_VERSION -> $KANTAI_TOOLS_BIN"
-  command -v go >/dev/null 2>&1 || { echo "setup: Go (>= 1.24) is needed to build actionlint" >&2; exit 1; }
+  command -v go >/dev/null 2>&1 || { echo "setup: Go (>= 1.25) is needed to build actionlint" >&2; exit 1; }
   mkdir -p "$KANTAI_TOOLS_BIN"
   GOBIN="$KANTAI_TOOLS_BIN" GOFLAGS=-buildvcs=false go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
 fi
