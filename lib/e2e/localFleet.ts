@@ -74,6 +74,37 @@ export async function waitForPort(port: number, ms: number, what: string, alive:
   }
 }
 
+/** Find a program on PATH or in the sbin directories (not on a non-root user's PATH on Debian). */
+export function findProgram(name: string, extra: readonly string[] = ["/usr/sbin", "/sbin"]): string | undefined {
+  const dirs = [...(process.env.PATH ?? "").split(path.delimiter).filter(Boolean), ...extra];
+  for (const d of dirs) {
+    const f = path.join(d, name);
+    try {
+      fs.accessSync(f, fs.constants.X_OK);
+      return f;
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A copy of the `named` binary in the work dir. Debian's and Ubuntu's bind9 ship an AppArmor
+ * profile attached to /usr/sbin/named that confines it to /etc/bind, /var/lib/bind and
+ * /var/cache/bind; the test instance reads and writes only its own work dir, so it runs from a
+ * path the profile does not attach to. Returns "named" (spawn then reports it missing) if absent.
+ */
+export function privateNamed(dir: string): string {
+  const src = findProgram("named");
+  if (!src) return "named";
+  const dest = path.join(dir, "bin", "named");
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  fs.copyFileSync(src, dest);
+  fs.chmodSync(dest, 0o755);
+  return dest;
+}
+
 export interface Proc {
   readonly name: string;
   readonly child: ChildProcess;
@@ -193,7 +224,7 @@ export class LocalFleet {
     // Order matters: the web instances listen before the LB's first active health check runs,
     // and the LB listens before the root proxy gets traffic.
     const wait = (p: Proc, port: number) => waitForPort(port, 20_000, p.name, () => this.deathNote(p));
-    const namedProc = this.spawn("named", "named", ["-g", "-c", path.join(conf, "named.conf")]);
+    const namedProc = this.spawn("named", privateNamed(this.dir), ["-g", "-c", path.join(conf, "named.conf")]);
     const web = m.instances.slice(0, n).map((inst) => ({
       inst,
       p: this.spawn(inst.name, this.node, [path.join(ROOT, "web", "server.js")], { PORT: String(inst.port), HOST: LOOPBACK, INSTANCE: inst.name }),
