@@ -2,7 +2,7 @@
  * Load study (seed 000's `hey` runs, with autocannon): for each target, levels of n requests
  * (default 100,200,400,800; `--levels seed` = 100…32,000) over min(n, 1000) connections; per level
  * throughput, mean/p50/p95/p99 latency and errors by kind; a table on stdout, optional JSON and
- * SVG chart. A total time budget (default 55 s) bounds the run.
+ * SVG chart. A total time budget (default 50 s) bounds the run.
  *
  * Usage: npm run loadtest -- --target [label=]<url> [--target …] [--levels …] [--concurrency …]
  *        [--connect-to host:port] [--json out.json] [--chart out.svg]

@@ -77,7 +77,7 @@ describe("npm run loadtest (real runs on loopback)", () => {
     expect(r.stdout).toMatch(/^fib20\s+40\s+8\s+40\s/m);
     const out = JSON.parse(fs.readFileSync(json, "utf8"));
     expect(out.tool).toBe("kantai loadtest (autocannon)");
-    expect(out.options).toEqual({ levels: [20, 40], concurrency: 8, timeoutS: 10, budgetS: 55, pauseS: 0 });
+    expect(out.options).toEqual({ levels: [20, 40], concurrency: 8, timeoutS: 10, budgetS: 50, pauseS: 0 });
     expect(out.machine.cpus).toBe(os.cpus().length);
     expect(out.skipped).toEqual([]);
     expect(out.truncated).toEqual([]);

@@ -11,13 +11,13 @@ import { runTool } from "./support/tools";
 const args = (...a: string[]) => parseLoadtestArgs(a) as LoadtestOptions;
 
 describe("loadtest arguments", () => {
-  it("defaults: seed concurrency, four bounded levels, 10 s timeout, 55 s budget, label from the host", () => {
+  it("defaults: seed concurrency, four bounded levels, 10 s timeout, 50 s budget, label from the host", () => {
     expect(args("--target", "http://three.standalone.hosts.pve/")).toEqual({
       targets: [{ label: "three.standalone.hosts.pve", url: "http://three.standalone.hosts.pve/" }],
       levels: [100, 200, 400, 800],
       concurrency: 1000,
       timeoutS: 10,
-      budgetS: 55,
+      budgetS: 50,
       pauseS: 2,
       connectTo: undefined,
       json: undefined,

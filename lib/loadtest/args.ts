@@ -20,7 +20,7 @@ export interface LoadtestOptions {
   readonly concurrency: number;
   /** Per-request timeout, seconds. Defaults to 10. */
   readonly timeoutS: number;
-  /** Total time budget, seconds: a level running past it is stopped and later levels skipped. Defaults to 55. */
+  /** Total time budget, seconds: a level running past it is stopped and later levels skipped. Defaults to 50. */
   readonly budgetS: number;
   /** Pause between two levels, seconds, so the servers drain the previous level's queue. Defaults to 2. */
   readonly pauseS: number;
@@ -45,7 +45,7 @@ export const USAGE = `usage: npm run loadtest -- --target [label=]<url> [--targe
   --levels <n,n,…|seed>    requests per level (default ${DEFAULT_LEVELS.join(",")}; "seed" = ${SEED_LEVELS.join(",")})
   --concurrency <c>        connections per level = min(n, c) (default 1000, as the seed's hey runs)
   --timeout <s>            per-request timeout in seconds, at least 1 (default 10)
-  --budget <s>             total time budget in seconds; stops the level that overruns it (default 55)
+  --budget <s>             total time budget in seconds; stops the level that overruns it (default 50)
   --pause <s>              pause between levels so the servers drain their queues (default 2)
   --connect-to <host:port> connect there for every target, keeping the URL's host as Host header
   --json <file>            write the results as JSON
@@ -142,7 +142,7 @@ export function parseLoadtestArgs(argv: readonly string[]): LoadtestOptions | "h
     levels: values.levels === undefined ? [...DEFAULT_LEVELS] : parseLevels(values.levels as string),
     concurrency: values.concurrency === undefined ? 1000 : positiveInt("--concurrency", values.concurrency as string, 10_000),
     timeoutS: values.timeout === undefined ? 10 : seconds("--timeout", values.timeout as string, 1),
-    budgetS: values.budget === undefined ? 55 : seconds("--budget", values.budget as string, 1),
+    budgetS: values.budget === undefined ? 50 : seconds("--budget", values.budget as string, 1),
     pauseS: values.pause === undefined ? 2 : seconds("--pause", values.pause as string, 0),
     connectTo: values["connect-to"] === undefined ? undefined : parseConnectTo(values["connect-to"] as string),
     json: values.json as string | undefined,
