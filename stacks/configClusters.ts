@@ -315,7 +315,7 @@ export function parseClusters(
     c.nodes.forEach((n, i) => {
       const k = `${base}.nodes[${i}]`;
       const what = `K3s node "${n.name}"`;
-      if (names.has(n.name)) fail(`${k}.name`, `duplicate node name "${n.name}" (also ${base}.nodes[${names.get(n.name)}])`);
+      if (names.has(n.name)) fail(`${k}.name`, `duplicate node name "${n.name}" (also kantai:${base}.nodes[${names.get(n.name)}])`);
       else names.set(n.name, i);
       const prevIp = ips.get(n.ip);
       if (prevIp) fail(`${k}.ip`, `address ${n.ip} of node "${n.name}" is already used by node "${prevIp}"`);

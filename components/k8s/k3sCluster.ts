@@ -278,7 +278,7 @@ export class K3sCluster extends pulumi.ComponentResource {
           create: asRoot(installScript, `kantai-install-${n.name}`),
           update: asRoot(installScript, `kantai-install-${n.name}`),
           delete: asRoot(uninstallScript, `kantai-uninstall-${n.name}`),
-          stdin: this.token.result,
+          stdin: pulumi.secret(this.token.result),
           // The token travels on stdin; nothing the scripts print contains it, stdout is not logged.
           logging: "stderr",
         },

@@ -79,6 +79,7 @@ export async function recordProgram<T>(program: () => T, opts: RecordOptions = {
   pulumi.runtime.setMocks(synthMocks, opts.project ?? "kantai", opts.stack ?? "dev", false);
   const pending: Promise<RecordedResource>[] = [];
   const registered: Promise<unknown>[] = [];
+  const ids: Promise<unknown>[] = [];
   let result: T | undefined;
   let failure: unknown;
   await pulumi.runtime.runInPulumiStack(async () => {
@@ -86,6 +87,7 @@ export async function recordProgram<T>(program: () => T, opts: RecordOptions = {
       const o = a.opts as pulumi.CustomResourceOptions;
       const res = a.resource;
       registered.push(Promise.resolve().then(() => (res.urn as unknown as { promise(): Promise<unknown> }).promise()));
+      ids.push(res instanceof pulumi.CustomResource ? Promise.resolve().then(() => (res.id as unknown as { promise(): Promise<unknown> }).promise()) : Promise.resolve());
       pending.push(
         (async (): Promise<RecordedResource> => ({
           type: a.type,
@@ -109,7 +111,11 @@ export async function recordProgram<T>(program: () => T, opts: RecordOptions = {
   });
   if (failure) throw failure;
   const resources = await Promise.all(pending);
-  // Wait until every registration has completed, so nothing is left in flight.
+  // Wait until every registration has completed, so nothing is left in flight. A provider that
+  // no resource uses (e.g. a cluster's, in a stack that deploys nothing on it) finishes its
+  // registration a turn after its URN resolves: wait for ids and one more turn of the loop.
   await Promise.all(registered);
+  await Promise.all(ids);
+  await new Promise((resolve) => setImmediate(resolve));
   return { resources, result: result as T };
 }
