@@ -114,6 +114,11 @@ export interface Proc {
 
 const live = new Set<Proc>();
 let exitHook = false;
+
+/** Names of the processes started by any LocalFleet of this process and not yet exited. */
+export function liveProcesses(): string[] {
+  return [...live].map((p) => p.name);
+}
 function killGroup(p: Proc, signal: NodeJS.Signals): void {
   if (p.exit || p.child.pid === undefined) return;
   try {
