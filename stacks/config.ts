@@ -546,6 +546,20 @@ export function decodeConfigValue(v: string): unknown {
   return v;
 }
 
+/**
+ * The `kantai:*` keys of a Pulumi config map, decoded, without the namespace. An empty string means
+ * "unset": Pulumi makes a key declared in Pulumi.yaml without a default mandatory, so optional
+ * declared keys carry the default "".
+ */
+export function rawFromConfigMap(all: Readonly<Record<string, string>>): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(all)) {
+    if (!k.startsWith(`${NAMESPACE}:`) || v === "") continue;
+    raw[k.slice(NAMESPACE.length + 1)] = decodeConfigValue(v);
+  }
+  return raw;
+}
+
 /** Read every `kantai:*` key of the current stack and validate it. Call once, before creating resources. */
 export function loadConfig(): StackConfig {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -554,13 +568,8 @@ export function loadConfig(): StackConfig {
     isConfigSecret?(k: string): boolean;
   };
   const all = runtimeConfig.allConfig();
-  const raw: Record<string, unknown> = {};
-  const secretKeys: string[] = [];
-  for (const [k, v] of Object.entries(all)) {
-    if (!k.startsWith(`${NAMESPACE}:`)) continue;
-    raw[k.slice(NAMESPACE.length + 1)] = decodeConfigValue(v);
-    if (runtimeConfig.isConfigSecret?.(k)) secretKeys.push(k);
-  }
+  const raw = rawFromConfigMap(all);
+  const secretKeys = Object.keys(all).filter((k) => runtimeConfig.isConfigSecret?.(k));
   return parseConfig(raw, {
     project: pulumi.getProject(),
     stack: pulumi.getStack(),

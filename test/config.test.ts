@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, parseConfig, SECRET_KEYS } from "../stacks/config";
+import { ConfigError, parseConfig, rawFromConfigMap, SECRET_KEYS } from "../stacks/config";
 import { devRaw, ROOT } from "./support/devConfig";
 
 /** Parse and return the list of "key: message" lines of the ConfigError (fails if none is thrown). */
@@ -146,7 +146,17 @@ describe("Pulumi.yaml declarations", () => {
       sshUser: c.proxmox.sshUser,
       vmUser: c.access.vmUser,
     };
-    for (const [k, d] of declared) expect(actual[k], k).toEqual(d.default);
+    for (const [k, d] of declared) {
+      // An empty default declares an optional key: the loader treats "" as unset.
+      if (d.default === "") expect(rawFromConfigMap({ [`kantai:${k}`]: "" }), k).toEqual({});
+      else expect(actual[k], k).toEqual(d.default);
+    }
+  });
+
+  it("optional keys declared with an empty default leave the dev stack valid", () => {
+    const declared = Object.entries(project.config).filter(([, d]) => d.default === "");
+    const all: Record<string, string> = Object.fromEntries(declared.map(([k]) => [`kantai:${k}`, ""]));
+    expect(() => parseConfig({ ...devRaw(), ...rawFromConfigMap(all) })).not.toThrow();
   });
 
   it("mark the secret keys secret", () => {
