@@ -529,6 +529,36 @@ export class FlowSolver {
     return gapS;
   }
 
+  /**
+   * Move flows below a millionth of their source's demand to the source's cheapest arc when their
+   * own arc is not the cheapest: converged-but-not-exact dust, never an improvement to keep.
+   */
+  private dropDust(): void {
+    const p = this.p;
+    const n = p.n;
+    for (let s = 0; s < this.src.length; s++) {
+      const i = this.src[s];
+      const cand = this.cand[s];
+      const xs = this.x[s];
+      const lam = this.lam[i];
+      let best = 0;
+      for (let q = 1; q < cand.length; q++) {
+        if (p.rtt[i * n + cand[q]] + this.h1[cand[q]] < p.rtt[i * n + cand[best]] + this.h1[cand[best]]) best = q;
+      }
+      for (let q = 0; q < cand.length; q++) {
+        if (q === best || xs[q] === 0 || xs[q] >= 1e-6 * lam) continue;
+        this.load[cand[q]] -= xs[q];
+        this.load[cand[best]] += xs[q];
+        xs[best] += xs[q];
+        xs[q] = 0;
+      }
+    }
+    for (const j of this.used) {
+      if (this.load[j] < 0) this.load[j] = 0;
+      this.refreshNode(j);
+    }
+  }
+
   /** Price every omitted arc; add up to 8 arcs per source with negative reduced cost. Returns [global gap, arcs added]. */
   private verify(): [number, number] {
     const p = this.p;
@@ -603,6 +633,7 @@ export class FlowSolver {
       // Exact assignment at the current loads, then a few Newton steps on the loads themselves.
       this.loadNewton(this.lnIterations);
     }
+    this.dropDust();
     return { cost: this.cost(), gap, sweeps };
   }
 

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { evaluatePlan, planIssues } from "./evaluate";
+import { exactOptimum } from "./exact";
+import { exhaustiveOptimum } from "./exhaustive";
+import { lagrangianPlacement, optimise } from "./optimise";
+import { faastScenarios, geometricScenarios, homelabScenarios } from "./scenarios";
+import { buildProblem } from "./validate";
+
+describe("kantai's optimiser", () => {
+  it("finds the exhaustive optimum of every FaaSt scenario", () => {
+    for (const sc of [...faastScenarios(50), ...faastScenarios(100)]) {
+      const p = buildProblem(sc.input);
+      const ours = evaluatePlan(p, optimise(p).plan).meanMs;
+      const exact = exhaustiveOptimum(p).meanMs;
+      expect(ours).toBeLessThanOrEqual(exact * (1 + 1e-6));
+    }
+  });
+
+  it("is within 1% of the HiGHS-certified optimum on homelab instances", async () => {
+    for (const sc of [homelabScenarios(6)[1], homelabScenarios(10)[3]]) {
+      const p = buildProblem(sc.input);
+      const ours = evaluatePlan(p, optimise(p).plan).meanMs;
+      const exact = await exactOptimum(p);
+      expect(exact.lowerBoundMs).toBeLessThanOrEqual(exact.upperBoundMs);
+      expect(exact.relativeGap).toBeLessThan(1e-3);
+      expect(ours).toBeLessThanOrEqual(exact.lowerBoundMs * 1.01);
+    }
+  }, 120_000);
+
+  it("cross-checks the two exact methods (enumeration and outer approximation)", async () => {
+    const p = buildProblem(faastScenarios(50)[2].input);
+    const a = exhaustiveOptimum(p).meanMs;
+    const b = await exactOptimum(p);
+    expect(b.lowerBoundMs).toBeLessThanOrEqual(a * (1 + 1e-9));
+    expect(b.upperBoundMs).toBeCloseTo(a, 3);
+  }, 60_000);
+
+  it("keeps edge demand local until the edge saturates, then spills to the cloud (FaaSt 50 ms)", () => {
+    const [light, , high] = faastScenarios(50);
+    const pl = buildProblem(light.input);
+    const planL = optimise(pl).plan;
+    // names: cloud-1, cloud-2, edge-1. Light load: every edge request is served at the edge.
+    expect(planL.rows[2]).toEqual({ to: [2], w: [1] });
+    const ph = buildProblem(high.input);
+    const planH = optimise(ph).plan;
+    expect(planH.replicas[2]).toBe(5);
+    expect(planH.rows[2].to).toEqual([0, 2]);
+    expect(planH.rows[2].w[0]).toBeGreaterThan(0.05);
+  });
+
+  it("scales: a 300-node instance gives a well-formed, stable plan that beats the baselines", () => {
+    const p = buildProblem(geometricScenarios(300)[1].input);
+    const res = optimise(p);
+    expect(planIssues(p, res.plan, 1e-9)).toEqual([]);
+    const ev = evaluatePlan(p, res.plan);
+    expect(ev.stable).toBe(true);
+    expect(ev.meanMs).toBeLessThan(20);
+  }, 120_000);
+
+  it("places replicas by Lagrangian prices: high prices attract replicas", () => {
+    const p = buildProblem(homelabScenarios(6)[0].input);
+    const price = new Float64Array(p.n).fill(1);
+    price[3] = 50;
+    const n = lagrangianPlacement(p, price);
+    expect(n.reduce((a, b) => a + b, 0)).toBe(p.replicas);
+    expect(n[3]).toBe(p.maxPods[3]);
+  });
+});
