@@ -1,10 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { SshConnection } from "../connection";
 
-/** Dial retries for an ordinary step: about 2.5 minutes of attempts. */
+/** Dial retries for an ordinary step (the host is known to be up). */
 export const DIAL = { dialErrorLimit: 10, perDialTimeout: 15 } as const;
-/** Dial retries for the step after a reboot or a fresh VM: about 10 minutes of attempts. */
-export const DIAL_PATIENT = { dialErrorLimit: 60, perDialTimeout: 10 } as const;
+/**
+ * Dial retries for the step after a reboot or on a fresh VM. The provider backs off between
+ * attempts (up to 5 s apart), so 100 refused or timed-out dials last roughly 8 to 20 minutes.
+ */
+export const DIAL_PATIENT = { dialErrorLimit: 100, perDialTimeout: 10 } as const;
 
 /** Where kantai reaches a machine over SSH. */
 export interface SshTarget {
