@@ -1,0 +1,141 @@
+/**
+ * The RoutingPlan dynamic provider: runs kantai's routing library (lib/routing) in check, diff,
+ * create and update. The provider object is serialized into the state by closure serialization
+ * (docs/reference/routing-plan.md), so it follows ../shared PROVIDERS.md:
+ *
+ * - nothing is read or required at module top level; the library is `require`d inside the
+ *   methods (`loadRoutingLibrary`), resolved from the program's working directory, where the
+ *   engine starts dynamic providers;
+ * - `check` validates with property-level failures (`rttMs.edge.cloud1: must be …`) and returns
+ *   canonical inputs (keys sorted, nodes sorted by name), so `diff` is a plain comparison;
+ * - `create` and `update` return complete outputs: every input plus `plan`.
+ *
+ * This module imports only types; it is safe to load anywhere.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type * as Routing from "../../lib/routing";
+import type { RoutingNode, RoutingPlan as Plan } from "../../lib/routing/types";
+
+/** Inputs as the provider sees them (plain values, after Pulumi resolved every Input). */
+export interface RoutingPlanInputs {
+  readonly nodes: readonly RoutingNode[];
+  readonly rttMs: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly demand: Readonly<Record<string, number>>;
+  readonly replicas: number;
+  readonly algorithm: string;
+}
+
+/** Outputs: the canonical inputs and the plan. */
+export interface RoutingPlanOutputs extends RoutingPlanInputs {
+  readonly plan: Plan;
+}
+
+/** Pulumi's marker for a value not known during preview. */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const FIELDS = ["nodes", "rttMs", "demand", "replicas", "algorithm"] as const;
+
+/**
+ * Load lib/routing inside a provider method. In the engine's dynamic-provider host (plain node,
+ * started in the program directory) there is no TypeScript hook: fall back to tsx's `require`.
+ */
+export function loadRoutingLibrary(): typeof Routing {
+  const path = require("node:path") as typeof import("node:path");
+  const entry = path.join(process.cwd(), "lib", "routing", "index");
+  try {
+    return require(entry) as typeof Routing;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw e;
+  }
+  const tsx = require("tsx/cjs/api") as { require: (id: string, from: string) => unknown };
+  return tsx.require(`${entry}.ts`, path.join(process.cwd(), "index.ts")) as typeof Routing;
+}
+
+/** Deep copy with object keys sorted; `nodes` sorted by name. Arrays otherwise keep their order. */
+export function canonicalInputs(raw: Record<string, unknown>): RoutingPlanInputs {
+  const sortKeys = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sortKeys);
+    if (v !== null && typeof v === "object") {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+      return out;
+    }
+    return v;
+  };
+  const nodes = Array.isArray(raw.nodes)
+    ? [...raw.nodes].sort((a, b) => {
+        const x = String((a as { name?: unknown })?.name);
+        const y = String((b as { name?: unknown })?.name);
+        return x < y ? -1 : x > y ? 1 : 0;
+      })
+    : raw.nodes;
+  return {
+    nodes: sortKeys(nodes),
+    rttMs: sortKeys(raw.rttMs),
+    demand: sortKeys(raw.demand),
+    replicas: raw.replicas,
+    algorithm: raw.algorithm ?? "optimal",
+  } as RoutingPlanInputs;
+}
+
+/** True when `v` holds a value unknown during preview. */
+export function containsUnknown(v: unknown): boolean {
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(containsUnknown);
+  if (v !== null && typeof v === "object") return Object.values(v).some(containsUnknown);
+  return false;
+}
+
+/** Stable identity of an input: used as the resource id. */
+export function inputsDigest(inputs: RoutingPlanInputs): string {
+  const crypto = require("node:crypto") as typeof import("node:crypto");
+  return crypto.createHash("sha256").update(JSON.stringify(canonicalInputs(inputs as unknown as Record<string, unknown>))).digest("hex").slice(0, 16);
+}
+
+/** Compute the plan for canonical inputs; throws with every problem listed. */
+function computePlan(inputs: RoutingPlanInputs): Plan {
+  const lib = loadRoutingLibrary();
+  const { nodes, rttMs, demand, replicas, algorithm } = inputs;
+  return lib.planRouting({ nodes, rttMs, demand, replicas }, algorithm as Routing.Algorithm);
+}
+
+export const routingPlanProvider: pulumi.dynamic.ResourceProvider<RoutingPlanInputs, RoutingPlanOutputs> = {
+  async check(_olds, news) {
+    const inputs = canonicalInputs(news as unknown as Record<string, unknown>);
+    if (containsUnknown(inputs)) return { inputs };
+    const lib = loadRoutingLibrary();
+    const { nodes, rttMs, demand, replicas, algorithm } = inputs;
+    const failures = lib.routingInputIssues({ nodes, rttMs, demand, replicas }).map((i) => ({ property: i.path, reason: i.message }));
+    if (typeof algorithm !== "string" || !lib.isAlgorithm(algorithm)) {
+      failures.push({ property: "algorithm", reason: `must be one of ${lib.ALGORITHMS.join(", ")}` });
+    }
+    return failures.length > 0 ? { inputs, failures } : { inputs };
+  },
+
+  async diff(_id, olds, news) {
+    if (containsUnknown(news)) return { changes: true };
+    const a = canonicalInputs(olds as unknown as Record<string, unknown>);
+    const b = canonicalInputs(news as unknown as Record<string, unknown>);
+    const changed = FIELDS.filter((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f]));
+    return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
+  },
+
+  async create(news) {
+    const inputs = canonicalInputs(news as unknown as Record<string, unknown>);
+    const plan = computePlan(inputs);
+    return { id: `routingplan-${inputsDigest(inputs)}`, outs: { ...inputs, plan } };
+  },
+
+  async update(_id, _olds, news) {
+    const inputs = canonicalInputs(news as unknown as Record<string, unknown>);
+    return { outs: { ...inputs, plan: computePlan(inputs) } };
+  },
+
+  async read(id, props) {
+    // Nothing lives outside the state: a refresh keeps what is recorded.
+    return { id, props };
+  },
+
+  async delete() {
+    // Nothing to delete: the plan is a computed value.
+  },
+};
