@@ -31,7 +31,7 @@ export function routingInput(shape: InstanceShape = SMALL): fc.Arbitrary<Routing
     )
     .map(({ pods, rates, rtt, shares, rFraction, utilisation, names }) => {
       const n = pods.length;
-      if (pods.every((c) => c === 0)) pods[0] = 1;
+      if (!pods.some((c) => c !== 0)) pods[0] = 1;
       const nodes = names.map((name, i) => ({ name, maxPods: pods[i], serviceRate: rates[i] }));
       const podSum = pods.reduce((a, b) => a + b, 0);
       const replicas = Math.max(1, Math.round(rFraction * podSum));
@@ -42,7 +42,7 @@ export function routingInput(shape: InstanceShape = SMALL): fc.Arbitrary<Routing
           rttMs[a][b] = i === j ? 0 : Math.round(rtt[i * n + j] * 100) / 100;
         });
       });
-      if (shares.every((s) => s === 0)) shares[0] = 1;
+      if (!shares.some((s) => s !== 0)) shares[0] = 1;
       const shareSum = shares.reduce((a, b) => a + b, 0);
       const total = utilisation * maxStableCapacity(nodes, replicas);
       const demand: Record<string, number> = {};

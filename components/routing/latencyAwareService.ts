@@ -1,0 +1,95 @@
+/**
+ * LatencyAwareService: applies a routing plan to a Kubernetes cluster — per-node workloads with
+ * exactly the planned replicas (seed 004's Seika as plain Deployments pinned by hostname) and
+ * per-node Envoy proxies that enforce each ingress node's weights
+ * (docs/decisions/0401-routing-dataplane.md). The objects are rendered by the pure
+ * `renderLatencyAwareService` (manifests.ts); this component only creates them.
+ *
+ * Children (stable keys, so a changed plan updates objects and never replaces them):
+ *   Deployment `${name}-<node>`, Service `${name}-<node>`, ConfigMap and Deployment
+ *   `${name}-proxy-<node>` for every node, and Service `${name}`.
+ */
+import * as kubernetes from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { RoutingPlan as Plan } from "../../lib/routing/types";
+import {
+  DEFAULT_PROXY_IMAGE,
+  type LatencyAwareManifestOptions,
+  type LatencyAwareManifests,
+  renderLatencyAwareService,
+  type ServiceSpec,
+} from "./manifests";
+
+export { latencyAwareServiceManifests, renderLatencyAwareService } from "./manifests";
+export type { K8sManifest, LatencyAwareManifestOptions, LatencyAwareManifests, ServiceSpec } from "./manifests";
+
+export interface LatencyAwareServiceArgs {
+  /** The plan to apply: usually `routingPlan.plan` of a RoutingPlan resource. */
+  readonly plan: pulumi.Input<Plan>;
+  /** Nodes (kubernetes.io/hostname values) that run a proxy and may run replicas. Decides which children exist. */
+  readonly nodes: readonly string[];
+  /** The workload: image, port, env, resources, readiness path. */
+  readonly service: ServiceSpec;
+  /** Namespace of every object. Defaults to "default". */
+  readonly namespace?: string;
+  /** Envoy image of the per-node proxies. Defaults to DEFAULT_PROXY_IMAGE ("envoyproxy/envoy:v1.34.1"). */
+  readonly proxyImage?: string;
+  /** Port the proxies listen on. Defaults to 8080. */
+  readonly proxyPort?: number;
+  /** Port of the front Service. Defaults to 80. */
+  readonly servicePort?: number;
+  /** Type of the front Service; NodePort/LoadBalancer also get `externalTrafficPolicy: Local`. Defaults to "ClusterIP". */
+  readonly serviceType?: "ClusterIP" | "NodePort" | "LoadBalancer";
+}
+
+export class LatencyAwareService extends pulumi.ComponentResource {
+  /** Replicas per node as applied. */
+  public readonly replicas: pulumi.Output<Record<string, number>>;
+  /** Name of the front Service clients call. */
+  public readonly serviceName: pulumi.Output<string>;
+  /** In-cluster URL of the front Service. */
+  public readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: LatencyAwareServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kantai:routing:LatencyAwareService", name, {}, opts);
+    if (args.nodes.length === 0) throw new Error(`LatencyAwareService ${name}: nodes must not be empty`);
+    if (new Set(args.nodes).size !== args.nodes.length) throw new Error(`LatencyAwareService ${name}: nodes must be unique`);
+    const options: LatencyAwareManifestOptions = {
+      name,
+      namespace: args.namespace ?? "default",
+      nodes: [...args.nodes].sort(),
+      service: args.service,
+      proxyImage: args.proxyImage ?? DEFAULT_PROXY_IMAGE,
+      proxyPort: args.proxyPort ?? 8080,
+      servicePort: args.servicePort ?? 80,
+      serviceType: args.serviceType ?? "ClusterIP",
+    };
+    const rendered: pulumi.Output<LatencyAwareManifests> = pulumi.output(args.plan).apply((plan) => renderLatencyAwareService(options, plan));
+    const child = { parent: this };
+    const field = (pick: (r: LatencyAwareManifests) => Record<string, unknown>, key: string) => rendered.apply((r) => pick(r)[key] as any);
+    for (const node of options.nodes) {
+      const of = (kind: "workload" | "backend" | "proxyConfig" | "proxy") => (r: LatencyAwareManifests) => r.nodes[node][kind] as Record<string, unknown>;
+      new kubernetes.apps.v1.Deployment(`${name}-${node}`, { metadata: field(of("workload"), "metadata"), spec: field(of("workload"), "spec") }, child);
+      new kubernetes.core.v1.Service(`${name}-${node}`, { metadata: field(of("backend"), "metadata"), spec: field(of("backend"), "spec") }, child);
+      const config = new kubernetes.core.v1.ConfigMap(
+        `${name}-proxy-${node}`,
+        { metadata: field(of("proxyConfig"), "metadata"), data: field(of("proxyConfig"), "data") },
+        child,
+      );
+      new kubernetes.apps.v1.Deployment(
+        `${name}-proxy-${node}`,
+        { metadata: field(of("proxy"), "metadata"), spec: field(of("proxy"), "spec") },
+        { parent: this, dependsOn: [config] },
+      );
+    }
+    const frontend = new kubernetes.core.v1.Service(
+      name,
+      { metadata: field((r) => r.frontend as Record<string, unknown>, "metadata"), spec: field((r) => r.frontend as Record<string, unknown>, "spec") },
+      child,
+    );
+    this.replicas = rendered.apply((r) => Object.fromEntries(options.nodes.map((n) => [n, (r.nodes[n].workload.spec as { replicas: number }).replicas])));
+    this.serviceName = frontend.metadata.name;
+    this.url = pulumi.interpolate`http://${frontend.metadata.name}.${options.namespace}.svc.cluster.local:${options.servicePort}`;
+    this.registerOutputs({ replicas: this.replicas, serviceName: this.serviceName, url: this.url });
+  }
+}
