@@ -631,7 +631,7 @@ export class FlowSolver {
       // The optimum for these replicas is at least cost − gap: stop early when that cannot beat the caller's bound.
       if (added === 0 && surrogate - gap > abortAbove) break;
       // Exact assignment at the current loads, then a few Newton steps on the loads themselves.
-      this.loadNewton(this.lnIterations);
+      if (this.lnIterations > 0) this.loadNewton(this.lnIterations);
     }
     this.dropDust();
     return { cost: this.cost(), gap, sweeps };
@@ -646,6 +646,7 @@ export class FlowSolver {
    */
   private loadNewton(maxIterations: number): void {
     const p = this.p;
+    if (maxIterations <= 0) return;
     this.buildArcs();
     const E = this.arcs!.E;
     const V = this.src.length + p.n;

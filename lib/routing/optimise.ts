@@ -2,16 +2,20 @@
  * kantai's optimiser: joint integer replicas per node and per-source weights minimising the mean
  * response time (RTT + M/M/c sojourn), every used node stable.
  *
- * 1. Seeds: the placements of the three baselines (locality-first, yukari, even), each repaired
- *    to be stable, plus a greedy marginal allocation for small instances. Each seed is routed
- *    optimally (FlowSolver), so every seed is already at least as good as its baseline.
- * 2. Local search over single-replica moves (one replica from node j to node k). Moves are ranked
- *    with Lagrangian estimates from the current marginal delays (the conjugate G*_j(ν; c) of a
- *    node's delay cost: what a replica more or less is worth at the current prices) and evaluated
- *    exactly by a warm-started re-solve of the routing. Small instances evaluate the whole move
- *    neighbourhood; large ones the best-ranked moves, within an evaluation budget.
- * 3. The best plan found is compared with the baselines' own plans and the best one returned, so
- *    the optimiser is never worse than a baseline on the same input.
+ * 1. Seeds: the placements of the baselines (locality-first, yukari, and for small instances even),
+ *    each repaired to be stable and routed optimally (FlowSolver), so every seed is already at least
+ *    as good as its baseline.
+ * 2. Local search over placements. Candidates are ranked with Lagrangian estimates taken from the
+ *    current marginal delays: the conjugate G*_j(ν; c) of a node's delay cost says what one replica
+ *    more or less is worth at the current prices. Candidates are the Lagrangian placement (the
+ *    replicas the relaxed problem would pick at these prices, by DP) and moves of 1, 2, half or all
+ *    replicas from one node to another. Each is checked by a warm-started exact re-solve; the first
+ *    improvement is taken. Up to 16 nodes: 2·N tries per round and tight solves; larger: 4 tries per
+ *    round with 0.1% solves and one tight solve of the winner.
+ * 3. The best plan is compared with the baselines' own plans and the best returned, so the
+ *    optimiser is never worse than a baseline on the same input.
+ *
+ * Deterministic: no clock, no randomness; ties are broken by node index (= name order).
  */
 import { demandProportionalReplicas, evenPlan, evenReplicas, ikukantaiPlan, nearestPlan, yukariReplicas } from "./baselines";
 import { mmcConjugate } from "./erlang";
@@ -22,7 +26,7 @@ import type { IndexedPlan, Problem } from "./types";
 export interface OptimiseOptions {
   /** Candidate nodes per source in the routing solver. Defaults to 16. */
   readonly candidates?: number;
-  /** Exact move evaluations allowed in the local search. Defaults to 40 + 4·N, at most 600. */
+  /** Placements evaluated (routing solves) in the search. Defaults to 30 + 5·N up to 16 nodes, 30 up to 300, 8 above. */
   readonly maxEvaluations?: number;
 }
 
@@ -212,15 +216,16 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
   // Small instances: tight solves and the whole move neighbourhood. Large ones: 0.1% solves during
   // the search, a bounded number of ranked moves, one tight solve at the end.
   const solver = new FlowSolver(p, { candidates: opts.candidates, tolerance: small ? 1e-6 : 1e-3 });
-  solver.maxRounds = small ? 40 : 12;
+  solver.maxRounds = 40;
   if (!small) {
-    solver.lnIterations = 1;
-    solver.lnBacktracks = 2;
+    // Search solves: per-source steps and pricing only (cheap, 0.1%); the final solve below is exact.
+    solver.lnIterations = 0;
+    solver.maxRounds = 4;
   }
   const lam = effectiveDemand(p);
   let total = 0;
   for (let i = 0; i < p.n; i++) total += lam[i];
-  const budget = opts.maxEvaluations ?? (small ? 60 + 6 * p.n : 12);
+  const budget = opts.maxEvaluations ?? (small ? 30 + 5 * p.n : p.n <= 300 ? 30 : 8);
   let evaluations = 0;
   const capacity = (r: Int32Array) => {
     let c = 0;
@@ -259,7 +264,7 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
   let currentCost = best.cost;
   solver.restore(best.snap);
   const perSide = small ? p.n : 8;
-  const triesPerRound = small ? Infinity : 4;
+  const triesPerRound = small ? 2 * p.n : 4;
   while (evaluations < budget) {
     const base = solver.snapshot();
     const price = nodePrices(p, solver);
@@ -296,8 +301,10 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
   solver.restore(chosen.snap);
   if (!small) {
     // Final tight solve for the chosen placement.
-    const tight = new FlowSolver(p, { candidates: opts.candidates, tolerance: 1e-5 });
-    tight.maxRounds = 20;
+    const tight = new FlowSolver(p, { candidates: opts.candidates, tolerance: 1e-4 });
+    tight.maxRounds = 8;
+    tight.lnIterations = 1;
+    tight.lnBacktracks = 2;
     tight.startFrom(chosen.r, solver.rows());
     const res = tight.solve();
     if (res.cost <= chosen.cost) {
