@@ -122,8 +122,10 @@ export function clusterKeys(p: SchemaPrimitives) {
     demo: z
       .strictObject({
         name: p.dnsLabel.default("fibonacci-behavior"),
-        /** Image serving fib on $PORT (kantai's web/server.js in a Node image). */
-        image: z.string({ message: "is required: the image of the demo function" }).min(1),
+        /** Image of the function: the Node runtime for kantai's web/server.js (source "web"), or an image serving fib on $PORT itself (source "none"). */
+        image: z.string().min(1).default("node:22-alpine"),
+        /** "web": run kantai's web/server.js from a ConfigMap; "none": the image's own entrypoint. */
+        source: z.enum(["web", "none"], { message: 'must be "web" or "none"' }).default("web"),
       })
       .optional(),
   });
@@ -211,7 +213,7 @@ export interface GroguConfig {
   readonly knative: RawGrogu["knative"];
   readonly dashboardNodePort: number | null;
   readonly caddyImage: string;
-  readonly demo?: { readonly name: string; readonly image: string };
+  readonly demo?: { readonly name: string; readonly image: string; readonly source: "web" | "none" };
 }
 
 export interface K3sSiteConfig {

@@ -98,6 +98,8 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
     name: k8sName,
     namespace: k8sName.default("default"),
     image: z.string().min(1, "is required"),
+    /** "web": run kantai's web/server.js from a ConfigMap with `image` as the Node runtime. */
+    source: z.enum(["web", "none"], { message: 'must be "web" or "none"' }).default("none"),
     port: z.number().int().min(1).max(65535).optional(),
     env: z.record(envName, z.string()).default({}),
     scale: scale.optional(),
@@ -176,6 +178,8 @@ export interface KnativeFunctionConfig {
   readonly name: string;
   readonly namespace: string;
   readonly image: string;
+  /** "web" runs kantai's web/server.js from a ConfigMap; "none" the image's entrypoint. */
+  readonly source: "web" | "none";
   readonly port?: number;
   readonly env: Readonly<Record<string, string>>;
   readonly scale?: KnativeScale;
@@ -353,6 +357,7 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
         name: s.name,
         namespace: s.namespace,
         image: s.image,
+        source: s.source,
         port: s.port,
         env: s.env,
         scale: s.scale,

@@ -12,6 +12,7 @@ import { ProxmoxNetwork } from "../components/proxmox/network";
 import { VmTemplate } from "../components/proxmox/vmTemplate";
 import { CorednsRewrite } from "../components/webapp/corednsRewrite";
 import { WebApp } from "../components/webapp/webApp";
+import { webServiceFunctionSource } from "../components/webService";
 import type { StackConfig } from "./config";
 import { k3sCluster, k3sProxmoxContext, nodeConnection, type StackResult } from "./homelab";
 import type { ClusterPlatformOutputs, EdgeOutputs, Exported, TunnelOutput } from "./outputs";
@@ -165,6 +166,7 @@ export function platformOnCluster(cfg: StackConfig, cluster: K3sCluster): Platfo
         serviceName: s.name,
         namespace: s.namespace,
         image: s.image,
+        ...(s.source === "web" ? { source: webServiceFunctionSource() } : {}),
         port: s.port,
         env: s.env,
         scale: s.scale,

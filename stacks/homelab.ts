@@ -11,6 +11,7 @@ import { CloudImage } from "../components/proxmox/cloudImage";
 import { ProxmoxNetwork } from "../components/proxmox/network";
 import { VmTemplate } from "../components/proxmox/vmTemplate";
 import { FIBONACCI_BEHAVIOR } from "../lib/render/knative";
+import { webServiceFunctionSource } from "../components/webService";
 import type { StackConfig } from "./config";
 import type { K3sClusterConfig } from "./configClusters";
 import type { GroguOutputs, HomelabOutputs, K3sClusterOutputs } from "./outputs";
@@ -216,7 +217,14 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
       demo = new KnativeService(
         g.demo.name,
         // Seed 000's fibonacci-behavior: concurrency 200, 0–5 pods, 30 s window, burst -1, 200m/512M.
-        { image: g.demo.image, scale: FIBONACCI_BEHAVIOR.scale, resources: FIBONACCI_BEHAVIOR.resources, domain: g.knative.domain, provider: grogu.provider },
+        {
+          image: g.demo.image,
+          ...(g.demo.source === "web" ? { source: webServiceFunctionSource() } : {}),
+          scale: FIBONACCI_BEHAVIOR.scale,
+          resources: FIBONACCI_BEHAVIOR.resources,
+          domain: g.knative.domain,
+          provider: grogu.provider,
+        },
         { dependsOn: [grogu] },
       );
     }

@@ -56,7 +56,7 @@ describe("kantai:grogu", () => {
       knative: { servingVersion: "1.23.0", kourierVersion: "1.23.0", domain: "local.knative", kourierNodePort: 31080 },
       dashboardNodePort: 30000,
       caddyImage: "caddy:2.10",
-      demo: { name: "fibonacci-behavior", image: "ghcr.io/kantai/fibonacci:1.0.0" },
+      demo: { name: "fibonacci-behavior", image: "node:22-alpine", source: "web" },
     });
   });
 
@@ -218,7 +218,7 @@ describe("cluster rules, each naming its key", () => {
     ["grogu's template unknown", (r) => (r.grogu.template = "big"), 'kantai:grogu.template: unknown template "big" (templates has "standalone", "knative")'],
     ["a NodePort out of range", (r) => (r.grogu.knative.kourierNodePort = 8080), "kantai:grogu.knative.kourierNodePort: NodePorts start at 30000"],
     ["two uses of one NodePort", (r) => (r.grogu.dashboardNodePort = 31080), "kantai:grogu.dashboardNodePort: 31080 is also kantai:grogu.knative.kourierNodePort"],
-    ["a demo without an image", (r) => delete r.grogu.demo.image, "kantai:grogu.demo.image: is required: the image of the demo function"],
+    ["a demo with an unknown source", (r) => (r.grogu.demo.source = "git"), 'kantai:grogu.demo.source: must be "web" or "none"'],
   ];
 
   it.each(cases)("%s", (_name, mutate, expected) => {

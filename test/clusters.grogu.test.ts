@@ -3,6 +3,9 @@
  * steps in order (VM → Minikube → Knative → Caddy and kubeconfig → provider → the demo function),
  * exact inputs, and the gateway's route to grogu coming from grogu.
  */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { KOURIER_INGRESS_CLASS } from "../lib/render/grogu";
@@ -112,16 +115,29 @@ describe("grogu in the dev stack", () => {
   it("the demo: seed 000's fibonacci-behavior (target 200, 0–5 pods, 30s window, burst -1, 200m/512M, 1 CPU)", () => {
     const svc = byName("fibonacci-behavior-service").inputs;
     expect(svc.metadata).toMatchObject({ name: "fibonacci-behavior", namespace: "default" });
+    const source = byName("fibonacci-behavior-source").inputs;
+    const sha = createHash("sha256").update("server.js").update("\0").update(source.data["server.js"]).update("\0").digest("hex");
     expect(svc.spec.template.metadata.annotations).toEqual({
       "autoscaling.knative.dev/target": "200",
       "autoscaling.knative.dev/min-scale": "0",
       "autoscaling.knative.dev/max-scale": "5",
       "autoscaling.knative.dev/window": "30s",
       "autoscaling.knative.dev/target-burst-capacity": "-1",
+      "kantai.dev/source-sha256": sha,
     });
     expect(svc.spec.template.spec.containers[0]).toMatchObject({
-      image: "ghcr.io/kantai/fibonacci:1.0.0",
+      image: "node:22-alpine",
+      command: ["node", "/app/server.js"],
+      volumeMounts: [{ name: "source", mountPath: "/app", readOnly: true }],
       resources: { requests: { cpu: "200m", memory: "512M" }, limits: { cpu: "1", memory: "512M" } },
     });
+    expect(svc.spec.template.spec.volumes).toEqual([{ name: "source", configMap: { name: "fibonacci-behavior-source" } }]);
+  });
+
+  it("the demo runs the repo's web/server.js from a ConfigMap (nothing to build)", () => {
+    const source = byName("fibonacci-behavior-source");
+    expect(source.inputs.metadata).toMatchObject({ name: "fibonacci-behavior-source", namespace: "default" });
+    expect(source.inputs.data).toEqual({ "server.js": fs.readFileSync(path.join(__dirname, "..", "web", "server.js"), "utf8") });
+    expect(byName("fibonacci-behavior-service").dependsOn).toEqual(["fibonacci-behavior-source"]);
   });
 });

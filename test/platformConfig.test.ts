@@ -44,7 +44,8 @@ describe("the edge stack's platform config", () => {
         {
           name: "fibonacci",
           namespace: "default",
-          image: "ghcr.io/kantai/fibonacci:1.0.0",
+          image: "node:22-alpine",
+          source: "web",
           port: undefined,
           env: {},
           scale: { target: 200, min: 0, max: 5, window: "30s", targetBurstCapacity: -1 },

@@ -129,6 +129,7 @@ describe("synth edge", () => {
       "Namespace -/cloudflared",
       "Secret cloudflared/cloudflared-token",
       "Deployment cloudflared/cloudflared",
+      "ConfigMap default/fibonacci-source",
       "Service default/fibonacci",
       "Deployment default/blog",
       "Service default/blog",

@@ -48,6 +48,7 @@ describe("dev stack registrations", () => {
       "pulumi:providers:kubernetes": 1,
       "kantai:knative:KnativeService": 1,
       "kubernetes:serving.knative.dev/v1:Service": 1,
+      "kubernetes:core/v1:ConfigMap": 1,
     });
   });
 

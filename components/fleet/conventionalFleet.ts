@@ -1,10 +1,9 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { renderLoadBalancerCaddyfile, siteWords } from "../../lib/render/caddy";
 import { renderContainerHostUserData, type VmIdentity } from "../../lib/render/cloudInit";
 import type { Artifact } from "../artifact";
 import { ClonedVm } from "../proxmox/clonedVm";
+import { webServiceSource } from "../webService";
 import type { VmDatastores } from "../proxmox/vmCommon";
 
 /** One VM of the fleet: stable name, VM ID and address. */
@@ -48,10 +47,6 @@ export interface ConventionalFleetArgs {
   readonly serviceSource?: string;
 }
 
-/** The repo's web service, the program every web VM runs. */
-export function defaultServiceSource(): string {
-  return fs.readFileSync(path.join(__dirname, "..", "..", "web", "server.js"), "utf8");
-}
 
 /** Render a web VM's user-data: the service source and a systemd unit running it in a container. */
 export function renderWebUserData(a: VmIdentity & { port: number; image: string; serviceSource: string }): string {
@@ -107,7 +102,7 @@ export class ConventionalFleet extends pulumi.ComponentResource {
   constructor(name: string, args: ConventionalFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:fleet:ConventionalFleet", name, {}, opts);
     const label = args.label ?? "standalone";
-    const serviceSource = args.serviceSource ?? defaultServiceSource();
+    const serviceSource = args.serviceSource ?? webServiceSource();
     const dns = { servers: args.dnsServers, domain: args.domain };
     const common = {
       node: args.node,

@@ -1,8 +1,9 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { toYaml } from "../../lib/render/k8s";
-import { knativeHost, renderKnativeService, type ContainerResources, type KnativeScale } from "../../lib/render/knative";
+import { knativeHost, renderKnativeService, renderSourceConfigMap, type ContainerResources, type KnativeScale } from "../../lib/render/knative";
 import type { Artifact } from "../artifact";
+import { sourceSha256, type FunctionSource } from "../webService";
 
 export type { ContainerResources, KnativeScale } from "../../lib/render/knative";
 
@@ -31,6 +32,12 @@ export interface KnativeServiceArgs {
   readonly domainTemplate?: string;
   /** Provider of the cluster. Defaults to the provider inherited through `opts`. */
   readonly provider?: kubernetes.Provider;
+  /**
+   * Source files to run with `image` as the runtime: kept in a ConfigMap `<service>-source`,
+   * mounted read-only, started with `command`; a source change rolls a new revision.
+   * Defaults to none (the image's own entrypoint).
+   */
+  readonly source?: FunctionSource;
 }
 
 /**
@@ -50,10 +57,29 @@ export class KnativeService extends pulumi.ComponentResource {
     super("kantai:knative:KnativeService", name, {}, opts);
     const serviceName = args.serviceName ?? name;
     const namespace = args.namespace ?? "default";
+    const providerOpt = args.provider ? { provider: args.provider } : {};
+    const sourceObj = args.source ? renderSourceConfigMap(`${serviceName}-source`, namespace, args.source.files) : undefined;
+    const sourceMap = sourceObj
+      ? new kubernetes.core.v1.ConfigMap(
+          `${name}-source`,
+          { metadata: sourceObj.metadata as kubernetes.types.input.meta.v1.ObjectMeta, data: sourceObj.data as Record<string, string> },
+          { parent: this, ...providerOpt },
+        )
+      : undefined;
     const obj = renderKnativeService({
       name: serviceName,
       namespace,
       image: args.image,
+      ...(args.source
+        ? {
+            source: {
+              configMap: `${serviceName}-source`,
+              mountPath: args.source.mountPath,
+              command: args.source.command,
+              sha256: sourceSha256(args.source.files),
+            },
+          }
+        : {}),
       port: args.port,
       env: args.env,
       scale: args.scale,
@@ -66,10 +92,10 @@ export class KnativeService extends pulumi.ComponentResource {
     this.service = new kubernetes.apiextensions.CustomResource(
       `${name}-service`,
       { apiVersion, kind, metadata, ...rest },
-      { parent: this, ...(args.provider ? { provider: args.provider } : {}) },
+      { parent: this, ...providerOpt, ...(sourceMap ? { dependsOn: [sourceMap] } : {}) },
     );
     this.url = `http://${knativeHost(serviceName, namespace, args.domain ?? "local.knative", args.domainTemplate)}`;
-    this.artifacts = [{ path: `${name}/knative-service.yaml`, kind: "kubernetes", resource: `${name}-service`, content: toYaml([obj]) }];
+    this.artifacts = [{ path: `${name}/knative-service.yaml`, kind: "kubernetes", resource: `${name}-service`, content: toYaml(sourceObj ? [sourceObj, obj] : [obj]) }];
     this.registerOutputs({ url: this.url });
   }
 }

@@ -199,6 +199,30 @@ export interface KnativeServiceSpec {
   /** Hard per-pod concurrency limit (`containerConcurrency`); 0 = unlimited. */
   readonly containerConcurrency?: number;
   readonly labels?: Readonly<Record<string, string>>;
+  /** Run source code shipped in a ConfigMap (mounted read-only) instead of the image's entrypoint. */
+  readonly source?: KnativeSourceMount;
+}
+
+/** Where a function's source ConfigMap is mounted and how it is started. */
+export interface KnativeSourceMount {
+  /** ConfigMap holding the source files. */
+  readonly configMap: string;
+  /** Mount path. Defaults to "/app". */
+  readonly mountPath?: string;
+  /** Container command, e.g. ["node", "/app/server.js"]. */
+  readonly command: readonly string[];
+  /** sha256 of the source files, put on the revision template so a source change rolls a new revision. */
+  readonly sha256: string;
+}
+
+/** The ConfigMap carrying a function's source files. */
+export function renderSourceConfigMap(name: string, namespace: string, files: Readonly<Record<string, string>>): K8sObject {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, namespace, labels: kantaiLabels("knative", {}) },
+    data: Object.fromEntries(Object.keys(files).sort().map((k) => [k, files[k]])),
+  };
 }
 
 /** Revision-template annotations for a scale spec, in a fixed order. */
@@ -226,6 +250,7 @@ export function renderKnativeService(spec: KnativeServiceSpec): K8sObject {
     }
   }
   const annotations = scaleAnnotations(spec.scale);
+  if (spec.source) annotations["kantai.dev/source-sha256"] = spec.source.sha256;
   return {
     apiVersion: "serving.knative.dev/v1",
     kind: "Service",
@@ -243,11 +268,14 @@ export function renderKnativeService(spec: KnativeServiceSpec): K8sObject {
             {
               name: "user-container",
               image: spec.image,
+              ...(spec.source ? { command: [...spec.source.command] } : {}),
               ...(spec.port !== undefined ? { ports: [{ containerPort: spec.port }] } : {}),
               ...(env.length > 0 ? { env } : {}),
               ...(Object.keys(resources).length > 0 ? { resources } : {}),
+              ...(spec.source ? { volumeMounts: [{ name: "source", mountPath: spec.source.mountPath ?? "/app", readOnly: true }] } : {}),
             },
           ],
+          ...(spec.source ? { volumes: [{ name: "source", configMap: { name: spec.source.configMap } }] } : {}),
         },
       },
     },
