@@ -74,14 +74,23 @@ export function demandProportionalReplicas(p: Problem): Int32Array {
   const quota = largestRemainder(p.demand, p.replicas);
   const n = new Int32Array(p.n);
   const order = Array.from({ length: p.n }, (_, i) => i).sort((a, b) => quota[b] - quota[a] || a - b);
+  // Nearest first (the node itself before any other node at the same RTT, then by index); a lazy
+  // selection, since a quota is usually filled by the first few nodes.
+  const before = (i: number, a: number, b: number) => {
+    const da = p.rtt[i * p.n + a];
+    const db = p.rtt[i * p.n + b];
+    return da < db || (da === db && (a === i || (b !== i && a < b)));
+  };
   for (const i of order) {
-    if (quota[i] === 0) continue;
-    const byRtt = Array.from({ length: p.n }, (_, j) => j).sort((a, b) => p.rtt[i * p.n + a] - p.rtt[i * p.n + b] || (a === i ? -1 : b === i ? 1 : a - b));
     let left = quota[i];
-    for (const j of byRtt) {
-      if (left === 0) break;
-      const take = Math.min(left, p.maxPods[j] - n[j]);
-      n[j] += take;
+    const taken = new Uint8Array(p.n);
+    while (left > 0) {
+      let best = -1;
+      for (let j = 0; j < p.n; j++) if (!taken[j] && n[j] < p.maxPods[j] && (best < 0 || before(i, j, best))) best = j;
+      if (best < 0) throw new Error("demandProportionalReplicas: replicas exceed the sum of maxPods");
+      taken[best] = 1;
+      const take = Math.min(left, p.maxPods[best] - n[best]);
+      n[best] += take;
       left -= take;
     }
   }

@@ -270,7 +270,9 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
     const price = nodePrices(p, solver);
     const table = conjugateTable(p, price);
     const candidates: Int32Array[] = [];
-    const lag = repairCapacity(p, lagrangianPlacement(p, price));
+    // The Lagrangian placement jumps far; on large instances it never won in the benchmark and costs
+    // a near-cold solve, so only small instances try it.
+    const lag = small ? repairCapacity(p, lagrangianPlacement(p, price)) : undefined;
     if (lag && lag.join(",") !== current.join(",")) candidates.push(lag);
     for (const m of rankMoves(p, current, table, perSide, true)) {
       const next = Int32Array.from(current);
