@@ -174,6 +174,31 @@ export function lagrangianPlacement(p: Problem, price: Float64Array): Int32Array
   return n;
 }
 
+/**
+ * Pool small groups of replicas: every node holding fewer than half its cap gives its replicas to
+ * the nearest node (RTT ≤ maxRttMs) that already holds at least as many and has room. At high load
+ * a few full pools queue far less than many small ones (Erlang C), which the demand-proportional
+ * seed ignores.
+ */
+export function consolidatedReplicas(p: Problem, base: Int32Array, maxRttMs: number): Int32Array {
+  const n = Int32Array.from(base);
+  const order = Array.from({ length: p.n }, (_, j) => j).sort((a, b) => n[a] - n[b] || p.demand[a] - p.demand[b] || a - b);
+  for (const j of order) {
+    if (n[j] === 0 || 2 * n[j] >= p.maxPods[j]) continue;
+    let best = -1;
+    for (let k = 0; k < p.n; k++) {
+      if (k === j || n[k] < n[j] || n[k] + n[j] > p.maxPods[k]) continue;
+      const d = p.rtt[j * p.n + k];
+      if (d > maxRttMs) continue;
+      if (best < 0 || d < p.rtt[j * p.n + best] || (d === p.rtt[j * p.n + best] && k < best)) best = k;
+    }
+    if (best < 0) continue;
+    n[best] += n[j];
+    n[j] = 0;
+  }
+  return n;
+}
+
 interface Move {
   readonly from: number;
   readonly to: number;
@@ -249,7 +274,12 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
   const consider = (r: Int32Array, cost: number) => {
     if (cost < (best?.cost ?? Infinity)) best = { r: Int32Array.from(r), cost, snap: solver.snapshot() };
   };
-  const seeds = small ? [demandProportionalReplicas(p), yukariReplicas(p), evenReplicas(p)] : [demandProportionalReplicas(p), yukariReplicas(p)];
+  const dp = demandProportionalReplicas(p);
+  let meanService = 0;
+  for (let j = 0; j < p.n; j++) meanService += 1000 / p.mu[j] / p.n;
+  const seeds = small
+    ? [dp, yukariReplicas(p), evenReplicas(p)]
+    : [dp, yukariReplicas(p), ...[2, 5, 10].map((f) => consolidatedReplicas(p, dp, f * meanService))];
   const seedKeys = new Set<string>();
   for (const s of seeds) {
     const fixed = repairCapacity(p, s);
