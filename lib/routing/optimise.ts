@@ -28,6 +28,10 @@ export interface OptimiseOptions {
   readonly candidates?: number;
   /** Placements evaluated (routing solves) in the search. Defaults to 30 + 5·N up to 16 nodes, 30 up to 300, 8 above. */
   readonly maxEvaluations?: number;
+  /** Candidate moves tried per round before the search stops. Defaults to 2·N up to 16 nodes, 4 above. */
+  readonly triesPerRound?: number;
+  /** Nodes considered on each side (giving, receiving) of a move. Defaults to N up to 16 nodes, 8 above. */
+  readonly movesPerSide?: number;
 }
 
 export interface OptimiseResult {
@@ -293,8 +297,8 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
   let current = best.r;
   let currentCost = best.cost;
   solver.restore(best.snap);
-  const perSide = small ? p.n : 8;
-  const triesPerRound = small ? 2 * p.n : 4;
+  const perSide = opts.movesPerSide ?? (small ? p.n : 8);
+  const triesPerRound = opts.triesPerRound ?? (small ? 2 * p.n : 4);
   while (evaluations < budget) {
     const base = solver.snapshot();
     const price = nodePrices(p, solver);
