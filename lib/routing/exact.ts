@@ -122,8 +122,7 @@ export async function exactOptimum(p: Problem, opts: ExactOptions = {}): Promise
     let cap = 0;
     for (let j = 0; j < p.n; j++) cap += replicas[j] * p.mu[j];
     if (cap > total) {
-      const solver = new FlowSolver(p, { tolerance: 1e-9 });
-      solver.maxRounds = 200;
+      const solver = new FlowSolver(p, { tolerance: 1e-9, maxRounds: 200 });
       solver.setReplicas(replicas);
       const cost = solver.solve().cost;
       if (cost < (best?.cost ?? Infinity)) best = { cost, plan: { replicas, rows: solver.rows() } };

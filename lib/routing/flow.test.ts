@@ -33,8 +33,7 @@ describe("routing for fixed replicas", () => {
 
   it("certifies its answer: the Frank–Wolfe gap bounds the distance to the optimum", () => {
     const p = buildProblem(homelabScenarios(10)[2].input);
-    const s = new FlowSolver(p, { tolerance: 1e-8 });
-    s.maxRounds = 100;
+    const s = new FlowSolver(p, { tolerance: 1e-8, maxRounds: 100 });
     s.setReplicas([0, 0, 0, 0, 0, 8, 0, 7, 0, 1]);
     const tight = s.solve();
     const loose = routeFixed(p, [0, 0, 0, 0, 0, 8, 0, 7, 0, 1], { tolerance: 1e-3 }).result;
@@ -76,8 +75,7 @@ describe("routing for fixed replicas", () => {
 
   it("warm re-solves agree with cold solves", () => {
     const p = buildProblem(homelabScenarios(6)[1].input);
-    const warm = new FlowSolver(p, { tolerance: 1e-9 });
-    warm.maxRounds = 100;
+    const warm = new FlowSolver(p, { tolerance: 1e-9, maxRounds: 100 });
     warm.setReplicas([0, 0, 0, 0, 8, 2]);
     warm.solve();
     warm.setReplicas([0, 0, 0, 8, 0, 2]);

@@ -37,6 +37,12 @@ export interface FlowOptions {
   readonly tolerance?: number;
   /** Newton sweep limit per solve. Defaults to 400. */
   readonly maxSweeps?: number;
+  /** Rounds (sweeps, pricing, load step) per solve. Defaults to 40. */
+  readonly maxRounds?: number;
+  /** Newton steps on the node loads per round; 0 = none (per-source steps only). Defaults to 3. */
+  readonly loadNewtonIterations?: number;
+  /** Line-search halvings per load step. Defaults to 5. */
+  readonly loadNewtonBacktracks?: number;
 }
 
 /** Demand actually routed: the input demand, or a uniform infinitesimal demand when all demand is 0. */
@@ -83,9 +89,9 @@ export class FlowSolver {
   private readonly k: number;
   private readonly tol: number;
   private readonly maxSweeps: number;
-  maxRounds = 40;
-  lnIterations = 3;
-  lnBacktracks = 5;
+  private readonly maxRounds: number;
+  private readonly lnIterations: number;
+  private readonly lnBacktracks: number;
   private rhoKnot = -1;
   private initialised = false;
   // Scratch.
@@ -103,6 +109,9 @@ export class FlowSolver {
     this.k = opts.candidates ?? 16;
     this.tol = opts.tolerance ?? 1e-5;
     this.maxSweeps = opts.maxSweeps ?? 400;
+    this.maxRounds = opts.maxRounds ?? 40;
+    this.lnIterations = opts.loadNewtonIterations ?? 3;
+    this.lnBacktracks = opts.loadNewtonBacktracks ?? 5;
     this.replicas = new Int32Array(p.n);
     this.load = new Float64Array(p.n);
     this.h1 = new Float64Array(p.n);

@@ -244,13 +244,13 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
   const small = p.n <= SMALL;
   // Small instances: tight solves and the whole move neighbourhood. Large ones: 0.1% solves during
   // the search, a bounded number of ranked moves, one tight solve at the end.
-  const solver = new FlowSolver(p, { candidates: opts.candidates, tolerance: small ? 1e-6 : 1e-3 });
-  solver.maxRounds = 40;
-  if (!small) {
-    // Search solves: per-source steps and pricing only (cheap, 0.1%); the final solve below is exact.
-    solver.lnIterations = 0;
-    solver.maxRounds = 4;
-  }
+  // Search solves on large instances: per-source steps and pricing only, 0.1% (the final solve below is exact).
+  const solver = new FlowSolver(
+    p,
+    small
+      ? { candidates: opts.candidates, tolerance: 1e-6 }
+      : { candidates: opts.candidates, tolerance: 1e-3, maxRounds: 4, loadNewtonIterations: 0 },
+  );
   const lam = effectiveDemand(p);
   let total = 0;
   for (let i = 0; i < p.n; i++) total += lam[i];
@@ -337,10 +337,7 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
   solver.restore(chosen.snap);
   if (!small) {
     // Final tight solve for the chosen placement.
-    const tight = new FlowSolver(p, { candidates: opts.candidates, tolerance: 1e-4 });
-    tight.maxRounds = 8;
-    tight.lnIterations = 1;
-    tight.lnBacktracks = 2;
+    const tight = new FlowSolver(p, { candidates: opts.candidates, tolerance: 1e-4, maxRounds: 8, loadNewtonIterations: 1, loadNewtonBacktracks: 2 });
     tight.startFrom(chosen.r, solver.rows());
     const res = tight.solve();
     if (res.cost <= chosen.cost) {
