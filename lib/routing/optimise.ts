@@ -242,9 +242,8 @@ function rankMoves(p: Problem, replicas: Int32Array, table: Float64Array[], perS
 /** Run kantai's optimiser. */
 export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult {
   const small = p.n <= SMALL;
-  // Small instances: tight solves and the whole move neighbourhood. Large ones: 0.1% solves during
-  // the search, a bounded number of ranked moves, one tight solve at the end.
-  // Search solves on large instances: per-source steps and pricing only, 0.1% (the final solve below is exact).
+  // Small instances: tight solves, 2·N ranked moves per round. Large ones: 0.1% solves with
+  // per-source steps and pricing only during the search, 4 moves per round, one tight solve at the end.
   const solver = new FlowSolver(
     p,
     small
