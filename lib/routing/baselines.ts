@@ -124,7 +124,9 @@ function ikuR(p: Problem, i: number, j: number): number {
 
 /**
  * yukari placement: pods are requested per ingress node in proportion to its demand; each pod for
- * demand at node k goes to argmin_j r_kj among nodes below their cap (maxPods).
+ * demand at node k goes to argmin_j r_kj among nodes below their cap (maxPods), ties to the lower
+ * index. (miporin's pkg/yukari checks the cap of the demand node k instead of the target j — a
+ * pod can then exceed a node's cap or be dropped; ROUTING.md's "capped per node" is followed.)
  */
 export function yukariReplicas(p: Problem): Int32Array {
   const lam = effectiveDemand(p);
@@ -158,8 +160,11 @@ function hamilton100(values: number[], eligible: boolean[]): number[] {
  *  1. w_ij = round(100 · (1/r_ij) / Σ_k 1/r_ik) over all nodes, the last node taking the remainder;
  *  2. nodes without pods → 0, nodes with pods whose weight is 0 → 1;
  *  3. renormalise to 100: round(100 · w_ij / Σ w), the last node with pods taking the remainder.
- * Where miporin's "last node takes the remainder" would go negative (only possible with many
- * nodes) or would land on a node without pods, the row is renormalised by largest remainder.
+ * miporin (pkg/scraper/utils.go) gives step 3's remainder to the last node even when it has no
+ * pods, which would route requests to a node without replicas: kantai gives it to the last node
+ * with pods. A negative step-1 remainder (possible only with many nodes) counts as 0 (then 1 if
+ * the node has pods), and where step 3's remainder would be negative the row is renormalised by
+ * largest remainder.
  */
 export function ikukantaiPercentRow(p: Problem, i: number, replicas: Int32Array): number[] {
   const n = p.n;
