@@ -27,6 +27,7 @@ import {
 import { isDnsLabel, isDnsName } from "../lib/render/dnsName";
 import { clusterKeys, parseClusters, type ClustersConfig } from "./configClusters";
 import { parsePlatform, platformKeys, type PlatformConfig } from "./configPlatform";
+import { parseRouting, routingKeys, type RoutingConfig } from "./configRouting";
 
 /** The config namespace (the project name in Pulumi.yaml). */
 export const NAMESPACE = "kantai";
@@ -219,6 +220,7 @@ const rawSchema = z.strictObject({
   gateway,
   ...clusterKeys({ ipv4, cidr, dnsName, dnsLabel, vmId, cores, memoryMb, port }),
   ...platformKeys({ dnsName, dnsLabel }),
+  ...routingKeys(),
 });
 
 type Raw = z.output<typeof rawSchema>;
@@ -279,7 +281,7 @@ export interface GatewayConfig {
   readonly routes: readonly { readonly label: string; readonly upstream: string }[];
 }
 
-export interface StackConfig extends ClustersConfig, PlatformConfig {
+export interface StackConfig extends ClustersConfig, PlatformConfig, RoutingConfig {
   readonly project: string;
   readonly stack: string;
   readonly composition: Composition;
@@ -485,6 +487,7 @@ export function parseConfig(
     routedLabels: fleetCfg ? [fleetCfg.label] : [],
   });
   const platform = parsePlatform(r, { fail, composition: r.composition, stack: ctx.stack ?? "dev", k3s: clusters.k3s, secretKeys: ctx.secretKeys });
+  const routing = parseRouting(r, { fail, composition: r.composition, k3s: clusters.k3s, platform });
 
   // Gateway.
   const gwNode = knownNode("gateway.node", r.gateway.node, net.node);
@@ -530,6 +533,7 @@ export function parseConfig(
     gateway: gw,
     ...clusters,
     ...platform,
+    ...routing,
   };
 }
 

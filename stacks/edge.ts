@@ -7,15 +7,20 @@ import { HostsGateway } from "../components/gateway/hostsGateway";
 import type { K3sCluster } from "../components/k8s/k3sCluster";
 import { Knative } from "../components/knative/knative";
 import { KnativeService } from "../components/knative/knativeService";
+import { LatencyAwareService } from "../components/routing/latencyAwareService";
+import { DEFAULT_PROXY_IMAGE, latencyAwareServiceManifests } from "../components/routing/manifests";
+import { RoutingPlan } from "../components/routing/routingPlan";
 import { CloudImage } from "../components/proxmox/cloudImage";
 import { ProxmoxNetwork } from "../components/proxmox/network";
 import { VmTemplate } from "../components/proxmox/vmTemplate";
 import { CorednsRewrite } from "../components/webapp/corednsRewrite";
 import { WebApp } from "../components/webapp/webApp";
+import { planRouting, type RoutingPlan as Plan } from "../lib/routing";
+import { toYaml } from "../lib/render/k8s";
 import { webServiceFunctionSource } from "../components/webService";
 import type { StackConfig } from "./config";
 import { k3sCluster, k3sProxmoxContext, nodeConnection, type StackResult } from "./homelab";
-import type { ClusterPlatformOutputs, EdgeOutputs, Exported, TunnelOutput } from "./outputs";
+import type { ClusterPlatformOutputs, EdgeOutputs, Exported, RoutingServiceOutput, TunnelOutput } from "./outputs";
 
 /** The Proxmox side every cluster composition shares: provider, NAT bridge, image, templates, hosts gateway. */
 export interface ProxmoxBase {
@@ -232,6 +237,80 @@ export function platformOnCluster(cfg: StackConfig, cluster: K3sCluster): Platfo
   };
 }
 
+export interface Routing {
+  readonly plans: readonly RoutingPlan[];
+  readonly services: readonly LatencyAwareService[];
+  readonly artifacts: readonly Artifact[];
+  /** The `routing` stack output: per service, the plan as applied. */
+  readonly outputs: Readonly<Record<string, pulumi.Output<RoutingServiceOutput>>>;
+}
+
+/**
+ * The plan a LatencyAwareService applies: the RoutingPlan resource's output. Under the synth's mocks
+ * (scripts/synth/mocks.ts) no provider runs, so the resource has no `plan`; the program's own
+ * computation — the same library on the same input, deterministic, so what the provider returns on
+ * `pulumi up` — stands in and is labelled as such in the artifact.
+ */
+export function appliedPlan(resource: RoutingPlan, local: () => Plan): pulumi.Output<{ plan: Plan; simulated: boolean }> {
+  return resource.plan.apply((p) => (p ? { plan: p, simulated: false } : { plan: local(), simulated: true }));
+}
+
+/**
+ * Latency-aware routing (kantai:routing) on the platform cluster: per service a RoutingPlan (the
+ * library runs in the dynamic provider at deploy time) and a LatencyAwareService applying it —
+ * per-node Deployments pinned by hostname and per-node Envoy proxies — on the cluster's provider,
+ * after the cluster. Each service's objects are one `kind: kubernetes` artifact.
+ */
+export function routingOnCluster(cfg: StackConfig, cluster: K3sCluster): Routing {
+  const plans: RoutingPlan[] = [];
+  const services: LatencyAwareService[] = [];
+  const artifacts: Artifact[] = [];
+  const outputs: Record<string, pulumi.Output<RoutingServiceOutput>> = {};
+  for (const s of cfg.routing?.services ?? []) {
+    const input = s.input;
+    const plan = new RoutingPlan(
+      `${s.name}-plan`,
+      { nodes: input.nodes, rttMs: input.rttMs as Record<string, Record<string, number>>, demand: input.demand, replicas: input.replicas, algorithm: s.algorithm },
+      { dependsOn: [cluster] },
+    );
+    const applied = appliedPlan(plan, () => planRouting(input, s.algorithm));
+    const nodes = input.nodes.map((n) => n.name);
+    const options = {
+      name: s.name,
+      namespace: s.namespace,
+      nodes,
+      service: { image: s.image, port: s.port, env: s.env, ...(s.args ? { args: s.args } : {}), resources: s.resources, ...(s.readinessPath ? { readinessPath: s.readinessPath } : {}) },
+      serviceType: s.serviceType,
+    };
+    const svc = new LatencyAwareService(s.name, { ...options, plan: applied.apply((a) => a.plan) }, { providers: { kubernetes: cluster.provider }, dependsOn: [cluster] });
+    plans.push(plan);
+    services.push(svc);
+    artifacts.push({
+      path: `routing/${s.name}.yaml`,
+      kind: "kubernetes",
+      resource: s.name,
+      content: applied.apply(({ plan: p, simulated }) => {
+        const header = simulated
+          ? `# SIMULATED plan: computed by lib/routing at synth time (Pulumi mocks run no dynamic provider); on\n# \`pulumi up\` the RoutingPlan "${s.name}-plan" computes it from the same input.\n`
+          : `# Plan from the RoutingPlan "${s.name}-plan".\n`;
+        return (
+          header +
+          `# ${s.algorithm} plan, predicted mean ${p.predicted.meanMs} ms; replicas ${nodes.map((n) => `${n}=${p.replicas[n] ?? 0}`).join(" ")}; RTTs from ${s.latencySource}.\n` +
+          toYaml(latencyAwareServiceManifests({ ...options, proxyImage: DEFAULT_PROXY_IMAGE, proxyPort: 8080, servicePort: 80 }, p))
+        );
+      }),
+    });
+    outputs[s.name] = pulumi.all([applied, svc.url]).apply(([{ plan: p }, url]) => ({
+      namespace: s.namespace,
+      algorithm: s.algorithm,
+      replicas: p.replicas,
+      predictedMeanMs: p.predicted.meanMs,
+      url,
+    }));
+  }
+  return { plans, services, artifacts, outputs };
+}
+
 /**
  * `edge`: a multi-site K3s cluster of Raspberry Pis and Proxmox VMs (WireGuard between sites),
  * Knative, a Cloudflare tunnel publishing WebApps (seed 003) and functions, with the Proxmox base
@@ -241,9 +320,15 @@ export function edge(cfg: StackConfig): StackResult<Exported<EdgeOutputs>> {
   const base = proxmoxBase(cfg);
   const { all, platform } = clusters(cfg, base);
   const p = platformOnCluster(cfg, platform);
+  const routing = routingOnCluster(cfg, platform);
   return {
     // The config module requires kantai:tunnel for this composition.
-    outputs: { composition: "edge", ...p.outputs, tunnel: p.outputs.tunnel as pulumi.Input<TunnelOutput> },
-    artifacts: [...base.artifacts, ...all.flatMap((c) => c.artifacts), ...p.artifacts],
+    outputs: {
+      composition: "edge",
+      ...p.outputs,
+      tunnel: p.outputs.tunnel as pulumi.Input<TunnelOutput>,
+      ...(routing.services.length > 0 ? { routing: pulumi.all(routing.outputs) as pulumi.Output<Record<string, RoutingServiceOutput>> } : {}),
+    },
+    artifacts: [...base.artifacts, ...all.flatMap((c) => c.artifacts), ...p.artifacts, ...routing.artifacts],
   };
 }

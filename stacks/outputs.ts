@@ -125,10 +125,25 @@ export interface ClusterPlatformOutputs {
   readonly serviceUrls: Readonly<Record<string, string>>;
 }
 
+/** One latency-aware service (kantai:routing.services[]): the routing plan as applied. */
+export interface RoutingServiceOutput {
+  readonly namespace: string;
+  /** "optimal", "even", "nearest" or "ikukantai". */
+  readonly algorithm: string;
+  /** Replicas per node (every routing node, 0 included), keys sorted. */
+  readonly replicas: Readonly<Record<string, number>>;
+  /** Predicted mean response time (RTT + M/M/c sojourn), ms. */
+  readonly predictedMeanMs: number;
+  /** In-cluster URL of the front Service: `http://<name>.<namespace>.svc.cluster.local:80`. */
+  readonly url: string;
+}
+
 /** Outputs of the `edge` composition: multi-site K3s, Knative, the tunnel and WebApps. */
 export interface EdgeOutputs extends ClusterPlatformOutputs {
   readonly composition: "edge";
   readonly tunnel: TunnelOutput;
+  /** Latency-aware services by name, when kantai:routing is set. */
+  readonly routing?: Readonly<Record<string, RoutingServiceOutput>>;
 }
 
 /** Outputs of the `lab` composition (seed 001): VM cluster with Serving, Eventing and Kafka. */

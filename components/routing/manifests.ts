@@ -263,7 +263,7 @@ export function renderLatencyAwareService(o: LatencyAwareManifestOptions, plan: 
                 args: ["-c", "/etc/envoy/envoy.yaml", "--service-cluster", o.name, "--service-node", node],
                 ports: [{ name: "http", containerPort: o.proxyPort }],
                 readinessProbe: { tcpSocket: { port: o.proxyPort }, periodSeconds: 5 },
-                resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+                resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
                 volumeMounts: [{ name: "config", mountPath: "/etc/envoy", readOnly: true }],
               },
             ],

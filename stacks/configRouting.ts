@@ -1,0 +1,260 @@
+/**
+ * Config of latency-aware routing on the edge cluster: `kantai:routing` (docs/concepts/routing.md).
+ *
+ * Each service gets a RoutingPlan (replicas per node and per-source weights, computed by lib/routing
+ * at deploy time) and a LatencyAwareService applying it. The RTT matrix comes from config
+ * (`rttMs`) or from a measurement file in monlat's format (`latencyFile`, read here, relative to the
+ * repository root). The routing input is checked here with the library's own validation and a trial
+ * plan, so bad input is a ConfigError naming the key before any resource exists.
+ *
+ * stacks/config.ts stays the one place config is read: it spreads `routingKeys(...)` into its raw
+ * schema and calls `parseRouting` after the clusters and the platform are parsed. Defaults live
+ * here, once. Messages name the full key.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { z } from "zod";
+import { ALGORITHMS, parseMonlat, planRouting, RoutingInputError, routingInputIssues, type Algorithm, type RoutingInput, type RoutingNode } from "../lib/routing";
+import { CPU_QUANTITY, K8S_NAME, MEMORY_QUANTITY } from "../lib/render/k8s";
+
+/** Where relative `latencyFile` paths start: the repository root (the Pulumi project directory). */
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+const k8sName = z.string().regex(K8S_NAME, "must be a Kubernetes name (lower-case letters, digits and inner '-', at most 63)");
+const cpu = z.string().regex(CPU_QUANTITY, 'must be a CPU quantity like "250m", "0.5" or "1"');
+const memory = z.string().regex(MEMORY_QUANTITY, 'must be a memory quantity like "50Mi", "512M" or "1Gi"');
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
+const ms = z.number().finite().min(0, "must be a non-negative number of milliseconds");
+
+/** The `routing` key of the raw schema (spread into stacks/config.ts's). */
+export function routingKeys() {
+  const quantities = (what: string) =>
+    z.strictObject({ cpu, memory }, { message: `is required: {cpu, memory} ${what} (the policy pack demands them on every container)` });
+  const service = z.strictObject({
+    /** Component name and base of every object name (`<name>-<node>`, `<name>-proxy-<node>`, Service `<name>`). */
+    name: k8sName,
+    /** Namespace of every object; it must exist. */
+    namespace: k8sName.default("default"),
+    image: z.string().min(1, "is required"),
+    /** Port the container listens on. */
+    port: z.number().int().min(1).max(65535),
+    args: z.array(z.string()).optional(),
+    env: z.record(envName, z.string()).default({}),
+    /** Requests and limits, both with cpu and memory (policy pack: every container). */
+    resources: z.strictObject({ requests: quantities("requests"), limits: quantities("limits") }, { message: "is required: {requests: {cpu, memory}, limits: {cpu, memory}}" }),
+    /** HTTP path of the readiness probe; a TCP probe on `port` when unset. */
+    readinessPath: z.string().regex(/^\/\S*$/, 'must be an absolute URL path like "/healthz"').optional(),
+    /** Type of the front Service. */
+    serviceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer"], { message: 'must be "ClusterIP", "NodePort" or "LoadBalancer"' }).default("ClusterIP"),
+    /** Replica budget R: the plan's replicas sum to exactly R. */
+    replicas: z.number().int("must be a whole number").min(1, "at least 1 replica"),
+    algorithm: z.enum(ALGORITHMS, { message: `must be one of ${ALGORITHMS.map((a) => `"${a}"`).join(", ")}` }).default("optimal"),
+    /** Nodes (K3s node names) that run a proxy and may run replicas. */
+    nodes: z.record(
+      z.string(),
+      z.strictObject({
+        maxPods: z.number().int("must be a whole number").min(0, "must be 0 or more"),
+        /** Requests per second one replica serves (μ). */
+        serviceRate: z.number().finite().positive("must be a positive number of requests per second per replica"),
+      }),
+    ),
+    /** Requests per second entering at each node. */
+    demand: z.record(z.string(), z.number().finite().min(0, "must be a non-negative number of requests per second")),
+    /** RTT in ms, `rttMs[from][to]`; a missing diagonal is 0. Exactly one of rttMs and latencyFile. */
+    rttMs: z.record(z.string(), z.record(z.string(), ms)).optional(),
+    /** monlat measurements (`latency_between_nodes{from="a",to="b"} 12.3`), relative to the repository root. */
+    latencyFile: z.string().min(1, "must be a file path").optional(),
+  });
+  return {
+    routing: z.strictObject({ services: z.array(service).min(1, "needs at least one service") }).optional(),
+  };
+}
+
+type RawRouting = NonNullable<z.output<ReturnType<typeof routingKeys>["routing"]>>;
+
+// ---------------------------------------------------------------------------------------------
+// Typed result.
+
+export interface RoutingServiceConfig {
+  readonly name: string;
+  readonly namespace: string;
+  readonly image: string;
+  readonly port: number;
+  readonly args?: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly resources: { readonly requests: { readonly cpu: string; readonly memory: string }; readonly limits: { readonly cpu: string; readonly memory: string } };
+  readonly readinessPath?: string;
+  readonly serviceType: "ClusterIP" | "NodePort" | "LoadBalancer";
+  readonly algorithm: Algorithm;
+  /** The RoutingPlan's input: nodes sorted by name, the RTT matrix over exactly those nodes (from config or the file), demand, budget. */
+  readonly input: RoutingInput;
+  /** Where the RTT matrix came from: "config" or the latency file's path as configured. */
+  readonly latencySource: string;
+}
+
+export interface RoutingConfig {
+  /** Latency-aware services on the platform cluster (kantai:routing), when configured. */
+  readonly routing?: { readonly services: readonly RoutingServiceConfig[] };
+}
+
+/** What parseRouting needs from the rest of the config. */
+export interface RoutingParseContext {
+  /** Report a problem; `key` is without the "kantai:" prefix. */
+  fail(key: string, message: string): void;
+  readonly composition: string;
+  /** Every K3s cluster (K3sClusterConfig has these fields). */
+  readonly k3s: readonly { readonly name: string; readonly nodes: readonly { readonly name: string; readonly taints: readonly string[] }[] }[];
+  /** The platform's resolved config: its cluster and the Services other keys create. */
+  readonly platform: {
+    readonly platformCluster?: string;
+    readonly knative?: { readonly services: readonly { readonly name: string; readonly namespace: string }[] };
+    readonly webapps: readonly { readonly serviceName: string; readonly namespace: string }[];
+  };
+  /** Directory relative latencyFile paths start from. Defaults to REPO_ROOT. */
+  readonly root?: string;
+}
+
+const quoted = (xs: Iterable<string>) => [...xs].map((x) => `"${x}"`).join(", ");
+
+/** Read and parse a monlat file over `nodes`; problems go to `fail` with the line number or the missing pair. */
+function readLatencyFile(file: string, nodes: readonly string[], root: string, k: string, fail: RoutingParseContext["fail"]): Record<string, Record<string, number>> | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.resolve(root, file), "utf8");
+  } catch (e) {
+    fail(k, `cannot read "${file}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; relative paths start at the repository root)`);
+    return undefined;
+  }
+  try {
+    return parseMonlat(text, { nodes });
+  } catch (e) {
+    if (!(e instanceof RoutingInputError)) throw e;
+    for (const i of e.issues) {
+      const line = /^monlat:(\d+)$/.exec(i.path);
+      fail(k, line ? `${file} line ${line[1]}: ${i.message}` : `${file}: ${i.message}`);
+    }
+    return undefined;
+  }
+}
+
+/** Validate kantai:routing against the cluster and the library; resolve the RoutingPlan inputs. */
+export function parseRouting(r: { readonly routing?: RawRouting }, ctx: RoutingParseContext): RoutingConfig {
+  if (r.routing === undefined) return {};
+  const { fail } = ctx;
+  if (ctx.composition !== "edge") {
+    fail("routing", `is not part of the "${ctx.composition}" composition (latency-aware routing runs on the "edge" composition's cluster)`);
+    return {};
+  }
+  // The cluster the platform runs on (edge.ts: platformCluster, else the first).
+  const cluster = ctx.k3s.find((c) => c.name === ctx.platform.platformCluster) ?? ctx.k3s[0];
+  const others = new Map<string, string>();
+  ctx.platform.knative?.services.forEach((f, i) => others.set(`${f.namespace}/${f.name}`, `kantai:knative.services[${i}]`));
+  ctx.platform.webapps.forEach((w, i) => others.set(`${w.namespace}/${w.serviceName}`, `kantai:webapps[${i}]`));
+  if (!cluster) {
+    fail("routing", "needs a K3s cluster to run on (kantai:k3s is not set)");
+    return {};
+  }
+  const clusterNodes = new Map(cluster.nodes.map((n) => [n.name, n]));
+  const unknown = (k: string, node: string) => fail(k, `unknown node "${node}" (cluster "${cluster.name}" has ${quoted(clusterNodes.keys())})`);
+
+  const services: RoutingServiceConfig[] = [];
+  const names = new Map<string, number>();
+  r.routing.services.forEach((s, i) => {
+    const base = `routing.services[${i}]`;
+    let ok = true;
+    const bad = (k: string, message: string) => {
+      fail(k, message);
+      ok = false;
+    };
+    if (names.has(s.name)) bad(`${base}.name`, `"${s.name}" is already used by kantai:routing.services[${names.get(s.name)}] (names are unique across namespaces: they name the Pulumi components)`);
+    else names.set(s.name, i);
+    const owner = others.get(`${s.namespace}/${s.name}`);
+    if (owner) bad(`${base}.name`, `Service "${s.namespace}/${s.name}" is already created by ${owner}`);
+
+    // Nodes: in the cluster and schedulable (the workload and the proxy carry no tolerations).
+    const nodeNames = Object.keys(s.nodes).sort();
+    if (nodeNames.length === 0) bad(`${base}.nodes`, "needs at least one node");
+    for (const n of nodeNames) {
+      const node = clusterNodes.get(n);
+      if (!node) {
+        unknown(`${base}.nodes.${n}`, n);
+        ok = false;
+        continue;
+      }
+      const blocking = node.taints.filter((t) => /:(NoSchedule|NoExecute)$/.test(t));
+      if (blocking.length > 0) bad(`${base}.nodes.${n}`, `node "${n}" is tainted ${blocking.join(", ")}: the routing workload and proxy have no tolerations`);
+    }
+    for (const n of Object.keys(s.demand)) {
+      if (!clusterNodes.has(n)) {
+        unknown(`${base}.demand.${n}`, n);
+        ok = false;
+      } else if (!(n in s.nodes)) {
+        bad(`${base}.demand.${n}`, `node "${n}" has demand but no entry in kantai:${base}.nodes (its proxy routes the requests entering there: give it maxPods, 0 or more, and serviceRate)`);
+      }
+    }
+
+    // The RTT matrix: exactly one source.
+    let rttMs: Record<string, Record<string, number>> | undefined;
+    if (s.rttMs !== undefined && s.latencyFile !== undefined) bad(base, "set exactly one of rttMs and latencyFile, not both");
+    else if (s.rttMs === undefined && s.latencyFile === undefined) bad(base, "needs the RTT matrix: set rttMs ({from: {to: ms}}) or latencyFile (monlat measurements)");
+    else if (s.rttMs !== undefined) {
+      for (const [from, row] of Object.entries(s.rttMs)) {
+        if (!clusterNodes.has(from)) {
+          unknown(`${base}.rttMs.${from}`, from);
+          ok = false;
+        }
+        for (const to of Object.keys(row)) {
+          if (!clusterNodes.has(to)) {
+            unknown(`${base}.rttMs.${from}.${to}`, to);
+            ok = false;
+          }
+        }
+      }
+      // Only the routing nodes' entries: a matrix over the whole cluster is fine.
+      rttMs = {};
+      for (const from of nodeNames) {
+        const row = s.rttMs[from];
+        if (row === undefined) continue;
+        rttMs[from] = Object.fromEntries(nodeNames.filter((to) => row[to] !== undefined).map((to) => [to, row[to]]));
+      }
+    } else if (ok && nodeNames.length > 0) {
+      rttMs = readLatencyFile(s.latencyFile!, nodeNames, ctx.root ?? REPO_ROOT, `${base}.latencyFile`, fail);
+      if (!rttMs) ok = false;
+    }
+    if (!ok || !rttMs) return;
+
+    // The library's validation (paths name fields: rttMs.a.b, demand.x, replicas), then a trial plan
+    // (a baseline may be unable to serve the demand stably).
+    const nodes: RoutingNode[] = nodeNames.map((name) => ({ name, maxPods: s.nodes[name].maxPods, serviceRate: s.nodes[name].serviceRate }));
+    const input: RoutingInput = { nodes, rttMs, demand: s.demand, replicas: s.replicas };
+    const issues = routingInputIssues(input);
+    for (const issue of issues) {
+      const m = /^nodes\[(\d+)\](.*)$/.exec(issue.path);
+      const at = m ? `nodes.${nodeNames[Number(m[1])]}${m[2]}` : issue.path;
+      fail(s.latencyFile !== undefined && at.startsWith("rttMs") ? `${base}.latencyFile` : `${base}.${at}`, s.latencyFile !== undefined && at.startsWith("rttMs") ? `${s.latencyFile}: ${at}: ${issue.message}` : issue.message);
+    }
+    if (issues.length > 0) return;
+    try {
+      planRouting(input, s.algorithm);
+    } catch (e) {
+      if (!(e instanceof RoutingInputError)) throw e;
+      for (const issue of e.issues) fail(`${base}.${issue.path}`, issue.message);
+      return;
+    }
+    services.push({
+      name: s.name,
+      namespace: s.namespace,
+      image: s.image,
+      port: s.port,
+      ...(s.args ? { args: s.args } : {}),
+      env: s.env,
+      resources: s.resources,
+      ...(s.readinessPath ? { readinessPath: s.readinessPath } : {}),
+      serviceType: s.serviceType,
+      algorithm: s.algorithm,
+      input,
+      latencySource: s.latencyFile ?? "config",
+    });
+  });
+  return { routing: { services } };
+}
