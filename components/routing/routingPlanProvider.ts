@@ -4,8 +4,9 @@
  * (docs/reference/routing-plan.md), so it follows ../shared PROVIDERS.md:
  *
  * - nothing is read or required at module top level; the library is `require`d inside the
- *   methods (`loadRoutingLibrary`), resolved from the program's working directory, where the
- *   engine starts dynamic providers;
+ *   methods (`loadRoutingLibrary`), resolved from the working directory the engine starts
+ *   dynamic providers in (the directory of the program's `main`) or its nearest parent that
+ *   holds lib/routing;
  * - `check` validates with property-level failures (`rttMs.edge.cloud1: must be …`) and returns
  *   canonical inputs (keys sorted, nodes sorted by name), so `diff` is a plain comparison;
  * - `create` and `update` return complete outputs: every input plus `plan`.
@@ -35,19 +36,27 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const FIELDS = ["nodes", "rttMs", "demand", "replicas", "algorithm"] as const;
 
 /**
- * Load lib/routing inside a provider method. In the engine's dynamic-provider host (plain node,
- * started in the program directory) there is no TypeScript hook: fall back to tsx's `require`.
+ * Load lib/routing inside a provider method. The engine starts the dynamic-provider host in the
+ * directory of the program's `main` (the project root, or a subdirectory when Pulumi.yaml's
+ * `main` points into one): the library is looked for there, then in each parent directory. The
+ * host is plain node with no TypeScript hook: fall back to tsx's `require`.
  */
 export function loadRoutingLibrary(): typeof Routing {
+  const fs = require("node:fs") as typeof import("node:fs");
   const path = require("node:path") as typeof import("node:path");
-  const entry = path.join(process.cwd(), "lib", "routing", "index");
+  let dir = process.cwd();
+  while (!["ts", "js"].some((ext) => fs.existsSync(path.join(dir, "lib", "routing", `index.${ext}`)))) {
+    if (path.dirname(dir) === dir) throw new Error(`RoutingPlan: lib/routing not found in ${process.cwd()} or any parent directory`);
+    dir = path.dirname(dir);
+  }
+  const entry = path.join(dir, "lib", "routing", "index");
   try {
     return require(entry) as typeof Routing;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw e;
   }
   const tsx = require("tsx/cjs/api") as { require: (id: string, from: string) => unknown };
-  return tsx.require(`${entry}.ts`, path.join(process.cwd(), "index.ts")) as typeof Routing;
+  return tsx.require(`${entry}.ts`, path.join(dir, "index.ts")) as typeof Routing;
 }
 
 /** Deep copy with object keys sorted; `nodes` sorted by name. Arrays otherwise keep their order. */
