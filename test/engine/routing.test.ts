@@ -11,9 +11,10 @@
 // library's); up --expect-no-changes; a demand change previews exactly one update; up applies
 // it in place; bad input on the live stack stops the update; destroy leaves nothing.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canonicalInputs, inputsDigest } from "../../components/routing/routingPlanProvider";
+import { canonicalInputs, inputsDigest, loadRoutingLibrary } from "../../components/routing/routingPlanProvider";
 import { planRouting } from "../../lib/routing";
 import { BASELINE, NODES, REPLICAS, RTT_MS } from "./fixtures/routing/scenario";
 import { changedPaths, cleanup, FIXTURES, pulumi, REPO, workspace, type Workspace } from "./support/engine";
@@ -148,5 +149,23 @@ describe("RoutingPlan on the real engine: check / create / diff / update / delet
     const destroy = pulumi(ws, ["destroy", "--yes", "--non-interactive", "--skip-preview"]);
     expect(destroy.stdout).toMatch(/- 3 deleted/);
     expect(exportState().resources ?? []).toEqual([]);
+  });
+});
+
+describe("where the provider finds lib/routing", () => {
+  // The host's working directory is the directory of the program's `main` (above:
+  // test/engine/fixtures/routing inside the program); the provider looks there and upward.
+  it("names the directory when no parent holds lib/routing", () => {
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "kantai-nolib-")));
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      expect(() => loadRoutingLibrary()).toThrow(`RoutingPlan: lib/routing not found in ${dir} or any parent directory`);
+      process.chdir(path.join(REPO, "test", "engine", "fixtures", "routing"));
+      expect(loadRoutingLibrary().planRouting(fibInputs(DEMAND_1))).toEqual(fibPlan(DEMAND_1)); // found 4 levels up
+    } finally {
+      process.chdir(cwd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
