@@ -150,10 +150,8 @@ export function parseRouting(r: { readonly routing?: RawRouting }, ctx: RoutingP
   const others = new Map<string, string>();
   ctx.platform.knative?.services.forEach((f, i) => others.set(`${f.namespace}/${f.name}`, `kantai:knative.services[${i}]`));
   ctx.platform.webapps.forEach((w, i) => others.set(`${w.namespace}/${w.serviceName}`, `kantai:webapps[${i}]`));
-  if (!cluster) {
-    fail("routing", "needs a K3s cluster to run on (kantai:k3s is not set)");
-    return {};
-  }
+  // Without a cluster the edge composition already fails with "kantai:k3s: is required".
+  if (!cluster) return {};
   const clusterNodes = new Map(cluster.nodes.map((n) => [n.name, n]));
   const unknown = (k: string, node: string) => fail(k, `unknown node "${node}" (cluster "${cluster.name}" has ${quoted(clusterNodes.keys())})`);
 

@@ -138,6 +138,14 @@ describe("synth edge", () => {
       "Service default/status",
       "IngressRoute default/status",
       "ConfigMap kube-system/coredns-custom",
+      // kantai:routing's LatencyAwareService: per routing node a workload, its headless Service, the proxy's config and Deployment; the front Service.
+      ...["edge-vm-1", "edge-vm-2", "pi-1", "pi-2"].flatMap((n) => [
+        `Deployment default/whoami-${n}`,
+        `Service default/whoami-${n}`,
+        `ConfigMap default/whoami-proxy-${n}`,
+        `Deployment default/whoami-proxy-${n}`,
+      ]),
+      "Service default/whoami",
     ]);
   });
 
@@ -162,6 +170,8 @@ describe("synth edge", () => {
     expect(dep("app-blog")).toEqual(["tunnel"]);
     expect(dep("app-status")).toEqual(["tunnel"]);
     expect(dep("coredns")).toEqual(["app-blog", "app-status"]);
+    expect(dep("whoami-plan")).toEqual(["edge"]);
+    expect(dep("whoami")).toEqual(["edge"]);
   });
 
   it("tunnel: one ingress rule per hostname (WebApps to Traefik, the function to Kourier with its Knative host), then 404", () => {
@@ -182,7 +192,7 @@ describe("synth edge", () => {
 
   it("outputs follow the contract (EdgeOutputs)", () => {
     const o = synths.edge.outputs;
-    expect(Object.keys(o)).toEqual(["composition", "cluster", "apiServer", "kubeconfig", "nodes", "knative", "tunnel", "serviceUrls"]);
+    expect(Object.keys(o)).toEqual(["composition", "cluster", "apiServer", "kubeconfig", "nodes", "knative", "tunnel", "serviceUrls", "routing"]);
     expect(o.composition).toBe("edge");
     expect(o.cluster).toBe("edge");
     expect(o.apiServer).toBe("https://203.0.113.21:6443");
@@ -201,6 +211,16 @@ describe("synth edge", () => {
     });
     expect(o.tunnel).toEqual({ id: "tunnel-tunnel-id", cname: "tunnel-tunnel-id.cfargotunnel.com", hostnames: ["blog.example.com", "fib.example.com", "uptime.example.com"] });
     expect(o.serviceUrls).toEqual({ fibonacci: "https://fib.example.com", blog: "https://blog.example.com", status: "https://uptime.example.com" });
+    // The synth's own plan (lib/routing on the RoutingPlan's input): mocks run no dynamic provider.
+    expect(o.routing).toEqual({
+      whoami: {
+        namespace: "default",
+        algorithm: "optimal",
+        replicas: { "edge-vm-1": 0, "edge-vm-2": 4, "pi-1": 0, "pi-2": 2 },
+        predictedMeanMs: 16.6755,
+        url: "http://whoami.default.svc.cluster.local:80",
+      },
+    });
   });
 });
 
