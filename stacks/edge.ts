@@ -279,7 +279,7 @@ export function routingOnCluster(cfg: StackConfig, cluster: K3sCluster): Routing
       name: s.name,
       namespace: s.namespace,
       nodes,
-      service: { image: s.image, port: s.port, env: s.env, ...(s.args ? { args: s.args } : {}), resources: s.resources, ...(s.readinessPath ? { readinessPath: s.readinessPath } : {}) },
+      service: { image: s.image, port: s.port, ...(Object.keys(s.env).length > 0 ? { env: s.env } : {}), ...(s.args ? { args: s.args } : {}), resources: s.resources, ...(s.readinessPath ? { readinessPath: s.readinessPath } : {}) },
       serviceType: s.serviceType,
     };
     const svc = new LatencyAwareService(s.name, { ...options, plan: applied.apply((a) => a.plan) }, { providers: { kubernetes: cluster.provider }, dependsOn: [cluster] });
