@@ -2,7 +2,7 @@
  * LatencyAwareService: applies a routing plan to a Kubernetes cluster — per-node workloads with
  * exactly the planned replicas (seed 004's Seika as plain Deployments pinned by hostname) and
  * per-node Envoy proxies that enforce each ingress node's weights
- * (docs/decisions/0401-routing-dataplane.md). The objects are rendered by the pure
+ * (docs/decisions/0007-routing-dataplane.md). The objects are rendered by the pure
  * `renderLatencyAwareService` (manifests.ts); this component only creates them.
  *
  * Children (stable keys, so a changed plan updates objects and never replaces them):

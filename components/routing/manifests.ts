@@ -1,5 +1,5 @@
 /**
- * Plain Kubernetes manifests of a LatencyAwareService (docs/decisions/0401-routing-dataplane.md).
+ * Plain Kubernetes manifests of a LatencyAwareService (docs/decisions/0007-routing-dataplane.md).
  * Pure: no @pulumi imports; the component hands these objects to the Kubernetes provider and a
  * synth tool can write them as artifacts.
  *

@@ -10,7 +10,7 @@
  * until the two bounds meet (Kelley / outer approximation).
  *
  * The optimiser itself does not need HiGHS: this module is the independent reference the tests and
- * the benchmark measure it against (docs/decisions/0402-routing-solver.md).
+ * the benchmark measure it against (docs/decisions/0008-routing-solver.md).
  */
 import { mmcLJet } from "./erlang";
 import { FlowSolver, effectiveDemand } from "./flow";
