@@ -833,16 +833,12 @@ export class FlowSolver {
    */
   private transport(target: Float64Array, flow: Float64Array, potOut: Float64Array): number {
     const p = this.p;
-    const { off, head, cost, inStart, inArc, tail } = this.arcs!;
+    const { cost } = this.arcs!;
     const S = this.src.length;
     const n = p.n;
-    const dist = this.tDist!;
     const pot = this.tPot!;
     const predV = this.tPredV!;
     const predE = this.tPredE!;
-    const done = this.tDone!;
-    const touched = this.tTouched!;
-    const heap = this.tHeap!;
     const eps = 1e-12 * Math.max(1, this.totalDemand);
     flow.fill(0);
     pot.fill(0);
@@ -858,70 +854,9 @@ export class FlowSolver {
       let rem = this.lam[this.src[s]];
       let guard = 4 * (S + n) + 16;
       while (rem > eps && guard-- > 0) {
-        // Dijkstra from source s on reduced costs.
-        let nTouched = 0;
-        dist[s] = 0;
-        predV[s] = -1;
-        touched[nTouched++] = s;
-        heap.clear();
-        heap.push(s, 0);
-        let t = -1;
-        while (heap.size > 0) {
-          const v = heap.pop();
-          if (done[v]) continue;
-          done[v] = 1;
-          const dv = dist[v];
-          if (v >= S) {
-            const j = v - S;
-            if (remD[j] > eps) {
-              t = v;
-              break;
-            }
-            for (let a = inStart[j]; a < inStart[j + 1]; a++) {
-              const e = inArc[a];
-              if (flow[e] <= eps) continue;
-              const w = tail[e];
-              if (done[w]) continue;
-              const rc = -cost[e] + pot[v] - pot[w];
-              const nd = dv + (rc > 0 ? rc : 0);
-              if (nd < dist[w]) {
-                if (dist[w] === Infinity) touched[nTouched++] = w;
-                dist[w] = nd;
-                predV[w] = v;
-                predE[w] = e;
-                heap.push(w, nd);
-              }
-            }
-          } else {
-            for (let e = off[v]; e < off[v + 1]; e++) {
-              const w = S + head[e];
-              if (done[w]) continue;
-              const rc = cost[e] + pot[v] - pot[w];
-              const nd = dv + (rc > 0 ? rc : 0);
-              if (nd < dist[w]) {
-                if (dist[w] === Infinity) touched[nTouched++] = w;
-                dist[w] = nd;
-                predV[w] = v;
-                predE[w] = e;
-                heap.push(w, nd);
-              }
-            }
-          }
-        }
-        if (t < 0) {
-          for (let q = 0; q < nTouched; q++) {
-            dist[touched[q]] = Infinity;
-            done[touched[q]] = 0;
-          }
-          return NaN;
-        }
-        const dt = dist[t];
-        for (let q = 0; q < nTouched; q++) {
-          const v = touched[q];
-          if (done[v] && dist[v] < dt) pot[v] += dist[v] - dt;
-        }
-        let amount = remD[t - S] < rem ? remD[t - S] : rem;
-        for (let v = t; predV[v] !== -1; v = predV[v]) if (v < S && flow[predE[v]] < amount) amount = flow[predE[v]];
+        const t = this.shortestAugmentingPath(s, remD, 1, flow, eps);
+        if (t < 0) return NaN;
+        const amount = this.bottleneck(t, remD[t - S] < rem ? remD[t - S] : rem, flow);
         for (let v = t; predV[v] !== -1; v = predV[v]) {
           const e = predE[v];
           if (v >= S) {
@@ -934,10 +869,6 @@ export class FlowSolver {
         }
         rem -= amount;
         remD[t - S] -= amount;
-        for (let q = 0; q < nTouched; q++) {
-          dist[touched[q]] = Infinity;
-          done[touched[q]] = 0;
-        }
       }
       if (rem > 1e-9 * Math.max(1, this.lam[this.src[s]])) return NaN;
     }
@@ -946,6 +877,96 @@ export class FlowSolver {
   }
   private tRemD?: Float64Array;
   private srcOrder?: number[];
+
+  /**
+   * Dijkstra on reduced costs in the residual graph of `flow` (forward arcs source → node, backward
+   * arcs node → source where flow > eps), from vertex `start` to the first settled node vertex
+   * S + k ≠ `start` with `sign · need[k] > eps`. On success updates the potentials of the settled
+   * vertices (lazily: only those closer than the target change) and returns the target vertex,
+   * whose path is left in `tPredV`/`tPredE` (ending at `predV === -1`); returns -1 when no such
+   * vertex is reachable. Either way the search scratch (`tDist`, `tDone`) is left clean.
+   */
+  private shortestAugmentingPath(start: number, need: Float64Array, sign: 1 | -1, flow: Float64Array, eps: number): number {
+    const { off, head, cost, inStart, inArc, tail } = this.arcs!;
+    const S = this.src.length;
+    const dist = this.tDist!;
+    const pot = this.tPot!;
+    const predV = this.tPredV!;
+    const predE = this.tPredE!;
+    const done = this.tDone!;
+    const touched = this.tTouched!;
+    const heap = this.tHeap!;
+    let nTouched = 0;
+    dist[start] = 0;
+    predV[start] = -1;
+    touched[nTouched++] = start;
+    heap.clear();
+    heap.push(start, 0);
+    let t = -1;
+    while (heap.size > 0) {
+      const v = heap.pop();
+      if (done[v]) continue;
+      done[v] = 1;
+      const dv = dist[v];
+      if (v >= S) {
+        const k = v - S;
+        if (v !== start && sign * need[k] > eps) {
+          t = v;
+          break;
+        }
+        for (let a = inStart[k]; a < inStart[k + 1]; a++) {
+          const e = inArc[a];
+          if (flow[e] <= eps) continue;
+          const w = tail[e];
+          if (done[w]) continue;
+          const rc = -cost[e] + pot[v] - pot[w];
+          const nd = dv + (rc > 0 ? rc : 0);
+          if (nd < dist[w]) {
+            if (dist[w] === Infinity) touched[nTouched++] = w;
+            dist[w] = nd;
+            predV[w] = v;
+            predE[w] = e;
+            heap.push(w, nd);
+          }
+        }
+      } else {
+        for (let e = off[v]; e < off[v + 1]; e++) {
+          const w = S + head[e];
+          if (done[w]) continue;
+          const rc = cost[e] + pot[v] - pot[w];
+          const nd = dv + (rc > 0 ? rc : 0);
+          if (nd < dist[w]) {
+            if (dist[w] === Infinity) touched[nTouched++] = w;
+            dist[w] = nd;
+            predV[w] = v;
+            predE[w] = e;
+            heap.push(w, nd);
+          }
+        }
+      }
+    }
+    if (t >= 0) {
+      const dt = dist[t];
+      for (let q = 0; q < nTouched; q++) {
+        const v = touched[q];
+        if (done[v] && dist[v] < dt) pot[v] += dist[v] - dt;
+      }
+    }
+    for (let q = 0; q < nTouched; q++) {
+      dist[touched[q]] = Infinity;
+      done[touched[q]] = 0;
+    }
+    return t;
+  }
+
+  /** `amount` capped by the flow on every backward arc of the path to `t` left by `shortestAugmentingPath`. */
+  private bottleneck(t: number, amount: number, flow: Float64Array): number {
+    const S = this.src.length;
+    const predV = this.tPredV!;
+    const predE = this.tPredE!;
+    for (let v = t; predV[v] !== -1; v = predV[v]) if (v < S && flow[predE[v]] < amount) amount = flow[predE[v]];
+    return amount;
+  }
 
   /** Node potentials from vertex potentials: the cheapest way to bring one more request to each node. */
   private nodePotentials(potV: Float64Array, potNode: Float64Array): void {
@@ -977,16 +998,12 @@ export class FlowSolver {
     potOut: Float64Array,
   ): number {
     const p = this.p;
-    const { E, off, head, cost, inStart, inArc, tail } = this.arcs!;
+    const { E, cost } = this.arcs!;
     const S = this.src.length;
     const n = p.n;
-    const dist = this.tDist!;
     const pot = this.tPot!;
     const predV = this.tPredV!;
     const predE = this.tPredE!;
-    const done = this.tDone!;
-    const touched = this.tTouched!;
-    const heap = this.tHeap!;
     const eps = 1e-12 * Math.max(1, this.totalDemand);
     flow.set(baseFlow);
     pot.set(basePot);
@@ -998,80 +1015,15 @@ export class FlowSolver {
     for (let j = 0; j < n; j++) {
       let guard = 4 * (S + n) + 16;
       while (excess[j] > eps && guard-- > 0) {
-        const start = S + j;
-        let nTouched = 0;
-        dist[start] = 0;
-        predV[start] = -1;
-        touched[nTouched++] = start;
-        heap.clear();
-        heap.push(start, 0);
-        let t = -1;
-        while (heap.size > 0) {
-          const v = heap.pop();
-          if (done[v]) continue;
-          done[v] = 1;
-          const dv = dist[v];
-          if (v >= S) {
-            const k = v - S;
-            if (v !== start && excess[k] < -eps) {
-              t = v;
-              break;
-            }
-            for (let a = inStart[k]; a < inStart[k + 1]; a++) {
-              const e = inArc[a];
-              if (flow[e] <= eps) continue;
-              const w = tail[e];
-              if (done[w]) continue;
-              const rc = -cost[e] + pot[v] - pot[w];
-              const nd = dv + (rc > 0 ? rc : 0);
-              if (nd < dist[w]) {
-                if (dist[w] === Infinity) touched[nTouched++] = w;
-                dist[w] = nd;
-                predV[w] = v;
-                predE[w] = e;
-                heap.push(w, nd);
-              }
-            }
-          } else {
-            for (let e = off[v]; e < off[v + 1]; e++) {
-              const w = S + head[e];
-              if (done[w]) continue;
-              const rc = cost[e] + pot[v] - pot[w];
-              const nd = dv + (rc > 0 ? rc : 0);
-              if (nd < dist[w]) {
-                if (dist[w] === Infinity) touched[nTouched++] = w;
-                dist[w] = nd;
-                predV[w] = v;
-                predE[w] = e;
-                heap.push(w, nd);
-              }
-            }
-          }
-        }
-        if (t < 0) {
-          for (let q = 0; q < nTouched; q++) {
-            dist[touched[q]] = Infinity;
-            done[touched[q]] = 0;
-          }
-          return NaN;
-        }
-        const dt = dist[t];
-        for (let q = 0; q < nTouched; q++) {
-          const v = touched[q];
-          if (done[v] && dist[v] < dt) pot[v] += dist[v] - dt;
-        }
-        let amount = Math.min(excess[j], -excess[t - S]);
-        for (let v = t; predV[v] !== -1; v = predV[v]) if (v < S && flow[predE[v]] < amount) amount = flow[predE[v]];
+        const t = this.shortestAugmentingPath(S + j, excess, -1, flow, eps);
+        if (t < 0) return NaN;
+        const amount = this.bottleneck(t, Math.min(excess[j], -excess[t - S]), flow);
         for (let v = t; predV[v] !== -1; v = predV[v]) {
           if (v >= S) flow[predE[v]] += amount;
           else flow[predE[v]] -= amount;
         }
         excess[j] -= amount;
         excess[t - S] += amount;
-        for (let q = 0; q < nTouched; q++) {
-          dist[touched[q]] = Infinity;
-          done[touched[q]] = 0;
-        }
       }
       if (excess[j] > 1e-9 * Math.max(1, this.totalDemand)) return NaN;
     }
