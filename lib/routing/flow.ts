@@ -1050,8 +1050,8 @@ export class FlowSolver {
     for (const j of this.used) this.refreshNode(j);
   }
 
-  /** Objective with the extended H (finite for overloaded nodes). */
-  private surrogateCost(): number {
+  /** RTT part of the objective: Σ x_ij d_ij over the current flows (ms · req/s). */
+  private rttCost(): number {
     const p = this.p;
     let c = 0;
     for (let s = 0; s < this.src.length; s++) {
@@ -1060,6 +1060,12 @@ export class FlowSolver {
       const xs = this.x[s];
       for (let q = 0; q < cand.length; q++) c += xs[q] * p.rtt[i * p.n + cand[q]];
     }
+    return c;
+  }
+
+  /** Objective with the extended H (finite for overloaded nodes). */
+  private surrogateCost(): number {
+    let c = this.rttCost();
     for (const j of this.used) {
       this.evalNode(j, this.load[j]);
       c += this.jet[0];
@@ -1070,13 +1076,7 @@ export class FlowSolver {
   /** True objective (ms · req/s); Infinity when some used node is at or above capacity. */
   cost(): number {
     const p = this.p;
-    let c = 0;
-    for (let s = 0; s < this.src.length; s++) {
-      const i = this.src[s];
-      const cand = this.cand[s];
-      const xs = this.x[s];
-      for (let q = 0; q < cand.length; q++) c += xs[q] * p.rtt[i * p.n + cand[q]];
-    }
+    let c = this.rttCost();
     for (const j of this.used) {
       const a = this.load[j] / p.mu[j];
       const cj = this.replicas[j];
