@@ -1,4 +1,3 @@
-import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import type { Artifact } from "../components/artifact";
@@ -10,70 +9,23 @@ import { KnativeService } from "../components/knative/knativeService";
 import { LatencyAwareService } from "../components/routing/latencyAwareService";
 import { DEFAULT_PROXY_IMAGE, latencyAwareServiceManifests } from "../components/routing/manifests";
 import { RoutingPlan } from "../components/routing/routingPlan";
-import { CloudImage } from "../components/proxmox/cloudImage";
-import { ProxmoxNetwork } from "../components/proxmox/network";
-import { VmTemplate } from "../components/proxmox/vmTemplate";
 import { CorednsRewrite } from "../components/webapp/corednsRewrite";
 import { WebApp } from "../components/webapp/webApp";
 import { planRouting, type RoutingPlan as Plan } from "../lib/routing";
 import { toYaml } from "../lib/render/k8s";
 import { webServiceFunctionSource } from "../components/webService";
 import type { StackConfig } from "./config";
-import { k3sCluster, k3sProxmoxContext, nodeConnection, type StackResult } from "./homelab";
+import { k3sCluster, k3sProxmoxContext, nodeConnection, proxmoxFoundation, type ProxmoxFoundation, type StackResult } from "./homelab";
 import type { ClusterPlatformOutputs, EdgeOutputs, Exported, RoutingServiceOutput, TunnelOutput } from "./outputs";
 
 /** The Proxmox side every cluster composition shares: provider, NAT bridge, image, templates, hosts gateway. */
-export interface ProxmoxBase {
-  readonly opts: pulumi.ComponentResourceOptions;
-  readonly network: ProxmoxNetwork;
-  readonly templates: Readonly<Record<string, VmTemplate>>;
+export interface ProxmoxBase extends ProxmoxFoundation {
   readonly gateway: HostsGateway;
   readonly artifacts: readonly Artifact[];
 }
 
 export function proxmoxBase(cfg: StackConfig): ProxmoxBase {
-  const provider = new proxmox.Provider("proxmox", {
-    endpoint: cfg.proxmox.endpoint,
-    apiToken: cfg.proxmox.apiToken,
-    insecure: cfg.proxmox.insecure,
-    ssh: {
-      username: cfg.proxmox.sshUser,
-      privateKey: cfg.proxmox.sshPrivateKey,
-      nodes: cfg.proxmox.nodes.map((n) => ({ name: n.name, address: n.address })),
-    },
-  });
-  const opts = { providers: { proxmoxve: provider } };
-  const net = cfg.network;
-  const network = new ProxmoxNetwork(
-    "lan",
-    { node: net.node, bridge: net.bridge, subnet: net.cidr, gateway: net.gateway, prefix: net.prefix, uplink: net.uplink, connection: nodeConnection(cfg, net.node) },
-    opts,
-  );
-  const image = new CloudImage(
-    "ubuntu-jammy",
-    { node: net.node, datastore: cfg.storage.images, url: cfg.image.url, fileName: cfg.image.fileName, checksum: cfg.image.checksum, checksumAlgorithm: cfg.image.checksumAlgorithm },
-    opts,
-  );
-  const templates: Record<string, VmTemplate> = {};
-  for (const t of Object.values(cfg.templates)) {
-    templates[t.key] = new VmTemplate(
-      t.key,
-      {
-        node: t.node,
-        vmId: t.vmId,
-        cores: t.cores,
-        memoryMb: t.memoryMb,
-        diskGb: t.diskGb,
-        importFrom: image.fileId,
-        bridge: network.bridgeName,
-        datastores: cfg.storage,
-        user: cfg.access.vmUser,
-        sshAuthorizedKeys: cfg.access.sshPublicKeys,
-        dns: { servers: [cfg.gateway.address], domain: cfg.domain },
-      },
-      opts,
-    );
-  }
+  const { opts, network, templates } = proxmoxFoundation(cfg);
   const gateway = new HostsGateway(
     "hosts",
     {

@@ -84,11 +84,14 @@ export function k3sClusterOutputs(cluster: K3sCluster, c: K3sClusterConfig): K3s
   };
 }
 
-/**
- * Seed 000's homelab: one Proxmox host with the internal NAT bridge, cloud-image templates, the
- * conventional "kenobi" fleet behind a Caddy load balancer, and the hosts gateway (BIND + root Caddy).
- */
-export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
+/** The Proxmox side every composition starts from: the provider, the NAT bridge, the cloud image and the VM templates. */
+export interface ProxmoxFoundation {
+  readonly opts: pulumi.ComponentResourceOptions;
+  readonly network: ProxmoxNetwork;
+  readonly templates: Readonly<Record<string, VmTemplate>>;
+}
+
+export function proxmoxFoundation(cfg: StackConfig): ProxmoxFoundation {
   const provider = new proxmox.Provider("proxmox", {
     endpoint: cfg.proxmox.endpoint,
     apiToken: cfg.proxmox.apiToken,
@@ -150,6 +153,17 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
       opts,
     );
   }
+  return { opts, network, templates };
+}
+
+/**
+ * Seed 000's homelab: one Proxmox host with the internal NAT bridge, cloud-image templates, the
+ * conventional "kenobi" fleet behind a Caddy load balancer, and the hosts gateway (BIND + root Caddy).
+ */
+export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
+  const { opts, network, templates } = proxmoxFoundation(cfg);
+  const net = cfg.network;
+  const dnsServers = [cfg.gateway.address];
 
   let fleet: ConventionalFleet | undefined;
   if (cfg.fleet) {
