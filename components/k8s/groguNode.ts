@@ -14,7 +14,7 @@ import { rewriteKubeconfig } from "../../lib/render/k3sKubeconfig";
 import { asRoot, asUser } from "../../lib/render/k3sShell";
 import type { Artifact } from "../artifact";
 import { ClonedVm } from "../proxmox/clonedVm";
-import type { VmDatastores } from "../proxmox/vmCommon";
+import type { VmDatastores, VmDns } from "../proxmox/vmCommon";
 import { DIAL, DIAL_PATIENT, sshConnection } from "./connections";
 
 export interface GroguNodeArgs {
@@ -31,7 +31,7 @@ export interface GroguNodeArgs {
   /** Prefix length of the bridge subnet. */
   readonly prefix: number;
   readonly gateway: string;
-  readonly dns: { readonly servers: readonly string[]; readonly domain: string };
+  readonly dns: VmDns;
   /** Seed: 6. */
   readonly cores: number;
   /** Seed: 8192. */

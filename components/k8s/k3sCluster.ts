@@ -19,7 +19,7 @@ import { rewriteKubeconfig } from "../../lib/render/k3sKubeconfig";
 import { asRoot } from "../../lib/render/k3sShell";
 import type { Artifact } from "../artifact";
 import { ClonedVm } from "../proxmox/clonedVm";
-import type { VmDatastores } from "../proxmox/vmCommon";
+import type { VmDatastores, VmDns } from "../proxmox/vmCommon";
 import { DIAL, DIAL_PATIENT, sshConnection, type SshTarget } from "./connections";
 
 /** The label K3sCluster sets on every node from its site. */
@@ -79,7 +79,7 @@ export interface K3sProxmoxContext {
   /** Prefix length of the bridge subnet. */
   readonly prefix: number;
   readonly gateway: string;
-  readonly dns: { readonly servers: readonly string[]; readonly domain: string };
+  readonly dns: VmDns;
   readonly bridge: pulumi.Input<string>;
   readonly datastores: VmDatastores;
   /** Login user created by cloud-init. */

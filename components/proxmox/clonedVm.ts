@@ -1,7 +1,7 @@
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import type { Artifact } from "../artifact";
-import { commonVmArgs, userDataSnippet, type VmDatastores } from "./vmCommon";
+import { commonVmArgs, userDataSnippet, type VmDatastores, type VmDns } from "./vmCommon";
 
 export interface ClonedVmArgs {
   /** Proxmox node. */
@@ -16,7 +16,7 @@ export interface ClonedVmArgs {
   readonly address: string;
   /** Default gateway. */
   readonly gateway: string;
-  readonly dns: { readonly servers: readonly string[]; readonly domain: string };
+  readonly dns: VmDns;
   readonly cores: number;
   readonly memoryMb: number;
   /** Bridge of the NIC. */

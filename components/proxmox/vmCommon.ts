@@ -9,6 +9,12 @@ export interface VmDatastores {
   readonly snippets: string;
 }
 
+/** DNS a VM's cloud-init configures: resolvers and search domain. */
+export interface VmDns {
+  readonly servers: readonly string[];
+  readonly domain: string;
+}
+
 /** Settings every kantai VM and template shares (seed 000's template flags). */
 export function commonVmArgs(bridge: pulumi.Input<string>) {
   return {

@@ -2,7 +2,7 @@ import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import { BASE_PACKAGES, renderUserData } from "../../lib/render/cloudInit";
 import type { Artifact } from "../artifact";
-import { commonVmArgs, userDataSnippet, type VmDatastores } from "./vmCommon";
+import { commonVmArgs, userDataSnippet, type VmDatastores, type VmDns } from "./vmCommon";
 
 export interface VmTemplateArgs {
   /** Proxmox node. */
@@ -27,7 +27,7 @@ export interface VmTemplateArgs {
   /** Public SSH keys (password login stays disabled). */
   readonly sshAuthorizedKeys: readonly string[];
   /** DNS servers and search domain for clones. */
-  readonly dns: { readonly servers: readonly string[]; readonly domain: string };
+  readonly dns: VmDns;
 }
 
 /**
