@@ -16,20 +16,11 @@
  */
 import * as crypto from "node:crypto";
 import { stringify } from "yaml";
+import type { K8sObject } from "../../lib/render/k8s";
 import type { RoutingPlan } from "../../lib/routing/types";
 
-/** One Kubernetes object as plain data (structurally the project's K8sObject). */
-export interface K8sManifest {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: {
-    readonly name: string;
-    readonly namespace?: string;
-    readonly labels?: Readonly<Record<string, string>>;
-    readonly annotations?: Readonly<Record<string, string>>;
-  };
-  readonly [field: string]: unknown;
-}
+/** One Kubernetes object as plain data: the project's K8sObject. */
+export type K8sManifest = K8sObject;
 
 /** The workload a LatencyAwareService runs on every node. */
 export interface ServiceSpec {
