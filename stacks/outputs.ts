@@ -35,14 +35,7 @@ export interface K3sClusterOutputs {
   readonly kubeconfig: string;
   readonly version: string;
   readonly flannelBackend: string;
-  readonly nodes: readonly {
-    readonly name: string;
-    readonly role: "server" | "agent";
-    readonly site: string;
-    readonly ip: string;
-    readonly externalIp?: string;
-    readonly kind: "host" | "vm";
-  }[];
+  readonly nodes: readonly ClusterNodeOutput[];
 }
 
 /** Outputs of the `homelab` composition (the `dev` stack). */
