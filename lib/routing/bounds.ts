@@ -67,16 +67,7 @@ function evaluate(p: Problem, lam: Float64Array, nu: Float64Array): Evaluated {
         break;
       }
     }
-    const hull = [0];
-    for (let c = 1; c <= cap; c++) {
-      while (hull.length >= 2) {
-        const a = hull[hull.length - 2];
-        const b = hull[hull.length - 1];
-        if ((vals[b] - vals[a]) * (c - b) <= (vals[c] - vals[b]) * (b - a)) hull.pop();
-        else break;
-      }
-      hull.push(c);
-    }
+    const hull = concaveEnvelope(vals);
     for (let h = 1; h < hull.length; h++) {
       const slope = (vals[hull[h]] - vals[hull[h - 1]]) / (hull[h] - hull[h - 1]);
       const loadStep = (loads[hull[h]] - loads[hull[h - 1]]) / (hull[h] - hull[h - 1]);
@@ -91,6 +82,24 @@ function evaluate(p: Problem, lam: Float64Array, nu: Float64Array): Evaluated {
     grad[incs[k].node] -= incs[k].load;
   }
   return { value: first - second, grad };
+}
+
+/**
+ * Indices of the vertices of the concave (upper) envelope of the points (c, vals[c]),
+ * c = 0 … vals.length − 1, from 0 to the last; points on a chord are dropped.
+ */
+export function concaveEnvelope(vals: ArrayLike<number>): number[] {
+  const hull = [0];
+  for (let c = 1; c < vals.length; c++) {
+    while (hull.length >= 2) {
+      const a = hull[hull.length - 2];
+      const b = hull[hull.length - 1];
+      if ((vals[b] - vals[a]) * (c - b) <= (vals[c] - vals[b]) * (b - a)) hull.pop();
+      else break;
+    }
+    hull.push(c);
+  }
+  return hull;
 }
 
 /**

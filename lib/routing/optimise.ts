@@ -17,6 +17,7 @@
  *
  * Deterministic: no clock, no randomness; ties are broken by node index (= name order).
  */
+import { concaveEnvelope } from "./bounds";
 import { demandProportionalReplicas, evenPlan, evenReplicas, ikukantaiPlan, nearestPlan, yukariReplicas } from "./baselines";
 import { mmcConjugate } from "./erlang";
 import { evaluatePlan } from "./evaluate";
@@ -147,16 +148,7 @@ export function lagrangianPlacement(p: Problem, price: Float64Array): Int32Array
   const incs: [number, number][] = [];
   for (let j = 0; j < p.n; j++) {
     const t = table[j];
-    const hull: number[] = [0];
-    for (let c = 1; c < t.length; c++) {
-      while (hull.length >= 2) {
-        const a = hull[hull.length - 2];
-        const b = hull[hull.length - 1];
-        if ((t[b] - t[a]) * (c - b) <= (t[c] - t[b]) * (b - a)) hull.pop();
-        else break;
-      }
-      hull.push(c);
-    }
+    const hull = concaveEnvelope(t);
     for (let h = 1; h < hull.length; h++) {
       const slope = (t[hull[h]] - t[hull[h - 1]]) / (hull[h] - hull[h - 1]);
       for (let c = hull[h - 1]; c < hull[h]; c++) incs.push([slope, j]);
