@@ -983,56 +983,6 @@ export class FlowSolver {
     }
   }
 
-  /**
-   * The transportation problem at `target` loads, warm-started from an optimal solution at
-   * `baseLoad` (flows and vertex potentials from `transport` or a previous warm call): only the
-   * load differences are re-routed, by shortest paths from nodes with excess to nodes with a
-   * deficit in the residual graph. Returns the RTT cost, or NaN when infeasible.
-   */
-  private transportWarm(
-    baseFlow: Float64Array,
-    basePot: Float64Array,
-    baseLoad: Float64Array,
-    target: Float64Array,
-    flow: Float64Array,
-    potOut: Float64Array,
-  ): number {
-    const p = this.p;
-    const { E, cost } = this.arcs!;
-    const S = this.src.length;
-    const n = p.n;
-    const pot = this.tPot!;
-    const predV = this.tPredV!;
-    const predE = this.tPredE!;
-    const eps = 1e-12 * Math.max(1, this.totalDemand);
-    flow.set(baseFlow);
-    pot.set(basePot);
-    const excess = this.tRemD && this.tRemD.length === n ? this.tRemD : (this.tRemD = new Float64Array(n));
-    let totalTarget = 0;
-    for (let j = 0; j < n; j++) totalTarget += target[j];
-    const scale = totalTarget > 0 ? this.totalDemand / totalTarget : 0;
-    for (let j = 0; j < n; j++) excess[j] = baseLoad[j] - target[j] * scale;
-    for (let j = 0; j < n; j++) {
-      let guard = 4 * (S + n) + 16;
-      while (excess[j] > eps && guard-- > 0) {
-        const t = this.shortestAugmentingPath(S + j, excess, -1, flow, eps);
-        if (t < 0) return NaN;
-        const amount = this.bottleneck(t, Math.min(excess[j], -excess[t - S]), flow);
-        for (let v = t; predV[v] !== -1; v = predV[v]) {
-          if (v >= S) flow[predE[v]] += amount;
-          else flow[predE[v]] -= amount;
-        }
-        excess[j] -= amount;
-        excess[t - S] += amount;
-      }
-      if (excess[j] > 1e-9 * Math.max(1, this.totalDemand)) return NaN;
-    }
-    let rttCost = 0;
-    for (let e = 0; e < E; e++) rttCost += flow[e] * cost[e];
-    potOut.set(pot.subarray(0, S + n));
-    return rttCost;
-  }
-
   /** Replace the per-source flows by flat arc flows (as from `transport`) and refresh loads and marginals. */
   private writeFlows(flow: Float64Array): void {
     const { off } = this.arcs!;
