@@ -14,6 +14,7 @@ import {
   objectName,
   renderLatencyAwareService,
 } from "./manifests";
+import { faastNodes, faastRttMs } from "../../test/routing/fixtures";
 
 const options = (over: Partial<LatencyAwareManifestOptions> = {}): LatencyAwareManifestOptions => ({
   name: "fib",
@@ -184,12 +185,8 @@ describe("LatencyAwareService manifests", () => {
 
   it("applies a plan computed by the library end to end", () => {
     const computed = planRouting({
-      nodes: [
-        { name: "edge", maxPods: 5, serviceRate: 250 },
-        { name: "cloud1", maxPods: 6, serviceRate: 250 },
-        { name: "cloud2", maxPods: 6, serviceRate: 250 },
-      ],
-      rttMs: { edge: { cloud1: 50, cloud2: 50 }, cloud1: { edge: 50, cloud2: 1 }, cloud2: { edge: 50, cloud1: 1 } },
+      nodes: faastNodes(),
+      rttMs: faastRttMs(),
       demand: { edge: 1100, cloud1: 100, cloud2: 100 },
       replicas: 7,
     });

@@ -10,17 +10,14 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planRouting } from "../../lib/routing";
 import { canonicalInputs, type RoutingPlanInputs, routingPlanProvider as provider } from "./routingPlanProvider";
+import { faastNodes, faastRttMs } from "../../test/routing/fixtures";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 const inputs = (): RoutingPlanInputs => ({
-  nodes: [
-    { name: "edge", maxPods: 5, serviceRate: 250 },
-    { name: "cloud1", maxPods: 6, serviceRate: 250 },
-    { name: "cloud2", maxPods: 6, serviceRate: 250 },
-  ],
-  rttMs: { edge: { cloud1: 50, cloud2: 50 }, cloud1: { edge: 50, cloud2: 1 }, cloud2: { edge: 50, cloud1: 1 } },
+  nodes: faastNodes(),
+  rttMs: faastRttMs(),
   demand: { edge: 900, cloud1: 50, cloud2: 50 },
   replicas: 6,
   algorithm: "optimal",

@@ -1,16 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { evenPlan, ikukantaiPercentRow, ikukantaiPlan, largestRemainder, nearestPlan, yukariReplicas } from "./baselines";
 import { buildProblem } from "./validate";
+import { faastNodes, faastRttMs } from "../../test/routing/fixtures";
 
 /** The FaaSt-like example of docs/reference/routing-cli.md. */
 const faast = () =>
   buildProblem({
-    nodes: [
-      { name: "edge", maxPods: 5, serviceRate: 250 },
-      { name: "cloud1", maxPods: 6, serviceRate: 250 },
-      { name: "cloud2", maxPods: 6, serviceRate: 250 },
-    ],
-    rttMs: { edge: { cloud1: 50, cloud2: 50 }, cloud1: { edge: 50, cloud2: 1 }, cloud2: { edge: 50, cloud1: 1 } },
+    nodes: faastNodes(),
+    rttMs: faastRttMs(),
     demand: { edge: 900, cloud1: 50, cloud2: 50 },
     replicas: 6,
   });

@@ -4,18 +4,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { faastNodes, faastRttMs } from "./fixtures";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-routing-cli-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const input = () => ({
-  nodes: [
-    { name: "edge", maxPods: 5, serviceRate: 250 },
-    { name: "cloud1", maxPods: 6, serviceRate: 250 },
-    { name: "cloud2", maxPods: 6, serviceRate: 250 },
-  ],
-  rttMs: { edge: { cloud1: 50, cloud2: 50 }, cloud1: { edge: 50, cloud2: 1 }, cloud2: { edge: 50, cloud1: 1 } },
+  nodes: faastNodes(),
+  rttMs: faastRttMs(),
   demand: { edge: 900, cloud1: 50, cloud2: 50 },
   replicas: 6,
 });
