@@ -363,7 +363,14 @@ export const NFS_STORAGE_CLASS_DEFAULTS = { name: "nfs-hdd", mountOptions: ["nfs
  * `storageclass.kubernetes.io/is-default-class: "true"`).
  */
 export function renderNfsStorageClass(spec: NfsStorageClassSpec): K8sObject {
-  const d = { ...NFS_STORAGE_CLASS_DEFAULTS, ...Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)) } as Required<NfsStorageClassSpec>;
+  const d = {
+    name: spec.name ?? NFS_STORAGE_CLASS_DEFAULTS.name,
+    server: spec.server,
+    share: spec.share,
+    mountOptions: spec.mountOptions ?? NFS_STORAGE_CLASS_DEFAULTS.mountOptions,
+    isDefault: spec.isDefault ?? NFS_STORAGE_CLASS_DEFAULTS.isDefault,
+    onDelete: spec.onDelete ?? NFS_STORAGE_CLASS_DEFAULTS.onDelete,
+  };
   return {
     apiVersion: "storage.k8s.io/v1",
     kind: "StorageClass",
