@@ -24,6 +24,8 @@ export interface StorageNodeArgs extends StorageNodeSpec {
   readonly server: string;
   /** The StorageClass on the export; omitted: no csi-driver-nfs, no StorageClass. */
   readonly storageClass?: Omit<NfsStorageClassSpec, "server" | "share">;
+  /** Install csi-driver-nfs (MariaDB's backups mount the export through it). Defaults to true when `storageClass` is set. */
+  readonly csiDriver?: boolean;
   /** csi-driver-nfs release. Defaults to CSI_NFS_VERSION. */
   readonly csiNfsVersion?: string;
   /** Provider of the cluster. Defaults to the provider inherited through `opts`. */
@@ -48,7 +50,7 @@ export class StorageNode extends pulumi.ComponentResource {
 
   constructor(name: string, args: StorageNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:storage:StorageNode", name, {}, opts);
-    const { connection, server, storageClass, csiNfsVersion, provider, ...spec } = args;
+    const { connection, server, storageClass, csiDriver, csiNfsVersion, provider, ...spec } = args;
     const create = renderStorageCreate(spec);
     const remove = renderStorageDelete(spec);
     this.setup = new command.remote.Command(
@@ -65,12 +67,15 @@ export class StorageNode extends pulumi.ComponentResource {
       { path: `${name}/fstab`, kind: "other", resource: `${name}-setup`, content: renderFstabEntry(spec) + "\n" },
       { path: `${name}/kantai.exports`, kind: "other", resource: `${name}-setup`, content: renderExports(spec) },
     ];
-    if (storageClass) {
-      const child = (dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn, ...(provider ? { provider } : {}) });
-      let prev: pulumi.Resource[] = [this.setup];
+    const child = (dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn, ...(provider ? { provider } : {}) });
+    let prev: pulumi.Resource[] = [this.setup];
+    if (csiDriver ?? storageClass !== undefined) {
       for (const r of csiNfsReleases(csiNfsVersion ?? CSI_NFS_VERSION)) {
         prev = [new kubernetes.yaml.v2.ConfigFile(`${name}-${r.key}`, { file: r.url }, child(prev))];
       }
+      this.ready = prev;
+    }
+    if (storageClass) {
       const sc = renderNfsStorageClass({ ...storageClass, server, share: this.exportPath });
       const scRes = new kubernetes.storage.v1.StorageClass(
         `${name}-storage-class`,
