@@ -13,6 +13,7 @@ import {
   mariadbObjectList,
   renderMariadb,
   renderProvisionScript,
+  renderRestoreJob,
   type MariadbSpec,
 } from "../lib/render/mariadb";
 import { renderBackupScript, renderRestoreScript } from "../lib/render/mariadbBackup";
@@ -69,7 +70,7 @@ describe("MariaDB objects", () => {
   const list = mariadbObjectList(objs);
 
   it("every object passes the Kubernetes schemas", async () => {
-    expect(await validateAll(list)).toEqual([]);
+    expect(await validateAll([...list, renderRestoreJob(spec, { claimName: "mariadb-backups", drop: true })])).toEqual([]);
     // and a broken one does not (the check can fail)
     const broken = { ...objs.statefulSet, spec: { ...(objs.statefulSet.spec as object), replicas: "one" } };
     expect((await validateAll([broken])).join()).toMatch(/replicas/);

@@ -2,7 +2,7 @@ import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { toYaml, type K8sObject } from "../../lib/render/k8s";
-import { databaseUrlEnv, mariadbHost, mariadbObjectList, renderMariadb, MARIADB_DEFAULTS, type MariadbSecrets, type MariadbSpec } from "../../lib/render/mariadb";
+import { databaseUrlEnv, mariadbHost, mariadbObjectList, renderMariadb, renderRestoreJob, MARIADB_DEFAULTS, type MariadbSecrets, type MariadbSpec } from "../../lib/render/mariadb";
 import { renderNfsStaticVolume } from "../../lib/render/storage";
 import type { Artifact } from "../artifact";
 
@@ -102,6 +102,10 @@ export class Mariadb extends pulumi.ComponentResource {
     this.host = mariadbHost(spec);
     this.port = MARIADB_DEFAULTS.port;
     this.artifacts = [{ path: `${name}/mariadb.yaml`, kind: "kubernetes", resource: `${name}-server`, content: toYaml(this.objects) }];
+    if (backup) {
+      // Not applied: docs/how-to/restore.md runs it with kubectl.
+      this.artifacts.push({ path: `${name}/restore-job.yaml`, kind: "kubernetes", resource: `${name}-server`, content: toYaml([renderRestoreJob(spec, { claimName, drop: true })]) });
+    }
     this.registerOutputs({ host: this.host, port: this.port });
   }
 

@@ -418,3 +418,49 @@ export function renderMariadb(spec: MariadbSpec, secrets: MariadbSecrets): Maria
   }
   return { namespace, storageClass, volume, credentials, appSecrets, scripts, headless, service, statefulSet, provisionJob, backupCronJob };
 }
+
+/**
+ * A one-off Job that runs restore.sh (from the scripts ConfigMap) as root against the server, with
+ * the backups volume mounted: `args` are restore.sh's (default ["latest"]). Not applied by kantai:
+ * docs/how-to/restore.md applies it (synth writes it as mariadb/restore-job.yaml).
+ */
+export function renderRestoreJob(spec: Pick<MariadbSpec, "name" | "namespace" | "image">, opts: { claimName: string; args?: readonly string[]; drop?: boolean }): K8sObject {
+  const name = spec.name ?? MARIADB_DEFAULTS.name;
+  const ns = spec.namespace ?? MARIADB_DEFAULTS.namespace;
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: `${name}-restore`, namespace: ns, labels: kantaiLabels("mariadb", { app: name }) },
+    spec: {
+      backoffLimit: 0,
+      template: {
+        spec: {
+          restartPolicy: "Never",
+          containers: [
+            {
+              name: "restore",
+              image: spec.image ?? MARIADB_DEFAULTS.image,
+              command: ["sh", "/scripts/restore.sh", ...(opts.args ?? ["latest"])],
+              env: [
+                { name: "MARIADB_HOST", value: mariadbHost(spec) },
+                { name: "MARIADB_PORT", value: String(MARIADB_DEFAULTS.port) },
+                { name: "MARIADB_USER", value: "root" },
+                { name: "MARIADB_PASSWORD", valueFrom: { secretKeyRef: { name: `${name}-credentials`, key: ROOT_PASSWORD_KEY } } },
+                { name: "BACKUP_DIR", value: "/backups" },
+                { name: "RESTORE_DROP", value: opts.drop ? "1" : "0" },
+              ],
+              volumeMounts: [
+                { name: "scripts", mountPath: "/scripts" },
+                { name: "backups", mountPath: "/backups", readOnly: true },
+              ],
+            },
+          ],
+          volumes: [
+            { name: "scripts", configMap: { name: `${name}-scripts`, defaultMode: 0o555 } },
+            { name: "backups", persistentVolumeClaim: { claimName: opts.claimName, readOnly: true } },
+          ],
+        },
+      },
+    },
+  };
+}
