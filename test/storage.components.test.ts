@@ -58,12 +58,17 @@ const byName = (n: string) => {
 };
 
 describe("StorageNode", () => {
-  it("one SSH command with the create and delete scripts; csi-driver-nfs after it, then the StorageClass", () => {
+  it("one SSH command with the create and delete scripts; csi-driver-nfs after it, then the StorageClass", async () => {
     const setup = byName("hdd-setup");
     expect(setup.type).toBe("command:remote:Command");
-    expect(setup.inputs.create).toContain("blkid -U '3b0f6a58-6c0e-4d5e-9a4e-7f1c2d3e4f50'");
+    // As root through passwordless sudo (the Pi's login user), the rendered scripts verbatim.
+    const { renderStorageCreate, renderStorageDelete } = await import("../lib/render/storage");
+    const { asRoot } = await import("../lib/render/k3sShell");
+    const spec = { name: "hdd", disk: { uuid: "3b0f6a58-6c0e-4d5e-9a4e-7f1c2d3e4f50" }, clients: ["192.168.1.0/24"], dataDirs: ["mariadb", "nfs/backups/mariadb"] };
+    expect(setup.inputs.create).toBe(asRoot(renderStorageCreate(spec), "kantai-storage-hdd"));
+    expect(setup.inputs.create).toMatch(/^sudo -n sh -c /);
     expect(setup.inputs.update).toBe(setup.inputs.create);
-    expect(setup.inputs.delete).toContain("the data on UUID=3b0f6a58-6c0e-4d5e-9a4e-7f1c2d3e4f50 stays");
+    expect(setup.inputs.delete).toBe(asRoot(renderStorageDelete(spec), "kantai-storage-hdd-delete"));
     expect(byName("hdd-rbac-csi-nfs").dependsOn).toEqual(["hdd-setup"]);
     expect(byName("hdd-csi-nfs-driverinfo").dependsOn).toEqual(["hdd-rbac-csi-nfs"]);
     expect(byName("hdd-csi-nfs-node").dependsOn).toEqual(["hdd-csi-nfs-controller"]);

@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { toYaml } from "../../lib/render/k8s";
+import { asRoot } from "../../lib/render/k3sShell";
 import {
   csiNfsReleases,
   CSI_NFS_VERSION,
@@ -18,7 +19,7 @@ import type { Artifact } from "../artifact";
 import type { SshConnection } from "../connection";
 
 export interface StorageNodeArgs extends StorageNodeSpec {
-  /** SSH connection to the storage node (root or passwordless sudo as root). */
+  /** SSH connection to the storage node: a user with passwordless sudo (the scripts run as root through `sudo -n`). */
   readonly connection: pulumi.Input<SshConnection>;
   /** Address the cluster mounts the export from (the node's IP). */
   readonly server: string;
@@ -53,9 +54,10 @@ export class StorageNode extends pulumi.ComponentResource {
     const { connection, server, storageClass, csiDriver, csiNfsVersion, provider, ...spec } = args;
     const create = renderStorageCreate(spec);
     const remove = renderStorageDelete(spec);
+    const run = asRoot(create, `kantai-storage-${spec.name}`);
     this.setup = new command.remote.Command(
       `${name}-setup`,
-      { connection, create, update: create, delete: remove },
+      { connection, create: run, update: run, delete: asRoot(remove, `kantai-storage-${spec.name}-delete`) },
       { parent: this, customTimeouts: { create: "15m", update: "15m" } },
     );
     this.exportPath = storageExportPath(spec);
