@@ -66,7 +66,8 @@ class Server {
     );
     for (let i = 0; i < 100; i++) {
       if (spawnSync("mariadb-admin", ["--no-defaults", "-S", this.sock, "-u", "root", "ping"], { encoding: "utf8" }).status === 0) {
-        // What the image's entrypoint does with MARIADB_ROOT_PASSWORD: root@'%' with that password.
+        // What the image's entrypoint does with MARIADB_ROOT_PASSWORD (MariaDB/mariadb-docker
+        // docker-entrypoint.sh, MARIADB_ROOT_HOST defaults to '%'): root@'%' with that password.
         // (root@localhost, which 127.0.0.1 connections match, keeps socket access for the test's checks.)
         this.sql(
           `CREATE USER 'root'@'%' IDENTIFIED BY '${ROOT_PW}'; GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;` +

@@ -11,7 +11,10 @@
  *   library/mariadb): tags are exact versions (`10.11.18`); architectures amd64, arm64v8, ppc64le,
  *   s390x (no 32-bit ARM: the storage node must run a 64-bit OS). The entrypoint reads
  *   MARIADB_ROOT_PASSWORD on first start only, runs `mariadb-upgrade` when MARIADB_AUTO_UPGRADE is
- *   set, and ships `healthcheck.sh --connect --innodb_initialized` for probes.
+ *   set, and ships `healthcheck.sh --connect --innodb_initialized` for probes (its healthcheck user
+ *   is created at initialisation). docker-entrypoint.sh: container args that start with "-" get
+ *   `mariadbd` prepended (so `args` are server options); with MARIADB_ROOT_HOST unset it creates
+ *   root@'%' with the root password (what test/mariadb.backup.test.ts sets up).
  * - Local volumes (kubernetes.io/docs/concepts/storage/volumes/#local): a PV with `local.path` and
  *   a required `nodeAffinity`; a StorageClass with `kubernetes.io/no-provisioner` and
  *   `volumeBindingMode: WaitForFirstConsumer`.
