@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what kantai's tests need on a fresh Debian/Ubuntu machine:
-#  - the real validators the tests run (cloud-init, caddy, BIND tools, shellcheck) and iptables /
-#    util-linux for the namespace tests, from Debian's packages;
+#  - the real validators the tests run (cloud-init, caddy, BIND tools, shellcheck), iptables /
+#    util-linux / e2fsprogs / nfs-kernel-server (exportfs) for the namespace tests, and MariaDB
+#    (server + client) for the backup/restore tests, from Debian's packages;
 #  - the npm packages (Node 22 comes with them, as the `node` devDependency).
 # Safe to re-run. Uses sudo when not root.
 set -euo pipefail
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-PKGS=(cloud-init caddy bind9 bind9-utils bind9-dnsutils shellcheck iptables util-linux)
+PKGS=(cloud-init caddy bind9 bind9-utils bind9-dnsutils shellcheck iptables util-linux mariadb-server mariadb-client nfs-kernel-server e2fsprogs)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
