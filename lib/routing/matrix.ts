@@ -150,6 +150,9 @@ export async function readMatrix(o: MatrixOptions): Promise<Matrix> {
     for (const p of peers) for (const n of [p.metric?.from, p.metric?.to]) if (n) seen.add(n);
     nodes = [...seen].sort();
   }
+  if (nodes.length === 0) {
+    throw new MatrixError("data", `prometheus: query ${JSON.stringify(query)} returned no samples: no RTT agent is scraped yet (check the agents' ServiceMonitor and Prometheus's targets page)`);
+  }
   const text = [...rtt].map(([k, v]) => {
     const [from, to] = JSON.parse(k) as [string, string];
     return `latency_between_nodes{from="${esc(from)}",to="${esc(to)}"} ${v}`;

@@ -1,0 +1,146 @@
+/**
+ * Measured latencies with real parts (issue 14 §5): three RTT agents (web/rtt-agent.js, each its
+ * own process) on distinct loopback addresses — `b` answers 40 ms late (DELAY_MS: the one
+ * simulated part, standing in for a long link), `c` is frozen (SIGSTOP) half-way and becomes
+ * silent — and a real Prometheus (Debian's package) scraping them every second.
+ * `routing matrix` reads the matrix back through Prometheus's HTTP API; the silent node's pairs
+ * are reported missing, never 0.
+ *
+ * Upstream rules relied on:
+ * - Text exposition format 0.0.4 (https://prometheus.io/docs/instrumenting/exposition_formats/):
+ *   checked by the real `promtool check metrics` and by Prometheus ingesting it.
+ * - Instant query API, `{"status":"success","data":{"resultType":"vector","result":[{"metric",
+ *   "value":[t,"v"]}]}}` and `{"status":"error","errorType":"bad_data",...}` with HTTP 400
+ *   (https://prometheus.io/docs/prometheus/latest/querying/api/#instant-queries).
+ * - Staleness: a series missing from a scrape, or every series of a target whose scrape fails, is
+ *   marked stale and no longer returned by an instant query
+ *   (https://prometheus.io/docs/prometheus/latest/querying/basics/#staleness,
+ *   https://www.robustperception.io/staleness-and-promql).
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseMonlat } from "../lib/routing/monlat";
+import { MatrixError, readMatrix, runMatrixCli } from "../lib/routing/matrix";
+import { freePort, sleep, startAgent, startPrometheus, waitFor, type AgentProcess, type PrometheusProcess } from "./support/prometheus";
+
+const ROOT = path.resolve(__dirname, "..");
+const WINDOW_MS = 1500;
+let agents: AgentProcess[] = [];
+let prom: PrometheusProcess;
+let tmp: string;
+
+/** `npm run -s routing -- matrix …` as a user runs it: tsx on lib/routing/cli.ts in a subprocess. */
+function cli(args: string[]) {
+  return spawnSync(process.execPath, [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(ROOT, "lib", "routing", "cli.ts"), "matrix", ...args], { encoding: "utf8", cwd: ROOT, timeout: 60_000 });
+}
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-matrix-"));
+  const hosts = { a: "127.0.0.11", b: "127.0.0.12", c: "127.0.0.13" } as const;
+  const ports = { a: await freePort(hosts.a), b: await freePort(hosts.b), c: await freePort(hosts.c) };
+  const peers = (Object.keys(hosts) as (keyof typeof hosts)[]).map((n) => `${n}=${hosts[n]}:${ports[n]}`).join(",");
+  const common = { PEERS: peers, INTERVAL_MS: "200", WINDOW_MS: String(WINDOW_MS), TIMEOUT_MS: "300" };
+  agents = [
+    startAgent("a", hosts.a, ports.a, common),
+    startAgent("b", hosts.b, ports.b, { ...common, DELAY_MS: "40" }),
+    startAgent("c", hosts.c, ports.c, common),
+  ];
+  prom = await startPrometheus(agents.map((a) => ({ job: "rtt-agent", address: `${a.host}:${a.port}` })), 1000);
+});
+
+afterAll(async () => {
+  for (const a of agents) {
+    a.proc.kill("SIGCONT");
+    a.proc.kill("SIGTERM");
+  }
+  await prom?.stop();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("RTT agents → Prometheus → routing matrix (real processes on loopback)", () => {
+  it("serves metrics the real promtool accepts", async () => {
+    const text = await waitFor("agent a's first measurement", async () => {
+      const t = await (await fetch(`http://${agents[0].host}:${agents[0].port}/metrics`)).text();
+      return /latency_between_nodes\{from="a",to="b"\}/.test(t) ? t : undefined;
+    });
+    const r = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    expect(r.error, "promtool is installed with Debian's prometheus package (scripts/setup.sh)").toBeUndefined();
+    expect(r.stdout + r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    // A broken exposition is rejected by the same tool (the check can fail).
+    const bad = spawnSync("promtool", ["check", "metrics"], { input: text.replace(/^# TYPE latency_between_nodes gauge$/m, "# TYPE latency_between_nodes gauge\n# TYPE latency_between_nodes counter"), encoding: "utf8" });
+    expect(bad.status).not.toBe(0);
+  });
+
+  it("reads the full matrix back from Prometheus, the slow agent's pairs slow", async () => {
+    const m = await waitFor("a 3×3 matrix in Prometheus", () => readMatrix({ prometheus: prom.url }).catch(() => undefined), 30_000);
+    expect(m.nodes).toEqual(["a", "b", "c"]);
+    // b answers 40 ms late: every pair towards b is ≥ 40 ms, every other pair far below.
+    for (const from of ["a", "c"]) {
+      expect(m.rttMs[from].b).toBeGreaterThanOrEqual(40);
+      expect(m.rttMs[from].b).toBeLessThan(200);
+    }
+    for (const [from, to] of [["a", "c"], ["b", "a"], ["b", "c"], ["c", "a"]]) expect(m.rttMs[from][to]).toBeLessThan(30);
+    expect(m.rttMs.a.a).toBe(0);
+    // The monlat text round-trips through the parser the stack uses.
+    expect(parseMonlat(m.monlat, { symmetric: false })).toEqual(m.rttMs);
+
+    const out = path.join(tmp, "latency.prom");
+    const r = cli(["--prometheus", prom.url, "--out", out]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(Object.keys(parseMonlat(fs.readFileSync(out, "utf8"), { symmetric: false }))).toEqual(["a", "b", "c"]);
+  });
+
+  it("drops a silent node after the window and reports its pairs missing, never 0", async () => {
+    const c = agents[2];
+    c.proc.kill("SIGSTOP"); // c stops answering probes and scrapes
+    await waitFor("c's pairs to leave Prometheus", async () => {
+      const r = (await (await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent('latency_between_nodes{to="c"} or latency_between_nodes{from="c"}')}`)).json()) as { data: { result: unknown[] } };
+      return r.data.result.length === 0 ? true : undefined;
+    }, WINDOW_MS + 15_000);
+    // Nothing anywhere says 0 ms for c.
+    const zero = (await (await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent("latency_between_nodes == 0")}`)).json()) as { data: { result: unknown[] } };
+    expect(zero.data.result).toEqual([]);
+
+    const err = await readMatrix({ prometheus: prom.url }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(MatrixError);
+    expect((err as MatrixError).kind).toBe("data");
+    expect((err as MatrixError).issues.map((i) => i.path)).toEqual(["rttMs.a.c", "rttMs.b.c", "rttMs.c.a", "rttMs.c.b"]);
+
+    const r = cli(["--prometheus", prom.url]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.split("\n")[0]).toBe('rttMs.a.c: no measurement in Prometheus from "a" to "c" (a silent or missing RTT agent; nothing is filled in)');
+
+    // The nodes still answering form a complete matrix.
+    const ok = cli(["--prometheus", prom.url, "--nodes", "a,b"]);
+    expect(ok.stderr).toBe("");
+    expect(ok.status).toBe(0);
+    expect(Object.keys(parseMonlat(ok.stdout, { symmetric: false }))).toEqual(["a", "b"]);
+  });
+
+  it("fails clearly on a query Prometheus rejects and on an unreachable Prometheus", async () => {
+    const q = cli(["--prometheus", prom.url, "--query", "max by (from"]);
+    expect(q.status).toBe(65);
+    expect(q.stderr).toMatch(/^prometheus: query "max by \(from" failed \(HTTP 400, bad_data\): .+\n$/);
+
+    const closed = await freePort();
+    const u = cli(["--prometheus", `http://127.0.0.1:${closed}`]);
+    expect(u.status).toBe(69);
+    expect(u.stderr).toBe(`prometheus: cannot reach http://127.0.0.1:${closed} (ECONNREFUSED)\n`);
+
+    // In-process, with the same real Prometheus: an unknown metric is an empty matrix, not zeros.
+    const none = await runMatrixCli(["--prometheus", prom.url, "--query", "max by (from, to) (no_such_metric)", "--nodes", "a,b"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('rttMs.a.b: no measurement in Prometheus from "a" to "b"');
+    await sleep(0);
+  });
+});
