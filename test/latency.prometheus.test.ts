@@ -22,8 +22,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { parseRouteFile, renderRouteFile } from "../lib/render/envoyDynamic";
 import { parseMonlat } from "../lib/routing/monlat";
-import { MatrixError, readMatrix, runMatrixCli } from "../lib/routing/matrix";
+import { instantQuery, MatrixError, readMatrix, runMatrixCli } from "../lib/routing/matrix";
+import { tick, type Deps, type ReplannerConfig } from "../web/replanner";
+import { startDemandExporter, startFakeKube } from "./support/fakeKube";
 import { freePort, sleep, startAgent, startPrometheus, waitFor, type AgentProcess, type PrometheusProcess } from "./support/prometheus";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -31,6 +35,10 @@ const WINDOW_MS = 1500;
 let agents: AgentProcess[] = [];
 let prom: PrometheusProcess;
 let tmp: string;
+let exporters: { address: string; close(): Promise<void> }[] = [];
+let kube: Awaited<ReturnType<typeof startFakeKube>> | undefined;
+/** Demand entering at each node (req/s), served by the stand-in Envoy stats endpoints. */
+const DEMAND = { a: 300, b: 50, c: 100 } as const;
 
 /** `npm run -s routing -- matrix …` as a user runs it: tsx on lib/routing/cli.ts in a subprocess. */
 function cli(args: string[]) {
@@ -48,7 +56,15 @@ beforeAll(async () => {
     startAgent("b", hosts.b, ports.b, { ...common, DELAY_MS: "40" }),
     startAgent("c", hosts.c, ports.c, common),
   ];
-  prom = await startPrometheus(agents.map((a) => ({ job: "rtt-agent", address: `${a.host}:${a.port}` })), 1000);
+  exporters = await Promise.all((Object.keys(DEMAND) as (keyof typeof DEMAND)[]).map((n) => startDemandExporter(hosts[n], DEMAND[n])));
+  prom = await startPrometheus(
+    [
+      ...agents.map((a) => ({ job: "rtt-agent", address: `${a.host}:${a.port}` })),
+      // The ServiceMonitor's podTargetLabels put the proxy's node on its samples as routing_kantai_dev_node.
+      ...(Object.keys(DEMAND) as (keyof typeof DEMAND)[]).map((n, k) => ({ job: "fib-proxy", address: exporters[k].address, labels: { routing_kantai_dev_node: n } })),
+    ],
+    1000,
+  );
 });
 
 afterAll(async () => {
@@ -57,6 +73,8 @@ afterAll(async () => {
     a.proc.kill("SIGTERM");
   }
   await prom?.stop();
+  for (const e of exporters) await e.close();
+  await kube?.close();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -96,6 +114,72 @@ describe("RTT agents → Prometheus → routing matrix (real processes on loopba
     expect(Object.keys(parseMonlat(fs.readFileSync(out, "utf8"), { symmetric: false }))).toEqual(["a", "b", "c"]);
   });
 
+  const NAMES = { a: "fib-proxy-a", b: "fib-proxy-b", c: "fib-proxy-c" };
+  const INITIAL = { a: 0.5, b: 1 / 3, c: 1 / 6 }; // Pulumi's "even" weights ∝ replicas, in every row
+  const config = (): ReplannerConfig => ({
+    service: "fib",
+    namespace: "apps",
+    prometheus: prom.url,
+    nodes: [
+      { name: "a", replicas: 3, serviceRate: 150 },
+      { name: "b", replicas: 2, serviceRate: 150 },
+      { name: "c", replicas: 1, serviceRate: 150 },
+    ],
+    configMaps: NAMES,
+    demandQuery: "sum by (routing_kantai_dev_node) (rate(envoy_http_downstream_rq_total[10s]))",
+    demandLabel: "routing_kantai_dev_node",
+    intervalMs: 1000,
+    minIntervalMs: 0,
+    maxStep: 0.25,
+  });
+  let now = Date.parse("2026-12-01T00:00:00Z");
+  const logs: Record<string, unknown>[] = [];
+  const deps = (): Deps => ({ fetch, kubeApi: kube!.url, token: "test-token", now: () => now, log: (l) => logs.push(l) });
+  const weightsOf = (n: keyof typeof NAMES) => parseRouteFile(kube!.store[`apps/${NAMES[n]}`].data["rds.yaml"], parse);
+
+  it("re-plans the proxies' weights from Prometheus within its step and rate limits (FAKE Kubernetes API, recorded)", async () => {
+    kube = await startFakeKube(
+      Object.fromEntries(
+        Object.values(NAMES).map((cm) => [`apps/${cm}`, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: cm, namespace: "apps" }, data: { "envoy.yaml": "# bootstrap", "rds.yaml": renderRouteFile("fib", INITIAL, "pulumi") } }]),
+      ),
+    );
+    await waitFor("demand of every node in Prometheus", async () => ((await instantQuery(prom.url, config().demandQuery)).length === 3 ? true : undefined));
+    const first = await tick(config(), deps());
+    expect(first.action, JSON.stringify(first)).toBe("write");
+    expect(first.reason).toMatch(/; step limited to 0\.25 per weight$/);
+    expect(first.written).toEqual(["a", "b", "c"]);
+    const gets = kube.requests.filter((r) => r.method === "GET").map((r) => r.path);
+    expect(gets).toEqual(["/api/v1/namespaces/apps/configmaps/fib-proxy-a", "/api/v1/namespaces/apps/configmaps/fib-proxy-b", "/api/v1/namespaces/apps/configmaps/fib-proxy-c"]);
+    const patches = kube.requests.filter((r) => r.method === "PATCH");
+    expect(patches.map((p) => [p.path, p.contentType, p.authorization])).toEqual(Object.values(NAMES).map((cm) => [`/api/v1/namespaces/apps/configmaps/${cm}`, "application/merge-patch+json", "Bearer test-token"]));
+    // The bootstrap is never touched: only rds.yaml and the bookkeeping annotations.
+    for (const p of patches) expect(Object.keys(p.body.data)).toEqual(["rds.yaml"]);
+    expect(kube.store["apps/fib-proxy-a"].data["envoy.yaml"]).toBe("# bootstrap");
+    // No weight moved by more than maxStep (± one basis point of rounding).
+    for (const n of ["a", "b", "c"] as const) {
+      const w = weightsOf(n);
+      for (const k of ["a", "b", "c"] as const) expect(Math.abs((w[k] ?? 0) - INITIAL[k])).toBeLessThanOrEqual(0.25 + 1e-4);
+    }
+    // Further ticks converge, then hysteresis keeps the weights.
+    let last: Record<string, unknown> = first;
+    for (let k = 0; k < 10 && last.action !== "keep"; k++) {
+      now += 1000;
+      last = await tick(config(), deps());
+    }
+    expect(last.action, JSON.stringify(logs)).toBe("keep");
+    // b is 40 ms away from everyone: a and c stop sending there; b keeps most of its own demand.
+    expect(weightsOf("a").b ?? 0).toBeLessThan(0.05);
+    expect(weightsOf("c").b ?? 0).toBeLessThan(0.05);
+    expect(weightsOf("b").b).toBeGreaterThan(0.5);
+    // The rate limit: with a 60 s minimum interval, a tick 1 s after the last write does nothing.
+    now += 1000;
+    const before = kube.requests.length;
+    const limited = await tick({ ...config(), minIntervalMs: 60_000 }, deps());
+    expect(limited).toMatchObject({ action: "keep" });
+    expect(String(limited.reason)).toMatch(/^rate limit: last write [12] s ago \(< 60 s\)$/);
+    expect(kube.requests.slice(before).filter((r) => r.method === "PATCH")).toEqual([]);
+  });
+
   it("drops a silent node after the window and reports its pairs missing, never 0", async () => {
     const c = agents[2];
     c.proc.kill("SIGSTOP"); // c stops answering probes and scrapes
@@ -119,6 +203,16 @@ describe("RTT agents → Prometheus → routing matrix (real processes on loopba
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr.split("\n")[0]).toBe('rttMs.a.c: no measurement in Prometheus from "a" to "c" (a silent or missing RTT agent; nothing is filled in)');
+
+    // The re-planner skips the tick and leaves the weights as they are.
+    const before = kube!.requests.length;
+    const weights = weightsOf("a");
+    now += 120_000;
+    const skipped = await tick(config(), deps());
+    expect(skipped.action).toBe("skip");
+    expect(String(skipped.reason)).toContain('rttMs.a.c: no measurement in Prometheus from "a" to "c"');
+    expect(kube!.requests.slice(before).filter((r) => r.method === "PATCH")).toEqual([]);
+    expect(weightsOf("a")).toEqual(weights);
 
     // The nodes still answering form a complete matrix.
     const ok = cli(["--prometheus", prom.url, "--nodes", "a,b"]);

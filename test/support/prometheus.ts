@@ -79,12 +79,17 @@ export function prometheusBinary(): string {
 }
 
 /** Start a real Prometheus on a free loopback port scraping `targets` every `scrapeMs`; resolves once /-/ready answers 200. */
-export async function startPrometheus(targets: readonly { job: string; address: string }[], scrapeMs = 1000): Promise<PrometheusProcess> {
+export async function startPrometheus(targets: readonly { job: string; address: string; labels?: Record<string, string> }[], scrapeMs = 1000): Promise<PrometheusProcess> {
   const bin = prometheusBinary();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-prom-"));
   const port = await freePort();
   const jobs = [...new Set(targets.map((t) => t.job))].map(
-    (job) => `  - job_name: ${job}\n    static_configs:\n      - targets: [${targets.filter((t) => t.job === job).map((t) => `"${t.address}"`).join(", ")}]\n`,
+    (job) =>
+      `  - job_name: ${job}\n    static_configs:\n` +
+      targets
+        .filter((t) => t.job === job)
+        .map((t) => `      - targets: ["${t.address}"]\n${t.labels ? `        labels: {${Object.entries(t.labels).map(([k, v]) => `${k}: "${v}"`).join(", ")}}\n` : ""}`)
+        .join(""),
   );
   // https://prometheus.io/docs/prometheus/latest/configuration/configuration/ (global, scrape_configs, static_configs)
   const config = `global:\n  scrape_interval: ${scrapeMs}ms\n  scrape_timeout: ${Math.max(100, scrapeMs - 200)}ms\nscrape_configs:\n${jobs.join("")}`;
