@@ -1,7 +1,10 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { basisPoints, parseRouteFile, renderDynamicBootstrap, renderRouteFile, ROUTE_NAME } from "../lib/render/envoyDynamic";
 import { latencyAwareServiceManifests, NODE_LABEL } from "../components/routing/manifests";
 import { workloadResourceFindings } from "../policy/rules";
 import { validateAll, validateObject } from "./support/k8sSchemas";
@@ -61,7 +64,7 @@ describe("RTT agent objects", () => {
 
   it("ships a script that starts with the DaemonSet's environment (real node process)", async () => {
     const objs = agents();
-    const dir = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "kantai-agent-"));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-agent-"));
     const file = path.join(dir, "rtt-agent.js");
     fs.writeFileSync(file, byKind(objs, "ConfigMap").data["rtt-agent.js"]);
     const c = byKind(objs, "DaemonSet").spec.template.spec.containers[0];
@@ -123,5 +126,41 @@ describe("kube-prometheus-stack values", () => {
     expect([v.grafana.enabled, v.alertmanager.enabled, v.nodeExporter.enabled, v.kubeStateMetrics.enabled]).toEqual([false, false, false, false]);
     expect(prometheusUrl("kantai-prometheus", "monitoring")).toBe("http://kantai-prometheus-prometheus.monitoring.svc.cluster.local:9090");
     expect(() => prometheusStackValues({ ...PROMETHEUS_STACK_DEFAULTS, fullname: "a-very-long-prometheus-release-name" })).toThrow('fullname "a-very-long-prometheus-release-name" must be a DNS label of at most 26 characters');
+  });
+});
+
+describe("per-node proxy with filesystem RDS (lib/render/envoyDynamic.ts)", () => {
+  // Envoy rules: ConfigSource.path_config_source with watched_directory = the ConfigMap mount
+  // (https://www.envoyproxy.io/docs/envoy/v1.40.0/api-v3/config/core/v3/config_source.proto,
+  // PathConfigSource: a ConfigMap updates by moving `..data`, so the directory is what is watched);
+  // the file is a DiscoveryResponse with typed resources
+  // (https://www.envoyproxy.io/docs/envoy/latest/start/quick-start/configuration-dynamic-filesystem).
+  // No Envoy binary is available here (not in Debian): the structure is checked, not Envoy's own validation.
+  const boot = () =>
+    parse(renderDynamicBootstrap({ name: "fib", node: "edge", proxyPort: 8080, configDir: "/etc/envoy/", backends: [{ node: "edge", address: "fib-edge.apps.svc.cluster.local", port: 3000 }, { node: "cloud1", address: "fib-cloud1.apps.svc.cluster.local", port: 3000 }] }));
+
+  it("points the ingress route at rds.yaml in the watched ConfigMap directory, and serves only /stats/prometheus on the stats port", () => {
+    const b = boot();
+    const [ingress, stats] = b.static_resources.listeners;
+    const rds = ingress.filter_chains[0].filters[0].typed_config.rds;
+    expect(rds).toEqual({ route_config_name: ROUTE_NAME, config_source: { resource_api_version: "V3", path_config_source: { path: "/etc/envoy/rds.yaml", watched_directory: { path: "/etc/envoy" } } } });
+    expect(ingress.filter_chains[0].filters[0].typed_config).not.toHaveProperty("route_config");
+    expect(stats.address.socket_address.port_value).toBe(9902);
+    expect(stats.filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes).toEqual([{ match: { path: "/stats/prometheus" }, route: { cluster: "admin" } }]);
+    expect(b.admin.address.socket_address.address).toBe("127.0.0.1");
+    expect(b.static_resources.clusters.map((c: any) => c.name)).toEqual(["node-cloud1", "node-edge", "admin"]);
+    expect(b.node).toEqual({ id: "edge", cluster: "fib" });
+  });
+
+  it("writes the weights as a RouteConfiguration resource and reads them back", () => {
+    const text = renderRouteFile("fib", { edge: 0.876543, cloud1: 0.123457 }, "v7");
+    const doc = parse(text);
+    expect(doc.version_info).toBe("v7");
+    expect(doc.resources[0]["@type"]).toBe("type.googleapis.com/envoy.config.route.v3.RouteConfiguration");
+    expect(doc.resources[0].name).toBe(ROUTE_NAME);
+    expect(doc.resources[0].virtual_hosts[0].routes[0].route.weighted_clusters.clusters).toEqual([{ name: "node-cloud1", weight: 1235 }, { name: "node-edge", weight: 8765 }]);
+    expect(parseRouteFile(text, parse)).toEqual({ cloud1: 0.1235, edge: 0.8765 });
+    expect(basisPoints({ a: 1, b: 1, c: 1 })).toEqual([["a", 3334], ["b", 3333], ["c", 3333]]);
+    expect(() => parseRouteFile("resources: []", parse)).toThrow("rds.yaml: no weighted_clusters in resources[0].virtual_hosts[0].routes[0]");
   });
 });
