@@ -26,6 +26,7 @@ import { parse } from "yaml";
 import { parseRouteFile, renderRouteFile } from "../lib/render/envoyDynamic";
 import { parseMonlat } from "../lib/routing/monlat";
 import { instantQuery, MatrixError, readMatrix, runMatrixCli } from "../lib/routing/matrix";
+import { measuredPlan } from "../lib/routing/measured";
 import { tick, type Deps, type ReplannerConfig } from "../web/replanner";
 import { startDemandExporter, startFakeKube } from "./support/fakeKube";
 import { freePort, sleep, startAgent, startPrometheus, waitFor, type AgentProcess, type PrometheusProcess } from "./support/prometheus";
@@ -112,6 +113,26 @@ describe("RTT agents → Prometheus → routing matrix (real processes on loopba
     expect(r.status).toBe(0);
     expect(r.stdout).toBe("");
     expect(Object.keys(parseMonlat(fs.readFileSync(out, "utf8"), { symmetric: false }))).toEqual(["a", "b", "c"]);
+  });
+
+  it("plans from Prometheus at deploy time, and keeps the applied plan through measurement noise", async () => {
+    const base = { nodes: ["a", "b", "c"].map((name) => ({ name, maxPods: 3, serviceRate: 150 })), demand: { a: 200, b: 50, c: 100 }, replicas: 4 };
+    const first = await measuredPlan({ base, prometheus: prom.url });
+    expect(first.decision.reason).toBe("no plan applied yet");
+    // Everything towards b costs 40 ms: a and c keep their requests away from it.
+    expect(first.plan.weights.a.b ?? 0).toBeLessThan(0.05);
+    expect(first.plan.weights.c.b ?? 0).toBeLessThan(0.05);
+    expect(Object.values(first.plan.replicas).reduce((x, y) => x + y, 0)).toBe(4);
+    // A second `pulumi up` a moment later: new samples, same plan, same input (no diff).
+    await sleep(1500);
+    const second = await measuredPlan({ base, prometheus: prom.url, applied: { input: first.input, plan: first.plan } });
+    expect(second.decision.replan).toBe(false);
+    expect(second.plan).toBe(first.plan);
+    expect(second.input).toBe(first.input);
+    // An RTT that really moved (the applied plan was made for a→b 25 ms shorter) re-plans.
+    const third = await measuredPlan({ base, prometheus: prom.url, applied: { input: { ...first.input, rttMs: { ...first.input.rttMs, a: { ...first.input.rttMs.a, b: first.input.rttMs.a.b + 25 } } }, plan: first.plan } });
+    expect(third.decision.replan).toBe(true);
+    expect(third.decision.reason).toMatch(/^RTT a→b moved by 2\d(\.\d+)? ms \(> 10 ms\)$/);
   });
 
   const NAMES = { a: "fib-proxy-a", b: "fib-proxy-b", c: "fib-proxy-c" };
