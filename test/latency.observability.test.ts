@@ -40,12 +40,13 @@ beforeAll(async () => {
   const { MeasuredLatency } = await import("../components/observability/measuredLatency");
   const m = new MeasuredLatency("latency", {
     services: [
-      { name: "fib", namespace: "apps", replanner: { nodes: [{ name: "edge", replicas: 2, serviceRate: 250, configMap: "fib-proxy-edge" }, { name: "cloud1", replicas: 1, serviceRate: 250, configMap: "fib-proxy-cloud1" }] } },
+      { name: "fib", namespace: "apps", replanner: { nodes: pulumi.output([{ name: "edge", replicas: 2, serviceRate: 250, configMap: "fib-proxy-edge" }, { name: "cloud1", replicas: 1, serviceRate: 250, configMap: "fib-proxy-cloud1" }]) } },
       { name: "static", namespace: "apps" },
     ],
   });
   promUrl = m.prometheusUrl;
-  artifacts = m.artifacts.map((a) => ({ path: a.path, kind: a.kind, content: a.content as string }));
+  const text = (c: unknown) => (typeof c === "string" ? Promise.resolve(c) : new Promise<string>((r) => (c as import("@pulumi/pulumi").Output<string>).apply(r)));
+  artifacts = await Promise.all(m.artifacts.map(async (a) => ({ path: a.path, kind: a.kind, content: await text(a.content) })));
   await new Promise((r) => setTimeout(r, 200));
 }, 120_000);
 
@@ -64,6 +65,8 @@ describe("MeasuredLatency (Pulumi mocks)", () => {
     expect(artifacts.map((a) => a.path).sort()).toEqual(["observability/fib-replanner.yaml", "observability/latency-agents.yaml", "observability/latency-monitors.yaml", "observability/latency-prometheus-values.yaml"]);
     const objs = artifacts.filter((a) => a.kind === "kubernetes").flatMap((a) => parseManifests(a.content));
     expect(objs.filter((o) => o.kind === "ServiceMonitor").map((o) => o.metadata.name).sort()).toEqual(["fib-proxy", "rtt-agent", "static-proxy"]);
+    const config = JSON.parse((objs.find((o) => o.kind === "ConfigMap" && o.metadata.name === "fib-replanner") as any).data["config.json"]);
+    expect(config).toMatchObject({ prometheus: promUrl, nodes: [{ name: "edge", replicas: 2, serviceRate: 250 }, { name: "cloud1", replicas: 1, serviceRate: 250 }], configMaps: { edge: "fib-proxy-edge", cloud1: "fib-proxy-cloud1" }, minIntervalMs: 60000, maxStep: 0.25 });
     expect(await validateAll(objs)).toEqual([]);
     for (const o of objs) {
       const kind = manifestKind(o as any);

@@ -31,8 +31,8 @@ import { replannerBundle } from "./bundle";
 const ROOT = path.resolve(__dirname, "..", "..");
 
 export interface ReplannerArgs {
-  /** Per node: replicas Pulumi placed, service rate, and the proxy ConfigMap's name. */
-  readonly nodes: readonly { readonly name: string; readonly replicas: number; readonly serviceRate: number; readonly configMap: string }[];
+  /** Per node: replicas Pulumi placed (usually from the RoutingPlan's output), service rate, and the proxy ConfigMap's name. */
+  readonly nodes: pulumi.Input<readonly { readonly name: string; readonly replicas: number; readonly serviceRate: number; readonly configMap: string }[]>;
   /** Time between ticks, ms. Defaults to 15000. */
   readonly intervalMs?: number;
   /** Least time between writes, ms. Defaults to 60000. */
@@ -64,6 +64,8 @@ export class MeasuredLatency extends pulumi.ComponentResource {
   /** Every object kantai renders here (the chart's own objects excluded). */
   public readonly objects: K8sObject[];
   public readonly artifacts: Artifact[];
+  /** The re-planners' objects, per service (they depend on the applied plan). */
+  public readonly replannerObjects: Record<string, pulumi.Output<K8sObject[]>> = {};
 
   constructor(name: string, args: MeasuredLatencyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:observability:MeasuredLatency", name, {}, opts);
@@ -105,24 +107,26 @@ export class MeasuredLatency extends pulumi.ComponentResource {
     for (const s of args.services ?? []) {
       if (!s.replanner) continue;
       const r = s.replanner;
-      const config = {
-        service: s.name,
-        namespace: s.namespace,
-        prometheus: this.prometheusUrl,
-        nodes: r.nodes.map((n) => ({ name: n.name, replicas: n.replicas, serviceRate: n.serviceRate })),
-        configMaps: Object.fromEntries(r.nodes.map((n) => [n.name, n.configMap])),
-        demandQuery: `sum by (routing_kantai_dev_node) (rate(envoy_http_downstream_rq_total{namespace="${s.namespace}",service="${s.name}-proxy-metrics",envoy_http_conn_manager_prefix="ingress"}[1m]))`,
-        demandLabel: "routing_kantai_dev_node",
-        intervalMs: r.intervalMs ?? REPLANNER_DEFAULTS.intervalMs,
-        minIntervalMs: r.minIntervalMs ?? REPLANNER_DEFAULTS.minIntervalMs,
-        maxStep: r.maxStep ?? REPLANNER_DEFAULTS.maxStep,
-        improvementPct: r.improvementPct ?? REPLANNER_DEFAULTS.improvementPct,
-        rttMoveMs: r.rttMoveMs ?? REPLANNER_DEFAULTS.rttMoveMs,
-      };
-      const objs = renderReplanner({ service: s.name, namespace: s.namespace, bundle: replannerBundle(), config, image: REPLANNER_DEFAULTS.image, resources: REPLANNER_DEFAULTS.resources });
+      const objs = pulumi.output(r.nodes).apply((nodes) => {
+        const config = {
+          service: s.name,
+          namespace: s.namespace,
+          prometheus: this.prometheusUrl,
+          nodes: nodes.map((n) => ({ name: n.name, replicas: n.replicas, serviceRate: n.serviceRate })),
+          configMaps: Object.fromEntries(nodes.map((n) => [n.name, n.configMap])),
+          demandQuery: `sum by (routing_kantai_dev_node) (rate(envoy_http_downstream_rq_total{namespace="${s.namespace}",service="${s.name}-proxy-metrics",envoy_http_conn_manager_prefix="ingress"}[1m]))`,
+          demandLabel: "routing_kantai_dev_node",
+          intervalMs: r.intervalMs ?? REPLANNER_DEFAULTS.intervalMs,
+          minIntervalMs: r.minIntervalMs ?? REPLANNER_DEFAULTS.minIntervalMs,
+          maxStep: r.maxStep ?? REPLANNER_DEFAULTS.maxStep,
+          improvementPct: r.improvementPct ?? REPLANNER_DEFAULTS.improvementPct,
+          rttMoveMs: r.rttMoveMs ?? REPLANNER_DEFAULTS.rttMoveMs,
+        };
+        return renderReplanner({ service: s.name, namespace: s.namespace, bundle: replannerBundle(), config, image: REPLANNER_DEFAULTS.image, resources: REPLANNER_DEFAULTS.resources });
+      });
       new kubernetes.yaml.v2.ConfigGroup(`${name}-replanner-${s.name}`, { objs }, child(after));
-      this.objects.push(...objs);
-      this.artifacts.push({ path: `observability/${s.name}-replanner.yaml`, kind: "kubernetes", resource: `${name}-replanner-${s.name}`, content: toYaml(objs) });
+      this.replannerObjects[s.name] = objs;
+      this.artifacts.push({ path: `observability/${s.name}-replanner.yaml`, kind: "kubernetes", resource: `${name}-replanner-${s.name}`, content: objs.apply((o) => toYaml(o)) });
     }
     this.registerOutputs({ prometheusUrl: this.prometheusUrl });
   }
