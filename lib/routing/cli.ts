@@ -8,6 +8,7 @@
  */
 import * as fs from "node:fs";
 import { ALGORITHMS, isAlgorithm, planRouting, RoutingInputError } from "./index";
+import { runMatrixCli } from "./matrix";
 
 const USAGE = `usage: npm run routing -- plan --input <file.json> [--algorithm ${ALGORITHMS.join("|")}]`;
 
@@ -61,8 +62,11 @@ export function runCli(argv: readonly string[]): CliResult {
 }
 
 if (require.main === module) {
-  const result = runCli(process.argv.slice(2));
-  if (result.stdout) process.stdout.write(result.stdout);
-  if (result.stderr) process.stderr.write(result.stderr);
-  process.exitCode = result.code;
+  const argv = process.argv.slice(2);
+  // `matrix` (lib/routing/matrix.ts) reads Prometheus, so it is asynchronous.
+  void (argv[0] === "matrix" ? runMatrixCli(argv.slice(1)) : Promise.resolve(runCli(argv))).then((result) => {
+    if (result.stdout) process.stdout.write(result.stdout);
+    if (result.stderr) process.stderr.write(result.stderr);
+    process.exitCode = result.code;
+  });
 }

@@ -8,6 +8,7 @@
  *   kantai sets (types, enums, patterns, required fields), and is stricter than the API server in
  *   one way: an unknown field is an error here (the server would prune it silently). It runs on
  *   ajv, the engine the kubernetes-models validators use.
+ * - Prometheus Operator (`monitoring.coreos.com`) ServiceMonitor: MONITORING_SCHEMAS, derived the same way.
  * An object of any other group/kind is an error: nothing passes unchecked.
  */
 import Ajv from "ajv";
@@ -123,8 +124,61 @@ export const STRIMZI_SCHEMAS: Record<string, object> = {
   ),
 };
 
+/**
+ * Prometheus Operator ServiceMonitor, derived from the `openAPIV3Schema` of the
+ * monitoring.coreos.com/v1 CRD kube-prometheus-stack ships
+ * (prometheus-community/helm-charts charts/kube-prometheus-stack/charts/crds/crds/crd-servicemonitors.yaml,
+ * Operator v0.76.1 and later): `spec` required, `spec.endpoints` and `spec.selector` required,
+ * endpoint `scheme` http|https, `interval`/`scrapeTimeout` Prometheus durations. Fields kantai does
+ * not set are accepted unchecked; an unknown field is an error here (the server would prune it).
+ */
+const promDuration = { type: "string", pattern: "^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$" };
+const labelSelector = strict({
+  matchLabels: { type: "object", additionalProperties: str },
+  matchExpressions: { type: "array", items: strict({ key: str, operator: str, values: { type: "array", items: str } }, ["key", "operator"]) },
+});
+export const MONITORING_SCHEMAS: Record<string, object> = {
+  "monitoring.coreos.com/v1/ServiceMonitor": strict(
+    {
+      apiVersion: { const: "monitoring.coreos.com/v1" },
+      kind: { const: "ServiceMonitor" },
+      metadata,
+      spec: strict(
+        {
+          selector: labelSelector,
+          namespaceSelector: strict({ any: { type: "boolean" }, matchNames: { type: "array", items: str } }),
+          endpoints: {
+            type: "array",
+            items: strict({
+              port: str,
+              targetPort: { anyOf: [{ type: "integer" }, { type: "string" }] },
+              path: str,
+              scheme: { enum: ["http", "https"] },
+              interval: promDuration,
+              scrapeTimeout: promDuration,
+              honorLabels: { type: "boolean" },
+              params: preserveUnknown,
+              relabelings: { type: "array", items: preserveUnknown },
+              metricRelabelings: { type: "array", items: preserveUnknown },
+              tlsConfig: preserveUnknown,
+              authorization: preserveUnknown,
+            }),
+          },
+          jobLabel: str,
+          targetLabels: { type: "array", items: str },
+          podTargetLabels: { type: "array", items: str },
+          sampleLimit: { type: "integer" },
+          attachMetadata: preserveUnknown,
+        },
+        ["endpoints", "selector"],
+      ),
+    },
+    ["apiVersion", "kind", "metadata", "spec"],
+  ),
+};
+
 const ajv = new Ajv({ allErrors: true, strict: false });
-const strimzi = Object.fromEntries(Object.entries(STRIMZI_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)]));
+const strimzi = Object.fromEntries(Object.entries({ ...STRIMZI_SCHEMAS, ...MONITORING_SCHEMAS }).map(([k, s]) => [k, ajv.compile(s)]));
 
 /** The kubernetes-models module that holds `apiVersion`'s kinds. */
 function modelModule(apiVersion: string): string | undefined {
