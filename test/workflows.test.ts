@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ROOT } from "./support/devConfig";
+import { evaluate, evaluateField, jobRuns } from "./support/ghExpression";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 const ACTIONLINT = path.join(process.env.KANTAI_TOOLS_DIR ?? path.join(os.homedir(), ".cache", "kantai-tools"), "bin", "actionlint");
@@ -99,6 +100,71 @@ describe("preview on pull requests", () => {
     for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.edge.yaml", "Pulumi.lab.yaml", "PulumiPolicy.yaml"]) fs.writeFileSync(path.join(dir, f), "");
     expect(listStacks("preview.yml", dir)).toEqual(["dev", "edge", "lab"]);
     expect(listStacks("up.yml", dir)).toEqual(["dev", "edge", "lab"]);
+  });
+});
+
+/**
+ * The lab's self-hosted runner (docs/how-to/ci-runner.md). Jobs that reach the lab take their
+ * labels from the repository variable KANTAI_RUNNER_LABELS (a JSON list), defaulting to the runner's
+ * own; a pull request from a fork never gets such a job. GitHub's advice this follows: "forks of
+ * your public repository can potentially run dangerous code on your self-hosted runner machine"
+ * (https://docs.github.com/en/actions/hosting-your-own-runners/managing-self-hosted-runners/about-self-hosted-runners#self-hosted-runner-security).
+ */
+describe("self-hosted runner jobs", () => {
+  const base = { full_name: "acme/homelab" };
+  const prEvent = (head: unknown) => ({
+    event_name: "pull_request",
+    repository: "acme/homelab",
+    event: { repository: base, pull_request: { head: { repo: head } } },
+  });
+  const ctx = (github: Record<string, unknown>, vars: Record<string, string> = {}) => ({ github, vars, matrix: { stack: "dev" }, secrets: {} }) as any;
+  const labJobs = () =>
+    workflowFiles.flatMap((f) =>
+      Object.entries<any>(wf(f).jobs)
+        .filter(([, j]) => typeof j["runs-on"] === "string" && j["runs-on"].includes("KANTAI_RUNNER_LABELS"))
+        .map(([name, j]) => ({ file: f, name, job: j })),
+    );
+
+  it("the preview and up jobs run on the lab runner; listing stacks stays on GitHub's machines", () => {
+    expect(labJobs().map((j) => `${j.file}:${j.name}`)).toEqual(["preview.yml:preview", "up.yml:up"]);
+    expect(wf("preview.yml").jobs.stacks["runs-on"]).toBe("ubuntu-24.04");
+    expect(wf("up.yml").jobs.stacks["runs-on"]).toBe("ubuntu-24.04");
+  });
+
+  it("labels come from the repository variable, defaulting to the runner's labels", () => {
+    for (const { job } of labJobs()) {
+      expect(evaluateField(job["runs-on"], ctx({}))).toEqual(["self-hosted", "kantai"]);
+      expect(evaluateField(job["runs-on"], ctx({}, { KANTAI_RUNNER_LABELS: '["self-hosted","lab-2"]' }))).toEqual(["self-hosted", "lab-2"]);
+    }
+    // The default is what the runner registers with (lib/render/actionsRunner.ts: custom label "kantai"
+    // plus GitHub's own "self-hosted"), and what .github/actionlint.yaml declares.
+    expect(parse(fs.readFileSync(path.join(ROOT, ".github", "actionlint.yaml"), "utf8"))).toEqual({ "self-hosted-runner": { labels: ["kantai"] } });
+  });
+
+  it("a pull request from a branch of this repository gets its preview on the runner", () => {
+    expect(jobRuns(wf("preview.yml").jobs.preview.if, ctx(prEvent(base)))).toBe(true);
+  });
+
+  it("a pull request from a fork, or from a deleted fork, never does", () => {
+    expect(jobRuns(wf("preview.yml").jobs.preview.if, ctx(prEvent({ full_name: "mallory/homelab" })))).toBe(false);
+    expect(jobRuns(wf("preview.yml").jobs.preview.if, ctx(prEvent(null)))).toBe(false);
+  });
+
+  it("every lab job triggered by pull requests carries the fork guard", () => {
+    for (const { file, name, job } of labJobs()) {
+      const on = wf(file).on;
+      if (!("pull_request" in on) && !("pull_request_target" in on)) continue;
+      expect(jobRuns(job.if, ctx(prEvent({ full_name: "mallory/homelab" }))), `${file}:${name}`).toBe(false);
+    }
+    expect(Object.keys(wf("up.yml").on)).not.toContain("pull_request");
+  });
+
+  it("the evaluator follows GitHub's rules where the guard depends on them", () => {
+    // == on strings is case-insensitive; a missing property is null; || returns an operand.
+    expect(evaluate("'Acme/Homelab' == 'acme/homelab'", {})).toBe(true);
+    expect(evaluate("github.event.pull_request.head.repo.full_name", { github: {} })).toBeNull();
+    expect(evaluate("vars.X || 'd'", { vars: {} })).toBe("d");
+    expect(() => evaluate("toJSON(github)", { github: {} })).toThrow(/not supported/);
   });
 });
 

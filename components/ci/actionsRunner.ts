@@ -1,0 +1,116 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { renderActionsRunnerUserData, RUNNER_PATHS } from "../../lib/render/actionsRunner";
+import type { Artifact } from "../artifact";
+import { DIAL_PATIENT, sshConnection } from "../k8s/connections";
+import { ClonedVm } from "../proxmox/clonedVm";
+import type { VmDatastores, VmDns } from "../proxmox/vmCommon";
+
+export interface ActionsRunnerArgs {
+  /** Proxmox node of the VM (the template's node). */
+  readonly node: string;
+  /** VM ID. */
+  readonly vmId: number;
+  /** VM and host name. */
+  readonly hostname: string;
+  /** Template to clone (a VmTemplate's vmId output). */
+  readonly templateVmId: pulumi.Input<number>;
+  /** Address on the internal bridge, without prefix. */
+  readonly ip: string;
+  /** Prefix length of the bridge's subnet. */
+  readonly prefix: number;
+  /** Default gateway. */
+  readonly gateway: string;
+  readonly dns: VmDns;
+  readonly cores: number;
+  readonly memoryMb: number;
+  readonly bridge: pulumi.Input<string>;
+  readonly datastores: VmDatastores;
+  /** Admin login user of the VM (SSH keys only). */
+  readonly user: string;
+  readonly sshAuthorizedKeys: readonly string[];
+  /** Private key for SSH to the VM (through `jump`). */
+  readonly sshPrivateKey: pulumi.Input<string>;
+  /** The Proxmox node kantai already reaches over SSH; the VM sits behind it. */
+  readonly jump: { readonly host: string; readonly user: string };
+  /** Repository served, `owner/name`. */
+  readonly repository: string;
+  /** Custom runner labels (GitHub adds self-hosted, Linux, X64). */
+  readonly labels: readonly string[];
+  /** GitHub REST API base URL. */
+  readonly apiUrl: string;
+  /**
+   * Fine-grained GitHub token with "Administration: read and write" on `repository` (a secret).
+   * It reaches the VM over SSH on stdin, into a root-only file; never into user-data, logs or outputs.
+   */
+  readonly githubToken: pulumi.Input<string>;
+}
+
+/**
+ * The lab's self-hosted GitHub Actions runner: a VM cloned from the template that runs one
+ * just-in-time runner per job (lib/render/actionsRunner.ts), so previews and deployments run where
+ * the Proxmox API, the SSH hosts and the cluster APIs are reachable.
+ */
+export class ActionsRunner extends pulumi.ComponentResource {
+  public readonly vm: ClonedVm;
+  /** Writes the GitHub token onto the VM (re-runs when the VM is replaced or the token changes). */
+  public readonly token: command.remote.Command;
+  public readonly ip: string;
+  public readonly labels: readonly string[];
+  public readonly artifacts: Artifact[];
+
+  constructor(name: string, args: ActionsRunnerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("kantai:ci:ActionsRunner", name, {}, opts);
+    const userData = renderActionsRunnerUserData({
+      identity: { hostname: args.hostname, domain: args.dns.domain, user: args.user, sshAuthorizedKeys: args.sshAuthorizedKeys },
+      repository: args.repository,
+      labels: args.labels,
+      apiUrl: args.apiUrl,
+    });
+    this.vm = new ClonedVm(
+      `${name}-vm`,
+      {
+        node: args.node,
+        vmId: args.vmId,
+        hostname: args.hostname,
+        templateVmId: args.templateVmId,
+        address: `${args.ip}/${args.prefix}`,
+        gateway: args.gateway,
+        dns: args.dns,
+        cores: args.cores,
+        memoryMb: args.memoryMb,
+        bridge: args.bridge,
+        datastores: args.datastores,
+        userData,
+        artifactPath: `${name}/${args.hostname}.user-data.yaml`,
+        tags: ["kantai", "ci"],
+      },
+      { parent: this },
+    );
+    const dir = RUNNER_PATHS.token.replace(/\/[^/]+$/, "");
+    const write = [
+      // The first boot installs the runner; wait for it so the file lands beside a finished install.
+      "cloud-init status --wait >/dev/null || true",
+      `sudo -n install -d -m 0700 -o root -g root ${dir}`,
+      `sudo -n install -m 0600 -o root -g root /dev/stdin ${RUNNER_PATHS.token}`,
+    ].join(" && ");
+    this.token = new command.remote.Command(
+      `${name}-token`,
+      {
+        connection: sshConnection({ host: args.ip, user: args.user, jump: args.jump }, args.sshPrivateKey, DIAL_PATIENT),
+        create: write,
+        update: write,
+        delete: `sudo -n rm -f ${RUNNER_PATHS.token}`,
+        stdin: pulumi.secret(args.githubToken),
+        logging: "stderr",
+        // A replaced VM is a new machine without the token: write it again.
+        triggers: [this.vm.vm.id],
+      },
+      { parent: this, dependsOn: [this.vm], additionalSecretOutputs: ["stdin"] },
+    );
+    this.ip = args.ip;
+    this.labels = ["self-hosted", ...args.labels];
+    this.artifacts = [...this.vm.artifacts];
+    this.registerOutputs({ ip: this.ip, labels: this.labels });
+  }
+}
