@@ -71,7 +71,7 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
         type: z.literal("persistent"),
         /** Size of each broker's volume, GiB. */
         sizeGi: z.number().int().min(1, "at least 1 GiB"),
-        /** Directory backing each local PersistentVolume; it must exist on the node. */
+        /** Directory under which kubelet creates each broker's volume directory (hostPath DirectoryOrCreate). */
         path: z.string().regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path").default("/var/lib/kantai/kafka"),
         /** One node per broker. Defaults to the cluster's agents, then servers, in config order. */
         nodes: z.array(p.dnsLabel).optional(),

@@ -124,7 +124,14 @@ describe("Kafka through Strimzi (seed 001)", () => {
     expect(pool.spec).toEqual({ replicas: 3, roles: ["controller", "broker"], storage: { type: "ephemeral" } });
     expect(pool.metadata.labels["strimzi.io/cluster"]).toBe("kantai");
   });
-  it("persistent: a no-provisioner StorageClass (WaitForFirstConsumer, Retain) and one local PV per broker on its node", () => {
+  // Issue 10 item 5: a `local` PV's path must already exist on the node — kubelet does not create it
+  // (https://kubernetes.io/docs/concepts/storage/volumes/#local: "a local volume represents a mounted
+  // local storage device such as a disk, partition or directory"; no create semantics), and nothing in
+  // kantai made /var/lib/kantai/kafka. hostPath `DirectoryOrCreate` makes kubelet create it
+  // (https://kubernetes.io/docs/concepts/storage/volumes/#hostpath-volume-types), the shape K3s'
+  // local-path provisioner gives its own PVs: hostPath + required nodeAffinity on kubernetes.io/hostname
+  // (https://github.com/rancher/local-path-provisioner/blob/master/provisioner.go, getPathAndNodeForPV).
+  it("persistent: a no-provisioner StorageClass (WaitForFirstConsumer, Retain) and one PV per broker on its node, created by kubelet", () => {
     const objs = renderKafka({ ...base, storage: { type: "persistent", sizeGi: 20, path: "/var/lib/kantai/kafka", nodes: ["w1", "w2", "w3"] } }) as any[];
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       "StorageClass/kafka-local",
@@ -141,9 +148,13 @@ describe("Kafka through Strimzi (seed 001)", () => {
       persistentVolumeReclaimPolicy: "Retain",
       storageClassName: "kafka-local",
       volumeMode: "Filesystem",
-      local: { path: "/var/lib/kantai/kafka" },
+      hostPath: { path: "/var/lib/kantai/kafka/kantai-kafka-1", type: "DirectoryOrCreate" },
       nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["w2"] }] }] } },
     });
+    // No PV relies on a directory existing beforehand; each broker has a directory of its own.
+    const pvs = objs.filter((o) => o.kind === "PersistentVolume");
+    for (const pv of pvs) expect(pv.spec.local).toBeUndefined();
+    expect(new Set(pvs.map((pv) => pv.spec.hostPath.path)).size).toBe(3);
     expect(objs[5].spec.storage).toEqual({
       type: "jbod",
       volumes: [{ id: 0, type: "persistent-claim", size: "20Gi", class: "kafka-local", deleteClaim: false, kraftMetadata: "shared" }],

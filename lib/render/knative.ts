@@ -298,7 +298,7 @@ export type KafkaStorage =
       readonly type: "persistent";
       /** Size per broker, GiB. */
       readonly sizeGi: number;
-      /** Directory on each node backing the local PV (must exist on the node). */
+      /** Directory on each node under which each broker's volume directory is created (by kubelet, DirectoryOrCreate). */
       readonly path: string;
       /** One node (kubernetes.io/hostname) per broker for its local PV. */
       readonly nodes: readonly string[];
@@ -324,7 +324,12 @@ export function kafkaBootstrap(spec: Pick<KafkaSpec, "name" | "namespace">): str
 /**
  * Strimzi objects for a KRaft cluster: a Kafka CR, one dual-role KafkaNodePool with `brokers`
  * replicas, and for persistent storage a no-provisioner StorageClass (WaitForFirstConsumer,
- * Retain) with one local PersistentVolume per broker pinned to its node.
+ * Retain) with one PersistentVolume per broker pinned to its node.
+ *
+ * Each PV is a `hostPath` volume of type `DirectoryOrCreate` at `<path>/<pv name>` with a required
+ * node affinity — the shape K3s' own local-path provisioner gives the volumes it provisions — so
+ * kubelet creates the directory on first mount. (A `local` PV needs its path to exist already on
+ * the node; nothing here would create it, and kubelet would refuse the mount.)
  */
 export function renderKafka(spec: KafkaSpec): K8sObject[] {
   const rf = Math.min(3, spec.brokers);
@@ -390,7 +395,7 @@ export function renderKafka(spec: KafkaSpec): K8sObject[] {
       persistentVolumeReclaimPolicy: "Retain",
       storageClassName: storageClass,
       volumeMode: "Filesystem",
-      local: { path: st.path },
+      hostPath: { path: kafkaVolumePath(st.path, `${spec.name}-kafka-${i}`), type: "DirectoryOrCreate" },
       nodeAffinity: {
         required: {
           nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] }],
@@ -399,6 +404,11 @@ export function renderKafka(spec: KafkaSpec): K8sObject[] {
     },
   }));
   return [sc, ...pvs, kafka, pool];
+}
+
+/** The directory backing one broker's volume on its node: `<base>/<pv name>`. */
+export function kafkaVolumePath(base: string, pvName: string): string {
+  return `${base.replace(/\/+$/, "")}/${pvName}`;
 }
 
 /** The Knative Kafka Broker (class Kafka) named `default` in `namespace`, and its config. */
