@@ -212,6 +212,14 @@ export class K3sCluster extends pulumi.ComponentResource {
       artifacts.push(...vms[n.name].artifacts);
     }
     this.vms = vms;
+    // A step on a VM runs against that VM instance: when the provider replaces the VM (a user-data
+    // edit, bpg #1636), its steps are replaced too and so run again on the new machine (replaceWith;
+    // update commands re-run only on input changes, and the VM's ID and address do not change).
+    // deletedWith: a step's delete (the K3s uninstall) is skipped when its VM is being deleted anyway —
+    // so the old step's delete never runs against the new VM at the same address.
+    const onVm = (n: K3sNode): pulumi.CustomResourceOptions =>
+      n.vm ? { replaceWith: [vms[n.name].vm], deletedWith: vms[n.name].vm } : {};
+    const allVms = Object.values(vms).map((v) => v.vm);
 
     // Per node: prepare (and, on a Pi, the boot check after a reboot), then install.
     const installs: Record<string, command.remote.Command> = {};
@@ -232,7 +240,7 @@ export class K3sCluster extends pulumi.ComponentResource {
           create: asRoot(prepareScript, `kantai-prepare-${n.name}`),
           update: asRoot(prepareScript, `kantai-prepare-${n.name}`),
         },
-        { parent: this, dependsOn: n.vm ? [vms[n.name]] : [], customTimeouts: { create: "30m", update: "30m" } },
+        { parent: this, dependsOn: n.vm ? [vms[n.name]] : [], customTimeouts: { create: "30m", update: "30m" }, ...onVm(n) },
       );
       artifacts.push({ path: `${name}/${n.name}.prepare.sh`, kind: "shell", resource: `${name}-${n.name}-prepare`, content: prepareScript });
 
@@ -282,7 +290,7 @@ export class K3sCluster extends pulumi.ComponentResource {
           // The token travels on stdin; nothing the scripts print contains it, stdout is not logged.
           logging: "stderr",
         },
-        { parent: this, dependsOn: [ready, ...after], customTimeouts: { create: "20m", update: "20m", delete: "10m" } },
+        { parent: this, dependsOn: [ready, ...after], customTimeouts: { create: "20m", update: "20m", delete: "10m" }, ...onVm(n) },
       );
       artifacts.push(
         { path: `${name}/${n.name}.config.yaml`, kind: "other", resource: `${name}-${n.name}-install`, content: config },
@@ -303,7 +311,8 @@ export class K3sCluster extends pulumi.ComponentResource {
     this.nodesReady = new command.remote.Command(
       `${name}-nodes`,
       { connection: connection(first), create: asRoot(nodesScript, "kantai-nodes"), update: asRoot(nodesScript, "kantai-nodes") },
-      { parent: this, dependsOn: Object.values(installs), customTimeouts: { create: "20m", update: "20m" } },
+      // Any replaced VM is a new node to wait for and label.
+      { parent: this, dependsOn: Object.values(installs), customTimeouts: { create: "20m", update: "20m" }, ...(allVms.length > 0 ? { replaceWith: allVms } : {}) },
     );
     const kubeconfigScript = renderK3sKubeconfigRead(firstHost);
     const read = new command.remote.Command(
@@ -315,7 +324,14 @@ export class K3sCluster extends pulumi.ComponentResource {
         triggers: [args.version, apiAddress],
         logging: "none",
       },
-      { parent: this, dependsOn: [this.nodesReady], additionalSecretOutputs: ["stdout"], customTimeouts: { create: "5m", update: "5m" } },
+      // A replaced first server has a new kubeconfig (new CA and admin credentials): read it again.
+      {
+        parent: this,
+        dependsOn: [this.nodesReady],
+        additionalSecretOutputs: ["stdout"],
+        customTimeouts: { create: "5m", update: "5m" },
+        ...(first.vm ? { replaceWith: [vms[first.name].vm] } : {}),
+      },
     );
     artifacts.push(
       { path: `${name}/nodes.sh`, kind: "shell", resource: `${name}-nodes`, content: nodesScript },
