@@ -97,7 +97,7 @@ describe("grogu in the dev stack", () => {
     const s = file("grogu/knative.sh");
     expect(s).toContain("https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-crds.yaml");
     expect(s).toContain("https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-core.yaml");
-    expect(s).toContain("https://github.com/knative/net-kourier/releases/download/knative-v1.23.0/kourier.yaml");
+    expect(s).toContain("https://github.com/knative-extensions/net-kourier/releases/download/knative-v1.23.0/kourier.yaml");
     expect(s).toContain(`'{"data":{"ingress-class":"${KOURIER_INGRESS_CLASS}"}}'`);
     expect(s).toContain(`patch configmap/config-domain --type merge -p '{"data":{"local.knative":""}}'`);
     expect(s).toContain(`patch service/kourier -p '{"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":31080}]}}'`);
