@@ -15,6 +15,7 @@ import {
   type FlannelBackend,
   type K3sRole,
 } from "../../lib/render/k3s";
+import { renderApiForwardCreate, renderApiForwardDelete } from "../../lib/render/apiForward";
 import { rewriteKubeconfig } from "../../lib/render/k3sKubeconfig";
 import { asRoot } from "../../lib/render/k3sShell";
 import type { Artifact } from "../artifact";
@@ -94,8 +95,17 @@ export interface K3sClusterArgs {
   readonly nodes: readonly K3sNode[];
   /** Flannel backend. "wireguard-native" when nodes are on different sites. */
   readonly flannelBackend: FlannelBackend;
-  /** Address written into the kubeconfig and the API certificate. Defaults to the first server's externalIp, else its ip. */
+  /**
+   * Address written into the kubeconfig and the API certificate. Defaults to the forward's Proxmox
+   * node address with `apiForward`, else the first server's externalIp, else its ip.
+   */
   readonly apiAddress?: string;
+  /**
+   * A DNAT port-forward on this Proxmox node from `port` to the first server's API (the first server
+   * must be a VM on the internal bridge, which the machine running `pulumi up` cannot reach).
+   * The kubeconfig then points at `<apiAddress>:<port>`. Defaults to none.
+   */
+  readonly apiForward?: { readonly port: number; readonly node: string };
   /** Packaged K3s components to leave out (e.g. ["servicelb"]). Defaults to none. */
   readonly disable?: readonly string[];
   /** Private key for SSH to every node (and the jump hosts). */
@@ -165,8 +175,12 @@ export class K3sCluster extends pulumi.ComponentResource {
     const first = servers[0];
     const etcd = servers.length > 1;
     const wireguard = args.flannelBackend === "wireguard-native";
-    const apiAddress = args.apiAddress ?? first.externalIp ?? first.ip;
-    this.apiServer = `https://${apiAddress}:${K3S_API_PORT}`;
+    const fwd = args.apiForward;
+    if (fwd && (!first.vm || !args.proxmox?.nodeAddresses[fwd.node])) {
+      throw new Error(`K3sCluster ${name}: apiForward needs the first server (${first.name}) to be a VM and Proxmox node "${fwd.node}" to be known`);
+    }
+    const apiAddress = args.apiAddress ?? (fwd ? args.proxmox!.nodeAddresses[fwd.node] : (first.externalIp ?? first.ip));
+    this.apiServer = `https://${apiAddress}:${fwd?.port ?? K3S_API_PORT}`;
     const artifacts: Artifact[] = [];
 
     this.token = new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this });
@@ -337,7 +351,25 @@ export class K3sCluster extends pulumi.ComponentResource {
       { path: `${name}/nodes.sh`, kind: "shell", resource: `${name}-nodes`, content: nodesScript },
       { path: `${name}/kubeconfig.sh`, kind: "shell", resource: `${name}-kubeconfig`, content: kubeconfigScript },
     );
-    this.kubeconfig = pulumi.secret(read.stdout.apply((s) => rewriteKubeconfig(s, this.apiServer, name)));
+    // The API forward on the Proxmox host; the kubeconfig (and so every object on the cluster) waits for it.
+    let forwardReady: pulumi.Output<string> = pulumi.output("");
+    if (fwd) {
+      const px = args.proxmox!;
+      const spec = { cluster: name, port: fwd.port, target: first.ip, targetPort: K3S_API_PORT };
+      const create = renderApiForwardCreate(spec);
+      const del = renderApiForwardDelete(spec);
+      const forward = new command.remote.Command(
+        `${name}-api-forward`,
+        { connection: sshConnection({ host: px.nodeAddresses[fwd.node], user: px.nodeUser }, args.sshPrivateKey, DIAL), create, update: create, delete: del },
+        { parent: this, customTimeouts: { create: "5m", update: "5m", delete: "5m" } },
+      );
+      forwardReady = forward.stdout;
+      artifacts.push(
+        { path: `${name}/api-forward-create.sh`, kind: "shell", resource: `${name}-api-forward`, content: create },
+        { path: `${name}/api-forward-delete.sh`, kind: "shell", resource: `${name}-api-forward`, content: del },
+      );
+    }
+    this.kubeconfig = pulumi.secret(pulumi.all([read.stdout, forwardReady]).apply(([s]) => rewriteKubeconfig(s, this.apiServer, name)));
     this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
 
     this.nodes = args.nodes.map((n) => ({

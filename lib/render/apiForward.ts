@@ -109,6 +109,8 @@ export function renderApiForwardCreate(spec: ApiForwardSpec): string {
     "set -eu",
     `trap 'echo "kantai: API forward for ${spec.cluster} failed at line $LINENO" >&2' EXIT`,
     `if [ "$(id -u)" != 0 ]; then echo "kantai: the API forward for ${spec.cluster} must run as root on the Proxmox host (like its NAT rule)" >&2; exit 1; fi`,
+    // A changed port or target: the previous helper removes its own rules first.
+    `if [ -x '${helper}' ]; then '${helper}' down; fi`,
     `echo "kantai: API forward helper ${helper}" >&2`,
     heredoc(helper, renderApiForwardHelper(spec), "0755"),
     `echo "kantai: systemd unit ${unit}.service" >&2`,
