@@ -89,12 +89,17 @@ describe("the lab stack's cluster API (recorded)", () => {
   let resources: RecordedResource[] = [];
   let outputs: any;
   let artifacts: { path: string; content: string; resource: string }[] = [];
+  let kubeconfigDeps: string[] = [];
   beforeAll(async () => {
     const { config, secretKeys } = readStackFile(path.join(ROOT, "Pulumi.lab.yaml"));
     const { run } = await import("../stacks");
     const { recordProgram, resolveDeep } = await import("../scripts/synth/recorder");
     const rec = await recordProgram(() => run(), { config, secretKeys, stack: "lab" });
     resources = rec.resources;
+    // The resources the kubeconfig Output depends on (what the Kubernetes provider, and so every
+    // object on the cluster, waits for).
+    const deps = await (rec.result.outputs.kubeconfig as unknown as { allResources(): Promise<Set<unknown>> }).allResources();
+    kubeconfigDeps = [...deps].map((r) => (r as { __name?: string }).__name ?? "?").sort();
     outputs = await resolveDeep(rec.result.outputs);
     artifacts = (await resolveDeep(rec.result.artifacts, true)) as typeof artifacts;
   });
@@ -102,6 +107,9 @@ describe("the lab stack's cluster API (recorded)", () => {
 
   it("points the kubeconfig at the Proxmox host's address and the forwarded port", () => {
     expect(outputs.apiServer).toBe("https://10.15.40.20:6443");
+  });
+  it("the kubeconfig (and so every object on the cluster) waits for the forward as well as the read", () => {
+    expect(kubeconfigDeps).toEqual(expect.arrayContaining(["lab-api-forward", "lab-kubeconfig"]));
   });
   it("puts that address into the first server's certificate (tls-san)", () => {
     const cfg = parse(artifacts.find((a) => a.path === "lab/lab-cp.config.yaml")!.content);
