@@ -316,6 +316,26 @@ describe("bad platform config fails before any resource, naming the key", () => 
     expect(problems(name, edit)).toEqual(expected);
   });
 
+  it("the gateway's own LoadBalancer is accepted where Traefik is off (ServiceLB has 80/443 free)", () => {
+    const s = stack("lab");
+    s.raw.k3s.lab.disable = ["traefik"];
+    s.raw.knative.exposure = "loadBalancer";
+    expect(parseConfig(s.raw, { stack: "lab", secretKeys: s.secretKeys }).knative?.exposure).toBe("loadBalancer");
+  });
+
+  it("a directory mirror with every file, and pins for known keys, are accepted", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "kantai-mirror-full-"));
+    for (const f of ["serving/v1.23.0/serving-crds.yaml", "serving/v1.23.0/serving-core.yaml", "net-kourier/v1.23.0/kourier.yaml"]) {
+      mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      writeFileSync(path.join(dir, f), "");
+    }
+    const s = stack("edge");
+    s.raw.releases = { mirror: dir, sha256: { "net-kourier": "a".repeat(64) } };
+    expect(parseConfig(s.raw, { stack: "edge", secretKeys: s.secretKeys }).releases).toEqual({ mirror: { kind: "dir", path: dir }, sha256: { "net-kourier": "a".repeat(64) } });
+    s.raw.releases = { mirror: "https://mirror.example.com/kantai/" };
+    expect(parseConfig(s.raw, { stack: "edge", secretKeys: s.secretKeys }).releases).toEqual({ mirror: { kind: "url", base: "https://mirror.example.com/kantai/" }, sha256: {} });
+  });
+
   it("a Cloudflare API token stored in plaintext", () => {
     expect(problems("edge", () => {}, (keys) => keys.filter((k) => k !== "kantai:cloudflareApiToken"))).toEqual([
       "kantai:cloudflareApiToken: must be stored as a secret (pulumi config set --secret cloudflareApiToken …), not in plaintext",
