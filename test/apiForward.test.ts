@@ -19,7 +19,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderApiForwardCreate, renderApiForwardDelete } from "../lib/render/apiForward";
+import { renderApiForwardCreate, renderApiForwardDelete, renderApiForwardHelper } from "../lib/render/apiForward";
 import { runTool } from "./support/tools";
 
 const spec = { cluster: "lab", port: 16443, target: "10.0.0.50" };
@@ -84,6 +84,21 @@ function inNamespaces(script: string): { status: number | null; stdout: string; 
 
 const viaHost = `echo "client: $(ip netns exec client "${NODE}" via-host.js)"`;
 const onHost = `echo "host: $("${NODE}" -e "$(cat via-host.js)")"`;
+
+describe("the cluster API forward's scripts", () => {
+  it("pass shellcheck (POSIX sh, style level): create, delete and the helper", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-apifwd-sc-"));
+    for (const [f, content] of [
+      ["create.sh", renderApiForwardCreate(spec)],
+      ["delete.sh", renderApiForwardDelete(spec)],
+      ["helper.sh", renderApiForwardHelper(spec)],
+    ]) {
+      fs.writeFileSync(path.join(dir, f), content);
+      const r = runTool("shellcheck", ["--shell=sh", "--severity=style", path.join(dir, f)]);
+      expect(r.status, `${f}: ${r.stdout}`).toBe(0);
+    }
+  });
+});
 
 describe("the cluster API forward, in namespaces", () => {
   it("without it the API is unreachable from outside the bridge; with it, through the host's address (the check can fail)", () => {
