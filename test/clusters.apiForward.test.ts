@@ -98,7 +98,7 @@ describe("the lab stack's cluster API (recorded)", () => {
     resources = rec.resources;
     // The resources the kubeconfig Output depends on (what the Kubernetes provider, and so every
     // object on the cluster, waits for).
-    const deps = await (rec.result.outputs.kubeconfig as unknown as { allResources(): Promise<Set<unknown>> }).allResources();
+    const deps = await ((rec.result.outputs as { kubeconfig?: unknown }).kubeconfig as unknown as { allResources(): Promise<Set<unknown>> }).allResources();
     kubeconfigDeps = [...deps].map((r) => (r as { __name?: string }).__name ?? "?").sort();
     outputs = await resolveDeep(rec.result.outputs);
     artifacts = (await resolveDeep(rec.result.artifacts, true)) as typeof artifacts;
