@@ -183,8 +183,13 @@ export function clusterKeys(p: SchemaPrimitives) {
     taints: z.record(z.string(), z.array(taint)).default({}),
     /** Defaults to "wireguard-native" when nodes are on more than one site, else "vxlan". */
     flannelBackend: z.enum(["vxlan", "wireguard-native", "host-gw"]).optional(),
-    /** Address in the kubeconfig and the API certificate. Defaults to the first server's externalIp, else its ip. */
+    /** Address in the kubeconfig and the API certificate. Defaults to the forward's Proxmox host, else the first server's externalIp, else its ip. */
     apiAddress: hostOrIp.optional(),
+    /**
+     * DNAT on the Proxmox host from `port` to the first server's API (6443). Default: on (port 6443)
+     * when the first server is a VM and apiAddress is unset; null turns it off.
+     */
+    apiForward: z.strictObject({ port: p.port.default(6443) }).nullable().optional(),
     /** Packaged K3s components to leave out, e.g. ["servicelb"]. */
     disable: z.array(z.enum(["coredns", "servicelb", "traefik", "local-storage", "metrics-server", "runtimes"])).default([]),
   });
@@ -227,6 +232,8 @@ export interface K3sClusterConfig {
   readonly version: string;
   readonly flannelBackend: FlannelBackend;
   readonly apiAddress?: string;
+  /** Port-forward to the first server's API on this Proxmox node (its address is then the API address by default). */
+  readonly apiForward?: { readonly port: number; readonly node: string };
   readonly disable: readonly string[];
   readonly sites: Readonly<Record<string, K3sSiteConfig>>;
   /** Servers first (in config order), then agents. */
@@ -253,6 +260,15 @@ export interface ClusterParseContext {
   /** Labels the root proxy already routes (the fleet's). */
   readonly routedLabels: readonly string[];
 }
+
+/** Ports a Proxmox VE host already serves (https://pve.proxmox.com/wiki/Ports). */
+const RESERVED_HOST_PORTS: Readonly<Record<number, string>> = {
+  22: "SSH",
+  111: "rpcbind",
+  85: "pvedaemon (local)",
+  3128: "the SPICE proxy",
+  8006: "the Proxmox web UI and API",
+};
 
 const list = (xs: Iterable<string>) => [...xs].map((x) => `"${x}"`).join(", ");
 
@@ -305,6 +321,8 @@ export function parseClusters(
   }
 
   const k3s: K3sClusterConfig[] = [];
+  /** Host ports taken by API forwards, by Proxmox node. */
+  const forwarded = new Map<string, string>();
   for (const [cname, c] of Object.entries(r.k3s ?? {})) {
     const base = `k3s.${cname}`;
     const subnets = new Map<string, Ipv4Subnet>();
@@ -435,12 +453,31 @@ export function parseClusters(
       }
     }
 
+    // The API, reachable from where `pulumi up` runs: a VM first server sits on the internal bridge.
+    let apiForward: K3sClusterConfig["apiForward"];
+    const firstServer = nodes.find((n) => n.role === "server");
+    if (firstServer && c.apiForward !== null && (c.apiForward !== undefined || (firstServer.vm && c.apiAddress === undefined))) {
+      const port = c.apiForward?.port ?? 6443;
+      if (!firstServer.vm) {
+        fail(`${base}.apiForward`, `forwards to the first server, "${firstServer.name}", which is not a Proxmox VM (it is reached at its own address): remove apiForward`);
+      } else if (RESERVED_HOST_PORTS[port]) {
+        fail(`${base}.apiForward.port`, `${port} is ${RESERVED_HOST_PORTS[port]} on the Proxmox host; choose another port`);
+      } else {
+        const key = `${firstServer.vm.node}:${port}`;
+        const prev = forwarded.get(key);
+        if (prev) fail(`${base}.apiForward.port`, `port ${port} on Proxmox node "${firstServer.vm.node}" already forwards to cluster "${prev}"; give this cluster another port`);
+        else forwarded.set(key, cname);
+        apiForward = { port, node: firstServer.vm.node };
+      }
+    }
+
     const ordered = [...byName.values()];
     k3s.push({
       name: cname,
       version: c.version,
       flannelBackend: c.flannelBackend ?? (multiSite ? "wireguard-native" : "vxlan"),
       ...(c.apiAddress ? { apiAddress: c.apiAddress } : {}),
+      ...(apiForward ? { apiForward } : {}),
       disable: c.disable,
       sites: c.sites,
       nodes: [...ordered.filter((n) => n.role === "server"), ...ordered.filter((n) => n.role === "agent")],

@@ -8,9 +8,26 @@
  * raw schema and calls `parsePlatform` after the clusters are parsed. Defaults live here, once.
  * Messages name the full key.
  */
+import { existsSync, statSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { INGRESS_SERVICE, isSimpleDomainTemplate, knativeHost, type AutoscalerDefaults, type KafkaStorage, type KnativeIngress, type KnativeScale, type ContainerResources } from "../lib/render/knative";
+import {
+  eventingReleases,
+  INGRESS_SERVICE,
+  isSimpleDomainTemplate,
+  knativeHost,
+  servingReleases,
+  strimziChart,
+  tektonRelease,
+  type AutoscalerDefaults,
+  type ContainerResources,
+  type KafkaStorage,
+  type KnativeExposure,
+  type KnativeIngress,
+  type KnativeScale,
+  type ReleaseManifest,
+  type ReleaseMirror,
+} from "../lib/render/knative";
 import { CPU_QUANTITY, K8S_NAME, MEMORY_QUANTITY } from "../lib/render/k8s";
 import type { WebAppSpec } from "../lib/render/webapp";
 
@@ -71,7 +88,7 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
         type: z.literal("persistent"),
         /** Size of each broker's volume, GiB. */
         sizeGi: z.number().int().min(1, "at least 1 GiB"),
-        /** Directory backing each local PersistentVolume; it must exist on the node. */
+        /** Directory under which kubelet creates each broker's volume directory (hostPath DirectoryOrCreate). */
         path: z.string().regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path").default("/var/lib/kantai/kafka"),
         /** One node per broker. Defaults to the cluster's agents, then servers, in config order. */
         nodes: z.array(p.dnsLabel).optional(),
@@ -110,6 +127,8 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
   const knative = z.strictObject({
     servingVersion: semver.default(PLATFORM_DEFAULTS.knativeVersion),
     ingress: z.enum(["kourier", "istio"], { message: 'must be "kourier" or "istio"' }).default("kourier"),
+    /** "traefik": the gateway as ClusterIP behind K3s' Traefik; "loadBalancer": the upstream LoadBalancer (Traefik off). */
+    exposure: z.enum(["traefik", "loadBalancer"], { message: 'must be "traefik" or "loadBalancer"' }).default("traefik"),
     /** Knative route domain (config-domain). */
     domain: p.dnsName.default("local.knative"),
     domainTemplate: z
@@ -156,9 +175,19 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
     scheme: z.enum(["HTTP", "HTTPS"]).nullable().default(null),
     healthCheckInitialDelaySeconds: z.number().int().min(0).default(5),
   });
+  const releases = z.strictObject({
+    /** A base URL (http/https) or an absolute local directory standing in for every release location. */
+    mirror: z
+      .string()
+      .refine((m) => /^https?:\/\/[^\s/]+(\/\S*)?$/.test(m) || /^\/\S*$/.test(m), { message: "must be an http(s) base URL or an absolute directory path" })
+      .optional(),
+    /** sha256 by release manifest key, verified before anything is applied. */
+    sha256: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 in lower-case hex (64 characters)")).default({}),
+  });
   return {
     platformCluster: p.dnsLabel.optional(),
     knative: knative.optional(),
+    releases: releases.optional(),
     tunnel: tunnel.optional(),
     webapps: z.array(webapp).optional(),
     cloudflareApiToken: z.string().regex(/^[A-Za-z0-9_-]{40}$/, "must be a Cloudflare API token (40 letters, digits, '-' or '_')").optional(),
@@ -188,9 +217,17 @@ export interface KnativeFunctionConfig {
   readonly publicHost?: string;
 }
 
+/** kantai:releases: where release manifests come from and their pins. */
+export interface ReleasesConfig {
+  readonly mirror?: ReleaseMirror;
+  /** sha256 by release key; empty when nothing is pinned. */
+  readonly sha256: Readonly<Record<string, string>>;
+}
+
 export interface KnativeConfig {
   readonly servingVersion: string;
   readonly ingress: KnativeIngress;
+  readonly exposure: KnativeExposure;
   readonly domain: string;
   readonly domainTemplate?: string;
   readonly autoscaler: AutoscalerDefaults;
@@ -232,6 +269,8 @@ export interface PlatformConfig {
   /** The K3s cluster the platform runs on (a key of kantai:k3s), when any platform key is set. */
   readonly platformCluster?: string;
   readonly knative?: KnativeConfig;
+  /** Mirror and pins of the release manifests (kantai:releases); set only with kantai:knative. */
+  readonly releases?: ReleasesConfig;
   readonly tunnel?: TunnelConfig;
   readonly cloudflare?: CloudflareConfig;
   readonly webapps: readonly WebAppConfig[];
@@ -365,9 +404,21 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
         publicHost: s.public !== undefined && zone !== undefined ? `${s.public}.${zone}` : undefined,
       });
     });
+    // The gateway's way in (K3s: Traefik holds 80/443 on every node through ServiceLB, which admits
+    // one LoadBalancer per port — k3s #1969 — so a second LoadBalancer on 80/443 stays Pending).
+    if (cluster && k.exposure === "traefik" && cluster.disable.includes("traefik")) {
+      fail("knative.exposure", `"traefik" needs Traefik, but kantai:k3s.${cluster.name}.disable turns it off: set exposure "loadBalancer" (the gateway's own LoadBalancer on 80/443)`);
+    }
+    if (cluster && k.exposure === "loadBalancer" && !cluster.disable.includes("traefik") && !cluster.disable.includes("servicelb")) {
+      fail(
+        "knative.exposure",
+        `"loadBalancer" would ask K3s' ServiceLB for ports 80/443, which Traefik holds on every node (k3s #1969): the gateway would stay Pending. Keep "traefik", or add "traefik" to kantai:k3s.${cluster.name}.disable`,
+      );
+    }
     knative = {
       servingVersion: k.servingVersion,
       ingress: k.ingress,
+      exposure: k.exposure,
       domain: k.domain.replace(/\.$/, "").toLowerCase(),
       domainTemplate: k.domainTemplate,
       autoscaler: k.autoscaler,
@@ -375,6 +426,40 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
       tektonVersion: k.tekton?.version,
       services,
     };
+  }
+
+  // Release manifests: the mirror and the pins, checked against what this stack installs.
+  let releases: ReleasesConfig | undefined;
+  if (r.releases) {
+    const rr = r.releases;
+    if (!knative) {
+      fail("releases", "needs kantai:knative (only the Knative layer installs release manifests)");
+    } else {
+      const all = stackReleases(knative);
+      const keys = all.map((x) => x.key);
+      for (const key of Object.keys(rr.sha256)) {
+        if (!keys.includes(key)) fail(`releases.sha256.${key}`, `unknown release manifest "${key}" (this stack installs ${quoted(keys)})`);
+      }
+      let mirror: ReleaseMirror | undefined;
+      if (rr.mirror !== undefined) {
+        mirror = /^https?:\/\//.test(rr.mirror) ? { kind: "url", base: rr.mirror } : { kind: "dir", path: rr.mirror };
+        if (mirror.kind === "dir") {
+          const dir = mirror.path;
+          if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+            fail("releases.mirror", `${dir} is not a directory`);
+          } else {
+            const needed: { key: string; path: string }[] = all.map((x) => ({ key: x.key, path: x.mirrorPath }));
+            const kafka = knative.eventing?.kafka;
+            if (kafka) needed.push({ key: "strimzi chart", path: strimziChart(kafka.strimziVersion).mirrorPath });
+            const missing = needed.filter((n) => !existsSync(`${dir.replace(/\/+$/, "")}/${n.path}`));
+            if (missing.length > 0) {
+              fail("releases.mirror", `${dir} lacks ${missing.map((m) => `${m.path} (${m.key})`).join(", ")}; the layout is in docs/reference/config.md#release-manifests-and-mirror`);
+            }
+          }
+        }
+      }
+      releases = { ...(mirror ? { mirror } : {}), sha256: rr.sha256 };
+    }
   }
 
   // WebApps.
@@ -444,8 +529,18 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
   return {
     platformCluster: anySet || r.platformCluster !== undefined ? cluster?.name : undefined,
     knative,
+    ...(releases ? { releases } : {}),
     tunnel,
     cloudflare,
     webapps,
   };
+}
+
+/** Every release manifest a Knative config installs, in install order (what kantai:releases refers to). */
+export function stackReleases(k: Pick<KnativeConfig, "servingVersion" | "ingress" | "eventing" | "tektonVersion">): ReleaseManifest[] {
+  return [
+    ...servingReleases({ serving: k.servingVersion }, k.ingress),
+    ...(k.eventing ? eventingReleases(k.eventing.version, k.eventing.kafka ? k.eventing.version : undefined) : []),
+    ...(k.tektonVersion !== undefined ? [tektonRelease(k.tektonVersion)] : []),
+  ];
 }

@@ -83,11 +83,13 @@ export function platformOnCluster(cfg: StackConfig, cluster: K3sCluster): Platfo
       {
         servingVersion: k.servingVersion,
         ingress: k.ingress,
+        exposure: k.exposure,
         domain: k.domain,
         domainTemplate: k.domainTemplate,
         autoscaler: k.autoscaler,
         eventing: k.eventing,
         tektonVersion: k.tektonVersion,
+        ...(cfg.releases ? { releaseSource: cfg.releases } : {}),
         provider,
       },
       { dependsOn: [cluster] },

@@ -58,6 +58,7 @@ export function k3sCluster(cfg: StackConfig, c: K3sClusterConfig, proxmox: K3sPr
       nodes: c.nodes,
       flannelBackend: c.flannelBackend,
       apiAddress: c.apiAddress,
+      apiForward: c.apiForward,
       disable: c.disable,
       sshPrivateKey: cfg.proxmox.sshPrivateKey,
       proxmox,

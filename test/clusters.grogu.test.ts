@@ -51,6 +51,15 @@ describe("grogu in the dev stack", () => {
     ]);
   });
 
+  // Issue 10 item 8: a replaced VM keeps its ID and address, so without replaceWith the steps' inputs
+  // would not change and nothing would run on the new machine
+  // (https://www.pulumi.com/docs/iac/concepts/resources/options/replacewith/).
+  it("every step on grogu's VM is replaced with the VM (replaceWith)", () => {
+    for (const step of ["minikube", "knative", "caddy", "kubeconfig"]) {
+      expect(resources.find((r) => r.name === `grogu-${step}`)?.replaceWith, step).toEqual(["grogu-vm-vm"]);
+    }
+  });
+
   it("the VM: 600 cloned from the knative template (9000), 6 cores / 8 GB at 10.0.0.10", () => {
     expect(byName("grogu-vm-vm").inputs).toMatchObject({
       nodeName: "pve",
@@ -88,7 +97,7 @@ describe("grogu in the dev stack", () => {
     const s = file("grogu/knative.sh");
     expect(s).toContain("https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-crds.yaml");
     expect(s).toContain("https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-core.yaml");
-    expect(s).toContain("https://github.com/knative/net-kourier/releases/download/knative-v1.23.0/kourier.yaml");
+    expect(s).toContain("https://github.com/knative-extensions/net-kourier/releases/download/knative-v1.23.0/kourier.yaml");
     expect(s).toContain(`'{"data":{"ingress-class":"${KOURIER_INGRESS_CLASS}"}}'`);
     expect(s).toContain(`patch configmap/config-domain --type merge -p '{"data":{"local.knative":""}}'`);
     expect(s).toContain(`patch service/kourier -p '{"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":31080}]}}'`);

@@ -89,6 +89,33 @@ describe("K3sCluster edge", () => {
     expect(byName("edge-kubeconfig").dependsOn).toEqual(["edge-nodes"]);
   });
 
+  // Issue 10 item 8. A VM replaced by the provider (bpg #1636: user-data edits replace the VM) keeps
+  // its VM ID and address, so the steps' inputs and triggers do not change and an update would not
+  // run: each step on a VM names the VM in `replaceWith` ("force a replace operation on the current
+  // resource every time one of the given resources is replaced", custom resources only —
+  // https://www.pulumi.com/docs/iac/concepts/resources/options/replacewith/), and `deletedWith`
+  // ("the provider's Delete method will not be called for this resource if the specified resource is
+  // being deleted as well", node_modules/@pulumi/pulumi/resource.d.ts) keeps the old step's uninstall
+  // off the new VM. Hosts (Pis) have no VM and neither option.
+  it("steps on a VM are replaced with the VM (replaceWith) and skip their delete when it goes (deletedWith)", () => {
+    for (const v of VMS) {
+      for (const step of ["prepare", "install"]) {
+        const r = byName(`edge-${v}-${step}`);
+        expect(r.replaceWith, `${v} ${step}`).toEqual([`edge-${v}-vm`]);
+        expect(r.deletedWith, `${v} ${step}`).toBe(`edge-${v}-vm`);
+      }
+    }
+    for (const p of PIS) {
+      for (const step of ["prepare", "boot", "install"]) {
+        expect(byName(`edge-${p}-${step}`).replaceWith, `${p} ${step}`).toBeUndefined();
+        expect(byName(`edge-${p}-${step}`).deletedWith, `${p} ${step}`).toBeUndefined();
+      }
+    }
+    // Any replaced VM is a new node to wait for and label; the first server (pi-1) is no VM here.
+    expect(byName("edge-nodes").replaceWith).toEqual(VMS.map((v) => `edge-${v}-vm`));
+    expect(byName("edge-kubeconfig").replaceWith).toBeUndefined();
+  });
+
   it("a Pi's boot check re-runs when the prepare step reports a new boot; its connection waits for the host", () => {
     const boot = byName("edge-pi-1-boot").inputs;
     expect(boot.triggers).toEqual([""]); // the prepare step's stdout (empty under mocks)

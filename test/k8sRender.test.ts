@@ -13,7 +13,9 @@ import {
   renderKafkaBroker,
   renderKnativeService,
   renderServingConfig,
+  releaseLocation,
   servingReleases,
+  strimziChart,
   tektonRelease,
 } from "../lib/render/knative";
 import { renderWebApp, WEBAPP_DEFAULTS } from "../lib/render/webapp";
@@ -22,27 +24,48 @@ import { validateAll, validateObject } from "./support/k8sSchemas";
 const AUTOSCALER = { concurrencyTarget: 100, targetBurstCapacity: 200, stableWindow: "60s", scaleToZeroGracePeriod: "30s", enableScaleToZero: true, maxScale: 0 };
 const LABELS = (part: string, extra: Record<string, string> = {}) => ({ "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/part-of": part, ...extra });
 
+// Issue 10 item 11: the current upstream locations. Knative's install docs
+// (https://knative.dev/docs/install/yaml-install/serving/install-serving-with-yaml/) fetch net-kourier and
+// net-istio from the knative-extensions org; Tekton's releases moved from the GCS bucket to
+// infra.tekton.dev (https://github.com/tektoncd/pipeline/issues/9566, https://github.com/tektoncd/pipeline/pull/9569).
 describe("Knative release manifests", () => {
-  it("Serving with Kourier: CRDs, core, then net-kourier, from pinned release URLs", () => {
+  it("Serving with Kourier: CRDs, core, then net-kourier (knative-extensions), and each file's path under a mirror", () => {
     expect(servingReleases({ serving: "1.23.0" }, "kourier")).toEqual([
-      { key: "serving-crds", url: "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-crds.yaml" },
-      { key: "serving-core", url: "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-core.yaml" },
-      { key: "net-kourier", url: "https://github.com/knative/net-kourier/releases/download/knative-v1.23.0/kourier.yaml" },
+      { key: "serving-crds", url: "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-crds.yaml", mirrorPath: "serving/v1.23.0/serving-crds.yaml" },
+      { key: "serving-core", url: "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-core.yaml", mirrorPath: "serving/v1.23.0/serving-core.yaml" },
+      { key: "net-kourier", url: "https://github.com/knative-extensions/net-kourier/releases/download/knative-v1.23.0/kourier.yaml", mirrorPath: "net-kourier/v1.23.0/kourier.yaml" },
     ]);
   });
-  it("Serving with Istio: Istio itself, then net-istio", () => {
-    expect(servingReleases({ serving: "1.23.0" }, "istio").slice(2).map((r) => r.url)).toEqual([
-      "https://github.com/knative/net-istio/releases/download/knative-v1.23.0/istio.yaml",
-      "https://github.com/knative/net-istio/releases/download/knative-v1.23.0/net-istio.yaml",
+  it("Serving with Istio: Istio itself, then net-istio (knative-extensions)", () => {
+    expect(servingReleases({ serving: "1.23.0" }, "istio").slice(2).map((r) => [r.url, r.mirrorPath])).toEqual([
+      ["https://github.com/knative-extensions/net-istio/releases/download/knative-v1.23.0/istio.yaml", "net-istio/v1.23.0/istio.yaml"],
+      ["https://github.com/knative-extensions/net-istio/releases/download/knative-v1.23.0/net-istio.yaml", "net-istio/v1.23.0/net-istio.yaml"],
     ]);
   });
-  it("Eventing with the Kafka broker, and Tekton", () => {
+  it("Eventing with the Kafka broker, and Tekton from infra.tekton.dev", () => {
     expect(eventingReleases("1.23.0", "1.23.0").map((r) => r.key)).toEqual(["eventing-crds", "eventing-core", "kafka-controller", "kafka-broker"]);
-    expect(eventingReleases("1.23.0", "1.23.0")[3].url).toBe(
-      "https://github.com/knative-extensions/eventing-kafka-broker/releases/download/knative-v1.23.0/eventing-kafka-broker.yaml",
-    );
+    expect(eventingReleases("1.23.0", "1.23.0")[3]).toEqual({
+      key: "kafka-broker",
+      url: "https://github.com/knative-extensions/eventing-kafka-broker/releases/download/knative-v1.23.0/eventing-kafka-broker.yaml",
+      mirrorPath: "eventing-kafka-broker/v1.23.0/eventing-kafka-broker.yaml",
+    });
     expect(eventingReleases("1.23.0", undefined).map((r) => r.key)).toEqual(["eventing-crds", "eventing-core"]);
-    expect(tektonRelease("1.0.0").url).toBe("https://storage.googleapis.com/tekton-releases/pipeline/previous/v1.0.0/release.yaml");
+    expect(tektonRelease("1.0.0")).toEqual({
+      key: "tekton-pipelines",
+      url: "https://infra.tekton.dev/tekton-releases/pipeline/previous/v1.0.0/release.yaml",
+      mirrorPath: "tekton-pipeline/v1.0.0/release.yaml",
+    });
+    for (const r of [...servingReleases({ serving: "1.23.0" }, "kourier"), ...servingReleases({ serving: "1.23.0" }, "istio"), tektonRelease("1.0.0")]) {
+      expect(r.url).not.toMatch(/storage\.googleapis\.com|github\.com\/knative\/net-/);
+    }
+  });
+  it("a mirror stands in for every location: <base>/<mirrorPath> for a URL or a directory; Strimzi's chart as the .tgz helm pull writes", () => {
+    const r = tektonRelease("1.0.0");
+    expect(releaseLocation(r)).toBe(r.url);
+    expect(releaseLocation(r, { kind: "url", base: "http://127.0.0.1:8080/kantai/" })).toBe("http://127.0.0.1:8080/kantai/tekton-pipeline/v1.0.0/release.yaml");
+    expect(releaseLocation(r, { kind: "dir", path: "/srv/mirror" })).toBe("/srv/mirror/tekton-pipeline/v1.0.0/release.yaml");
+    expect(strimziChart("0.48.0")).toEqual({ chart: "oci://quay.io/strimzi-helm/strimzi-kafka-operator", mirrorPath: "strimzi/v0.48.0/strimzi-kafka-operator-0.48.0.tgz" });
+    expect(strimziChart("0.48.0", { kind: "dir", path: "/srv/mirror/" }).chart).toBe("/srv/mirror/strimzi/v0.48.0/strimzi-kafka-operator-0.48.0.tgz");
   });
 });
 
@@ -124,7 +147,14 @@ describe("Kafka through Strimzi (seed 001)", () => {
     expect(pool.spec).toEqual({ replicas: 3, roles: ["controller", "broker"], storage: { type: "ephemeral" } });
     expect(pool.metadata.labels["strimzi.io/cluster"]).toBe("kantai");
   });
-  it("persistent: a no-provisioner StorageClass (WaitForFirstConsumer, Retain) and one local PV per broker on its node", () => {
+  // Issue 10 item 5: a `local` PV's path must already exist on the node — kubelet does not create it
+  // (https://kubernetes.io/docs/concepts/storage/volumes/#local: "a local volume represents a mounted
+  // local storage device such as a disk, partition or directory"; no create semantics), and nothing in
+  // kantai made /var/lib/kantai/kafka. hostPath `DirectoryOrCreate` makes kubelet create it
+  // (https://kubernetes.io/docs/concepts/storage/volumes/#hostpath-volume-types), the shape K3s'
+  // local-path provisioner gives its own PVs: hostPath + required nodeAffinity on kubernetes.io/hostname
+  // (https://github.com/rancher/local-path-provisioner/blob/master/provisioner.go, getPathAndNodeForPV).
+  it("persistent: a no-provisioner StorageClass (WaitForFirstConsumer, Retain) and one PV per broker on its node, created by kubelet", () => {
     const objs = renderKafka({ ...base, storage: { type: "persistent", sizeGi: 20, path: "/var/lib/kantai/kafka", nodes: ["w1", "w2", "w3"] } }) as any[];
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       "StorageClass/kafka-local",
@@ -141,9 +171,13 @@ describe("Kafka through Strimzi (seed 001)", () => {
       persistentVolumeReclaimPolicy: "Retain",
       storageClassName: "kafka-local",
       volumeMode: "Filesystem",
-      local: { path: "/var/lib/kantai/kafka" },
+      hostPath: { path: "/var/lib/kantai/kafka/kantai-kafka-1", type: "DirectoryOrCreate" },
       nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["w2"] }] }] } },
     });
+    // No PV relies on a directory existing beforehand; each broker has a directory of its own.
+    const pvs = objs.filter((o) => o.kind === "PersistentVolume");
+    for (const pv of pvs) expect(pv.spec.local).toBeUndefined();
+    expect(new Set(pvs.map((pv) => pv.spec.hostPath.path)).size).toBe(3);
     expect(objs[5].spec.storage).toEqual({
       type: "jbod",
       volumes: [{ id: 0, type: "persistent-claim", size: "20Gi", class: "kafka-local", deleteClaim: false, kraftMetadata: "shared" }],

@@ -104,7 +104,19 @@ describe("Knative", () => {
       type: "kubernetes:yaml/v2:ConfigFile",
       inputs: { file: "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-crds.yaml" },
     });
-    expect(byName("knative-tekton-pipelines").inputs.file).toBe("https://storage.googleapis.com/tekton-releases/pipeline/previous/v1.0.0/release.yaml");
+    // Tekton's current location (tektoncd/pipeline #9566, #9569).
+    expect(byName("knative-tekton-pipelines").inputs.file).toBe("https://infra.tekton.dev/tekton-releases/pipeline/previous/v1.0.0/release.yaml");
+    expect(byName("knative-istio").inputs.file).toBe("https://github.com/knative-extensions/net-istio/releases/download/knative-v1.23.0/istio.yaml");
+  });
+
+  it("the networking layer's ConfigFile carries the gateway transform; Traefik routes the Knative domain to the gateway after it", () => {
+    expect(byName("knative-istio").transforms).toBe(1);
+    for (const k of ["serving-crds", "serving-core", "net-istio", "eventing-core", "tekton-pipelines"]) expect(byName(`knative-${k}`).transforms, k).toBeUndefined();
+    expect(byName("knative-traefik-route")).toMatchObject({
+      type: "kubernetes:traefik.io/v1alpha1:IngressRoute",
+      dependsOn: ["knative-net-istio"],
+      inputs: { metadata: { name: "knative-ingress", namespace: "istio-system" }, spec: { routes: [{ services: [{ name: "istio-ingressgateway", port: 80 }] }] } },
+    });
   });
 
   it("patches config-network/-domain/-autoscaler server-side (the objects serving-core created)", () => {
@@ -150,6 +162,7 @@ describe("Knative", () => {
     expect(result.knative.artifacts.map((a: any) => [a.path, a.kind])).toEqual([["knative/objects.yaml", "kubernetes"]]);
     const objs = parseManifests(result.knative.artifacts[0].content);
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "IngressRoute/knative-ingress",
       "ConfigMap/config-network",
       "ConfigMap/config-domain",
       "ConfigMap/config-autoscaler",

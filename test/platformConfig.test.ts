@@ -1,9 +1,16 @@
 /** Config of the platform keys (stacks/configPlatform.ts): the edge and lab stacks' values, and every rule's exact message. */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readStackFile } from "../scripts/synth/stackFile";
 import { ConfigError, decodeConfigValue, parseConfig } from "../stacks/config";
 import { devRaw, ROOT } from "./support/devConfig";
+
+/** A mirror directory holding only serving-crds. */
+const partialMirror = mkdtempSync(path.join(tmpdir(), "kantai-mirror-"));
+mkdirSync(path.join(partialMirror, "serving/v1.23.0"), { recursive: true });
+writeFileSync(path.join(partialMirror, "serving/v1.23.0/serving-crds.yaml"), "");
 
 /** A stack file's config as parseConfig takes it, plus its secret keys. */
 function stack(name: "edge" | "lab"): { raw: Record<string, any>; secretKeys: string[] } {
@@ -35,6 +42,7 @@ describe("the edge stack's platform config", () => {
     expect(c.knative).toEqual({
       servingVersion: "1.23.0",
       ingress: "kourier",
+      exposure: "traefik",
       domain: "kn.example.com",
       domainTemplate: undefined,
       autoscaler: { concurrencyTarget: 100, targetBurstCapacity: 200, stableWindow: "60s", scaleToZeroGracePeriod: "30s", enableScaleToZero: true, maxScale: 0 },
@@ -196,7 +204,10 @@ describe("bad platform config fails before any resource, naming the key", () => 
       "WebApps with Traefik disabled",
       "edge",
       (r) => (r.k3s.edge.disable = ["traefik"]),
-      ["kantai:webapps: needs Traefik, but kantai:k3s.edge.disable turns it off (WebApps route through Traefik IngressRoutes)"],
+      [
+        'kantai:knative.exposure: "traefik" needs Traefik, but kantai:k3s.edge.disable turns it off: set exposure "loadBalancer" (the gateway\'s own LoadBalancer on 80/443)',
+        "kantai:webapps: needs Traefik, but kantai:k3s.edge.disable turns it off (WebApps route through Traefik IngressRoutes)",
+      ],
     ],
     [
       "a Knative route without Knative",
@@ -260,9 +271,69 @@ describe("bad platform config fails before any resource, naming the key", () => 
       ["kantai:knative.domainTemplate: must contain {{.Name}} and use only {{.Name}}, {{.Namespace}} and {{.Domain}}"],
     ],
     ["an unknown Knative ingress", "lab", (r) => (r.knative.ingress = "contour"), ['kantai:knative.ingress: must be "kourier" or "istio"']],
+    // Issue 10 item 3: K3s' ServiceLB gives each LoadBalancer port a host port on the nodes and leaves
+    // the Service Pending when none is free (https://github.com/k3s-io/klipper-lb README); Traefik holds
+    // 80/443 (https://docs.k3s.io/networking/networking-services; k3s #1969).
+    [
+      "the gateway as a LoadBalancer next to Traefik",
+      "lab",
+      (r) => (r.knative.exposure = "loadBalancer"),
+      [
+        'kantai:knative.exposure: "loadBalancer" would ask K3s\' ServiceLB for ports 80/443, which Traefik holds on every node (k3s #1969): the gateway would stay Pending. Keep "traefik", or add "traefik" to kantai:k3s.lab.disable',
+      ],
+    ],
+    [
+      "Traefik off with the gateway behind Traefik",
+      "lab",
+      (r) => (r.k3s.lab.disable = ["traefik"]),
+      ['kantai:knative.exposure: "traefik" needs Traefik, but kantai:k3s.lab.disable turns it off: set exposure "loadBalancer" (the gateway\'s own LoadBalancer on 80/443)'],
+    ],
+    ["an unknown exposure", "lab", (r) => (r.knative.exposure = "nodePort"), ['kantai:knative.exposure: must be "traefik" or "loadBalancer"']],
+    // Issue 12 §3 / issue 10 item 11: the release mirror and the sha256 pins.
+    [
+      "a pin for a manifest the stack does not install",
+      "edge",
+      (r) => (r.releases = { sha256: { "net-istio": "0".repeat(64) } }),
+      ['kantai:releases.sha256.net-istio: unknown release manifest "net-istio" (this stack installs "serving-crds", "serving-core", "net-kourier")'],
+    ],
+    ["a pin that is no sha256", "edge", (r) => (r.releases = { sha256: { "serving-crds": "abc" } }), ["kantai:releases.sha256.serving-crds: must be a sha256 in lower-case hex (64 characters)"]],
+    ["a relative mirror", "edge", (r) => (r.releases = { mirror: "mirror/kantai" }), ["kantai:releases.mirror: must be an http(s) base URL or an absolute directory path"]],
+    ["a mirror directory that does not exist", "edge", (r) => (r.releases = { mirror: "/nonexistent/kantai-mirror" }), ["kantai:releases.mirror: /nonexistent/kantai-mirror is not a directory"]],
+    [
+      "a mirror directory without the stack's manifests",
+      "lab",
+      (r) => (r.releases = { mirror: partialMirror }),
+      [
+        `kantai:releases.mirror: ${partialMirror} lacks serving/v1.23.0/serving-core.yaml (serving-core), net-istio/v1.23.0/istio.yaml (istio), net-istio/v1.23.0/net-istio.yaml (net-istio), eventing/v1.23.0/eventing-crds.yaml (eventing-crds), eventing/v1.23.0/eventing-core.yaml (eventing-core), eventing-kafka-broker/v1.23.0/eventing-kafka-controller.yaml (kafka-controller), eventing-kafka-broker/v1.23.0/eventing-kafka-broker.yaml (kafka-broker), tekton-pipeline/v1.0.0/release.yaml (tekton-pipelines), strimzi/v0.48.0/strimzi-kafka-operator-0.48.0.tgz (strimzi chart); the layout is in docs/reference/config.md#release-manifests-and-mirror`,
+      ],
+    ],
+    ["a mirror without Knative", "edge", (r) => {
+      delete r.knative;
+      r.releases = { mirror: "https://mirror.example.com/kantai" };
+    }, ["kantai:releases: needs kantai:knative (only the Knative layer installs release manifests)"]],
   ];
   it.each(cases)("%s", (_what, name, edit, expected) => {
     expect(problems(name, edit)).toEqual(expected);
+  });
+
+  it("the gateway's own LoadBalancer is accepted where Traefik is off (ServiceLB has 80/443 free)", () => {
+    const s = stack("lab");
+    s.raw.k3s.lab.disable = ["traefik"];
+    s.raw.knative.exposure = "loadBalancer";
+    expect(parseConfig(s.raw, { stack: "lab", secretKeys: s.secretKeys }).knative?.exposure).toBe("loadBalancer");
+  });
+
+  it("a directory mirror with every file, and pins for known keys, are accepted", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "kantai-mirror-full-"));
+    for (const f of ["serving/v1.23.0/serving-crds.yaml", "serving/v1.23.0/serving-core.yaml", "net-kourier/v1.23.0/kourier.yaml"]) {
+      mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      writeFileSync(path.join(dir, f), "");
+    }
+    const s = stack("edge");
+    s.raw.releases = { mirror: dir, sha256: { "net-kourier": "a".repeat(64) } };
+    expect(parseConfig(s.raw, { stack: "edge", secretKeys: s.secretKeys }).releases).toEqual({ mirror: { kind: "dir", path: dir }, sha256: { "net-kourier": "a".repeat(64) } });
+    s.raw.releases = { mirror: "https://mirror.example.com/kantai/" };
+    expect(parseConfig(s.raw, { stack: "edge", secretKeys: s.secretKeys }).releases).toEqual({ mirror: { kind: "url", base: "https://mirror.example.com/kantai/" }, sha256: {} });
   });
 
   it("a Cloudflare API token stored in plaintext", () => {

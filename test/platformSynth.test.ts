@@ -123,6 +123,7 @@ describe.each(["edge", "lab"])("synth %s", (stack) => {
 describe("synth edge", () => {
   it("renders the platform's Kubernetes objects", () => {
     expect(artifactObjects(synths.edge).map((o) => `${o.kind} ${o.metadata.namespace ?? "-"}/${o.metadata.name}`)).toEqual([
+      "IngressRoute kourier-system/knative-ingress",
       "ConfigMap knative-serving/config-network",
       "ConfigMap knative-serving/config-domain",
       "ConfigMap knative-serving/config-autoscaler",
@@ -153,7 +154,7 @@ describe("synth edge", () => {
     expect(registered(synths.edge).sources).toEqual([
       "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-crds.yaml",
       "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-core.yaml",
-      "https://github.com/knative/net-kourier/releases/download/knative-v1.23.0/kourier.yaml",
+      "https://github.com/knative-extensions/net-kourier/releases/download/knative-v1.23.0/kourier.yaml",
     ]);
   });
 
@@ -227,6 +228,7 @@ describe("synth edge", () => {
 describe("synth lab (seed 001)", () => {
   it("renders Serving config, Istio settings, Strimzi Kafka on local volumes, the Kafka Broker and the sample function", () => {
     expect(artifactObjects(synths.lab).map((o) => `${o.kind} ${o.metadata.namespace ?? "-"}/${o.metadata.name}`)).toEqual([
+      "IngressRoute istio-system/knative-ingress",
       "ConfigMap knative-serving/config-network",
       "ConfigMap knative-serving/config-domain",
       "ConfigMap knative-serving/config-autoscaler",
@@ -253,14 +255,14 @@ describe("synth lab (seed 001)", () => {
     expect(registered(synths.lab).sources).toEqual([
       "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-crds.yaml",
       "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-core.yaml",
-      "https://github.com/knative/net-istio/releases/download/knative-v1.23.0/istio.yaml",
-      "https://github.com/knative/net-istio/releases/download/knative-v1.23.0/net-istio.yaml",
+      "https://github.com/knative-extensions/net-istio/releases/download/knative-v1.23.0/istio.yaml",
+      "https://github.com/knative-extensions/net-istio/releases/download/knative-v1.23.0/net-istio.yaml",
       "https://github.com/knative/eventing/releases/download/knative-v1.23.0/eventing-crds.yaml",
       "https://github.com/knative/eventing/releases/download/knative-v1.23.0/eventing-core.yaml",
       "https://github.com/knative-extensions/eventing-kafka-broker/releases/download/knative-v1.23.0/eventing-kafka-controller.yaml",
       "https://github.com/knative-extensions/eventing-kafka-broker/releases/download/knative-v1.23.0/eventing-kafka-broker.yaml",
       "oci://quay.io/strimzi-helm/strimzi-kafka-operator@0.48.0",
-      "https://storage.googleapis.com/tekton-releases/pipeline/previous/v1.0.0/release.yaml",
+      "https://infra.tekton.dev/tekton-releases/pipeline/previous/v1.0.0/release.yaml",
     ]);
   });
 

@@ -125,6 +125,9 @@ export class GroguNode extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Every step runs against this VM instance: when the provider replaces the VM (a user-data edit,
+    // bpg #1636) the steps are replaced with it and run again on the new machine (replaceWith).
+    const onVm: pulumi.CustomResourceOptions = { replaceWith: [this.vm.vm] };
     const minikubeScript = renderMinikubeStart({
       host,
       user: args.user,
@@ -141,7 +144,7 @@ export class GroguNode extends pulumi.ComponentResource {
         create: asUser(minikubeScript, "kantai-minikube"),
         update: asUser(minikubeScript, "kantai-minikube"),
       },
-      { parent: this, dependsOn: [this.vm], customTimeouts: { create: "60m", update: "60m" } },
+      { parent: this, dependsOn: [this.vm], customTimeouts: { create: "60m", update: "60m" }, ...onVm },
     );
 
     const knativeScript = renderKnativeOnMinikube({
@@ -159,7 +162,7 @@ export class GroguNode extends pulumi.ComponentResource {
         create: asUser(knativeScript, "kantai-knative"),
         update: asUser(knativeScript, "kantai-knative"),
       },
-      { parent: this, dependsOn: [this.minikube], customTimeouts: { create: "30m", update: "30m" } },
+      { parent: this, dependsOn: [this.minikube], customTimeouts: { create: "30m", update: "30m" }, ...onVm },
     );
 
     this.caddyfile = renderGroguCaddyfile({
@@ -177,7 +180,7 @@ export class GroguNode extends pulumi.ComponentResource {
         create: asRoot(caddyScript, "kantai-caddy"),
         update: asRoot(caddyScript, "kantai-caddy"),
       },
-      { parent: this, dependsOn: [this.knative], customTimeouts: { create: "10m", update: "10m" } },
+      { parent: this, dependsOn: [this.knative], customTimeouts: { create: "10m", update: "10m" }, ...onVm },
     );
 
     const kubeconfigScript = renderMinikubeKubeconfigRead(host);
@@ -190,7 +193,7 @@ export class GroguNode extends pulumi.ComponentResource {
         triggers: [args.minikube.kubernetesVersion, args.minikube.apiServerPort],
         logging: "none",
       },
-      { parent: this, dependsOn: [this.knative], additionalSecretOutputs: ["stdout"], customTimeouts: { create: "5m", update: "5m" } },
+      { parent: this, dependsOn: [this.knative], additionalSecretOutputs: ["stdout"], customTimeouts: { create: "5m", update: "5m" }, ...onVm },
     );
     this.apiServer = `https://${args.ip}:${args.minikube.apiServerPort}`;
     this.kubeconfig = pulumi.secret(read.stdout.apply((s) => rewriteKubeconfig(s, this.apiServer, args.hostname)));

@@ -15,6 +15,7 @@ import {
   type FlannelBackend,
   type K3sRole,
 } from "../../lib/render/k3s";
+import { renderApiForwardCreate, renderApiForwardDelete } from "../../lib/render/apiForward";
 import { rewriteKubeconfig } from "../../lib/render/k3sKubeconfig";
 import { asRoot } from "../../lib/render/k3sShell";
 import type { Artifact } from "../artifact";
@@ -94,8 +95,17 @@ export interface K3sClusterArgs {
   readonly nodes: readonly K3sNode[];
   /** Flannel backend. "wireguard-native" when nodes are on different sites. */
   readonly flannelBackend: FlannelBackend;
-  /** Address written into the kubeconfig and the API certificate. Defaults to the first server's externalIp, else its ip. */
+  /**
+   * Address written into the kubeconfig and the API certificate. Defaults to the forward's Proxmox
+   * node address with `apiForward`, else the first server's externalIp, else its ip.
+   */
   readonly apiAddress?: string;
+  /**
+   * A DNAT port-forward on this Proxmox node from `port` to the first server's API (the first server
+   * must be a VM on the internal bridge, which the machine running `pulumi up` cannot reach).
+   * The kubeconfig then points at `<apiAddress>:<port>`. Defaults to none.
+   */
+  readonly apiForward?: { readonly port: number; readonly node: string };
   /** Packaged K3s components to leave out (e.g. ["servicelb"]). Defaults to none. */
   readonly disable?: readonly string[];
   /** Private key for SSH to every node (and the jump hosts). */
@@ -165,8 +175,12 @@ export class K3sCluster extends pulumi.ComponentResource {
     const first = servers[0];
     const etcd = servers.length > 1;
     const wireguard = args.flannelBackend === "wireguard-native";
-    const apiAddress = args.apiAddress ?? first.externalIp ?? first.ip;
-    this.apiServer = `https://${apiAddress}:${K3S_API_PORT}`;
+    const fwd = args.apiForward;
+    if (fwd && (!first.vm || !args.proxmox?.nodeAddresses[fwd.node])) {
+      throw new Error(`K3sCluster ${name}: apiForward needs the first server (${first.name}) to be a VM and Proxmox node "${fwd.node}" to be known`);
+    }
+    const apiAddress = args.apiAddress ?? (fwd ? args.proxmox!.nodeAddresses[fwd.node] : (first.externalIp ?? first.ip));
+    this.apiServer = `https://${apiAddress}:${fwd?.port ?? K3S_API_PORT}`;
     const artifacts: Artifact[] = [];
 
     this.token = new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this });
@@ -212,6 +226,14 @@ export class K3sCluster extends pulumi.ComponentResource {
       artifacts.push(...vms[n.name].artifacts);
     }
     this.vms = vms;
+    // A step on a VM runs against that VM instance: when the provider replaces the VM (a user-data
+    // edit, bpg #1636), its steps are replaced too and so run again on the new machine (replaceWith;
+    // update commands re-run only on input changes, and the VM's ID and address do not change).
+    // deletedWith: a step's delete (the K3s uninstall) is skipped when its VM is being deleted anyway —
+    // so the old step's delete never runs against the new VM at the same address.
+    const onVm = (n: K3sNode): pulumi.CustomResourceOptions =>
+      n.vm ? { replaceWith: [vms[n.name].vm], deletedWith: vms[n.name].vm } : {};
+    const allVms = Object.values(vms).map((v) => v.vm);
 
     // Per node: prepare (and, on a Pi, the boot check after a reboot), then install.
     const installs: Record<string, command.remote.Command> = {};
@@ -232,7 +254,7 @@ export class K3sCluster extends pulumi.ComponentResource {
           create: asRoot(prepareScript, `kantai-prepare-${n.name}`),
           update: asRoot(prepareScript, `kantai-prepare-${n.name}`),
         },
-        { parent: this, dependsOn: n.vm ? [vms[n.name]] : [], customTimeouts: { create: "30m", update: "30m" } },
+        { parent: this, dependsOn: n.vm ? [vms[n.name]] : [], customTimeouts: { create: "30m", update: "30m" }, ...onVm(n) },
       );
       artifacts.push({ path: `${name}/${n.name}.prepare.sh`, kind: "shell", resource: `${name}-${n.name}-prepare`, content: prepareScript });
 
@@ -282,7 +304,7 @@ export class K3sCluster extends pulumi.ComponentResource {
           // The token travels on stdin; nothing the scripts print contains it, stdout is not logged.
           logging: "stderr",
         },
-        { parent: this, dependsOn: [ready, ...after], customTimeouts: { create: "20m", update: "20m", delete: "10m" } },
+        { parent: this, dependsOn: [ready, ...after], customTimeouts: { create: "20m", update: "20m", delete: "10m" }, ...onVm(n) },
       );
       artifacts.push(
         { path: `${name}/${n.name}.config.yaml`, kind: "other", resource: `${name}-${n.name}-install`, content: config },
@@ -303,7 +325,8 @@ export class K3sCluster extends pulumi.ComponentResource {
     this.nodesReady = new command.remote.Command(
       `${name}-nodes`,
       { connection: connection(first), create: asRoot(nodesScript, "kantai-nodes"), update: asRoot(nodesScript, "kantai-nodes") },
-      { parent: this, dependsOn: Object.values(installs), customTimeouts: { create: "20m", update: "20m" } },
+      // Any replaced VM is a new node to wait for and label.
+      { parent: this, dependsOn: Object.values(installs), customTimeouts: { create: "20m", update: "20m" }, ...(allVms.length > 0 ? { replaceWith: allVms } : {}) },
     );
     const kubeconfigScript = renderK3sKubeconfigRead(firstHost);
     const read = new command.remote.Command(
@@ -315,13 +338,38 @@ export class K3sCluster extends pulumi.ComponentResource {
         triggers: [args.version, apiAddress],
         logging: "none",
       },
-      { parent: this, dependsOn: [this.nodesReady], additionalSecretOutputs: ["stdout"], customTimeouts: { create: "5m", update: "5m" } },
+      // A replaced first server has a new kubeconfig (new CA and admin credentials): read it again.
+      {
+        parent: this,
+        dependsOn: [this.nodesReady],
+        additionalSecretOutputs: ["stdout"],
+        customTimeouts: { create: "5m", update: "5m" },
+        ...(first.vm ? { replaceWith: [vms[first.name].vm] } : {}),
+      },
     );
     artifacts.push(
       { path: `${name}/nodes.sh`, kind: "shell", resource: `${name}-nodes`, content: nodesScript },
       { path: `${name}/kubeconfig.sh`, kind: "shell", resource: `${name}-kubeconfig`, content: kubeconfigScript },
     );
-    this.kubeconfig = pulumi.secret(read.stdout.apply((s) => rewriteKubeconfig(s, this.apiServer, name)));
+    // The API forward on the Proxmox host; the kubeconfig (and so every object on the cluster) waits for it.
+    let forwardReady: pulumi.Output<string> = pulumi.output("");
+    if (fwd) {
+      const px = args.proxmox!;
+      const spec = { cluster: name, port: fwd.port, target: first.ip, targetPort: K3S_API_PORT };
+      const create = renderApiForwardCreate(spec);
+      const del = renderApiForwardDelete(spec);
+      const forward = new command.remote.Command(
+        `${name}-api-forward`,
+        { connection: sshConnection({ host: px.nodeAddresses[fwd.node], user: px.nodeUser }, args.sshPrivateKey, DIAL), create, update: create, delete: del },
+        { parent: this, customTimeouts: { create: "5m", update: "5m", delete: "5m" } },
+      );
+      forwardReady = forward.stdout;
+      artifacts.push(
+        { path: `${name}/api-forward-create.sh`, kind: "shell", resource: `${name}-api-forward`, content: create },
+        { path: `${name}/api-forward-delete.sh`, kind: "shell", resource: `${name}-api-forward`, content: del },
+      );
+    }
+    this.kubeconfig = pulumi.secret(pulumi.all([read.stdout, forwardReady]).apply(([s]) => rewriteKubeconfig(s, this.apiServer, name)));
     this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
 
     this.nodes = args.nodes.map((n) => ({

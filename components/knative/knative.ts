@@ -3,8 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { toYaml, type K8sObject } from "../../lib/render/k8s";
 import {
   eventingReleases,
+  ingressGatewayOverride,
   INGRESS_SERVICE,
   renderIstioExtras,
+  renderKnativeTraefikRoute,
+  strimziChart,
   renderKafka,
   renderKafkaBroker,
   renderServingConfig,
@@ -13,10 +16,12 @@ import {
   kafkaBootstrap,
   type AutoscalerDefaults,
   type KafkaStorage,
+  type KnativeExposure,
   type KnativeIngress,
   type ReleaseManifest,
 } from "../../lib/render/knative";
 import type { Artifact } from "../artifact";
+import { releaseFiles, type ReleaseSource } from "./releases";
 
 /** Knative's own autoscaler defaults (config-autoscaler as shipped). */
 export const KNATIVE_AUTOSCALER_DEFAULTS: AutoscalerDefaults = {
@@ -58,8 +63,26 @@ export interface KnativeArgs {
   readonly eventing?: { readonly version: string; readonly kafka?: KafkaArgs };
   /** Tekton Pipelines version. Defaults to none (not installed). */
   readonly tektonVersion?: string;
+  /** How the ingress gateway is reached on K3s (see KnativeExposure). Defaults to "traefik". */
+  readonly exposure?: KnativeExposure;
+  /** Mirror and sha256 pins of the release manifests. Defaults to the upstream locations, unpinned. */
+  readonly releaseSource?: ReleaseSource;
   /** Provider of the cluster. Defaults to the provider inherited through `opts`. */
   readonly provider?: kubernetes.Provider;
+}
+
+/**
+ * The transform on the networking layer's ConfigFile: the upstream ingress gateway Service as
+ * kantai applies it (ingressGatewayOverride), every other object untouched. Pulumi runs transforms
+ * on the children of packaged components such as yaml/v2 ConfigFile
+ * (https://www.pulumi.com/docs/iac/concepts/resources/options/transforms/).
+ */
+export function ingressGatewayTransform(ingress: KnativeIngress, exposure: KnativeExposure): pulumi.ResourceTransform {
+  return (a) => {
+    if (a.type !== "kubernetes:core/v1:Service") return undefined;
+    const next = ingressGatewayOverride(a.props as K8sObject, ingress, exposure);
+    return next ? { props: next, opts: a.opts } : undefined;
+  };
 }
 
 /**
@@ -72,6 +95,8 @@ export interface KnativeArgs {
 export class Knative extends pulumi.ComponentResource {
   /** Release manifests installed from URLs, in install order. */
   public readonly releases: ReleaseManifest[];
+  /** Where each release manifest is applied from, by key (mirror location, or the verified copy of a pinned one). */
+  public readonly locations: Record<string, pulumi.Input<string>>;
   /** Every object kantai generates here, as applied. */
   public readonly objects: K8sObject[];
   /** In-cluster address of the ingress gateway ("kourier.kourier-system.svc.cluster.local:80"). */
@@ -84,6 +109,8 @@ export class Knative extends pulumi.ComponentResource {
   constructor(name: string, args: KnativeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:knative:Knative", name, {}, opts);
     const ingress = args.ingress ?? "kourier";
+    const exposure = args.exposure ?? "traefik";
+    const mirror = args.releaseSource?.mirror;
     const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
       parent: this,
       dependsOn,
@@ -91,18 +118,37 @@ export class Knative extends pulumi.ComponentResource {
     });
     const force = { "pulumi.com/patchForce": "true" };
 
-    // Release manifests, each after the previous one.
+    // Every release manifest of this install, then where each is read from (verified first where pinned).
+    const serving = servingReleases({ serving: args.servingVersion }, ingress);
+    const kafkaArgs = args.eventing?.kafka;
+    const eventing = args.eventing ? eventingReleases(args.eventing.version, kafkaArgs ? args.eventing.version : undefined) : [];
+    const tekton = args.tektonVersion !== undefined ? [tektonRelease(args.tektonVersion)] : [];
+    const files = releaseFiles([...serving, ...eventing, ...tekton], args.releaseSource);
+    const networkingKeys = new Set(["net-kourier", "istio"]);
+    const transforms = [ingressGatewayTransform(ingress, exposure)];
+
+    // Release manifests, each after the previous one. The networking layer's gateway Service is
+    // transformed (exposure "traefik": ClusterIP behind K3s' Traefik, see ingressGatewayOverride).
     const chain = (list: ReleaseManifest[], after: pulumi.Resource[]): pulumi.Resource[] => {
       let prev = after;
       for (const r of list) {
-        prev = [new kubernetes.yaml.v2.ConfigFile(`${name}-${r.key}`, { file: r.url }, child(prev))];
+        const opts = child(prev);
+        prev = [new kubernetes.yaml.v2.ConfigFile(`${name}-${r.key}`, { file: files[r.key] }, networkingKeys.has(r.key) ? { ...opts, transforms } : opts)];
       }
       return prev;
     };
-    const serving = servingReleases({ serving: args.servingVersion }, ingress);
     const servingDone = chain(serving, []);
     this.releases = [...serving];
     this.objects = [];
+    this.locations = {};
+
+    // Traefik → the gateway, for every host under the Knative domain.
+    if (exposure === "traefik") {
+      const route = renderKnativeTraefikRoute({ ingress, domain: args.domain });
+      const { apiVersion, kind, metadata, ...rest } = route;
+      new kubernetes.apiextensions.CustomResource(`${name}-traefik-route`, { apiVersion, kind, metadata, ...rest }, child(servingDone));
+      this.objects.push(route);
+    }
 
     // kantai's configuration of Serving, after the networking layer.
     const configObjs = renderServingConfig({
@@ -133,17 +179,18 @@ export class Knative extends pulumi.ComponentResource {
     }
 
     if (args.eventing) {
-      const k = args.eventing.kafka;
-      const eventing = eventingReleases(args.eventing.version, k ? args.eventing.version : undefined);
+      const k = kafkaArgs;
       const eventingDone = chain(eventing, servingDone);
       this.releases.push(...eventing);
       if (k) {
         const ns = k.namespace ?? "kafka";
         const kafkaSpec = { name: k.name ?? "kantai", namespace: ns, version: k.version, brokers: k.brokers, storage: k.storage };
         const namespace = new kubernetes.core.v1.Namespace(`${name}-kafka-namespace`, { metadata: { name: ns } }, child());
+        const { chart } = strimziChart(k.strimziVersion, mirror);
         const strimzi = new kubernetes.helm.v4.Chart(
           `${name}-strimzi`,
-          { chart: "oci://quay.io/strimzi-helm/strimzi-kafka-operator", version: k.strimziVersion, namespace: ns },
+          // Under a mirror the chart is a packaged .tgz (path or URL), which carries its own version.
+          mirror ? { chart, namespace: ns } : { chart, version: k.strimziVersion, namespace: ns },
           child([namespace]),
         );
         const kafkaObjs = renderKafka(kafkaSpec);
@@ -159,11 +206,11 @@ export class Knative extends pulumi.ComponentResource {
       }
     }
 
-    if (args.tektonVersion !== undefined) {
-      const t = tektonRelease(args.tektonVersion);
-      chain([t], []);
-      this.releases.push(t);
+    if (tekton.length > 0) {
+      chain(tekton, []);
+      this.releases.push(...tekton);
     }
+    for (const r of this.releases) this.locations[r.key] = files[r.key];
 
     this.ingressService = INGRESS_SERVICE[ingress];
     this.domain = args.domain;

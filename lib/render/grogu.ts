@@ -200,7 +200,7 @@ export function servingManifestUrl(version: string, file: "serving-crds.yaml" | 
 }
 
 export function kourierManifestUrl(version: string): string {
-  return `https://github.com/knative/net-kourier/releases/download/knative-v${version}/kourier.yaml`;
+  return `https://github.com/knative-extensions/net-kourier/releases/download/knative-v${version}/kourier.yaml`;
 }
 
 /**

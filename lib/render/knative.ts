@@ -24,27 +24,41 @@ export interface KnativeVersions {
 
 /** One release manifest installed from a URL; stages install in array order. */
 export interface ReleaseManifest {
-  /** Stable key; the child resource is `${component}-${key}`. */
+  /** Stable key; the child resource is `${component}-${key}`, and `kantai:releases.sha256.<key>` pins it. */
   readonly key: string;
+  /** Upstream location (the project's current release location). */
   readonly url: string;
+  /** Path of the same file under a mirror (`kantai:releases.mirror`): `<project>/v<version>/<file>`. */
+  readonly mirrorPath: string;
 }
 
+// Current upstream locations, checked against the projects' own install docs:
+// - Knative Serving/Eventing: https://knative.dev/docs/install/yaml-install/serving/install-serving-with-yaml/
+//   (github.com/knative/{serving,eventing}/releases/download/knative-v<v>/…);
+// - net-kourier, net-istio and eventing-kafka-broker moved to the knative-extensions org (the old
+//   github.com/knative/net-* paths work only through GitHub's redirects);
+// - Tekton's releases left the GCS bucket for infra.tekton.dev (tektoncd/pipeline #9566, #9569).
 const gh = (repo: string, version: string, file: string) =>
   `https://github.com/${repo}/releases/download/knative-v${version}/${file}`;
+const release = (key: string, repo: string, project: string, version: string, file: string): ReleaseManifest => ({
+  key,
+  url: gh(repo, version, file),
+  mirrorPath: `${project}/v${version}/${file}`,
+});
 
 /** Serving: CRDs, core, then the networking layer (for Istio: Istio itself, then net-istio). */
 export function servingReleases(v: KnativeVersions, ingress: KnativeIngress): ReleaseManifest[] {
   const net = v.networking ?? v.serving;
   const networking =
     ingress === "kourier"
-      ? [{ key: "net-kourier", url: gh("knative/net-kourier", net, "kourier.yaml") }]
+      ? [release("net-kourier", "knative-extensions/net-kourier", "net-kourier", net, "kourier.yaml")]
       : [
-          { key: "istio", url: gh("knative/net-istio", net, "istio.yaml") },
-          { key: "net-istio", url: gh("knative/net-istio", net, "net-istio.yaml") },
+          release("istio", "knative-extensions/net-istio", "net-istio", net, "istio.yaml"),
+          release("net-istio", "knative-extensions/net-istio", "net-istio", net, "net-istio.yaml"),
         ];
   return [
-    { key: "serving-crds", url: gh("knative/serving", v.serving, "serving-crds.yaml") },
-    { key: "serving-core", url: gh("knative/serving", v.serving, "serving-core.yaml") },
+    release("serving-crds", "knative/serving", "serving", v.serving, "serving-crds.yaml"),
+    release("serving-core", "knative/serving", "serving", v.serving, "serving-core.yaml"),
     ...networking,
   ];
 }
@@ -52,20 +66,42 @@ export function servingReleases(v: KnativeVersions, ingress: KnativeIngress): Re
 /** Eventing: CRDs, core, and (with Kafka) the Kafka controller and the Kafka broker data plane. */
 export function eventingReleases(eventing: string, kafkaBroker: string | undefined): ReleaseManifest[] {
   return [
-    { key: "eventing-crds", url: gh("knative/eventing", eventing, "eventing-crds.yaml") },
-    { key: "eventing-core", url: gh("knative/eventing", eventing, "eventing-core.yaml") },
+    release("eventing-crds", "knative/eventing", "eventing", eventing, "eventing-crds.yaml"),
+    release("eventing-core", "knative/eventing", "eventing", eventing, "eventing-core.yaml"),
     ...(kafkaBroker
       ? [
-          { key: "kafka-controller", url: gh("knative-extensions/eventing-kafka-broker", kafkaBroker, "eventing-kafka-controller.yaml") },
-          { key: "kafka-broker", url: gh("knative-extensions/eventing-kafka-broker", kafkaBroker, "eventing-kafka-broker.yaml") },
+          release("kafka-controller", "knative-extensions/eventing-kafka-broker", "eventing-kafka-broker", kafkaBroker, "eventing-kafka-controller.yaml"),
+          release("kafka-broker", "knative-extensions/eventing-kafka-broker", "eventing-kafka-broker", kafkaBroker, "eventing-kafka-broker.yaml"),
         ]
       : []),
   ];
 }
 
-/** Tekton Pipelines' release manifest. */
+/** Tekton Pipelines' release manifest (infra.tekton.dev since the move off the GCS bucket). */
 export function tektonRelease(version: string): ReleaseManifest {
-  return { key: "tekton-pipelines", url: `https://storage.googleapis.com/tekton-releases/pipeline/previous/v${version}/release.yaml` };
+  return {
+    key: "tekton-pipelines",
+    url: `https://infra.tekton.dev/tekton-releases/pipeline/previous/v${version}/release.yaml`,
+    mirrorPath: `tekton-pipeline/v${version}/release.yaml`,
+  };
+}
+
+/** A mirror standing in for every release location: a base URL or a local directory. */
+export type ReleaseMirror = { readonly kind: "url"; readonly base: string } | { readonly kind: "dir"; readonly path: string };
+
+/** Where a release manifest is read from: its mirror path under the mirror, else its upstream URL. */
+export function releaseLocation(r: ReleaseManifest, mirror?: ReleaseMirror): string {
+  if (!mirror) return r.url;
+  if (mirror.kind === "url") return `${mirror.base.replace(/\/+$/, "")}/${r.mirrorPath}`;
+  return `${mirror.path.replace(/\/+$/, "")}/${r.mirrorPath}`;
+}
+
+/** The Strimzi operator chart: its OCI reference upstream, or `strimzi/v<v>/strimzi-kafka-operator-<v>.tgz` under a mirror (what `helm pull` writes). */
+export function strimziChart(version: string, mirror?: ReleaseMirror): { readonly chart: string; readonly mirrorPath: string } {
+  const mirrorPath = `strimzi/v${version}/strimzi-kafka-operator-${version}.tgz`;
+  if (!mirror) return { chart: "oci://quay.io/strimzi-helm/strimzi-kafka-operator", mirrorPath };
+  const base = mirror.kind === "url" ? mirror.base : mirror.path;
+  return { chart: `${base.replace(/\/+$/, "")}/${mirrorPath}`, mirrorPath };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -105,6 +141,61 @@ export const INGRESS_SERVICE: Readonly<Record<KnativeIngress, string>> = {
   kourier: "kourier.kourier-system.svc.cluster.local:80",
   istio: "istio-ingressgateway.istio-system.svc.cluster.local:80",
 };
+
+/** The ingress gateway Service each networking layer's release manifest ships (type LoadBalancer upstream). */
+export const INGRESS_GATEWAY: Readonly<Record<KnativeIngress, { readonly namespace: string; readonly name: string; readonly port: number }>> = {
+  // net-kourier config/300-gateway.yaml: Service kourier, kourier-system, LoadBalancer 80 (http2) / 443.
+  kourier: { namespace: "kourier-system", name: "kourier", port: 80 },
+  // net-istio's istio.yaml: Service istio-ingressgateway, istio-system, LoadBalancer 15021 / 80 / 443.
+  istio: { namespace: "istio-system", name: "istio-ingressgateway", port: 80 },
+};
+
+/**
+ * How the Knative ingress gateway is reached from outside the cluster on K3s.
+ * - "traefik": the gateway Service becomes ClusterIP and K3s' Traefik (which holds ports 80/443 on
+ *   every node through ServiceLB) routes the Knative domain to it with an IngressRoute.
+ * - "loadBalancer": the gateway keeps the upstream LoadBalancer type (ServiceLB or another load
+ *   balancer gives it 80/443); only valid where Traefik does not hold those ports.
+ */
+export type KnativeExposure = "traefik" | "loadBalancer";
+
+/** Fields a Service may carry only as a LoadBalancer (the API server rejects them on ClusterIP). */
+const LB_ONLY_FIELDS = ["externalTrafficPolicy", "healthCheckNodePort", "loadBalancerIP", "loadBalancerSourceRanges", "loadBalancerClass", "allocateLoadBalancerNodePorts"];
+
+/**
+ * The release manifests' ingress gateway Service as kantai applies it: for exposure "traefik", the
+ * gateway Service (matched by namespace and name) as ClusterIP without its LoadBalancer-only fields
+ * and node ports; anything else unchanged. Returns undefined when `obj` is not the gateway Service.
+ */
+export function ingressGatewayOverride(obj: K8sObject, ingress: KnativeIngress, exposure: KnativeExposure): K8sObject | undefined {
+  const g = INGRESS_GATEWAY[ingress];
+  if (exposure !== "traefik" || obj.apiVersion !== "v1" || obj.kind !== "Service") return undefined;
+  if (obj.metadata.name !== g.name || (obj.metadata.namespace ?? "default") !== g.namespace) return undefined;
+  const spec = { ...((obj as { spec?: Record<string, unknown> }).spec ?? {}) };
+  for (const f of LB_ONLY_FIELDS) delete spec[f];
+  spec.type = "ClusterIP";
+  if (Array.isArray(spec.ports)) spec.ports = (spec.ports as Record<string, unknown>[]).map(({ nodePort: _n, ...p }) => p);
+  return { ...obj, spec };
+}
+
+/** A Traefik v3 HostRegexp (Go RE2) matching every host under `domain`, at any depth. */
+export function knativeHostRegexp(domain: string): string {
+  return `^[a-z0-9-]+(\\.[a-z0-9-]+)*\\.${domain.replace(/\./g, "\\.")}$`;
+}
+
+/** Traefik's IngressRoute sending every host under the Knative domain to the ingress gateway (exposure "traefik"). */
+export function renderKnativeTraefikRoute(spec: { readonly ingress: KnativeIngress; readonly domain: string }): K8sObject {
+  const g = INGRESS_GATEWAY[spec.ingress];
+  return {
+    apiVersion: "traefik.io/v1alpha1",
+    kind: "IngressRoute",
+    metadata: { name: "knative-ingress", namespace: g.namespace, labels: kantaiLabels("knative") },
+    spec: {
+      entryPoints: ["web"],
+      routes: [{ match: `HostRegexp(\`${knativeHostRegexp(spec.domain)}\`)`, kind: "Rule", services: [{ name: g.name, port: g.port }] }],
+    },
+  };
+}
 
 export const DEFAULT_DOMAIN_TEMPLATE = "{{.Name}}.{{.Namespace}}.{{.Domain}}";
 
@@ -298,7 +389,7 @@ export type KafkaStorage =
       readonly type: "persistent";
       /** Size per broker, GiB. */
       readonly sizeGi: number;
-      /** Directory on each node backing the local PV (must exist on the node). */
+      /** Directory on each node under which each broker's volume directory is created (by kubelet, DirectoryOrCreate). */
       readonly path: string;
       /** One node (kubernetes.io/hostname) per broker for its local PV. */
       readonly nodes: readonly string[];
@@ -324,7 +415,12 @@ export function kafkaBootstrap(spec: Pick<KafkaSpec, "name" | "namespace">): str
 /**
  * Strimzi objects for a KRaft cluster: a Kafka CR, one dual-role KafkaNodePool with `brokers`
  * replicas, and for persistent storage a no-provisioner StorageClass (WaitForFirstConsumer,
- * Retain) with one local PersistentVolume per broker pinned to its node.
+ * Retain) with one PersistentVolume per broker pinned to its node.
+ *
+ * Each PV is a `hostPath` volume of type `DirectoryOrCreate` at `<path>/<pv name>` with a required
+ * node affinity — the shape K3s' own local-path provisioner gives the volumes it provisions — so
+ * kubelet creates the directory on first mount. (A `local` PV needs its path to exist already on
+ * the node; nothing here would create it, and kubelet would refuse the mount.)
  */
 export function renderKafka(spec: KafkaSpec): K8sObject[] {
   const rf = Math.min(3, spec.brokers);
@@ -390,7 +486,7 @@ export function renderKafka(spec: KafkaSpec): K8sObject[] {
       persistentVolumeReclaimPolicy: "Retain",
       storageClassName: storageClass,
       volumeMode: "Filesystem",
-      local: { path: st.path },
+      hostPath: { path: kafkaVolumePath(st.path, `${spec.name}-kafka-${i}`), type: "DirectoryOrCreate" },
       nodeAffinity: {
         required: {
           nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] }],
@@ -399,6 +495,11 @@ export function renderKafka(spec: KafkaSpec): K8sObject[] {
     },
   }));
   return [sc, ...pvs, kafka, pool];
+}
+
+/** The directory backing one broker's volume on its node: `<base>/<pv name>`. */
+export function kafkaVolumePath(base: string, pvName: string): string {
+  return `${base.replace(/\/+$/, "")}/${pvName}`;
 }
 
 /** The Knative Kafka Broker (class Kafka) named `default` in `namespace`, and its config. */

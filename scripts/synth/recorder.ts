@@ -20,6 +20,12 @@ export interface RecordedResource {
   readonly deleteBeforeReplace?: boolean;
   /** Names of explicit `dependsOn` resources. */
   readonly dependsOn: string[];
+  /** Names of the `replaceWith` resources (their replacement replaces this one). */
+  readonly replaceWith?: string[];
+  /** Name of the `deletedWith` resource (its deletion makes this one's delete a no-op). */
+  readonly deletedWith?: string;
+  /** How many `transforms` the resource carries (they run on its children, e.g. a ConfigFile's objects). */
+  readonly transforms?: number;
 }
 
 export interface RecordOptions {
@@ -98,6 +104,9 @@ export async function recordProgram<T>(program: () => T, opts: RecordOptions = {
           ...(o.protect !== undefined ? { protect: o.protect } : {}),
           ...(o.deleteBeforeReplace !== undefined ? { deleteBeforeReplace: o.deleteBeforeReplace } : {}),
           dependsOn: await dependsOnNames(o.dependsOn),
+          ...(o.replaceWith?.length ? { replaceWith: o.replaceWith.map(nameOf) } : {}),
+          ...(o.deletedWith ? { deletedWith: nameOf(o.deletedWith) } : {}),
+          ...(o.transforms?.length ? { transforms: o.transforms.length } : {}),
         }))(),
       );
       return undefined;
