@@ -1,13 +1,15 @@
 /**
  * Run the conventional fleet's data plane locally, on 127.0.0.1, from synth's rendered files:
  * named, the root Caddy, the load balancer's Caddy and N web/server.js instances, with addresses
- * and ports rewritten by the loopback mapping (docs/reference/e2e-mapping.md). Stops on Ctrl-C,
- * SIGTERM, or after --for seconds.
+ * and ports rewritten by the loopback mapping (docs/reference/e2e-mapping.md). Stops everything
+ * it started on SIGINT (Ctrl-C), SIGTERM or SIGHUP to any process of the command (npm, sh, tsx or
+ * this one), when one of the started processes exits, or after --for seconds.
  *
  * Usage: npx tsx scripts/fleet-local.ts [--instances N] [--stack dev | --synth <dir>] [--for <seconds>] [--ready <file.json>]
  */
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
+import { watchAncestors } from "../lib/e2e/lifeline";
 import { LocalFleet } from "../lib/e2e/localFleet";
 
 const USAGE = "usage: npx tsx scripts/fleet-local.ts [--instances N] [--stack dev | --synth <dir>] [--for <seconds>] [--ready <file.json>]";
@@ -42,6 +44,13 @@ async function main(): Promise<number> {
     console.error(`fleet-local: give --stack or --synth, not both\n${USAGE}`);
     return 2;
   }
+  // Stop on a signal to this process, on the death of any wrapper above it (npm, sh, tsx: see
+  // lib/e2e/lifeline.ts), on the exit of any process it started, or after --for seconds. Listening
+  // starts before the first process does, so a signal during start-up stops it once it is up.
+  let stop: (why: string) => void = () => {};
+  const stopRequested = new Promise<string>((resolve) => (stop = resolve));
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => stop(sig));
+  watchAncestors(stop);
   console.error(`fleet-local: ${values.synth ? `files from ${values.synth}` : `synth --stack ${values.stack ?? "dev"}`}, mapping to 127.0.0.1, starting processes…`);
   const fleet = await LocalFleet.start({ instances, stack: values.stack, synthDir: values.synth });
   const m = fleet.mapping;
@@ -71,12 +80,10 @@ async function main(): Promise<number> {
   if (values.ready) {
     fs.writeFileSync(values.ready, JSON.stringify({ gatewayPort: gw, dnsPort: m.dnsPort, domain, sites, mapping: m, dir: fleet.dir }, null, 2) + "\n");
   }
-  await new Promise<void>((resolve) => {
-    const done = () => resolve();
-    process.once("SIGINT", done);
-    process.once("SIGTERM", done);
-    if (forS) setTimeout(done, forS * 1000);
-  });
+  fleet.onExit((p) => stop(`${p.name} exited (code ${p.exit?.code ?? null}, signal ${p.exit?.signal ?? null})`));
+  if (forS) setTimeout(() => stop(`${forS} s elapsed`), forS * 1000);
+  const why = await stopRequested;
+  console.error(`fleet-local: ${why}; stopping every process it started`);
   await fleet.stop();
   console.error("fleet-local: stopped");
   return 0;

@@ -161,6 +161,7 @@ export function synthInto(stack: string, out: string, node = process.execPath): 
 export class LocalFleet {
   readonly procs: Proc[] = [];
   private stopped = false;
+  private exitListener?: (p: Proc) => void;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
   private constructor(
@@ -268,6 +269,7 @@ export class LocalFleet {
     child.on("exit", (code, signal) => {
       p.exit = { code, signal };
       live.delete(p);
+      if (!this.stopped) this.exitListener?.(p);
     });
     this.procs.push(p);
     live.add(p);
@@ -278,6 +280,11 @@ export class LocalFleet {
       });
     }
     return p;
+  }
+
+  /** Call `listener` when a started process exits before stop() (a crash, or a signal sent to it). */
+  onExit(listener: (p: Proc) => void): void {
+    this.exitListener = listener;
   }
 
   /** A started process by name ("named", "caddy-lb", "caddy-root", "kenobi-1", …). */
