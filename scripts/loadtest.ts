@@ -6,7 +6,8 @@
  *
  * Usage: npm run loadtest -- --target [label=]<url> [--target …] [--levels …] [--concurrency …]
  *        [--connect-to host:port] [--json out.json] [--chart out.svg]
- * See docs/how-to/loadtest.md.
+ * Exits 1 when a level has only errors (no 2xx response: the target is down or wrong), 2 on bad
+ * arguments. See docs/how-to/loadtest.md.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,6 +15,7 @@ import * as path from "node:path";
 import { Presets, SingleBar } from "cli-progress";
 import { LoadtestArgsError, parseLoadtestArgs, USAGE } from "../lib/loadtest/args";
 import { runStudy, type Progress } from "../lib/loadtest/run";
+import { onlyErrorLevels } from "../lib/loadtest/stats";
 import { formatTable } from "../lib/loadtest/table";
 import { renderChart } from "../lib/loadtest/svg";
 
@@ -90,7 +92,11 @@ async function main(argv: string[]): Promise<number> {
     fs.writeFileSync(opts.chart, renderChart(study.series, { title: opts.title, subtitle }));
     console.log(`wrote ${opts.chart}`);
   }
-  return 0;
+  // A level with only errors measured nothing: the target is down or wrong. The table, JSON and
+  // chart are still written (they show the errors by kind); the exit status says it failed.
+  const dead = onlyErrorLevels(study.series);
+  for (const d of dead) console.error(`loadtest: ${d.label} n=${d.requests}: all ${d.failed} requests failed (no 2xx response): is the target up?`);
+  return dead.length > 0 ? 1 : 0;
 }
 
 if (require.main === module) {

@@ -119,12 +119,26 @@ describe("npm run loadtest (real runs on loopback)", () => {
       "--target", `silent=http://127.0.0.1:${silent}/`,
       "--levels", "4", "--concurrency", "2", "--timeout", "1", "--pause", "0", "--json", json, "--no-progress",
     ]);
-    expect(r.status, r.stderr).toBe(0);
+    // Every level had only errors: the study is still written, and the exit status says so.
+    expect(r.status, r.stderr).toBe(1);
+    for (const l of ["5xx", "refused", "silent"]) {
+      expect(r.stderr).toContain(`loadtest: ${l} n=4: all 4 requests failed (no 2xx response): is the target up?`);
+    }
     const out = JSON.parse(fs.readFileSync(json, "utf8"));
     const byLabel = Object.fromEntries(out.series.map((s: { label: string; levels: { errors: unknown; ok: number; failed: number }[] }) => [s.label, s.levels[0]]));
     expect(byLabel["5xx"]).toMatchObject({ ok: 0, failed: 4, latencyMs: null, errors: { http5xx: 4, httpOther: 0, timeouts: 0, connection: 0, incomplete: 0 } });
     expect(byLabel.refused).toMatchObject({ ok: 0, failed: 4, errors: { http5xx: 0, timeouts: 0, connection: 4, incomplete: 0 } });
     expect(byLabel.silent).toMatchObject({ ok: 0, failed: 4, errors: { http5xx: 0, timeouts: 4, connection: 0, incomplete: 0 } });
+  });
+
+  it("a dead target (nobody listening) exits 1 naming the level; a live one next to it does not hide it", async () => {
+    const r = await loadtest([
+      "--target", `live=http://127.0.0.1:${webPort}/1`, "--target", `dead=http://127.0.0.1:${closedPort}/`,
+      "--levels", "3", "--concurrency", "1", "--pause", "0", "--no-progress",
+    ]);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr.trim().split("\n")).toEqual(["loadtest: dead n=3: all 3 requests failed (no 2xx response): is the target up?"]);
+    expect(r.stdout).toMatch(/^live\s+3\s+1\s+3\s/m);
   });
 
   it("bad arguments: exit 2 with the reason and the usage", async () => {

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LEVELS, parseLevels, parseLoadtestArgs, SEED_LEVELS, type LoadtestOptions } from "../lib/loadtest/args";
 import { levelOptions, runStudy } from "../lib/loadtest/run";
-import { errorKind, LevelRecorder, peak, percentile, type LevelResult, type Series } from "../lib/loadtest/stats";
+import { errorKind, LevelRecorder, onlyErrorLevels, peak, percentile, type LevelResult, type Series } from "../lib/loadtest/stats";
 import { niceMax, renderChart } from "../lib/loadtest/svg";
 import { formatMarkdown, formatTable } from "../lib/loadtest/table";
 import { runTool } from "./support/tools";
@@ -165,6 +165,13 @@ describe("per-level statistics", () => {
     r.response(502, 3);
     expect(r.summarize(1, 1, 0.5)).toMatchObject({ ok: 0, throughput: 0, latencyMs: null, failed: 1 });
     expect(() => r.summarize(1, 1, 0)).toThrow("duration must be positive, got 0");
+  });
+
+  it("levels with only errors: no 2xx and at least one failure", () => {
+    expect(onlyErrorLevels(SERIES)).toEqual([]);
+    const dead: Series = { label: "dead", target: "http://127.0.0.1:1/", levels: [level(100, 0, 0, 0, 100), level(200, 1, 5, 9, 199)] };
+    const empty: Series = { label: "empty", target: "http://x/", levels: [{ ...level(0, 0, 0, 0), requests: 0, ok: 0 }] };
+    expect(onlyErrorLevels([...SERIES, dead, empty])).toEqual([{ label: "dead", requests: 100, failed: 100 }]);
   });
 
   it("the peak of a series", () => {
