@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { parseSynthArgs, stackOfFile } from "../scripts/synth";
 import { ROOT } from "./support/devConfig";
 import { runSynth } from "./support/tools";
 
@@ -53,6 +54,42 @@ describe("npm run synth", () => {
     const outputs = JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"));
     expect(outputs.fleet.siteUrls).toEqual(["http://one.standalone.hosts.pve", "http://two.standalone.hosts.pve", "http://three.standalone.hosts.pve"]);
     expect(outputs.fleet.loadBalancer).toEqual({ name: "kenobi-lb", vmId: 803, ip: "10.0.0.33" });
+  });
+
+  it("--stack-file alone names the stack after the file (Pulumi.<stack>.yaml)", () => {
+    const file = variant((c) => {
+      c["kantai:fleet"].size = 2;
+    });
+    const out = tmp();
+    const r = runSynth(["--stack-file", file, "--out", out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^synth variant: \d+ resources, \d+ artifacts -> /);
+    const outputs = JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"));
+    expect(outputs.fleet.siteUrls).toEqual(["http://one.standalone.hosts.pve", "http://two.standalone.hosts.pve"]);
+  });
+
+  it("a missing or unknown argument is named, with the usage, exit 2", () => {
+    const usage = "usage: npm run synth -- --stack <name> --out <dir> | --stack-file <path> --out <dir> [--stack <name>]";
+    expect(parseSynthArgs(["--stack-file", "Pulumi.dev.yaml"])).toBe("missing --out <dir>");
+    expect(parseSynthArgs(["--out", "x"])).toBe("missing --stack <name> (or --stack-file <path>)");
+    expect(parseSynthArgs([])).toBe("missing --stack <name> (or --stack-file <path>) and --out <dir>");
+    expect(parseSynthArgs(["--stack-file", "a/Pulumi.edge.yaml", "--out", "o"])).toEqual({
+      stack: "edge",
+      out: path.resolve("o"),
+      stackFile: path.resolve("a/Pulumi.edge.yaml"),
+    });
+    expect(stackOfFile("/x/site-b.yaml")).toBe("site-b");
+    // As users see it (a subprocess): the first line names the problem; no stack trace.
+    for (const [args, msg] of [
+      [["--stack", "dev"], "synth: missing --out <dir>"],
+      [["--stack", "dev", "--out", "x", "--stak", "y"], "synth: Unknown option '--stak'"],
+    ] as const) {
+      const r = runSynth([...args]);
+      expect(r.status, args.join(" ")).toBe(2);
+      expect(r.stderr.split("\n")[0], args.join(" ")).toContain(msg);
+      expect(r.stderr, args.join(" ")).toContain(usage);
+      expect(r.stderr, args.join(" ")).not.toMatch(/\n\s+at /);
+    }
   });
 
   it("a bad config exits non-zero with the key named, and writes nothing", () => {

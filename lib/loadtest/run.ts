@@ -64,13 +64,12 @@ export function runLevel(
     const t0 = performance.now();
     let truncated = false;
     let last = 0;
-    let inst: autocannon.Instance | undefined;
     const ticker = setInterval(() => progress?.update(rec.done), 200);
     const timer = setTimeout(() => {
       truncated = rec.done < requests;
-      inst?.stop();
+      inst.stop(); // runs after `inst` is assigned below: timers fire on a later turn
     }, Math.max(0, budgetMs));
-    inst = autocannon(o, (err) => {
+    const inst = autocannon(o, (err) => {
       clearTimeout(timer);
       clearInterval(ticker);
       progress?.update(rec.done);
