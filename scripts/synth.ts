@@ -22,10 +22,28 @@ export interface SynthResult {
   readonly artifacts: number;
 }
 
+/** The stacks of the repository: every `Pulumi.<stack>.yaml` beside Pulumi.yaml, sorted. */
+export function listStacks(root = path.resolve(__dirname, "..")): string[] {
+  return fs
+    .readdirSync(root)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+}
+
+/** `Pulumi.<stack>.yaml` of the repository; a StackFileError listing the stacks there are if it is missing. */
+export function stackFileOf(stack: string, root = path.resolve(__dirname, "..")): string {
+  const file = path.join(root, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) {
+    throw new StackFileError(`stack file ${file} does not exist: the stacks are ${listStacks(root).join(", ")} (or give --stack-file <path>)`);
+  }
+  return file;
+}
+
 /** Synthesize one stack into `outDir`. Throws ConfigError / StackFileError on bad input. */
 export async function synth(opts: { stack: string; outDir: string; stackFile?: string; root?: string }): Promise<SynthResult> {
   const root = opts.root ?? path.resolve(__dirname, "..");
-  const file = opts.stackFile ?? path.join(root, `Pulumi.${opts.stack}.yaml`);
+  const file = opts.stackFile ?? stackFileOf(opts.stack, root);
   const { config, secretKeys } = readStackFile(file);
   const { run } = await import("../stacks");
   const rec = await recordProgram(() => run(), { project: "kantai", stack: opts.stack, config, secretKeys });

@@ -224,7 +224,39 @@ describe("npm run diagram", () => {
       const mmd = fs.readFileSync(`${base}.mmd`, "utf8");
       expect(mmd.startsWith(`---\ntitle: kantai stack ${stack}`), stack).toBe(true);
       for (const id of parsed.nodeIds) expect(mmd, `${stack} ${id}`).toMatch(new RegExp(`^  +${mermaidId(id)}[\\[(>{]`, "m"));
+      // The committed diagrams are reproducible: what a fresh run draws, byte for byte
+      // (redraw with `npm run diagram -- --stack <stack> --write-docs`).
+      const committed = path.join(ROOT, "docs", "diagrams", stack);
+      if (fs.existsSync(`${committed}.mmd`)) {
+        expect(mmd, `docs/diagrams/${stack}.mmd is stale`).toBe(fs.readFileSync(`${committed}.mmd`, "utf8"));
+        expect(fs.readFileSync(`${base}.svg`, "utf8"), `docs/diagrams/${stack}.svg is stale`).toBe(fs.readFileSync(`${committed}.svg`, "utf8"));
+      }
     }
+    expect(fs.readdirSync(path.join(ROOT, "docs", "diagrams")).sort()).toEqual(stacks.flatMap((s) => [`${s}.mmd`, `${s}.svg`]));
+  });
+
+  it("by default writes under out/diagrams/ (untracked), never over the committed docs/diagrams/", () => {
+    const docs = path.join(ROOT, "docs", "diagrams", "small");
+    const out = path.join(ROOT, "out", "diagrams", "small");
+    fs.rmSync(`${out}.mmd`, { force: true });
+    fs.rmSync(`${out}.svg`, { force: true });
+    const r = run(["--stack", "small", "--synth-dir", FIXTURE]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^diagram small: \\d+ nodes, \\d+ edges -> ${out}\\.mmd, ${out}\\.svg\\n$`));
+    expect(fs.readFileSync(`${out}.mmd`, "utf8")).toBe(renderMermaid(buildTopology(readSynthDir(FIXTURE, "small"))));
+    expect(fs.existsSync(`${docs}.mmd`) || fs.existsSync(`${docs}.svg`)).toBe(false);
+    fs.rmSync(`${out}.mmd`, { force: true });
+    fs.rmSync(`${out}.svg`, { force: true });
+    const both = run(["--stack", "small", "--synth-dir", FIXTURE, "--write-docs", "--out", "x"]);
+    expect(both.status).toBe(2);
+    expect(both.stderr.split("\n")[0]).toBe("diagram: give --out or --write-docs, not both");
+  });
+
+  it("an unknown stack is one line naming the stacks there are, before anything runs", () => {
+    const r = run(["--stack", "nonexistent"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`diagram: stack file ${path.join(ROOT, "Pulumi.nonexistent.yaml")} does not exist: the stacks are ${stacks.join(", ")} (or give --stack-file <path>)\n`);
+    expect(r.stdout).toBe("");
   });
 
   it("--check compares with the files instead of writing them: exit 0 when current, 1 naming the stale file", () => {
@@ -260,6 +292,6 @@ describe("npm run diagram", () => {
     expect(parseSvg(fs.readFileSync(`${out}.svg`, "utf8")).nodeIds).toHaveLength(14);
     const bad = run([]);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain("usage: npm run diagram -- --stack <name> [--out <file>]");
+    expect(bad.stderr).toBe("diagram: missing --stack <name>\nusage: npm run diagram -- --stack <name> [--out <file> | --write-docs] [--synth-dir <dir>] [--stack-file <path>] [--check]\n");
   });
 });
