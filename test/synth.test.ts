@@ -11,7 +11,13 @@ import { runSynth } from "./support/tools";
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "kantai-synth-test-"));
 
 /** Write a copy of Pulumi.dev.yaml with `edit` applied to its config and return its path. */
-function variant(edit: (cfg: Record<string, any>) => void): string {
+/** A stack file's `config:` map as parsed YAML: key → scalar or object. */
+type StackConfigDoc = Record<string, Record<string, unknown> | string>;
+
+/** The object value of `key` (a structured config key such as kantai:fleet). */
+const obj = (c: StackConfigDoc, key: string) => c[key] as Record<string, unknown>;
+
+function variant(edit: (cfg: StackConfigDoc) => void): string {
   const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
   edit(doc.config);
   const file = path.join(tmp(), "Pulumi.variant.yaml");
@@ -45,8 +51,8 @@ describe("npm run synth", () => {
 
   it("--stack-file reads any stack-shaped file: a 3-VM fleet renders 3 sites", () => {
     const file = variant((c) => {
-      c["kantai:fleet"].size = 3;
-      c["kantai:fleet"].loadBalancer = { name: "kenobi-lb" };
+      obj(c, "kantai:fleet").size = 3;
+      obj(c, "kantai:fleet").loadBalancer = { name: "kenobi-lb" };
     });
     const out = tmp();
     const r = runSynth(["--stack", "small", "--out", out, "--stack-file", file]);
@@ -58,7 +64,7 @@ describe("npm run synth", () => {
 
   it("--stack-file alone names the stack after the file (Pulumi.<stack>.yaml)", () => {
     const file = variant((c) => {
-      c["kantai:fleet"].size = 2;
+      obj(c, "kantai:fleet").size = 2;
     });
     const out = tmp();
     const r = runSynth(["--stack-file", file, "--out", out]);
@@ -94,7 +100,7 @@ describe("npm run synth", () => {
 
   it("a bad config exits non-zero with the key named, and writes nothing", () => {
     const file = variant((c) => {
-      c["kantai:network"].gateway = "10.9.9.9";
+      obj(c, "kantai:network").gateway = "10.9.9.9";
     });
     const out = path.join(tmp(), "never");
     const r = runSynth(["--stack", "bad", "--out", out, "--stack-file", file]);

@@ -56,7 +56,7 @@ function tree(root: number): Proc[] {
   const visit = (pid: number) => {
     const st = procStat(pid);
     if (!st || st.state === "Z") return;
-    let cmd = "";
+    let cmd: string;
     try {
       cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
     } catch {
