@@ -53,7 +53,8 @@ export async function diagram(opts: {
   ];
   const stale: string[] = [];
   if (opts.check) {
-    for (const [file, text] of drawn) if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) stale.push(file);
+    for (const [file, text] of drawn)
+      if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) stale.push(file);
   } else {
     fs.mkdirSync(path.dirname(opts.base), { recursive: true });
     for (const [file, text] of drawn) fs.writeFileSync(file, text);
@@ -62,7 +63,8 @@ export async function diagram(opts: {
   return { mermaid, svg, nodes: topology.nodes.length, edges: topology.edges.length, stale };
 }
 
-const USAGE = "usage: npm run diagram -- --stack <name> [--out <file> | --write-docs] [--synth-dir <dir>] [--stack-file <path>] [--check]";
+const USAGE =
+  "usage: npm run diagram -- --stack <name> [--out <file> | --write-docs] [--synth-dir <dir>] [--stack-file <path>] [--check]";
 const ROOT = path.resolve(__dirname, "..");
 
 async function main(): Promise<number> {
@@ -83,7 +85,11 @@ async function main(): Promise<number> {
     console.error(`diagram: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
-  const problem = !values.stack ? "missing --stack <name>" : values.out && values["write-docs"] ? "give --out or --write-docs, not both" : undefined;
+  const problem = !values.stack
+    ? "missing --stack <name>"
+    : values.out && values["write-docs"]
+      ? "give --out or --write-docs, not both"
+      : undefined;
   if (problem || !values.stack) {
     console.error(`diagram: ${problem}\n${USAGE}`);
     return 2;
@@ -92,7 +98,9 @@ async function main(): Promise<number> {
   // Fail on an unknown stack before anything runs, with the stacks there are.
   if (!values["synth-dir"] && !values["stack-file"]) stackFileOf(stack, ROOT);
   const docs = path.join(ROOT, "docs", "diagrams", stack);
-  const out = path.resolve(values.out ?? (values["write-docs"] || values.check ? docs : path.join(ROOT, "out", "diagrams", stack)));
+  const out = path.resolve(
+    values.out ?? (values["write-docs"] || values.check ? docs : path.join(ROOT, "out", "diagrams", stack)),
+  );
   const base = out.replace(/\.(svg|mmd)$/, "");
   const r = await diagram({
     stack,

@@ -12,13 +12,21 @@ import { parseArgs } from "node:util";
 import { watchAncestors } from "../lib/e2e/lifeline";
 import { LocalFleet } from "../lib/e2e/localFleet";
 
-const USAGE = "usage: npx tsx scripts/fleet-local.ts [--instances N] [--stack dev | --synth <dir>] [--for <seconds>] [--ready <file.json>]";
+const USAGE =
+  "usage: npx tsx scripts/fleet-local.ts [--instances N] [--stack dev | --synth <dir>] [--for <seconds>] [--ready <file.json>]";
 
 async function main(): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { instances: { type: "string" }, stack: { type: "string" }, synth: { type: "string" }, for: { type: "string" }, ready: { type: "string" }, help: { type: "boolean" } },
+      options: {
+        instances: { type: "string" },
+        stack: { type: "string" },
+        synth: { type: "string" },
+        for: { type: "string" },
+        ready: { type: "string" },
+        help: { type: "boolean" },
+      },
       strict: true,
     }));
   } catch (e) {
@@ -31,12 +39,16 @@ async function main(): Promise<number> {
   }
   const instances = values.instances === undefined ? undefined : Number(values.instances);
   if (instances !== undefined && !(Number.isInteger(instances) && instances >= 1)) {
-    console.error(`fleet-local: --instances must be a positive integer, got ${JSON.stringify(values.instances)}\n${USAGE}`);
+    console.error(
+      `fleet-local: --instances must be a positive integer, got ${JSON.stringify(values.instances)}\n${USAGE}`,
+    );
     return 2;
   }
   const forS = values.for === undefined ? undefined : Number(values.for);
   if (forS !== undefined && !(forS > 0)) {
-    console.error(`fleet-local: --for must be a positive number of seconds, got ${JSON.stringify(values.for)}\n${USAGE}`);
+    console.error(
+      `fleet-local: --for must be a positive number of seconds, got ${JSON.stringify(values.for)}\n${USAGE}`,
+    );
     return 2;
   }
 
@@ -51,12 +63,16 @@ async function main(): Promise<number> {
   const stopRequested = new Promise<string>((resolve) => (stop = resolve));
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => stop(sig));
   watchAncestors(stop);
-  console.error(`fleet-local: ${values.synth ? `files from ${values.synth}` : `synth --stack ${values.stack ?? "dev"}`}, mapping to 127.0.0.1, starting processes…`);
+  console.error(
+    `fleet-local: ${values.synth ? `files from ${values.synth}` : `synth --stack ${values.stack ?? "dev"}`}, mapping to 127.0.0.1, starting processes…`,
+  );
   const fleet = await LocalFleet.start({ instances, stack: values.stack, synthDir: values.synth });
   const m = fleet.mapping;
   const gw = fleet.gatewayPort;
   const domain = fleet.outputs.domain;
-  const sites = fleet.instanceNames.map((_, i) => ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"][i] ?? String(i + 1));
+  const sites = fleet.instanceNames.map(
+    (_, i) => ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"][i] ?? String(i + 1),
+  );
   const lines = [
     "",
     `kantai conventional fleet on loopback (work dir ${fleet.dir}, logs in ${fleet.dir}/logs)`,
@@ -65,7 +81,11 @@ async function main(): Promise<number> {
     `  named :53                127.0.0.1:${m.dnsPort}`,
     ...Object.entries(m.endpoints).map(([ep, port]) => {
       const inst = m.instances.find((i) => i.endpoint === ep);
-      const role = ep.startsWith(`${m.gateway}:`) ? "root proxy" : ep.startsWith(`${m.loadBalancer}:`) ? "load balancer" : `${inst?.name}${fleet.instanceNames.includes(inst?.name ?? "") ? "" : " (not started)"}`;
+      const role = ep.startsWith(`${m.gateway}:`)
+        ? "root proxy"
+        : ep.startsWith(`${m.loadBalancer}:`)
+          ? "load balancer"
+          : `${inst?.name}${fleet.instanceNames.includes(inst?.name ?? "") ? "" : " (not started)"}`;
       return `  ${ep.padEnd(23)}  127.0.0.1:${port}  ${role}`;
     }),
     "",
@@ -78,7 +98,11 @@ async function main(): Promise<number> {
   ];
   console.log(lines.join("\n"));
   if (values.ready) {
-    fs.writeFileSync(values.ready, JSON.stringify({ gatewayPort: gw, dnsPort: m.dnsPort, domain, sites, mapping: m, dir: fleet.dir }, null, 2) + "\n");
+    fs.writeFileSync(
+      values.ready,
+      JSON.stringify({ gatewayPort: gw, dnsPort: m.dnsPort, domain, sites, mapping: m, dir: fleet.dir }, null, 2) +
+        "\n",
+    );
   }
   fleet.onExit((p) => stop(`${p.name} exited (code ${p.exit?.code ?? null}, signal ${p.exit?.signal ?? null})`));
   if (forS) setTimeout(() => stop(`${forS} s elapsed`), forS * 1000);

@@ -30,7 +30,10 @@ function progressBar(): Progress {
       label = l;
       if (!tty) return;
       bar = new SingleBar(
-        { format: " {label} n={total} c={conns} [{bar}] {percentage}% | {value}/{total} | {duration}s", hideCursor: true },
+        {
+          format: " {label} n={total} c={conns} [{bar}] {percentage}% | {value}/{total} | {duration}s",
+          hideCursor: true,
+        },
         Presets.shades_classic,
       );
       bar.start(requests, 0, { label, conns: connections });
@@ -43,7 +46,9 @@ function progressBar(): Progress {
         bar.stop();
         bar = undefined;
       } else {
-        console.error(`  ${label} n=${r.requests}: ${r.ok} ok, ${r.failed} failed, ${r.throughput} req/s in ${r.durationS} s`);
+        console.error(
+          `  ${label} n=${r.requests}: ${r.ok} ok, ${r.failed} failed, ${r.throughput} req/s in ${r.durationS} s`,
+        );
       }
     },
     stop() {
@@ -56,7 +61,12 @@ function progressBar(): Progress {
 /** The machine the numbers come from, for the JSON and the chart caption. */
 export function machine(): { cpus: number; cpuModel: string; platform: string; node: string } {
   const cpus = os.cpus();
-  return { cpus: cpus.length, cpuModel: cpus[0]?.model.trim() ?? "unknown", platform: `${os.platform()} ${os.release()}`, node: process.version };
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? "unknown",
+    platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -77,9 +87,14 @@ async function main(argv: string[]): Promise<number> {
   const study = await runStudy(opts, opts.progress ? progressBar() : undefined);
   const m = machine();
   process.stdout.write(`\n${formatTable(study.series)}`);
-  for (const s of study.truncated) console.log(`note: ${s.label} n=${s.requests} was stopped by the ${opts.budgetS} s budget (unfinished requests count as incomplete)`);
+  for (const s of study.truncated)
+    console.log(
+      `note: ${s.label} n=${s.requests} was stopped by the ${opts.budgetS} s budget (unfinished requests count as incomplete)`,
+    );
   if (study.skipped.length) {
-    console.log(`note: skipped by the ${opts.budgetS} s budget (raise --budget): ${study.skipped.map((s) => `${s.label} n=${s.requests}`).join(", ")}`);
+    console.log(
+      `note: skipped by the ${opts.budgetS} s budget (raise --budget): ${study.skipped.map((s) => `${s.label} n=${s.requests}`).join(", ")}`,
+    );
   }
   if (opts.json) {
     fs.mkdirSync(path.dirname(path.resolve(opts.json)), { recursive: true });
@@ -95,7 +110,10 @@ async function main(argv: string[]): Promise<number> {
   // A level with only errors measured nothing: the target is down or wrong. The table, JSON and
   // chart are still written (they show the errors by kind); the exit status says it failed.
   const dead = onlyErrorLevels(study.series);
-  for (const d of dead) console.error(`loadtest: ${d.label} n=${d.requests}: all ${d.failed} requests failed (no 2xx response): is the target up?`);
+  for (const d of dead)
+    console.error(
+      `loadtest: ${d.label} n=${d.requests}: all ${d.failed} requests failed (no 2xx response): is the target up?`,
+    );
   return dead.length > 0 ? 1 : 0;
 }
 

@@ -35,13 +35,20 @@ export function listStacks(root = path.resolve(__dirname, "..")): string[] {
 export function stackFileOf(stack: string, root = path.resolve(__dirname, "..")): string {
   const file = path.join(root, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(file)) {
-    throw new StackFileError(`stack file ${file} does not exist: the stacks are ${listStacks(root).join(", ")} (or give --stack-file <path>)`);
+    throw new StackFileError(
+      `stack file ${file} does not exist: the stacks are ${listStacks(root).join(", ")} (or give --stack-file <path>)`,
+    );
   }
   return file;
 }
 
 /** Synthesize one stack into `outDir`. Throws ConfigError / StackFileError on bad input. */
-export async function synth(opts: { stack: string; outDir: string; stackFile?: string; root?: string }): Promise<SynthResult> {
+export async function synth(opts: {
+  stack: string;
+  outDir: string;
+  stackFile?: string;
+  root?: string;
+}): Promise<SynthResult> {
   const root = opts.root ?? path.resolve(__dirname, "..");
   const file = opts.stackFile ?? stackFileOf(opts.stack, root);
   const { config, secretKeys } = readStackFile(file);
@@ -50,7 +57,8 @@ export async function synth(opts: { stack: string; outDir: string; stackFile?: s
 
   fs.rmSync(opts.outDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(opts.outDir, "files"), { recursive: true });
-  const write = (p: string, v: unknown) => fs.writeFileSync(path.join(opts.outDir, p), JSON.stringify(v, null, 2) + "\n");
+  const write = (p: string, v: unknown) =>
+    fs.writeFileSync(path.join(opts.outDir, p), JSON.stringify(v, null, 2) + "\n");
 
   write("resources.json", rec.resources);
   write("outputs.json", await resolveDeep(rec.result.outputs));
@@ -88,10 +96,17 @@ export function parseSynthArgs(argv: string[]): { stack: string; out: string; st
   } catch (e) {
     return (e as Error).message;
   }
-  const missing = [!values.stack && !values["stack-file"] ? "--stack <name> (or --stack-file <path>)" : "", !values.out ? "--out <dir>" : ""].filter(Boolean);
+  const missing = [
+    !values.stack && !values["stack-file"] ? "--stack <name> (or --stack-file <path>)" : "",
+    !values.out ? "--out <dir>" : "",
+  ].filter(Boolean);
   if (missing.length) return `missing ${missing.join(" and ")}`;
   const stackFile = values["stack-file"] && path.resolve(values["stack-file"]);
-  return { stack: values.stack ?? stackOfFile(stackFile!), out: path.resolve(values.out!), ...(stackFile ? { stackFile } : {}) };
+  return {
+    stack: values.stack ?? stackOfFile(stackFile!),
+    out: path.resolve(values.out!),
+    ...(stackFile ? { stackFile } : {}),
+  };
 }
 
 async function main(): Promise<void> {
@@ -101,7 +116,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const r = await synth({ stack: args.stack, outDir: args.out, stackFile: args.stackFile });
-  console.log(`synth ${args.stack}: ${r.resources} resources, ${r.artifacts} artifacts -> ${args.out} (simulated: nothing was deployed)`);
+  console.log(
+    `synth ${args.stack}: ${r.resources} resources, ${r.artifacts} artifacts -> ${args.out} (simulated: nothing was deployed)`,
+  );
 }
 
 if (require.main === module) {

@@ -32,10 +32,16 @@ describe("npm run synth", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/synth dev: 45 resources, 24 artifacts .*simulated: nothing was deployed/);
     const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8"));
-    expect(resources[0]).toMatchObject({ type: "pulumi:providers:proxmoxve", name: "proxmox", inputs: { apiToken: "[secret]" } });
+    expect(resources[0]).toMatchObject({
+      type: "pulumi:providers:proxmoxve",
+      name: "proxmox",
+      inputs: { apiToken: "[secret]" },
+    });
     const outputs = JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"));
     expect(outputs.fleet.loadBalancer.ip).toBe("10.0.0.35");
-    const all = fs.readFileSync(path.join(out, "resources.json"), "utf8") + fs.readFileSync(path.join(out, "outputs.json"), "utf8");
+    const all =
+      fs.readFileSync(path.join(out, "resources.json"), "utf8") +
+      fs.readFileSync(path.join(out, "outputs.json"), "utf8");
     expect(all).not.toMatch(/PRIVATE KEY|placeholder=0000/);
   });
 
@@ -58,7 +64,11 @@ describe("npm run synth", () => {
     const r = runSynth(["--stack", "small", "--out", out, "--stack-file", file]);
     expect(r.status, r.stderr).toBe(0);
     const outputs = JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"));
-    expect(outputs.fleet.siteUrls).toEqual(["http://one.standalone.hosts.pve", "http://two.standalone.hosts.pve", "http://three.standalone.hosts.pve"]);
+    expect(outputs.fleet.siteUrls).toEqual([
+      "http://one.standalone.hosts.pve",
+      "http://two.standalone.hosts.pve",
+      "http://three.standalone.hosts.pve",
+    ]);
     expect(outputs.fleet.loadBalancer).toEqual({ name: "kenobi-lb", vmId: 803, ip: "10.0.0.33" });
   });
 
@@ -75,7 +85,8 @@ describe("npm run synth", () => {
   });
 
   it("a missing or unknown argument is named, with the usage, exit 2", () => {
-    const usage = "usage: npm run synth -- --stack <name> --out <dir> | --stack-file <path> --out <dir> [--stack <name>]";
+    const usage =
+      "usage: npm run synth -- --stack <name> --out <dir> | --stack-file <path> --out <dir> [--stack <name>]";
     expect(parseSynthArgs(["--stack-file", "Pulumi.dev.yaml"])).toBe("missing --out <dir>");
     expect(parseSynthArgs(["--out", "x"])).toBe("missing --stack <name> (or --stack-file <path>)");
     expect(parseSynthArgs([])).toBe("missing --stack <name> (or --stack-file <path>) and --out <dir>");

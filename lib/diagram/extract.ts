@@ -13,7 +13,8 @@ import type { OutputClusterNode, SynthOutput, SynthResource } from "./types";
 const isVm = (t: string) => /^proxmoxve:(index\/vm(Legacy)?:Vm(Legacy)?|vm\/virtualMachine:VirtualMachine)$/.test(t);
 const isSnippet = (t: string) => /^proxmoxve:(index\/fileLegacy:FileLegacy|storage\/file:File)$/.test(t);
 const isTunnel = (t: string) => /^cloudflare:index\/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared$/.test(t);
-const isTunnelConfig = (t: string) => /^cloudflare:index\/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig$/.test(t);
+const isTunnelConfig = (t: string) =>
+  /^cloudflare:index\/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig$/.test(t);
 const isDnsRecord = (t: string) => /^cloudflare:index\/(dnsRecord:DnsRecord|record:Record)$/.test(t);
 const isKnativeService = (t: string) => t === "kubernetes:serving.knative.dev/v1:Service";
 /** Kubernetes clusters: `kantai:k8s:K3sCluster`, single-node ones such as `kantai:k8s:GroguNode`. */
@@ -36,8 +37,10 @@ const urlHostPort = (url: string): [string, string | undefined] => {
     return splitHostPort(url);
   }
 };
-const k8sDetail = (n: { role?: string } | undefined, cluster: string) => `k8s ${n?.role ?? "node"} · cluster ${cluster}`;
-const siteList = (names: readonly string[]) => (names.length === 0 ? "" : names.length === 1 ? `${names[0]} ` : `${names.length} sites `);
+const k8sDetail = (n: { role?: string } | undefined, cluster: string) =>
+  `k8s ${n?.role ?? "node"} · cluster ${cluster}`;
+const siteList = (names: readonly string[]) =>
+  names.length === 0 ? "" : names.length === 1 ? `${names[0]} ` : `${names.length} sites `;
 
 /** Every `nodes` array of `{name, ip}` objects in the outputs, with the `cluster` named beside it. */
 export function outputClusterNodes(outputs: unknown): OutputClusterNode[] {
@@ -51,7 +54,14 @@ export function outputClusterNodes(outputs: unknown): OutputClusterNode[] {
       for (const n of o.nodes as Record<string, unknown>[]) {
         if (n === null || typeof n !== "object" || typeof n.name !== "string" || typeof n.ip !== "string") continue;
         const opt = (k: string) => (typeof n[k] === "string" ? { [k]: n[k] as string } : {});
-        found.push({ ...(cluster ? { cluster } : {}), name: n.name, ...opt("role"), ...opt("site"), ip: n.ip, ...opt("externalIp") });
+        found.push({
+          ...(cluster ? { cluster } : {}),
+          name: n.name,
+          ...opt("role"),
+          ...opt("site"),
+          ip: n.ip,
+          ...opt("externalIp"),
+        });
       }
     }
     for (const [k, x] of Object.entries(o)) if (k !== "nodes") walk(x, depth + 1);
@@ -100,10 +110,21 @@ export class Scope {
     this.byName = new Map(input.resources.map((r) => [r.name, r]));
     this.composition = typeof input.outputs.composition === "string" ? input.outputs.composition : undefined;
     this.clusterComponents = input.resources.filter((r) => isClusterComponent(r.type));
-    this.listed = outputClusterNodes(input.outputs).map((n) => ({ ...n, cluster: n.cluster ?? (this.clusterComponents.length === 1 ? this.clusterComponents[0].name : "cluster") }));
-    this.clusterNames = [...new Set([...this.clusterComponents.map((c) => c.name), ...this.listed.map((n) => n.cluster)])].sort();
+    this.listed = outputClusterNodes(input.outputs).map((n) => ({
+      ...n,
+      cluster: n.cluster ?? (this.clusterComponents.length === 1 ? this.clusterComponents[0].name : "cluster"),
+    }));
+    this.clusterNames = [
+      ...new Set([...this.clusterComponents.map((c) => c.name), ...this.listed.map((n) => n.cluster)]),
+    ].sort();
     this.onlyCluster = this.clusterNames.length === 1 ? this.clusterNames[0] : undefined;
-    this.hostNames = [...new Set(input.resources.filter((r) => r.type.startsWith("proxmoxve:") && typeof r.inputs.nodeName === "string").map((r) => r.inputs.nodeName as string))].sort();
+    this.hostNames = [
+      ...new Set(
+        input.resources
+          .filter((r) => r.type.startsWith("proxmoxve:") && typeof r.inputs.nodeName === "string")
+          .map((r) => r.inputs.nodeName as string),
+      ),
+    ].sort();
     this.hostAddresses = new Map<string, string[]>(this.hostNames.map((h) => [h, []]));
     this.vms = input.resources.filter((r) => r.custom && isVm(r.type));
     this.clusterMembers = new Map<string, string[]>(this.clusterNames.map((c) => [c, []]));
@@ -112,7 +133,8 @@ export class Scope {
 
   ancestors(r: SynthResource): SynthResource[] {
     const out: SynthResource[] = [];
-    for (let p = r.parent && this.byName.get(r.parent); p; p = p.parent ? this.byName.get(p.parent) : undefined) out.push(p);
+    for (let p = r.parent && this.byName.get(r.parent); p; p = p.parent ? this.byName.get(p.parent) : undefined)
+      out.push(p);
     return out;
   }
 
@@ -132,7 +154,11 @@ export class Scope {
   }
   defaultSite(): string {
     const { stack } = this.input;
-    return this.graph.addGroup({ id: `site:${stack}`, kind: "site", label: this.composition ? `site ${stack} (${this.composition})` : `site ${stack}` });
+    return this.graph.addGroup({
+      id: `site:${stack}`,
+      kind: "site",
+      label: this.composition ? `site ${stack} (${this.composition})` : `site ${stack}`,
+    });
   }
   componentSite(r: SynthResource): string | undefined {
     const c = this.ancestors(r).find((a) => isSiteComponent(a.type));
@@ -143,7 +169,9 @@ export class Scope {
     return [r, ...this.ancestors(r)].find((a) => isClusterComponent(a.type))?.name;
   }
   vmIps(r: SynthResource): string[] {
-    return (r.inputs.initialization?.ipConfigs ?? []).map((c: { ipv4?: { address?: unknown } } | undefined) => ipOf(c?.ipv4?.address)).filter(Boolean);
+    return (r.inputs.initialization?.ipConfigs ?? [])
+      .map((c: { ipv4?: { address?: unknown } } | undefined) => ipOf(c?.ipv4?.address))
+      .filter(Boolean);
   }
   memberOf(r: SynthResource): (OutputClusterNode & { cluster: string }) | undefined {
     return this.listed.find((n) => n.name === str(r.inputs.name) || this.vmIps(r).includes(n.ip ?? ""));
@@ -156,7 +184,12 @@ export class Scope {
   clusterGroup(c: string): string {
     const g = this.graph;
     const sites = [...new Set((this.clusterMembers.get(c) ?? []).map((id) => g.siteOfGroup(g.nodes.get(id)?.group)))];
-    return g.addGroup({ id: `cluster:${c}`, kind: "cluster", label: `Kubernetes cluster ${c}`, ...(sites.length === 1 && sites[0] ? { parent: sites[0] } : {}) });
+    return g.addGroup({
+      id: `cluster:${c}`,
+      kind: "cluster",
+      label: `Kubernetes cluster ${c}`,
+      ...(sites.length === 1 && sites[0] ? { parent: sites[0] } : {}),
+    });
   }
   workloadGroup(r: SynthResource): string | undefined {
     const c = this.clusterOf(r) ?? this.onlyCluster;
@@ -210,16 +243,27 @@ export class Scope {
       if (port) g.extendNode(id, [`:${port}`]);
       return id;
     }
-    return g.addNode({ id, kind: "service", label: `svc ${name}`, detail: [`namespace ${ns}`, ...(port ? [`:${port}`] : [])], group });
+    return g.addNode({
+      id,
+      kind: "service",
+      label: `svc ${name}`,
+      detail: [`namespace ${ns}`, ...(port ? [`:${port}`] : [])],
+      group,
+    });
   }
   /** `<svc>.<ns>.svc[.cluster.local]` → a service node in the stack's only cluster. */
   inCluster(host: string, port: string | undefined): string | undefined {
     const m = /^([^.]+)\.([^.]+)\.svc(\.cluster\.local)?$/.exec(host);
-    return m ? this.service(m[2], m[1], port, this.onlyCluster ? this.clusterGroup(this.onlyCluster) : undefined) : undefined;
+    return m
+      ? this.service(m[2], m[1], port, this.onlyCluster ? this.clusterGroup(this.onlyCluster) : undefined)
+      : undefined;
   }
 
   tunnelFor(r: SynthResource, ref: unknown): string | undefined {
-    const direct = typeof ref === "string" ? (this.tunnelByRef.get(ref) ?? this.tunnelByRef.get(ref.replace(/\.cfargotunnel\.com\.?$/, ""))) : undefined;
+    const direct =
+      typeof ref === "string"
+        ? (this.tunnelByRef.get(ref) ?? this.tunnelByRef.get(ref.replace(/\.cfargotunnel\.com\.?$/, "")))
+        : undefined;
     if (direct) return direct;
     const sameParent = this.tunnels.find((t) => t.parent !== undefined && t.parent === r.parent);
     if (sameParent) return `tunnel:${sameParent.name}`;
@@ -252,10 +296,23 @@ export function extractHosts(s: Scope): void {
     const onHost = input.resources.filter((r) => r.type.startsWith("proxmoxve:") && r.inputs.nodeName === h);
     const fromComponent = onHost.map((r) => s.componentSite(r)).find(Boolean);
     if (fromComponent) return fromComponent;
-    const fromNodes = [...new Set(s.vms.filter((r) => r.inputs.nodeName === h).map((r) => s.memberOf(r)?.site).filter((x): x is string => !!x))];
+    const fromNodes = [
+      ...new Set(
+        s.vms
+          .filter((r) => r.inputs.nodeName === h)
+          .map((r) => s.memberOf(r)?.site)
+          .filter((x): x is string => !!x),
+      ),
+    ];
     return fromNodes.length === 1 ? s.site(fromNodes[0]) : s.defaultSite();
   };
-  for (const h of hostNames) s.graph.addGroup({ id: `host:${h}`, kind: "host", label: [`Proxmox host ${h}`, ...hostAddresses.get(h)!].join(" · "), parent: hostSite(h) });
+  for (const h of hostNames)
+    s.graph.addGroup({
+      id: `host:${h}`,
+      kind: "host",
+      label: [`Proxmox host ${h}`, ...hostAddresses.get(h)!].join(" · "),
+      parent: hostSite(h),
+    });
 }
 
 /** VMs and templates (which of them are cluster nodes), and template → clone edges. */
@@ -267,7 +324,12 @@ export function extractVms(s: Scope): void {
     const listedAs = s.memberOf(r);
     const cluster = listedAs?.cluster ?? s.clusterOf(r);
     const id = `vm:${r.name}`;
-    const size = [i.cpu?.cores ? `${i.cpu.cores} vCPU` : undefined, i.memory?.dedicated ? `${i.memory.dedicated} MB` : undefined].filter(Boolean).join(", ");
+    const size = [
+      i.cpu?.cores ? `${i.cpu.cores} vCPU` : undefined,
+      i.memory?.dedicated ? `${i.memory.dedicated} MB` : undefined,
+    ]
+      .filter(Boolean)
+      .join(", ");
     s.graph.addNode({
       id,
       kind: template ? "template" : cluster ? "k8s-node" : "vm",
@@ -333,7 +395,9 @@ export function extractZones(s: Scope): void {
       id: `dns:${zone.origin}`,
       kind: "dns",
       label: `BIND ${zone.origin}`,
-      detail: zone.records.filter((r) => r.type === "A").map((r) => `${r.name === zone.origin ? "@" : r.name.slice(0, -(zone.origin.length + 1))} → ${r.value}`),
+      detail: zone.records
+        .filter((r) => r.type === "A")
+        .map((r) => `${r.name === zone.origin ? "@" : r.name.slice(0, -(zone.origin.length + 1))} → ${r.value}`),
       group: graph.isGroup(machine) ? machine : graph.nodes.get(machine)?.group,
     });
   }
@@ -346,7 +410,15 @@ export function extractCaddyServers(s: Scope): void {
     const text = input.files[a.path];
     if (text === undefined) continue;
     const machine = s.machineOf(a.resource);
-    const id = graph.isGroup(machine) ? graph.addNode({ id: `server:${a.resource}`, kind: "server", label: `Caddy ${s.componentLabel(a.resource)}`, detail: [], group: machine }) : machine;
+    const id = graph.isGroup(machine)
+      ? graph.addNode({
+          id: `server:${a.resource}`,
+          kind: "server",
+          label: `Caddy ${s.componentLabel(a.resource)}`,
+          detail: [],
+          group: machine,
+        })
+      : machine;
     s.servers.push({ id, sites: parseCaddyfile(text), machine });
   }
   for (const srv of s.servers) {
@@ -363,7 +435,13 @@ export function extractCaddyServers(s: Scope): void {
         byTarget.set(to, entry);
       }
     }
-    for (const [to, { port, names }] of byTarget) graph.addEdge({ from: srv.id, to, kind: "route", label: `${siteList([...new Set(names)])}${port ? `→ :${port}` : ""}`.trim() });
+    for (const [to, { port, names }] of byTarget)
+      graph.addEdge({
+        from: srv.id,
+        to,
+        kind: "route",
+        label: `${siteList([...new Set(names)])}${port ? `→ :${port}` : ""}`.trim(),
+      });
   }
 }
 
@@ -375,7 +453,12 @@ export function extractPublicNames(s: Scope): void {
         const ip = resolveName(s.zones, name.replace(/^\*\./, "_wildcard."));
         const answer = ip ? s.addressOf.get(ip) : undefined;
         if (ip && !(answer && (answer === srv.id || answer === srv.machine))) continue; // reached through another server
-        s.graph.addNode({ id: `name:${name}`, kind: "hostname", label: name, detail: site.responds ? ["answered by Caddy"] : [] });
+        s.graph.addNode({
+          id: `name:${name}`,
+          kind: "hostname",
+          label: name,
+          detail: site.responds ? ["answered by Caddy"] : [],
+        });
         s.graph.addEdge({ from: `name:${name}`, to: srv.id, kind: "dns", label: ip ? `A ${ip}` : undefined });
       }
     }
@@ -388,7 +471,13 @@ export function extractKnativeServices(s: Scope): void {
     const md = r.inputs.metadata ?? {};
     const name = str(md.name) ?? r.name;
     const ns = str(md.namespace) ?? "default";
-    s.graph.addNode({ id: `ksvc:${ns}/${name}`, kind: "service", label: `ksvc ${name}`, detail: [`namespace ${ns}`], group: s.workloadGroup(r) });
+    s.graph.addNode({
+      id: `ksvc:${ns}/${name}`,
+      kind: "service",
+      label: `ksvc ${name}`,
+      detail: [`namespace ${ns}`],
+      group: s.workloadGroup(r),
+    });
   }
 }
 
@@ -402,7 +491,12 @@ export function extractIngressRoutes(s: Scope): void {
       const hosts = [...String(route.match ?? "").matchAll(/Host\(`([^`]+)`\)/g)].map((m) => m[1]);
       for (const svc of route.services ?? []) {
         if (typeof svc?.name !== "string") continue;
-        const to = s.service(str(svc.namespace) ?? ns, svc.name, svc.port !== undefined ? String(svc.port) : undefined, group);
+        const to = s.service(
+          str(svc.namespace) ?? ns,
+          svc.name,
+          svc.port !== undefined ? String(svc.port) : undefined,
+          group,
+        );
         s.graph.addEdge({ from: traefik, to, kind: "route", label: hosts.length ? hosts.join(", ") : "IngressRoute" });
       }
     }
@@ -413,7 +507,12 @@ export function extractIngressRoutes(s: Scope): void {
 export function extractTunnels(s: Scope): void {
   const { graph } = s;
   for (const r of s.tunnels) {
-    const id = graph.addNode({ id: `tunnel:${r.name}`, kind: "tunnel", label: `Cloudflare tunnel ${str(r.inputs.name) ?? r.name}`, detail: [] });
+    const id = graph.addNode({
+      id: `tunnel:${r.name}`,
+      kind: "tunnel",
+      label: `Cloudflare tunnel ${str(r.inputs.name) ?? r.name}`,
+      detail: [],
+    });
     s.tunnelByRef.set(`${r.name}-id`, id); // synth's id for the tunnel
     s.tunnelByRef.set(r.name, id);
   }
@@ -449,7 +548,8 @@ export function extractTunnels(s: Scope): void {
     const detail = [`CNAME ${r.inputs.proxied === true ? "proxied" : "NOT proxied"}`];
     if (graph.nodes.has(`name:${name}`)) graph.extendNode(`name:${name}`, detail);
     else graph.addNode({ id: `name:${name}`, kind: "hostname", label: name, detail });
-    if (!graph.edges.some((e) => e.from === `name:${name}` && e.to === tunnel)) graph.addEdge({ from: `name:${name}`, to: tunnel, kind: "dns", label: "CNAME" });
+    if (!graph.edges.some((e) => e.from === `name:${name}` && e.to === tunnel))
+      graph.addEdge({ from: `name:${name}`, to: tunnel, kind: "dns", label: "CNAME" });
   }
 }
 
@@ -462,9 +562,18 @@ export function extractKnativeIngress(s: Scope): void {
   for (const c of s.clusterNames) {
     if (!graph.groups.has(`cluster:${c}`)) continue;
     const ksvcs = [...graph.nodes.values()].filter((n) => n.id.startsWith("ksvc:") && n.group === `cluster:${c}`);
-    const ingresses = [...graph.nodes.values()].filter((n) => n.id.startsWith("svc:") && n.group === `cluster:${c}` && !s.knativeHostTargets.has(n.id) && knativeIngress(...(n.id.slice(4).split("/") as [string, string])));
-    const entries = (s.clusterMembers.get(c) ?? []).filter((id) => graph.edges.some((e) => e.to === id && e.kind === "route"));
-    for (const from of [...ingresses.map((n) => n.id), ...entries]) for (const k of ksvcs) graph.addEdge({ from, to: k.id, kind: "route", label: "Host header" });
+    const ingresses = [...graph.nodes.values()].filter(
+      (n) =>
+        n.id.startsWith("svc:") &&
+        n.group === `cluster:${c}` &&
+        !s.knativeHostTargets.has(n.id) &&
+        knativeIngress(...(n.id.slice(4).split("/") as [string, string])),
+    );
+    const entries = (s.clusterMembers.get(c) ?? []).filter((id) =>
+      graph.edges.some((e) => e.to === id && e.kind === "route"),
+    );
+    for (const from of [...ingresses.map((n) => n.id), ...entries])
+      for (const k of ksvcs) graph.addEdge({ from, to: k.id, kind: "route", label: "Host header" });
   }
 }
 
@@ -472,7 +581,10 @@ export function extractKnativeIngress(s: Scope): void {
 export function extractServerSites(s: Scope): void {
   for (const srv of s.servers) {
     const inner = srv.sites.flatMap((x) => x.addresses).filter((a) => a !== "" && !s.graph.nodes.has(`name:${a}`));
-    if (inner.length > 0) s.graph.extendNode(srv.id, [`Caddy: ${inner.length <= 2 ? inner.join(", ") : `${inner[0]} … (${inner.length} sites)`}`]);
+    if (inner.length > 0)
+      s.graph.extendNode(srv.id, [
+        `Caddy: ${inner.length <= 2 ? inner.join(", ") : `${inner[0]} … (${inner.length} sites)`}`,
+      ]);
   }
 }
 

@@ -34,7 +34,9 @@ export class TopologyGraph {
     if (e.from === e.to) return;
     if (this.edgeKeys.has(key)) {
       const i = this.edges.findIndex((x) => `${x.from}>${x.to}>${x.kind}` === key);
-      const labels = [...new Set([...(this.edges[i].label ?? "").split(", "), ...(e.label ?? "").split(", ")].filter(Boolean))];
+      const labels = [
+        ...new Set([...(this.edges[i].label ?? "").split(", "), ...(e.label ?? "").split(", ")].filter(Boolean)),
+      ];
       this.edges[i] = { ...this.edges[i], ...(labels.length ? { label: labels.join(", ") } : {}) };
       return;
     }
@@ -48,7 +50,8 @@ export class TopologyGraph {
 
   /** The site group enclosing group `g` (or `g` itself), if any. */
   siteOfGroup(g: string | undefined): string | undefined {
-    for (let id = g; id !== undefined; id = this.groups.get(id)?.parent) if (this.groups.get(id)?.kind === "site") return id;
+    for (let id = g; id !== undefined; id = this.groups.get(id)?.parent)
+      if (this.groups.get(id)?.kind === "site") return id;
     return undefined;
   }
 

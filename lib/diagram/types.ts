@@ -19,7 +19,8 @@ export interface SynthOutput {
   readonly files: Readonly<Record<string, string>>;
 }
 
-export type NodeKind = "template" | "vm" | "k8s-node" | "server" | "dns" | "service" | "tunnel" | "hostname" | "external";
+export type NodeKind =
+  "template" | "vm" | "k8s-node" | "server" | "dns" | "service" | "tunnel" | "hostname" | "external";
 export type GroupKind = "site" | "host" | "cluster";
 export type EdgeKind = "route" | "dns" | "clone";
 

@@ -61,7 +61,11 @@ export function watchAncestors(onLost: (what: string) => void, everyMs = 250): (
   const parent = process.ppid;
   const timer = setInterval(() => {
     const gone = ancestors.find((a) => !alive(a));
-    const what = gone ? `process ${gone.pid} (an ancestor of this command) exited` : process.ppid !== parent ? `parent process ${parent} exited` : undefined;
+    const what = gone
+      ? `process ${gone.pid} (an ancestor of this command) exited`
+      : process.ppid !== parent
+        ? `parent process ${parent} exited`
+        : undefined;
     if (what) {
       clearInterval(timer);
       onLost(what);

@@ -69,7 +69,6 @@ function tree(root: number): Proc[] {
   return out;
 }
 
-
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (!cond()) {
@@ -84,11 +83,15 @@ async function startFleet(name: string): Promise<{ npm: ChildProcess; procs: Pro
   const ready = path.join(tmp, `${name}.ready.json`);
   const logFile = path.join(tmp, `${name}.log`);
   const fd = fs.openSync(logFile, "w");
-  const npm = spawn("npm", ["run", "-s", "fleet:local", "--", "--synth", synthDir, "--instances", "2", "--ready", ready], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", fd, fd],
-  });
+  const npm = spawn(
+    "npm",
+    ["run", "-s", "fleet:local", "--", "--synth", synthDir, "--instances", "2", "--ready", ready],
+    {
+      cwd: ROOT,
+      detached: true,
+      stdio: ["ignore", fd, fd],
+    },
+  );
   fs.closeSync(fd);
   const log = () => fs.readFileSync(logFile, "utf8");
   const up = await until(() => fs.existsSync(ready) || npm.exitCode !== null, 60_000);
@@ -102,9 +105,17 @@ type Pick = (procs: Proc[], npm: number) => Proc | undefined;
 const cases: [string, NodeJS.Signals, Pick][] = [
   ["npm", "SIGTERM", (ps, npm) => ps.find((p) => p.pid === npm)],
   ["npm", "SIGHUP", (ps, npm) => ps.find((p) => p.pid === npm)],
-  ["the shell npm runs (or tsx, when sh execs it)", "SIGTERM", (ps, npm) => ps.find((p) => procStat(p.pid)?.ppid === npm)],
+  [
+    "the shell npm runs (or tsx, when sh execs it)",
+    "SIGTERM",
+    (ps, npm) => ps.find((p) => procStat(p.pid)?.ppid === npm),
+  ],
   ["tsx", "SIGHUP", (ps) => ps.find((p) => /^node \S*\/\.bin\/tsx /.test(p.cmd))],
-  ["the script's node", "SIGINT", (ps) => ps.find((p) => p.cmd.includes("tsx/dist/loader.mjs") && p.cmd.includes("scripts/fleet-local.ts"))],
+  [
+    "the script's node",
+    "SIGINT",
+    (ps) => ps.find((p) => p.cmd.includes("tsx/dist/loader.mjs") && p.cmd.includes("scripts/fleet-local.ts")),
+  ],
   ["caddy-root", "SIGTERM", (ps) => ps.find((p) => p.cmd.includes("caddy") && p.cmd.includes("root.Caddyfile"))],
 ];
 
@@ -113,9 +124,18 @@ describe("npm run fleet:local stops everything it started", () => {
     const { npm, procs, log } = await startFleet(`${what.split(" ")[0]}-${signal}`);
     const cmds = procs.map((p) => p.cmd).join("\n");
     // What the command started: named, both Caddys, 2 web servers, under the wrappers.
-    expect(procs.filter((p) => / -g -c \S+named\.conf/.test(p.cmd)), cmds).toHaveLength(1);
-    expect(procs.filter((p) => p.cmd.startsWith("caddy run")), cmds).toHaveLength(2);
-    expect(procs.filter((p) => p.cmd.endsWith(path.join("web", "server.js"))), cmds).toHaveLength(2);
+    expect(
+      procs.filter((p) => / -g -c \S+named\.conf/.test(p.cmd)),
+      cmds,
+    ).toHaveLength(1);
+    expect(
+      procs.filter((p) => p.cmd.startsWith("caddy run")),
+      cmds,
+    ).toHaveLength(2);
+    expect(
+      procs.filter((p) => p.cmd.endsWith(path.join("web", "server.js"))),
+      cmds,
+    ).toHaveLength(2);
     const target = pick(procs, npm.pid!);
     expect(target, `${what} in\n${cmds}`).toBeDefined();
 
