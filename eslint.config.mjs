@@ -34,7 +34,6 @@ const pendingCleanup = [
       "components/routing/latencyAwareService.ts",
       "components/routing/manifests.test.ts",
       "components/routing/routingPlan.test.ts",
-      "lib/diagram/types.ts",
       "lib/routing/validate.test.ts",
       "policy/rules.ts",
       "policy/secrets.ts",

@@ -170,8 +170,8 @@ export class Scope {
   }
   vmIps(r: SynthResource): string[] {
     return (r.inputs.initialization?.ipConfigs ?? [])
-      .map((c: { ipv4?: { address?: unknown } } | undefined) => ipOf(c?.ipv4?.address))
-      .filter(Boolean);
+      .map((c) => ipOf(c?.ipv4?.address))
+      .filter((ip): ip is string => Boolean(ip));
   }
   memberOf(r: SynthResource): (OutputClusterNode & { cluster: string }) | undefined {
     return this.listed.find((n) => n.name === str(r.inputs.name) || this.vmIps(r).includes(n.ip ?? ""));
@@ -275,10 +275,11 @@ export class Scope {
 export function extractHosts(s: Scope): void {
   const { input, hostAddresses, hostNames } = s;
   for (const r of input.resources) {
-    if (r.type === "proxmoxve:network/linux/bridge:Bridge" && hostAddresses.has(r.inputs.nodeName)) {
+    const node = r.inputs.nodeName;
+    if (r.type === "proxmoxve:network/linux/bridge:Bridge" && node !== undefined && hostAddresses.has(node)) {
       const ip = ipOf(r.inputs.address);
-      if (ip) hostAddresses.get(r.inputs.nodeName)!.push(`${r.inputs.name ?? "bridge"} ${r.inputs.address}`);
-      s.remember(ip, `host:${r.inputs.nodeName}`);
+      if (ip) hostAddresses.get(node)!.push(`${r.inputs.name ?? "bridge"} ${r.inputs.address}`);
+      s.remember(ip, `host:${node}`);
     }
   }
   for (const r of input.resources.filter((x) => x.type === "pulumi:providers:proxmoxve")) {
@@ -339,7 +340,10 @@ export function extractVms(s: Scope): void {
         ...(size ? [size] : []),
         ...(cluster && !template ? [k8sDetail(listedAs, cluster)] : []),
       ],
-      group: s.hostAddresses.has(i.nodeName) ? `host:${i.nodeName}` : (s.componentSite(r) ?? s.defaultSite()),
+      group:
+        i.nodeName !== undefined && s.hostAddresses.has(i.nodeName)
+          ? `host:${i.nodeName}`
+          : (s.componentSite(r) ?? s.defaultSite()),
     });
     if (cluster && !template) s.clusterMembers.get(cluster)?.push(id);
     s.vmIds.set(`${i.nodeName}/${i.vmId}`, id);
@@ -468,9 +472,9 @@ export function extractPublicNames(s: Scope): void {
 /** Workloads: Knative services, in their cluster. */
 export function extractKnativeServices(s: Scope): void {
   for (const r of s.custom(isKnativeService)) {
-    const md = r.inputs.metadata ?? {};
-    const name = str(md.name) ?? r.name;
-    const ns = str(md.namespace) ?? "default";
+    const md = r.inputs.metadata;
+    const name = str(md?.name) ?? r.name;
+    const ns = str(md?.namespace) ?? "default";
     s.graph.addNode({
       id: `ksvc:${ns}/${name}`,
       kind: "service",

@@ -1,12 +1,57 @@
 /** The shapes of lib/diagram: synth's output as read (input) and the topology drawn from it (output). */
 
+/**
+ * The inputs lib/diagram reads, by the providers' field names (Proxmox VM, file and bridge,
+ * Cloudflare tunnel, config and DNS record, Kubernetes objects). Parsed JSON: any field may be
+ * absent; values whose type varies are `unknown` and checked where they are read.
+ */
+export interface ResourceInputs {
+  readonly [key: string]: unknown;
+  readonly nodeName?: string;
+  readonly name?: unknown;
+  readonly address?: unknown;
+  readonly endpoint?: unknown;
+  readonly template?: unknown;
+  readonly vmId?: number | string;
+  readonly cpu?: { readonly cores?: number };
+  readonly memory?: { readonly dedicated?: number };
+  readonly clone?: { readonly nodeName?: string; readonly vmId?: number | string };
+  readonly initialization?: {
+    readonly ipConfigs?: readonly ({ readonly ipv4?: { readonly address?: unknown } } | undefined)[];
+    readonly userDataFileId?: unknown;
+  };
+  readonly connection?: { readonly host?: unknown };
+  readonly datastoreId?: unknown;
+  readonly sourceRaw?: { readonly fileName?: unknown };
+  readonly metadata?: { readonly name?: unknown; readonly namespace?: unknown };
+  readonly spec?: {
+    readonly routes?: readonly {
+      readonly match?: unknown;
+      readonly services?: readonly (
+        { readonly name?: unknown; readonly namespace?: unknown; readonly port?: unknown } | undefined
+      )[];
+    }[];
+  };
+  readonly config?: {
+    readonly ingresses?: readonly {
+      readonly service?: unknown;
+      readonly hostname?: unknown;
+      readonly originRequest?: { readonly httpHostHeader?: unknown };
+    }[];
+  };
+  readonly tunnelId?: unknown;
+  readonly content?: unknown;
+  readonly value?: unknown;
+  readonly proxied?: unknown;
+}
+
 /** One entry of synth's resources.json. */
 export interface SynthResource {
   readonly type: string;
   readonly name: string;
   readonly parent?: string;
   readonly custom: boolean;
-  readonly inputs: Record<string, any>;
+  readonly inputs: ResourceInputs;
   readonly protect?: boolean;
 }
 
