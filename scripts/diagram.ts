@@ -2,11 +2,14 @@
  * Topology diagram of a stack, offline: runs synth (or reads an existing synth directory) and
  * writes Mermaid source and an SVG laid out with dagre (lib/diagram/).
  *
- * Usage: npm run diagram -- --stack <name> [--out <file>] [--synth-dir <dir>] [--stack-file <path>]
+ * Usage: npm run diagram -- --stack <name> [--out <file> | --write-docs] [--synth-dir <dir>] [--stack-file <path>] [--check]
  *   --out <file>        where to write; `<base>.mmd` and `<base>.svg` are written for
- *                       `<base>`, `<base>.svg` or `<base>.mmd` (default docs/diagrams/<stack>)
+ *                       `<base>`, `<base>.svg` or `<base>.mmd` (default out/diagrams/<stack>,
+ *                       untracked: a plain run never overwrites a committed file)
+ *   --write-docs        write the committed diagrams, docs/diagrams/<stack>.{mmd,svg}
  *   --synth-dir <dir>   read this synth output instead of running synth
  *   --check             write nothing; exit 1 when <base>.mmd/.svg differ from what would be drawn
+ *                       (the base is docs/diagrams/<stack> unless --out is given)
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -16,7 +19,8 @@ import { layoutTopology } from "../lib/diagram/layout";
 import { renderMermaid } from "../lib/diagram/mermaid";
 import { buildTopology, type SynthOutput } from "../lib/diagram/model";
 import { renderSvg } from "../lib/diagram/svg";
-import { synth } from "./synth";
+import { stackFileOf, synth } from "./synth";
+import { StackFileError } from "./synth/stackFile";
 
 /** Read a synth output directory into the model's input. */
 export function readSynthDir(dir: string, stack: string): SynthOutput {
@@ -49,7 +53,8 @@ export async function diagram(opts: {
   ];
   const stale: string[] = [];
   if (opts.check) {
-    for (const [file, text] of drawn) if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) stale.push(file);
+    for (const [file, text] of drawn)
+      if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) stale.push(file);
   } else {
     fs.mkdirSync(path.dirname(opts.base), { recursive: true });
     for (const [file, text] of drawn) fs.writeFileSync(file, text);
@@ -58,44 +63,70 @@ export async function diagram(opts: {
   return { mermaid, svg, nodes: topology.nodes.length, edges: topology.edges.length, stale };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      stack: { type: "string" },
-      out: { type: "string" },
-      "synth-dir": { type: "string" },
-      "stack-file": { type: "string" },
-      check: { type: "boolean" },
-    },
-    strict: true,
-  });
-  if (!values.stack) {
-    console.error("usage: npm run diagram -- --stack <name> [--out <file>] [--synth-dir <dir>] [--stack-file <path>] [--check]");
-    process.exit(2);
+const USAGE =
+  "usage: npm run diagram -- --stack <name> [--out <file> | --write-docs] [--synth-dir <dir>] [--stack-file <path>] [--check]";
+const ROOT = path.resolve(__dirname, "..");
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        stack: { type: "string" },
+        out: { type: "string" },
+        "write-docs": { type: "boolean" },
+        "synth-dir": { type: "string" },
+        "stack-file": { type: "string" },
+        check: { type: "boolean" },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    console.error(`diagram: ${(e as Error).message}\n${USAGE}`);
+    return 2;
   }
-  const out = path.resolve(values.out ?? path.join(__dirname, "..", "docs", "diagrams", values.stack));
+  const problem = !values.stack
+    ? "missing --stack <name>"
+    : values.out && values["write-docs"]
+      ? "give --out or --write-docs, not both"
+      : undefined;
+  if (problem || !values.stack) {
+    console.error(`diagram: ${problem}\n${USAGE}`);
+    return 2;
+  }
+  const stack = values.stack;
+  // Fail on an unknown stack before anything runs, with the stacks there are.
+  if (!values["synth-dir"] && !values["stack-file"]) stackFileOf(stack, ROOT);
+  const docs = path.join(ROOT, "docs", "diagrams", stack);
+  const out = path.resolve(
+    values.out ?? (values["write-docs"] || values.check ? docs : path.join(ROOT, "out", "diagrams", stack)),
+  );
   const base = out.replace(/\.(svg|mmd)$/, "");
   const r = await diagram({
-    stack: values.stack,
+    stack,
     base,
     synthDir: values["synth-dir"] && path.resolve(values["synth-dir"]),
     stackFile: values["stack-file"] && path.resolve(values["stack-file"]),
     check: values.check,
   });
   if (values.check) {
-    for (const f of r.stale) console.error(`${f} is out of date: npm run diagram -- --stack ${values.stack}${values.out ? ` --out ${values.out}` : ""}`);
-    console.log(`diagram ${values.stack}: ${r.stale.length === 0 ? "up to date" : `${r.stale.length} file(s) out of date`}`);
-    process.exit(r.stale.length === 0 ? 0 : 1);
+    const redraw = values.out ? `--out ${values.out}` : "--write-docs";
+    for (const f of r.stale) console.error(`${f} is out of date: npm run diagram -- --stack ${stack} ${redraw}`);
+    console.log(`diagram ${stack}: ${r.stale.length === 0 ? "up to date" : `${r.stale.length} file(s) out of date`}`);
+    return r.stale.length === 0 ? 0 : 1;
   }
-  console.log(`diagram ${values.stack}: ${r.nodes} nodes, ${r.edges} edges -> ${r.mermaid}, ${r.svg}`);
+  console.log(`diagram ${stack}: ${r.nodes} nodes, ${r.edges} edges -> ${r.mermaid}, ${r.svg}`);
+  return 0;
 }
 
 if (require.main === module) {
   main().then(
-    () => process.exit(0),
+    (code) => process.exit(code),
     (e: unknown) => {
+      // Input mistakes (a bad config, a missing or malformed stack file) are one line; anything
+      // else is a bug in kantai and keeps its stack trace.
       const err = e as Error;
-      if (err.name === "ConfigError" || err.name === "StackFileError") console.error(err.message);
+      if (err.name === "ConfigError" || e instanceof StackFileError) console.error(`diagram: ${err.message}`);
       else console.error(err.stack ?? String(e));
       process.exit(1);
     },

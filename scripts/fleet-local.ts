@@ -1,22 +1,32 @@
 /**
  * Run the conventional fleet's data plane locally, on 127.0.0.1, from synth's rendered files:
  * named, the root Caddy, the load balancer's Caddy and N web/server.js instances, with addresses
- * and ports rewritten by the loopback mapping (docs/reference/e2e-mapping.md). Stops on Ctrl-C,
- * SIGTERM, or after --for seconds.
+ * and ports rewritten by the loopback mapping (docs/reference/e2e-mapping.md). Stops everything
+ * it started on SIGINT (Ctrl-C), SIGTERM or SIGHUP to any process of the command (npm, sh, tsx or
+ * this one), when one of the started processes exits, or after --for seconds.
  *
  * Usage: npx tsx scripts/fleet-local.ts [--instances N] [--stack dev | --synth <dir>] [--for <seconds>] [--ready <file.json>]
  */
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
+import { watchAncestors } from "../lib/e2e/lifeline";
 import { LocalFleet } from "../lib/e2e/localFleet";
 
-const USAGE = "usage: npx tsx scripts/fleet-local.ts [--instances N] [--stack dev | --synth <dir>] [--for <seconds>] [--ready <file.json>]";
+const USAGE =
+  "usage: npx tsx scripts/fleet-local.ts [--instances N] [--stack dev | --synth <dir>] [--for <seconds>] [--ready <file.json>]";
 
 async function main(): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { instances: { type: "string" }, stack: { type: "string" }, synth: { type: "string" }, for: { type: "string" }, ready: { type: "string" }, help: { type: "boolean" } },
+      options: {
+        instances: { type: "string" },
+        stack: { type: "string" },
+        synth: { type: "string" },
+        for: { type: "string" },
+        ready: { type: "string" },
+        help: { type: "boolean" },
+      },
       strict: true,
     }));
   } catch (e) {
@@ -29,12 +39,16 @@ async function main(): Promise<number> {
   }
   const instances = values.instances === undefined ? undefined : Number(values.instances);
   if (instances !== undefined && !(Number.isInteger(instances) && instances >= 1)) {
-    console.error(`fleet-local: --instances must be a positive integer, got ${JSON.stringify(values.instances)}\n${USAGE}`);
+    console.error(
+      `fleet-local: --instances must be a positive integer, got ${JSON.stringify(values.instances)}\n${USAGE}`,
+    );
     return 2;
   }
   const forS = values.for === undefined ? undefined : Number(values.for);
   if (forS !== undefined && !(forS > 0)) {
-    console.error(`fleet-local: --for must be a positive number of seconds, got ${JSON.stringify(values.for)}\n${USAGE}`);
+    console.error(
+      `fleet-local: --for must be a positive number of seconds, got ${JSON.stringify(values.for)}\n${USAGE}`,
+    );
     return 2;
   }
 
@@ -42,12 +56,23 @@ async function main(): Promise<number> {
     console.error(`fleet-local: give --stack or --synth, not both\n${USAGE}`);
     return 2;
   }
-  console.error(`fleet-local: ${values.synth ? `files from ${values.synth}` : `synth --stack ${values.stack ?? "dev"}`}, mapping to 127.0.0.1, starting processes…`);
+  // Stop on a signal to this process, on the death of any wrapper above it (npm, sh, tsx: see
+  // lib/e2e/lifeline.ts), on the exit of any process it started, or after --for seconds. Listening
+  // starts before the first process does, so a signal during start-up stops it once it is up.
+  let stop: (why: string) => void = () => {};
+  const stopRequested = new Promise<string>((resolve) => (stop = resolve));
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, () => stop(sig));
+  watchAncestors(stop);
+  console.error(
+    `fleet-local: ${values.synth ? `files from ${values.synth}` : `synth --stack ${values.stack ?? "dev"}`}, mapping to 127.0.0.1, starting processes…`,
+  );
   const fleet = await LocalFleet.start({ instances, stack: values.stack, synthDir: values.synth });
   const m = fleet.mapping;
   const gw = fleet.gatewayPort;
   const domain = fleet.outputs.domain;
-  const sites = fleet.instanceNames.map((_, i) => ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"][i] ?? String(i + 1));
+  const sites = fleet.instanceNames.map(
+    (_, i) => ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"][i] ?? String(i + 1),
+  );
   const lines = [
     "",
     `kantai conventional fleet on loopback (work dir ${fleet.dir}, logs in ${fleet.dir}/logs)`,
@@ -56,7 +81,11 @@ async function main(): Promise<number> {
     `  named :53                127.0.0.1:${m.dnsPort}`,
     ...Object.entries(m.endpoints).map(([ep, port]) => {
       const inst = m.instances.find((i) => i.endpoint === ep);
-      const role = ep.startsWith(`${m.gateway}:`) ? "root proxy" : ep.startsWith(`${m.loadBalancer}:`) ? "load balancer" : `${inst?.name}${fleet.instanceNames.includes(inst?.name ?? "") ? "" : " (not started)"}`;
+      const role = ep.startsWith(`${m.gateway}:`)
+        ? "root proxy"
+        : ep.startsWith(`${m.loadBalancer}:`)
+          ? "load balancer"
+          : `${inst?.name}${fleet.instanceNames.includes(inst?.name ?? "") ? "" : " (not started)"}`;
       return `  ${ep.padEnd(23)}  127.0.0.1:${port}  ${role}`;
     }),
     "",
@@ -69,14 +98,16 @@ async function main(): Promise<number> {
   ];
   console.log(lines.join("\n"));
   if (values.ready) {
-    fs.writeFileSync(values.ready, JSON.stringify({ gatewayPort: gw, dnsPort: m.dnsPort, domain, sites, mapping: m, dir: fleet.dir }, null, 2) + "\n");
+    fs.writeFileSync(
+      values.ready,
+      JSON.stringify({ gatewayPort: gw, dnsPort: m.dnsPort, domain, sites, mapping: m, dir: fleet.dir }, null, 2) +
+        "\n",
+    );
   }
-  await new Promise<void>((resolve) => {
-    const done = () => resolve();
-    process.once("SIGINT", done);
-    process.once("SIGTERM", done);
-    if (forS) setTimeout(done, forS * 1000);
-  });
+  fleet.onExit((p) => stop(`${p.name} exited (code ${p.exit?.code ?? null}, signal ${p.exit?.signal ?? null})`));
+  if (forS) setTimeout(() => stop(`${forS} s elapsed`), forS * 1000);
+  const why = await stopRequested;
+  console.error(`fleet-local: ${why}; stopping every process it started`);
   await fleet.stop();
   console.error("fleet-local: stopped");
   return 0;

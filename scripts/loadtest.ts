@@ -6,7 +6,8 @@
  *
  * Usage: npm run loadtest -- --target [label=]<url> [--target …] [--levels …] [--concurrency …]
  *        [--connect-to host:port] [--json out.json] [--chart out.svg]
- * See docs/how-to/loadtest.md.
+ * Exits 1 when a level has only errors (no 2xx response: the target is down or wrong), 2 on bad
+ * arguments. See docs/how-to/loadtest.md.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,6 +15,7 @@ import * as path from "node:path";
 import { Presets, SingleBar } from "cli-progress";
 import { LoadtestArgsError, parseLoadtestArgs, USAGE } from "../lib/loadtest/args";
 import { runStudy, type Progress } from "../lib/loadtest/run";
+import { onlyErrorLevels } from "../lib/loadtest/stats";
 import { formatTable } from "../lib/loadtest/table";
 import { renderChart } from "../lib/loadtest/svg";
 
@@ -28,7 +30,10 @@ function progressBar(): Progress {
       label = l;
       if (!tty) return;
       bar = new SingleBar(
-        { format: " {label} n={total} c={conns} [{bar}] {percentage}% | {value}/{total} | {duration}s", hideCursor: true },
+        {
+          format: " {label} n={total} c={conns} [{bar}] {percentage}% | {value}/{total} | {duration}s",
+          hideCursor: true,
+        },
         Presets.shades_classic,
       );
       bar.start(requests, 0, { label, conns: connections });
@@ -41,7 +46,9 @@ function progressBar(): Progress {
         bar.stop();
         bar = undefined;
       } else {
-        console.error(`  ${label} n=${r.requests}: ${r.ok} ok, ${r.failed} failed, ${r.throughput} req/s in ${r.durationS} s`);
+        console.error(
+          `  ${label} n=${r.requests}: ${r.ok} ok, ${r.failed} failed, ${r.throughput} req/s in ${r.durationS} s`,
+        );
       }
     },
     stop() {
@@ -54,7 +61,12 @@ function progressBar(): Progress {
 /** The machine the numbers come from, for the JSON and the chart caption. */
 export function machine(): { cpus: number; cpuModel: string; platform: string; node: string } {
   const cpus = os.cpus();
-  return { cpus: cpus.length, cpuModel: cpus[0]?.model.trim() ?? "unknown", platform: `${os.platform()} ${os.release()}`, node: process.version };
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? "unknown",
+    platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -75,9 +87,14 @@ async function main(argv: string[]): Promise<number> {
   const study = await runStudy(opts, opts.progress ? progressBar() : undefined);
   const m = machine();
   process.stdout.write(`\n${formatTable(study.series)}`);
-  for (const s of study.truncated) console.log(`note: ${s.label} n=${s.requests} was stopped by the ${opts.budgetS} s budget (unfinished requests count as incomplete)`);
+  for (const s of study.truncated)
+    console.log(
+      `note: ${s.label} n=${s.requests} was stopped by the ${opts.budgetS} s budget (unfinished requests count as incomplete)`,
+    );
   if (study.skipped.length) {
-    console.log(`note: skipped by the ${opts.budgetS} s budget (raise --budget): ${study.skipped.map((s) => `${s.label} n=${s.requests}`).join(", ")}`);
+    console.log(
+      `note: skipped by the ${opts.budgetS} s budget (raise --budget): ${study.skipped.map((s) => `${s.label} n=${s.requests}`).join(", ")}`,
+    );
   }
   if (opts.json) {
     fs.mkdirSync(path.dirname(path.resolve(opts.json)), { recursive: true });
@@ -90,7 +107,14 @@ async function main(argv: string[]): Promise<number> {
     fs.writeFileSync(opts.chart, renderChart(study.series, { title: opts.title, subtitle }));
     console.log(`wrote ${opts.chart}`);
   }
-  return 0;
+  // A level with only errors measured nothing: the target is down or wrong. The table, JSON and
+  // chart are still written (they show the errors by kind); the exit status says it failed.
+  const dead = onlyErrorLevels(study.series);
+  for (const d of dead)
+    console.error(
+      `loadtest: ${d.label} n=${d.requests}: all ${d.failed} requests failed (no 2xx response): is the target up?`,
+    );
+  return dead.length > 0 ? 1 : 0;
 }
 
 if (require.main === module) {

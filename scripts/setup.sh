@@ -29,6 +29,7 @@ fi
 
 # actionlint (test/workflows.test.ts lints .github/workflows with it): built with Go from the module
 # proxy into a cache outside the repo, reused while it is the pinned version.
+# renovate: datasource=go depName=github.com/rhysd/actionlint
 ACTIONLINT_VERSION=v1.7.12
 KANTAI_TOOLS_BIN="${KANTAI_TOOLS_DIR:-$HOME/.cache/kantai-tools}/bin"
 if [ "$("$KANTAI_TOOLS_BIN/actionlint" -version 2>/dev/null | head -n1)" != "$ACTIONLINT_VERSION" ]; then

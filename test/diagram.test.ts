@@ -43,7 +43,8 @@ function parseSvg(svg: string): { root: string; nodeIds: string[]; groupIds: str
 
 describe("readers", () => {
   it("parseCaddyfile: site addresses without scheme/port, reverse_proxy upstreams, respond; global block skipped", () => {
-    const text = "{\n\tadmin off\n}\n\nhttp://a.example, b.example:8080 {\n\treverse_proxy 10.0.0.1:80 10.0.0.2:80 {\n\t\tlb_policy least_conn\n\t}\n}\n\n:80 {\n\trespond \"hi\" # comment\n}\n";
+    const text =
+      '{\n\tadmin off\n}\n\nhttp://a.example, b.example:8080 {\n\treverse_proxy 10.0.0.1:80 10.0.0.2:80 {\n\t\tlb_policy least_conn\n\t}\n}\n\n:80 {\n\trespond "hi" # comment\n}\n';
     expect(parseCaddyfile(text)).toEqual([
       { addresses: ["a.example", "b.example"], upstreams: ["10.0.0.1:80", "10.0.0.2:80"], responds: false },
       { addresses: [""], upstreams: [], responds: true },
@@ -51,7 +52,9 @@ describe("readers", () => {
   });
 
   it("parseZone + resolveName: exact names, the closest wildcard, CNAMEs followed, outside names unknown", () => {
-    const zone = parseZone("$TTL 2d\n$ORIGIN lab.test.\n@\tIN\tNS\tns.lab.test.\nns\tIN\tA\t10.0.0.2\n*\tIN\tA\t10.0.0.3\n*.apps\tIN\tA\t10.0.0.4\nwww\tIN\tCNAME\tns\n");
+    const zone = parseZone(
+      "$TTL 2d\n$ORIGIN lab.test.\n@\tIN\tNS\tns.lab.test.\nns\tIN\tA\t10.0.0.2\n*\tIN\tA\t10.0.0.3\n*.apps\tIN\tA\t10.0.0.4\nwww\tIN\tCNAME\tns\n",
+    );
     expect(zone).toEqual({
       origin: "lab.test",
       records: [
@@ -77,7 +80,12 @@ describe("model from a synth fixture", () => {
     expect(t.title).toBe("kantai stack small (edge)");
     expect(t.groups).toEqual([
       { id: "cluster:grogu", kind: "cluster", label: "Kubernetes cluster grogu" },
-      { id: "host:pve1", kind: "host", label: "Proxmox host pve1 · 192.168.1.10 · vmbr2 10.1.0.1/24", parent: "site:lab" },
+      {
+        id: "host:pve1",
+        kind: "host",
+        label: "Proxmox host pve1 · 192.168.1.10 · vmbr2 10.1.0.1/24",
+        parent: "site:lab",
+      },
       { id: "site:home", kind: "site", label: "site home" },
       { id: "site:lab", kind: "site", label: "site lab" },
     ]);
@@ -97,13 +105,23 @@ describe("model from a synth fixture", () => {
       ["svc:kube-system/traefik", "service", "cluster:grogu", "svc traefik | namespace kube-system | :80"],
       ["svc:web/blog", "service", "cluster:grogu", "svc blog | namespace web | :8080"],
       ["tunnel:edge-tunnel", "tunnel", "-", "Cloudflare tunnel kantai-edge"],
-      ["vm:grogu-server-1-vm", "k8s-node", "host:pve1", "server-1 | VM 700 · 10.1.0.10 | 4 vCPU, 4096 MB | k8s server · cluster grogu"],
+      [
+        "vm:grogu-server-1-vm",
+        "k8s-node",
+        "host:pve1",
+        "server-1 | VM 700 · 10.1.0.10 | 4 vCPU, 4096 MB | k8s server · cluster grogu",
+      ],
       ["vm:k3s-vm", "template", "host:pve1", "template-k3s | template 9000 | 2 vCPU, 2048 MB"],
     ]);
   });
 
   it("edges: who routes to whom (gateway, tunnel, Knative Host header, Traefik IngressRoute), DNS answers and clones", () => {
-    expect(t.edges.map((e) => `${e.from} ${e.kind === "route" ? "->" : e.kind === "dns" ? "~>" : "=>"} ${e.to}${e.label ? ` [${e.label}]` : ""}`)).toEqual([
+    expect(
+      t.edges.map(
+        (e) =>
+          `${e.from} ${e.kind === "route" ? "->" : e.kind === "dns" ? "~>" : "=>"} ${e.to}${e.label ? ` [${e.label}]` : ""}`,
+      ),
+    ).toEqual([
       "name:*.grogu.example.lan ~> server:gw-install [A 192.168.1.10]",
       "name:blog.example.com -> tunnel:edge-tunnel [tunnel]",
       "name:fib.example.com -> tunnel:edge-tunnel [tunnel]",
@@ -119,9 +137,12 @@ describe("model from a synth fixture", () => {
   });
 
   it("reads cluster nodes from any `nodes` list in the outputs", () => {
-    expect(outputClusterNodes({ k8s: { cluster: "c1", nodes: [{ name: "a", ip: "10.0.0.1", role: "server" }, { name: "no-ip" }] }, x: [1, 2] })).toEqual([
-      { cluster: "c1", name: "a", role: "server", ip: "10.0.0.1" },
-    ]);
+    expect(
+      outputClusterNodes({
+        k8s: { cluster: "c1", nodes: [{ name: "a", ip: "10.0.0.1", role: "server" }, { name: "no-ip" }] },
+        x: [1, 2],
+      }),
+    ).toEqual([{ cluster: "c1", name: "a", role: "server", ip: "10.0.0.1" }]);
   });
 
   it("is deterministic", () => {
@@ -181,7 +202,8 @@ describe("renderers", () => {
     const group = (id: string) => l.groups.find((g) => g.group.id === id)!;
     for (const n of l.nodes) if (n.node.group) expect(inside(n, group(n.node.group)), n.node.id).toBe(true);
     expect(inside(group("host:pve"), group("site:s"))).toBe(true);
-    for (const b of [...l.nodes, ...l.groups]) expect(inside(b, { x: 0, y: 0, width: l.width, height: l.height })).toBe(true);
+    for (const b of [...l.nodes, ...l.groups])
+      expect(inside(b, { x: 0, y: 0, width: l.width, height: l.height })).toBe(true);
     expect(l.edges.map((e) => e.points.length >= 2)).toEqual([true, true]);
   });
 
@@ -204,7 +226,11 @@ describe("npm run diagram", () => {
     .filter((s): s is string => !!s)
     .sort();
   const run = (args: string[]) =>
-    spawnSync(process.execPath, [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(ROOT, "scripts", "diagram.ts"), ...args], { encoding: "utf8", cwd: ROOT, timeout: 120_000 });
+    spawnSync(
+      process.execPath,
+      [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(ROOT, "scripts", "diagram.ts"), ...args],
+      { encoding: "utf8", cwd: ROOT, timeout: 120_000 },
+    );
 
   const outputs: Record<string, string> = {}; // stack → base path of its diagram files
 
@@ -215,7 +241,9 @@ describe("npm run diagram", () => {
       outputs[stack] = base;
       const r = run(["--stack", stack, "--out", `${base}.svg`]);
       expect(r.status, r.stderr).toBe(0);
-      const m = new RegExp(`^diagram ${stack}: (\\d+) nodes, (\\d+) edges -> ${base}\\.mmd, ${base}\\.svg\\n$`).exec(r.stdout);
+      const m = new RegExp(`^diagram ${stack}: (\\d+) nodes, (\\d+) edges -> ${base}\\.mmd, ${base}\\.svg\\n$`).exec(
+        r.stdout,
+      );
       expect(m, r.stdout).not.toBeNull();
       const parsed = parseSvg(fs.readFileSync(`${base}.svg`, "utf8"));
       expect(parsed.nodeIds.length, stack).toBe(Number(m![1]));
@@ -223,8 +251,47 @@ describe("npm run diagram", () => {
       expect(parsed.edges, stack).toBe(Number(m![2]));
       const mmd = fs.readFileSync(`${base}.mmd`, "utf8");
       expect(mmd.startsWith(`---\ntitle: kantai stack ${stack}`), stack).toBe(true);
-      for (const id of parsed.nodeIds) expect(mmd, `${stack} ${id}`).toMatch(new RegExp(`^  +${mermaidId(id)}[\\[(>{]`, "m"));
+      for (const id of parsed.nodeIds)
+        expect(mmd, `${stack} ${id}`).toMatch(new RegExp(`^  +${mermaidId(id)}[\\[(>{]`, "m"));
+      // The committed diagrams are reproducible: what a fresh run draws, byte for byte
+      // (redraw with `npm run diagram -- --stack <stack> --write-docs`).
+      const committed = path.join(ROOT, "docs", "diagrams", stack);
+      if (fs.existsSync(`${committed}.mmd`)) {
+        expect(mmd, `docs/diagrams/${stack}.mmd is stale`).toBe(fs.readFileSync(`${committed}.mmd`, "utf8"));
+        expect(fs.readFileSync(`${base}.svg`, "utf8"), `docs/diagrams/${stack}.svg is stale`).toBe(
+          fs.readFileSync(`${committed}.svg`, "utf8"),
+        );
+      }
     }
+    expect(fs.readdirSync(path.join(ROOT, "docs", "diagrams")).sort()).toEqual(
+      stacks.flatMap((s) => [`${s}.mmd`, `${s}.svg`]),
+    );
+  });
+
+  it("by default writes under out/diagrams/ (untracked), never over the committed docs/diagrams/", () => {
+    const docs = path.join(ROOT, "docs", "diagrams", "small");
+    const out = path.join(ROOT, "out", "diagrams", "small");
+    fs.rmSync(`${out}.mmd`, { force: true });
+    fs.rmSync(`${out}.svg`, { force: true });
+    const r = run(["--stack", "small", "--synth-dir", FIXTURE]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^diagram small: \\d+ nodes, \\d+ edges -> ${out}\\.mmd, ${out}\\.svg\\n$`));
+    expect(fs.readFileSync(`${out}.mmd`, "utf8")).toBe(renderMermaid(buildTopology(readSynthDir(FIXTURE, "small"))));
+    expect(fs.existsSync(`${docs}.mmd`) || fs.existsSync(`${docs}.svg`)).toBe(false);
+    fs.rmSync(`${out}.mmd`, { force: true });
+    fs.rmSync(`${out}.svg`, { force: true });
+    const both = run(["--stack", "small", "--synth-dir", FIXTURE, "--write-docs", "--out", "x"]);
+    expect(both.status).toBe(2);
+    expect(both.stderr.split("\n")[0]).toBe("diagram: give --out or --write-docs, not both");
+  });
+
+  it("an unknown stack is one line naming the stacks there are, before anything runs", () => {
+    const r = run(["--stack", "nonexistent"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      `diagram: stack file ${path.join(ROOT, "Pulumi.nonexistent.yaml")} does not exist: the stacks are ${stacks.join(", ")} (or give --stack-file <path>)\n`,
+    );
+    expect(r.stdout).toBe("");
   });
 
   it("--check compares with the files instead of writing them: exit 0 when current, 1 naming the stale file", () => {
@@ -243,7 +310,15 @@ describe("npm run diagram", () => {
     const mmd = fs.readFileSync(path.join(ROOT, "docs", "diagrams", "dev.mmd"), "utf8");
     const parsed = parseSvg(fs.readFileSync(path.join(ROOT, "docs", "diagrams", "dev.svg"), "utf8"));
     expect(parsed.groupIds).toContain("host:pve");
-    for (const id of ["dns:hosts.pve", "name:*.standalone.hosts.pve", "name:test.hosts.pve", "server:hosts-install", "vm:kenobi-lb-vm", "vm:standalone-vm", ...[1, 2, 3, 4, 5].map((i) => `vm:kenobi-${i}-vm`)]) {
+    for (const id of [
+      "dns:hosts.pve",
+      "name:*.standalone.hosts.pve",
+      "name:test.hosts.pve",
+      "server:hosts-install",
+      "vm:kenobi-lb-vm",
+      "vm:standalone-vm",
+      ...[1, 2, 3, 4, 5].map((i) => `vm:kenobi-${i}-vm`),
+    ]) {
       expect(parsed.nodeIds, id).toContain(id);
       expect(mmd, id).toContain(mermaidId(id));
     }
@@ -260,6 +335,8 @@ describe("npm run diagram", () => {
     expect(parseSvg(fs.readFileSync(`${out}.svg`, "utf8")).nodeIds).toHaveLength(14);
     const bad = run([]);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain("usage: npm run diagram -- --stack <name> [--out <file>]");
+    expect(bad.stderr).toBe(
+      "diagram: missing --stack <name>\nusage: npm run diagram -- --stack <name> [--out <file> | --write-docs] [--synth-dir <dir>] [--stack-file <path>] [--check]\n",
+    );
   });
 });

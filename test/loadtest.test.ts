@@ -1,9 +1,23 @@
 /** The load tool's pure parts: argument validation, per-level statistics, tables, the SVG chart. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LEVELS, parseLevels, parseLoadtestArgs, SEED_LEVELS, type LoadtestOptions } from "../lib/loadtest/args";
+import {
+  DEFAULT_LEVELS,
+  parseLevels,
+  parseLoadtestArgs,
+  SEED_LEVELS,
+  type LoadtestOptions,
+} from "../lib/loadtest/args";
 import { levelOptions, runStudy } from "../lib/loadtest/run";
-import { errorKind, LevelRecorder, peak, percentile, type LevelResult, type Series } from "../lib/loadtest/stats";
+import {
+  errorKind,
+  LevelRecorder,
+  onlyErrorLevels,
+  peak,
+  percentile,
+  type LevelResult,
+  type Series,
+} from "../lib/loadtest/stats";
 import { niceMax, renderChart } from "../lib/loadtest/svg";
 import { formatMarkdown, formatTable } from "../lib/loadtest/table";
 import { runTool } from "./support/tools";
@@ -34,10 +48,29 @@ describe("loadtest arguments", () => {
 
   it("parses labelled targets, --connect-to, outputs and options", () => {
     const o = args(
-      "--target", "1=http://one.standalone.hosts.pve/",
-      "--target", "2=http://two.standalone.hosts.pve/10?x=1",
-      "--levels", "10,20,40", "--concurrency", "8", "--timeout", "2.5", "--budget", "30", "--pause", "0",
-      "--connect-to", "127.0.0.1:8080", "--json", "o/r.json", "--chart", "o/r.svg", "--title", "T", "--no-progress",
+      "--target",
+      "1=http://one.standalone.hosts.pve/",
+      "--target",
+      "2=http://two.standalone.hosts.pve/10?x=1",
+      "--levels",
+      "10,20,40",
+      "--concurrency",
+      "8",
+      "--timeout",
+      "2.5",
+      "--budget",
+      "30",
+      "--pause",
+      "0",
+      "--connect-to",
+      "127.0.0.1:8080",
+      "--json",
+      "o/r.json",
+      "--chart",
+      "o/r.svg",
+      "--title",
+      "T",
+      "--no-progress",
     );
     expect(o).toEqual({
       targets: [
@@ -60,9 +93,15 @@ describe("loadtest arguments", () => {
 
   it.each([
     [[], "--target is required"],
-    [["--target", "three.standalone.hosts.pve"], '--target: "three.standalone.hosts.pve" is not a URL (expected http://host[:port]/path)'],
+    [
+      ["--target", "three.standalone.hosts.pve"],
+      '--target: "three.standalone.hosts.pve" is not a URL (expected http://host[:port]/path)',
+    ],
     [["--target", "ftp://x/"], '--target: "ftp://x/" must be http:// or https://'],
-    [["--target", "http://a/", "--target", "http://a/b"], '--target: label "a" is used twice; name series with label=url'],
+    [
+      ["--target", "http://a/", "--target", "http://a/b"],
+      '--target: label "a" is used twice; name series with label=url',
+    ],
     [["--target", "http://a/", "--levels", "100,abc"], '--levels: "abc" is not a positive integer'],
     [["--target", "http://a/", "--levels", "0"], "--levels: 0 is out of range 1-1000000"],
     [["--target", "http://a/", "--levels", "200,100"], "--levels: must increase, got 200 then 100"],
@@ -86,28 +125,47 @@ describe("loadtest arguments", () => {
 describe("autocannon options per level", () => {
   it("uses min(n, concurrency) connections and exactly n requests", () => {
     const t = { label: "a", url: "http://127.0.0.1:3000/" };
-    expect(levelOptions(t, 100, { concurrency: 1000, timeoutS: 10 })).toEqual({ url: "http://127.0.0.1:3000/", connections: 100, amount: 100, timeout: 10, pipelining: 1 });
-    expect(levelOptions(t, 3200, { concurrency: 1000, timeoutS: 20 })).toMatchObject({ connections: 1000, amount: 3200, timeout: 20 });
+    expect(levelOptions(t, 100, { concurrency: 1000, timeoutS: 10 })).toEqual({
+      url: "http://127.0.0.1:3000/",
+      connections: 100,
+      amount: 100,
+      timeout: 10,
+      pipelining: 1,
+    });
+    expect(levelOptions(t, 3200, { concurrency: 1000, timeoutS: 20 })).toMatchObject({
+      connections: 1000,
+      amount: 3200,
+      timeout: 20,
+    });
   });
 
   it("--connect-to dials the given address and keeps the site's name in Host", () => {
     const t = { label: "3", url: "http://three.standalone.hosts.pve/35?q=1" };
-    expect(levelOptions(t, 10, { concurrency: 4, timeoutS: 10, connectTo: { host: "127.0.0.1", port: 8080 } })).toEqual({
-      url: "http://127.0.0.1:8080/35?q=1",
-      headers: { host: "three.standalone.hosts.pve" },
-      connections: 4,
-      amount: 10,
-      timeout: 10,
-      pipelining: 1,
-    });
+    expect(levelOptions(t, 10, { concurrency: 4, timeoutS: 10, connectTo: { host: "127.0.0.1", port: 8080 } })).toEqual(
+      {
+        url: "http://127.0.0.1:8080/35?q=1",
+        headers: { host: "three.standalone.hosts.pve" },
+        connections: 4,
+        amount: 10,
+        timeout: 10,
+        pipelining: 1,
+      },
+    );
   });
 
   it("skips the levels the budget leaves no time for, without sending a request", async () => {
     let t = 0;
     const now = () => (t += 60_000); // every clock reading is 60 s later: the 55 s budget is gone at the first check
-    const study = await runStudy({ ...args("--target", "a=http://127.0.0.1:9/", "--levels", "10,20"), budgetS: 55 }, undefined, now);
+    const study = await runStudy(
+      { ...args("--target", "a=http://127.0.0.1:9/", "--levels", "10,20"), budgetS: 55 },
+      undefined,
+      now,
+    );
     expect(study.series).toEqual([{ label: "a", target: "http://127.0.0.1:9/", levels: [] }]);
-    expect(study.skipped).toEqual([{ label: "a", requests: 10 }, { label: "a", requests: 20 }]);
+    expect(study.skipped).toEqual([
+      { label: "a", requests: 10 },
+      { label: "a", requests: 20 },
+    ]);
   });
 });
 
@@ -122,13 +180,17 @@ describe("per-level statistics", () => {
 
   it("percentiles are monotonic in p and lie within the data", () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 0, max: 1e5, noNaN: true }), { minLength: 1 }), fc.double({ min: 0.01, max: 99.99, noNaN: true }), (raw, p) => {
-        const xs = [...raw].sort((a, b) => a - b);
-        const v = percentile(xs, p);
-        expect(v).toBeGreaterThanOrEqual(xs[0]);
-        expect(v).toBeLessThanOrEqual(xs[xs.length - 1]);
-        expect(percentile(xs, Math.min(100, p + 1))).toBeGreaterThanOrEqual(v);
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 1e5, noNaN: true }), { minLength: 1 }),
+        fc.double({ min: 0.01, max: 99.99, noNaN: true }),
+        (raw, p) => {
+          const xs = [...raw].sort((a, b) => a - b);
+          const v = percentile(xs, p);
+          expect(v).toBeGreaterThanOrEqual(xs[0]);
+          expect(v).toBeLessThanOrEqual(xs[xs.length - 1]);
+          expect(percentile(xs, Math.min(100, p + 1))).toBeGreaterThanOrEqual(v);
+        },
+      ),
     );
   });
 
@@ -167,6 +229,21 @@ describe("per-level statistics", () => {
     expect(() => r.summarize(1, 1, 0)).toThrow("duration must be positive, got 0");
   });
 
+  it("levels with only errors: no 2xx and at least one failure", () => {
+    expect(onlyErrorLevels(SERIES)).toEqual([]);
+    const dead: Series = {
+      label: "dead",
+      target: "http://127.0.0.1:1/",
+      levels: [level(100, 0, 0, 0, 100), level(200, 1, 5, 9, 199)],
+    };
+    const empty: Series = {
+      label: "empty",
+      target: "http://x/",
+      levels: [{ ...level(0, 0, 0, 0), requests: 0, ok: 0 }],
+    };
+    expect(onlyErrorLevels([...SERIES, dead, empty])).toEqual([{ label: "dead", requests: 100, failed: 100 }]);
+  });
+
   it("the peak of a series", () => {
     expect(peak(SERIES[1])).toEqual({ throughput: 95.5, requests: 200 });
     expect(peak({ label: "x", target: "http://x/", levels: [] })).toBeNull();
@@ -184,8 +261,16 @@ const level = (requests: number, throughput: number, p50: number, p95: number, f
   failed,
 });
 const SERIES: Series[] = [
-  { label: "1 instance", target: "http://one.standalone.hosts.pve/", levels: [level(100, 50, 900, 1800), level(200, 48.25, 1900, 3800, 20)] },
-  { label: "2 <&> instances", target: "http://two.standalone.hosts.pve/", levels: [level(100, 90, 500, 950), level(200, 95.5, 1000, 1900)] },
+  {
+    label: "1 instance",
+    target: "http://one.standalone.hosts.pve/",
+    levels: [level(100, 50, 900, 1800), level(200, 48.25, 1900, 3800, 20)],
+  },
+  {
+    label: "2 <&> instances",
+    target: "http://two.standalone.hosts.pve/",
+    levels: [level(100, 90, 500, 950), level(200, 95.5, 1000, 1900)],
+  },
 ];
 
 describe("tables", () => {
@@ -203,14 +288,22 @@ describe("tables", () => {
 
   it("Markdown", () => {
     const md = formatMarkdown(SERIES.slice(1)).split("\n");
-    expect(md[0]).toBe("| series | n | conc | ok | req/s | mean ms | p50 ms | p95 ms | p99 ms | 5xx | other | timeouts | conn err | incomplete | time s |");
+    expect(md[0]).toBe(
+      "| series | n | conc | ok | req/s | mean ms | p50 ms | p95 ms | p99 ms | 5xx | other | timeouts | conn err | incomplete | time s |",
+    );
     expect(md[1]).toBe("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    expect(md[2]).toBe("| 2 <&> instances | 100 | 100 | 100 | 90.0 | 500.0 | 500.0 | 950.0 | 951.0 | 0 | 0 | 0 | 0 | 0 | 1.0 |");
+    expect(md[2]).toBe(
+      "| 2 <&> instances | 100 | 100 | 100 | 90.0 | 500.0 | 500.0 | 950.0 | 951.0 | 0 | 0 | 0 | 0 | 0 | 1.0 |",
+    );
   });
 });
 
 /** Parse SVG with a real XML parser (Python's expat-based ElementTree; python3 comes with cloud-init). */
-function parseSvg(svg: string): { root: string; polylines: { series: string; points: number[][]; dash: string | null; color: string }[]; texts: string[] } {
+function parseSvg(svg: string): {
+  root: string;
+  polylines: { series: string; points: number[][]; dash: string | null; color: string }[];
+  texts: string[];
+} {
   const py = [
     "import sys, json, xml.etree.ElementTree as ET",
     "ns = '{http://www.w3.org/2000/svg}'",
@@ -230,9 +323,14 @@ describe("SVG chart", () => {
     expect(doc.root).toBe("{http://www.w3.org/2000/svg}svg");
     // latency panel: p95 + p50 per series; throughput; failures → 4 lines per series
     expect(doc.polylines.map((p) => [p.series, p.dash])).toEqual([
-      ["1 instance", null], ["1 instance", "5 4"], ["2 <&> instances", null], ["2 <&> instances", "5 4"],
-      ["1 instance", null], ["2 <&> instances", null],
-      ["1 instance", null], ["2 <&> instances", null],
+      ["1 instance", null],
+      ["1 instance", "5 4"],
+      ["2 <&> instances", null],
+      ["2 <&> instances", "5 4"],
+      ["1 instance", null],
+      ["2 <&> instances", null],
+      ["1 instance", null],
+      ["2 <&> instances", null],
     ]);
     expect(doc.texts).toContain("1 vs 2 <instances>");
     expect(doc.texts).toContain("2 × AMD EPYC");
@@ -258,6 +356,8 @@ describe("SVG chart", () => {
 
   it("nice axis maxima; an empty study is an error", () => {
     expect([0, 0.3, 1, 3.8, 42, 100, 101, 3800].map(niceMax)).toEqual([1, 0.5, 1, 5, 50, 100, 200, 5000]);
-    expect(() => renderChart([{ label: "x", target: "http://x/", levels: [] }])).toThrow("renderChart: no levels to draw");
+    expect(() => renderChart([{ label: "x", target: "http://x/", levels: [] }])).toThrow(
+      "renderChart: no levels to draw",
+    );
   });
 });

@@ -4,13 +4,20 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { parseSynthArgs, stackOfFile } from "../scripts/synth";
 import { ROOT } from "./support/devConfig";
 import { runSynth } from "./support/tools";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "kantai-synth-test-"));
 
 /** Write a copy of Pulumi.dev.yaml with `edit` applied to its config and return its path. */
-function variant(edit: (cfg: Record<string, any>) => void): string {
+/** A stack file's `config:` map as parsed YAML: key → scalar or object. */
+type StackConfigDoc = Record<string, Record<string, unknown> | string>;
+
+/** The object value of `key` (a structured config key such as kantai:fleet). */
+const obj = (c: StackConfigDoc, key: string) => c[key] as Record<string, unknown>;
+
+function variant(edit: (cfg: StackConfigDoc) => void): string {
   const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
   edit(doc.config);
   const file = path.join(tmp(), "Pulumi.variant.yaml");
@@ -25,10 +32,16 @@ describe("npm run synth", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/synth dev: 45 resources, 24 artifacts .*simulated: nothing was deployed/);
     const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8"));
-    expect(resources[0]).toMatchObject({ type: "pulumi:providers:proxmoxve", name: "proxmox", inputs: { apiToken: "[secret]" } });
+    expect(resources[0]).toMatchObject({
+      type: "pulumi:providers:proxmoxve",
+      name: "proxmox",
+      inputs: { apiToken: "[secret]" },
+    });
     const outputs = JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"));
     expect(outputs.fleet.loadBalancer.ip).toBe("10.0.0.35");
-    const all = fs.readFileSync(path.join(out, "resources.json"), "utf8") + fs.readFileSync(path.join(out, "outputs.json"), "utf8");
+    const all =
+      fs.readFileSync(path.join(out, "resources.json"), "utf8") +
+      fs.readFileSync(path.join(out, "outputs.json"), "utf8");
     expect(all).not.toMatch(/PRIVATE KEY|placeholder=0000/);
   });
 
@@ -44,20 +57,61 @@ describe("npm run synth", () => {
 
   it("--stack-file reads any stack-shaped file: a 3-VM fleet renders 3 sites", () => {
     const file = variant((c) => {
-      c["kantai:fleet"].size = 3;
-      c["kantai:fleet"].loadBalancer = { name: "kenobi-lb" };
+      obj(c, "kantai:fleet").size = 3;
+      obj(c, "kantai:fleet").loadBalancer = { name: "kenobi-lb" };
     });
     const out = tmp();
     const r = runSynth(["--stack", "small", "--out", out, "--stack-file", file]);
     expect(r.status, r.stderr).toBe(0);
     const outputs = JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"));
-    expect(outputs.fleet.siteUrls).toEqual(["http://one.standalone.hosts.pve", "http://two.standalone.hosts.pve", "http://three.standalone.hosts.pve"]);
+    expect(outputs.fleet.siteUrls).toEqual([
+      "http://one.standalone.hosts.pve",
+      "http://two.standalone.hosts.pve",
+      "http://three.standalone.hosts.pve",
+    ]);
     expect(outputs.fleet.loadBalancer).toEqual({ name: "kenobi-lb", vmId: 803, ip: "10.0.0.33" });
+  });
+
+  it("--stack-file alone names the stack after the file (Pulumi.<stack>.yaml)", () => {
+    const file = variant((c) => {
+      obj(c, "kantai:fleet").size = 2;
+    });
+    const out = tmp();
+    const r = runSynth(["--stack-file", file, "--out", out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^synth variant: \d+ resources, \d+ artifacts -> /);
+    const outputs = JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"));
+    expect(outputs.fleet.siteUrls).toEqual(["http://one.standalone.hosts.pve", "http://two.standalone.hosts.pve"]);
+  });
+
+  it("a missing or unknown argument is named, with the usage, exit 2", () => {
+    const usage =
+      "usage: npm run synth -- --stack <name> --out <dir> | --stack-file <path> --out <dir> [--stack <name>]";
+    expect(parseSynthArgs(["--stack-file", "Pulumi.dev.yaml"])).toBe("missing --out <dir>");
+    expect(parseSynthArgs(["--out", "x"])).toBe("missing --stack <name> (or --stack-file <path>)");
+    expect(parseSynthArgs([])).toBe("missing --stack <name> (or --stack-file <path>) and --out <dir>");
+    expect(parseSynthArgs(["--stack-file", "a/Pulumi.edge.yaml", "--out", "o"])).toEqual({
+      stack: "edge",
+      out: path.resolve("o"),
+      stackFile: path.resolve("a/Pulumi.edge.yaml"),
+    });
+    expect(stackOfFile("/x/site-b.yaml")).toBe("site-b");
+    // As users see it (a subprocess): the first line names the problem; no stack trace.
+    for (const [args, msg] of [
+      [["--stack", "dev"], "synth: missing --out <dir>"],
+      [["--stack", "dev", "--out", "x", "--stak", "y"], "synth: Unknown option '--stak'"],
+    ] as const) {
+      const r = runSynth([...args]);
+      expect(r.status, args.join(" ")).toBe(2);
+      expect(r.stderr.split("\n")[0], args.join(" ")).toContain(msg);
+      expect(r.stderr, args.join(" ")).toContain(usage);
+      expect(r.stderr, args.join(" ")).not.toMatch(/\n\s+at /);
+    }
   });
 
   it("a bad config exits non-zero with the key named, and writes nothing", () => {
     const file = variant((c) => {
-      c["kantai:network"].gateway = "10.9.9.9";
+      obj(c, "kantai:network").gateway = "10.9.9.9";
     });
     const out = path.join(tmp(), "never");
     const r = runSynth(["--stack", "bad", "--out", out, "--stack-file", file]);

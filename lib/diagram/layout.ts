@@ -58,7 +58,8 @@ export function layoutTopology(t: Topology, margin = 16): Layout {
   // Groups with no node inside (at any depth) are not drawn: dagre would place them as nodes.
   const used = new Set<string>();
   for (const n of t.nodes) {
-    for (let id = n.group; id !== undefined && !used.has(id); id = t.groups.find((x) => x.id === id)?.parent) used.add(id);
+    for (let id = n.group; id !== undefined && !used.has(id); id = t.groups.find((x) => x.id === id)?.parent)
+      used.add(id);
   }
   const drawn = t.groups.filter((grp) => used.has(grp.id));
   for (const grp of drawn) g.setNode(grp.id, {});
@@ -68,7 +69,12 @@ export function layoutTopology(t: Topology, margin = 16): Layout {
     if (n.group) g.setParent(n.id, n.group);
   }
   t.edges.forEach((e, i) => {
-    g.setEdge(e.from, e.to, e.label ? { width: textWidth(e.label, FONT.edge) + 6, height: FONT.edge + 6, labelpos: "c" } : {}, `e${i}`);
+    g.setEdge(
+      e.from,
+      e.to,
+      e.label ? { width: textWidth(e.label, FONT.edge) + 6, height: FONT.edge + 6, labelpos: "c" } : {},
+      `e${i}`,
+    );
   });
   dagre.layout(g);
 
@@ -77,18 +83,23 @@ export function layoutTopology(t: Topology, margin = 16): Layout {
     return { node: n, x: l.x - l.width / 2, y: l.y - l.height / 2, width: l.width, height: l.height };
   });
   const nodeBox = new Map(nodes.map((n) => [n.node.id, n as Box]));
-  const depthOf = (grp: TopologyGroup): number => (grp.parent ? 1 + depthOf(t.groups.find((x) => x.id === grp.parent)!) : 0);
+  const depthOf = (grp: TopologyGroup): number =>
+    grp.parent ? 1 + depthOf(t.groups.find((x) => x.id === grp.parent)!) : 0;
   const boxes = new Map<string, Box>();
   const groupBox = (grp: TopologyGroup): Box | undefined => {
     if (boxes.has(grp.id)) return boxes.get(grp.id);
     const members = [
       ...t.nodes.filter((n) => n.group === grp.id).map((n) => nodeBox.get(n.id)!),
-      ...t.groups.filter((c) => c.parent === grp.id).map((c) => groupBox(c)).filter((b): b is Box => b !== undefined),
+      ...t.groups
+        .filter((c) => c.parent === grp.id)
+        .map((c) => groupBox(c))
+        .filter((b): b is Box => b !== undefined),
     ];
     if (members.length === 0) return undefined;
     const x0 = Math.min(...members.map((b) => b.x)) - GROUP_PAD;
     const y0 = Math.min(...members.map((b) => b.y)) - GROUP_PAD - GROUP_TITLE;
-    const x1 = Math.max(...members.map((b) => b.x + b.width), x0 + GROUP_PAD + textWidth(grp.label, FONT.group)) + GROUP_PAD;
+    const x1 =
+      Math.max(...members.map((b) => b.x + b.width), x0 + GROUP_PAD + textWidth(grp.label, FONT.group)) + GROUP_PAD;
     const y1 = Math.max(...members.map((b) => b.y + b.height)) + GROUP_PAD;
     const box = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
     boxes.set(grp.id, box);
@@ -103,7 +114,11 @@ export function layoutTopology(t: Topology, margin = 16): Layout {
 
   const edges: LaidOutEdge[] = t.edges.map((e, i) => {
     const l = g.edge({ v: e.from, w: e.to, name: `e${i}` });
-    return { edge: e, points: l.points.map((p: { x: number; y: number }) => ({ x: p.x, y: p.y })), ...(e.label ? { labelAt: { x: l.x, y: l.y } } : {}) };
+    return {
+      edge: e,
+      points: l.points.map((p: { x: number; y: number }) => ({ x: p.x, y: p.y })),
+      ...(e.label ? { labelAt: { x: l.x, y: l.y } } : {}),
+    };
   });
 
   // Shift everything so the drawing starts at (margin, margin).

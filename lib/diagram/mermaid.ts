@@ -11,7 +11,8 @@ export const mermaidId = (id: string): string =>
     .replace(/[^A-Za-z0-9]+/g, "_")
     .replace(/^_+|_+$/g, "");
 
-const escape = (s: string) => s.replace(/&/g, "#amp;").replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;");
+const escape = (s: string) =>
+  s.replace(/&/g, "#amp;").replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;");
 
 const SHAPES: Record<NodeKind, [string, string]> = {
   template: ["[/", "/]"],

@@ -31,7 +31,14 @@ export function parseCaddyfile(text: string): CaddySite[] {
     if (depth === 0 && opens > 0) {
       const head = line.slice(0, line.indexOf("{")).trim();
       if (head !== "" && !head.startsWith("(")) {
-        current = { addresses: head.split(/[\s,]+/).filter(Boolean).map(stripAddress), upstreams: [], responds: false };
+        current = {
+          addresses: head
+            .split(/[\s,]+/)
+            .filter(Boolean)
+            .map(stripAddress),
+          upstreams: [],
+          responds: false,
+        };
         sites.push(current);
       } else {
         current = undefined;
@@ -39,7 +46,9 @@ export function parseCaddyfile(text: string): CaddySite[] {
     } else if (depth === 1 && current) {
       const [directive, ...args] = line.replace(/\{.*$/, "").trim().split(/\s+/);
       if (directive === "reverse_proxy") {
-        for (const a of args) if (!a.startsWith("/") && !a.startsWith("@") && a !== "*") current.upstreams.push(a.replace(/^[a-z]+:\/\//i, ""));
+        for (const a of args)
+          if (!a.startsWith("/") && !a.startsWith("@") && a !== "*")
+            current.upstreams.push(a.replace(/^[a-z]+:\/\//i, ""));
       } else if (["respond", "file_server", "static_response"].includes(directive)) {
         current.responds = true;
       }

@@ -41,9 +41,13 @@ function curve(pts: readonly { x: number; y: number }[]): string {
 export function renderSvg(l: Layout, title: string): string {
   const out: string[] = [];
   out.push(`<?xml version="1.0" encoding="UTF-8"?>`);
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${l.width}" height="${l.height + 28}" viewBox="0 0 ${l.width} ${l.height + 28}" font-family="Helvetica, Arial, sans-serif">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${l.width}" height="${l.height + 28}" viewBox="0 0 ${l.width} ${l.height + 28}" font-family="Helvetica, Arial, sans-serif">`,
+  );
   out.push(`<title>${xml(title)}</title>`);
-  out.push(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#334155"/></marker></defs>`);
+  out.push(
+    `<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#334155"/></marker></defs>`,
+  );
   out.push(`<rect x="0" y="0" width="${l.width}" height="${l.height + 28}" fill="#ffffff"/>`);
   out.push(`<text x="16" y="20" font-size="14" font-weight="bold" fill="#0f172a">${xml(title)}</text>`);
   out.push(`<g transform="translate(0,28)">`);
@@ -56,8 +60,11 @@ export function renderSvg(l: Layout, title: string): string {
   for (const e of l.edges) {
     const d = curve(e.points);
     const dash = e.edge.kind === "route" ? "" : ` stroke-dasharray="5 4"`;
-    const stroke = e.edge.kind === "clone" ? `stroke="#94a3b8" stroke-width="1"` : `stroke="#334155" stroke-width="1.3"`;
-    out.push(`<g class="edge ${e.edge.kind}" data-from="${xml(e.edge.from)}" data-to="${xml(e.edge.to)}"><path d="${d}" fill="none" ${stroke}${dash} marker-end="url(#arrow)"/>`);
+    const stroke =
+      e.edge.kind === "clone" ? `stroke="#94a3b8" stroke-width="1"` : `stroke="#334155" stroke-width="1.3"`;
+    out.push(
+      `<g class="edge ${e.edge.kind}" data-from="${xml(e.edge.from)}" data-to="${xml(e.edge.to)}"><path d="${d}" fill="none" ${stroke}${dash} marker-end="url(#arrow)"/>`,
+    );
     if (e.labelAt && e.edge.label) {
       const w = Math.ceil(e.edge.label.length * FONT.edge * 0.6) + 6;
       out.push(
@@ -69,12 +76,17 @@ export function renderSvg(l: Layout, title: string): string {
   }
   for (const n of l.nodes) {
     const c = COLORS[n.node.kind];
-    const rx = n.node.kind === "service" || n.node.kind === "external" ? n.height / 2 : n.node.kind === "hostname" ? 2 : 6;
+    const rx =
+      n.node.kind === "service" || n.node.kind === "external" ? n.height / 2 : n.node.kind === "hostname" ? 2 : 6;
     out.push(`<g class="node ${n.node.kind}" data-id="${xml(n.node.id)}">`);
-    out.push(`<rect x="${n1(n.x)}" y="${n1(n.y)}" width="${n1(n.width)}" height="${n1(n.height)}" rx="${n1(Math.min(rx, n.height / 2))}" fill="${c.fill}" stroke="${c.stroke}" stroke-width="1.4"${c.dash ? ` stroke-dasharray="${c.dash}"` : ""}/>`);
+    out.push(
+      `<rect x="${n1(n.x)}" y="${n1(n.y)}" width="${n1(n.width)}" height="${n1(n.height)}" rx="${n1(Math.min(rx, n.height / 2))}" fill="${c.fill}" stroke="${c.stroke}" stroke-width="1.4"${c.dash ? ` stroke-dasharray="${c.dash}"` : ""}/>`,
+    );
     const cx = n.x + n.width / 2;
     let y = n.y + 8 + FONT.label;
-    const spans = [`<tspan x="${n1(cx)}" y="${n1(y)}" font-size="${FONT.label}" font-weight="bold">${xml(n.node.label)}</tspan>`];
+    const spans = [
+      `<tspan x="${n1(cx)}" y="${n1(y)}" font-size="${FONT.label}" font-weight="bold">${xml(n.node.label)}</tspan>`,
+    ];
     for (const d of n.node.detail) {
       y += FONT.detail * 1.35;
       spans.push(`<tspan x="${n1(cx)}" y="${n1(y)}" font-size="${FONT.detail}">${xml(d)}</tspan>`);

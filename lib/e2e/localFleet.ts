@@ -58,12 +58,20 @@ export async function freePorts(n: number): Promise<number[]> {
 }
 
 /** Resolve when something accepts TCP connections on 127.0.0.1:port; reject after `ms`. */
-export async function waitForPort(port: number, ms: number, what: string, alive: () => string | undefined): Promise<void> {
+export async function waitForPort(
+  port: number,
+  ms: number,
+  what: string,
+  alive: () => string | undefined,
+): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     const ok = await new Promise<boolean>((res) => {
       const s = net.connect(port, LOOPBACK);
-      s.once("connect", () => { s.destroy(); res(true); });
+      s.once("connect", () => {
+        s.destroy();
+        res(true);
+      });
       s.once("error", () => res(false));
     });
     if (ok) return;
@@ -150,17 +158,29 @@ export interface LocalFleetOptions {
 
 /** Run `npm run synth` into `out` (tsx, as users run it). */
 export function synthInto(stack: string, out: string, node = process.execPath): void {
-  const r = spawnSync(node, [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(ROOT, "scripts", "synth.ts"), "--stack", stack, "--out", out], {
-    encoding: "utf8",
-    cwd: ROOT,
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    node,
+    [
+      path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
+      path.join(ROOT, "scripts", "synth.ts"),
+      "--stack",
+      stack,
+      "--out",
+      out,
+    ],
+    {
+      encoding: "utf8",
+      cwd: ROOT,
+      timeout: 120_000,
+    },
+  );
   if (r.status !== 0) throw new Error(`synth --stack ${stack} failed (${r.status}): ${r.stderr}${r.error ?? ""}`);
 }
 
 export class LocalFleet {
   readonly procs: Proc[] = [];
   private stopped = false;
+  private exitListener?: (p: Proc) => void;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
   private constructor(
@@ -210,7 +230,10 @@ export class LocalFleet {
     }
   }
 
-  private async boot(n: number, t: { lbText: string; rootText: string; namedText: string; files: string }): Promise<void> {
+  private async boot(
+    n: number,
+    t: { lbText: string; rootText: string; namedText: string; files: string },
+  ): Promise<void> {
     const m = this.mapping;
     if (n < 1 || n > m.instances.length) throw new Error(`instances must be 1-${m.instances.length}, got ${n}`);
     const conf = path.join(this.dir, "conf");
@@ -232,7 +255,11 @@ export class LocalFleet {
     const namedProc = this.spawn("named", privateNamed(this.dir), ["-g", "-c", path.join(conf, "named.conf")]);
     const web = m.instances.slice(0, n).map((inst) => ({
       inst,
-      p: this.spawn(inst.name, this.node, [path.join(ROOT, "web", "server.js")], { PORT: String(inst.port), HOST: LOOPBACK, INSTANCE: inst.name }),
+      p: this.spawn(inst.name, this.node, [path.join(ROOT, "web", "server.js")], {
+        PORT: String(inst.port),
+        HOST: LOOPBACK,
+        INSTANCE: inst.name,
+      }),
     }));
     await Promise.all([wait(namedProc, m.dnsPort), ...web.map((w) => wait(w.p, w.inst.port))]);
     const caddyEnv = (name: string) => ({
@@ -240,9 +267,19 @@ export class LocalFleet {
       XDG_DATA_HOME: path.join(this.dir, name, "data"),
       XDG_CONFIG_HOME: path.join(this.dir, name, "config"),
     });
-    const lbProc = this.spawn("caddy-lb", "caddy", ["run", "--adapter", "caddyfile", "--config", path.join(conf, "lb.Caddyfile")], caddyEnv("caddy-lb"));
+    const lbProc = this.spawn(
+      "caddy-lb",
+      "caddy",
+      ["run", "--adapter", "caddyfile", "--config", path.join(conf, "lb.Caddyfile")],
+      caddyEnv("caddy-lb"),
+    );
     await wait(lbProc, m.endpoints[`${m.loadBalancer}:80`]);
-    const rootProc = this.spawn("caddy-root", "caddy", ["run", "--adapter", "caddyfile", "--config", path.join(conf, "root.Caddyfile")], caddyEnv("caddy-root"));
+    const rootProc = this.spawn(
+      "caddy-root",
+      "caddy",
+      ["run", "--adapter", "caddyfile", "--config", path.join(conf, "root.Caddyfile")],
+      caddyEnv("caddy-root"),
+    );
     await wait(rootProc, m.endpoints[`${m.gateway}:80`]);
   }
 
@@ -263,11 +300,15 @@ export class LocalFleet {
     const p: Proc = { name, child, log };
     child.on("error", (e) => {
       p.exit = { code: null, signal: null };
-      fs.appendFileSync(log, `spawn failed: ${e.message}${(e as NodeJS.ErrnoException).code === "ENOENT" ? ` (${cmd} is not installed: scripts/setup.sh installs caddy and bind9)` : ""}\n`);
+      fs.appendFileSync(
+        log,
+        `spawn failed: ${e.message}${(e as NodeJS.ErrnoException).code === "ENOENT" ? ` (${cmd} is not installed: scripts/setup.sh installs caddy and bind9)` : ""}\n`,
+      );
     });
     child.on("exit", (code, signal) => {
       p.exit = { code, signal };
       live.delete(p);
+      if (!this.stopped) this.exitListener?.(p);
     });
     this.procs.push(p);
     live.add(p);
@@ -278,6 +319,11 @@ export class LocalFleet {
       });
     }
     return p;
+  }
+
+  /** Call `listener` when a started process exits before stop() (a crash, or a signal sent to it). */
+  onExit(listener: (p: Proc) => void): void {
+    this.exitListener = listener;
   }
 
   /** A started process by name ("named", "caddy-lb", "caddy-root", "kenobi-1", …). */
@@ -318,7 +364,9 @@ export class LocalFleet {
           let body = "";
           res.setEncoding("utf8");
           res.on("data", (c) => (body += c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, instance: String(res.headers["x-kantai-instance"] ?? ""), body }));
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, instance: String(res.headers["x-kantai-instance"] ?? ""), body }),
+          );
           res.on("error", reject);
         },
       );

@@ -65,16 +65,24 @@ export class MappingError extends Error {
 }
 
 /** Build the mapping from synth's outputs, the web service port and allocated loopback ports. */
-export function planMapping(outputs: MappingOutputs, webPort: number, ports: LoopbackPorts, workDir: string): LoopbackMapping {
+export function planMapping(
+  outputs: MappingOutputs,
+  webPort: number,
+  ports: LoopbackPorts,
+  workDir: string,
+): LoopbackMapping {
   if (!outputs.fleet) throw new MappingError("the stack has no conventional fleet (outputs.fleet is missing)");
   const fleet = outputs.fleet;
   if (ports.instances.length !== fleet.instances.length) {
-    throw new MappingError(`${fleet.instances.length} instances need ${fleet.instances.length} ports, got ${ports.instances.length}`);
+    throw new MappingError(
+      `${fleet.instances.length} instances need ${fleet.instances.length} ports, got ${ports.instances.length}`,
+    );
   }
   if (!path.isAbsolute(workDir)) throw new MappingError(`workDir must be absolute, got ${JSON.stringify(workDir)}`);
   const all = [ports.dns, ports.gateway, ports.loadBalancer, ports.unreachable, ...ports.instances];
   for (const p of all) {
-    if (!Number.isInteger(p) || p < 1024 || p > 65535) throw new MappingError(`port ${p} is not an unprivileged port (1024-65535)`);
+    if (!Number.isInteger(p) || p < 1024 || p > 65535)
+      throw new MappingError(`port ${p} is not an unprivileged port (1024-65535)`);
   }
   if (new Set(all).size !== all.length) throw new MappingError(`ports must be distinct, got ${all.join(", ")}`);
   const endpoints: Record<string, number> = {
@@ -119,19 +127,33 @@ function replaceOnce(text: string, re: RegExp, by: string | ((...m: string[]) =>
  */
 export function mapNamedConf(text: string, m: LoopbackMapping): string {
   const q = (p: string) => JSON.stringify(p);
-  let out = replaceOnce(text, /^\tdirectory "[^"]*";$/m, () => [
-    `\tdirectory ${q(m.workDir)};`,
-    `\tpid-file ${q(path.join(m.workDir, "named.pid"))};`,
-    `\tsession-keyfile ${q(path.join(m.workDir, "session.key"))};`,
-    `\tmanaged-keys-directory ${q(m.workDir)};`,
-  ].join("\n"), "directory option");
-  out = replaceOnce(out, /^\tlisten-on port \d+ \{[^}]*\};$/m, () => `\tlisten-on port ${m.dnsPort} { ${LOOPBACK}; };`, "listen-on option");
+  let out = replaceOnce(
+    text,
+    /^\tdirectory "[^"]*";$/m,
+    () =>
+      [
+        `\tdirectory ${q(m.workDir)};`,
+        `\tpid-file ${q(path.join(m.workDir, "named.pid"))};`,
+        `\tsession-keyfile ${q(path.join(m.workDir, "session.key"))};`,
+        `\tmanaged-keys-directory ${q(m.workDir)};`,
+      ].join("\n"),
+    "directory option",
+  );
+  out = replaceOnce(
+    out,
+    /^\tlisten-on port \d+ \{[^}]*\};$/m,
+    () => `\tlisten-on port ${m.dnsPort} { ${LOOPBACK}; };`,
+    "listen-on option",
+  );
   out = replaceOnce(out, /^\tallow-recursion \{[^}]*\};$/m, () => "\trecursion no;", "allow-recursion option");
   out = replaceOnce(out, /^\tforwarders \{[^}]*\};\n/m, "", "forwarders option");
   out = replaceOnce(out, /^\tdnssec-validation \w+;$/m, () => "\tdnssec-validation no;", "dnssec-validation option");
   const zones = [...out.matchAll(/^\tfile "([^"]+)";$/gm)];
   if (zones.length === 0) throw new MappingError("expected at least one zone file, found 0");
-  out = out.replace(/^\tfile "([^"]+)";$/gm, (_l, f: string) => `\tfile ${q(path.join(m.workDir, path.posix.basename(f)))};`);
+  out = out.replace(
+    /^\tfile "([^"]+)";$/gm,
+    (_l, f: string) => `\tfile ${q(path.join(m.workDir, path.posix.basename(f)))};`,
+  );
   return `controls { };\n${out}`;
 }
 
@@ -142,15 +164,21 @@ export function zoneFiles(namedConf: string): string[] {
 
 /** Map every `reverse_proxy` upstream: known endpoints → their loopback port, others → unreachable. */
 function mapUpstreams(text: string, m: LoopbackMapping): string {
-  return text.replace(/^(\s*reverse_proxy )([^{\n]+?)( \{)?$/gm, (_l, head: string, list: string, brace: string | undefined) => {
-    const mapped = list.trim().split(/\s+/).map((u) => {
-      const hp = /^(?:https?:\/\/)?([\d.]+|\[[^\]]+\]|[\w.-]+):(\d+)$/.exec(u);
-      if (!hp) throw new MappingError(`upstream ${JSON.stringify(u)} has no host:port`);
-      const port = m.endpoints[`${hp[1]}:${hp[2]}`] ?? m.unreachablePort;
-      return `${LOOPBACK}:${port}`;
-    });
-    return `${head}${mapped.join(" ")}${brace ?? ""}`;
-  });
+  return text.replace(
+    /^(\s*reverse_proxy )([^{\n]+?)( \{)?$/gm,
+    (_l, head: string, list: string, brace: string | undefined) => {
+      const mapped = list
+        .trim()
+        .split(/\s+/)
+        .map((u) => {
+          const hp = /^(?:https?:\/\/)?([\d.]+|\[[^\]]+\]|[\w.-]+):(\d+)$/.exec(u);
+          if (!hp) throw new MappingError(`upstream ${JSON.stringify(u)} has no host:port`);
+          const port = m.endpoints[`${hp[1]}:${hp[2]}`] ?? m.unreachablePort;
+          return `${LOOPBACK}:${port}`;
+        });
+      return `${head}${mapped.join(" ")}${brace ?? ""}`;
+    },
+  );
 }
 
 /** Caddyfile: bind every site to 127.0.0.1 at the machine's mapped HTTP port; map upstreams. */
@@ -158,9 +186,17 @@ function mapCaddyfile(text: string, m: LoopbackMapping, self: string, what: stri
   const port = m.endpoints[`${self}:80`];
   if (port === undefined) throw new MappingError(`no loopback endpoint for the ${what} (${self}:80)`);
   const explicit = /^https?:\/\/\S+:\d+ \{$/m.exec(text);
-  if (explicit) throw new MappingError(`site ${JSON.stringify(explicit[0].slice(0, -2))} has an explicit port; the mapping moves only :80 sites`);
+  if (explicit)
+    throw new MappingError(
+      `site ${JSON.stringify(explicit[0].slice(0, -2))} has an explicit port; the mapping moves only :80 sites`,
+    );
   if (/^https:\/\//m.test(text)) throw new MappingError("HTTPS sites are not mapped");
-  const out = replaceOnce(text, /^\{\n\tadmin off\n/, () => `{\n\tadmin off\n\thttp_port ${port}\n\tdefault_bind ${LOOPBACK}\n`, "global options block starting with `admin off`");
+  const out = replaceOnce(
+    text,
+    /^\{\n\tadmin off\n/,
+    () => `{\n\tadmin off\n\thttp_port ${port}\n\tdefault_bind ${LOOPBACK}\n`,
+    "global options block starting with `admin off`",
+  );
   return mapUpstreams(out, m);
 }
 

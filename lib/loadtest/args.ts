@@ -55,7 +55,8 @@ export const USAGE = `usage: npm run loadtest -- --target [label=]<url> [--targe
   --help`;
 
 function positiveInt(flag: string, raw: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (!/^\d+$/.test(raw.trim())) throw new LoadtestArgsError(`${flag}: ${JSON.stringify(raw)} is not a positive integer`);
+  if (!/^\d+$/.test(raw.trim()))
+    throw new LoadtestArgsError(`${flag}: ${JSON.stringify(raw)} is not a positive integer`);
   const n = Number(raw.trim());
   if (n < 1 || n > max) throw new LoadtestArgsError(`${flag}: ${n} is out of range 1-${max}`);
   return n;
@@ -63,7 +64,8 @@ function positiveInt(flag: string, raw: string, max = Number.MAX_SAFE_INTEGER): 
 
 function seconds(flag: string, raw: string, min: number): number {
   const n = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(n)) throw new LoadtestArgsError(`${flag}: ${JSON.stringify(raw)} is not a number of seconds`);
+  if (raw.trim() === "" || !Number.isFinite(n))
+    throw new LoadtestArgsError(`${flag}: ${JSON.stringify(raw)} is not a number of seconds`);
   if (n < min) throw new LoadtestArgsError(`${flag}: must be at least ${min} s, got ${n}`);
   return n;
 }
@@ -74,7 +76,8 @@ export function parseLevels(raw: string): number[] {
   const parts = raw.split(",");
   const levels = parts.map((p) => positiveInt("--levels", p, 1_000_000));
   for (let i = 1; i < levels.length; i++) {
-    if (levels[i] <= levels[i - 1]) throw new LoadtestArgsError(`--levels: must increase, got ${levels[i - 1]} then ${levels[i]}`);
+    if (levels[i] <= levels[i - 1])
+      throw new LoadtestArgsError(`--levels: must increase, got ${levels[i - 1]} then ${levels[i]}`);
   }
   return levels;
 }
@@ -134,13 +137,16 @@ export function parseLoadtestArgs(argv: readonly string[]): LoadtestOptions | "h
   if (targets.length === 0) throw new LoadtestArgsError("--target is required");
   const labels = targets.map((t) => t.label);
   const dup = labels.find((l, i) => labels.indexOf(l) !== i);
-  if (dup !== undefined) throw new LoadtestArgsError(`--target: label ${JSON.stringify(dup)} is used twice; name series with label=url`);
+  if (dup !== undefined)
+    throw new LoadtestArgsError(`--target: label ${JSON.stringify(dup)} is used twice; name series with label=url`);
   const chart = values.chart as string | undefined;
-  if (chart !== undefined && !chart.endsWith(".svg")) throw new LoadtestArgsError(`--chart: ${JSON.stringify(chart)} must end in .svg`);
+  if (chart !== undefined && !chart.endsWith(".svg"))
+    throw new LoadtestArgsError(`--chart: ${JSON.stringify(chart)} must end in .svg`);
   return {
     targets,
     levels: values.levels === undefined ? [...DEFAULT_LEVELS] : parseLevels(values.levels as string),
-    concurrency: values.concurrency === undefined ? 1000 : positiveInt("--concurrency", values.concurrency as string, 10_000),
+    concurrency:
+      values.concurrency === undefined ? 1000 : positiveInt("--concurrency", values.concurrency as string, 10_000),
     timeoutS: values.timeout === undefined ? 10 : seconds("--timeout", values.timeout as string, 1),
     budgetS: values.budget === undefined ? 50 : seconds("--budget", values.budget as string, 1),
     pauseS: values.pause === undefined ? 2 : seconds("--pause", values.pause as string, 0),

@@ -36,10 +36,20 @@ export interface StudyResult {
 }
 
 /** autocannon options for one level of one target. */
-export function levelOptions(target: Target, requests: number, opts: Pick<LoadtestOptions, "concurrency" | "timeoutS" | "connectTo">): autocannon.Options {
+export function levelOptions(
+  target: Target,
+  requests: number,
+  opts: Pick<LoadtestOptions, "concurrency" | "timeoutS" | "connectTo">,
+): autocannon.Options {
   const url = new URL(target.url);
   const connections = Math.min(requests, opts.concurrency);
-  const base: autocannon.Options = { url: target.url, connections, amount: requests, timeout: opts.timeoutS, pipelining: 1 };
+  const base: autocannon.Options = {
+    url: target.url,
+    connections,
+    amount: requests,
+    timeout: opts.timeoutS,
+    pipelining: 1,
+  };
   if (!opts.connectTo) return base;
   const host = opts.connectTo.host.includes(":") ? `[${opts.connectTo.host}]` : opts.connectTo.host;
   return {
@@ -64,13 +74,15 @@ export function runLevel(
     const t0 = performance.now();
     let truncated = false;
     let last = 0;
-    let inst: autocannon.Instance | undefined;
     const ticker = setInterval(() => progress?.update(rec.done), 200);
-    const timer = setTimeout(() => {
-      truncated = rec.done < requests;
-      inst?.stop();
-    }, Math.max(0, budgetMs));
-    inst = autocannon(o, (err) => {
+    const timer = setTimeout(
+      () => {
+        truncated = rec.done < requests;
+        inst.stop(); // runs after `inst` is assigned below: timers fire on a later turn
+      },
+      Math.max(0, budgetMs),
+    );
+    const inst = autocannon(o, (err) => {
       clearTimeout(timer);
       clearInterval(ticker);
       progress?.update(rec.done);
@@ -98,7 +110,11 @@ export function runLevel(
  * levels the tool waits `pauseS` so the servers finish the work queued by the previous level (a
  * request the client timed out may still be computed by its backend).
  */
-export async function runStudy(opts: LoadtestOptions, progress?: Progress, now: () => number = Date.now): Promise<StudyResult> {
+export async function runStudy(
+  opts: LoadtestOptions,
+  progress?: Progress,
+  now: () => number = Date.now,
+): Promise<StudyResult> {
   const startedAt = new Date(now()).toISOString();
   const deadline = now() + opts.budgetS * 1000;
   const levelsOf = new Map<Target, LevelResult[]>(opts.targets.map((t) => [t, []]));
@@ -108,7 +124,8 @@ export async function runStudy(opts: LoadtestOptions, progress?: Progress, now: 
   try {
     for (const n of opts.levels) {
       for (const target of opts.targets) {
-        if (!first && opts.pauseS > 0 && now() + opts.pauseS * 1000 < deadline) await new Promise((r) => setTimeout(r, opts.pauseS * 1000));
+        if (!first && opts.pauseS > 0 && now() + opts.pauseS * 1000 < deadline)
+          await new Promise((r) => setTimeout(r, opts.pauseS * 1000));
         if (now() >= deadline) {
           skipped.push({ label: target.label, requests: n });
           continue;

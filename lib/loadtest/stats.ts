@@ -128,9 +128,22 @@ export interface Series {
   readonly levels: readonly LevelResult[];
 }
 
+/**
+ * Levels in which every request failed (no 2xx, at least one error): a dead or misconfigured
+ * target, not a measurement. `npm run loadtest` exits non-zero when there is one.
+ */
+export function onlyErrorLevels(series: readonly Series[]): { label: string; requests: number; failed: number }[] {
+  return series.flatMap((s) =>
+    s.levels
+      .filter((l) => l.ok === 0 && l.failed > 0)
+      .map((l) => ({ label: s.label, requests: l.requests, failed: l.failed })),
+  );
+}
+
 /** Peak throughput of a series and the level where it was reached. */
 export function peak(series: Series): { throughput: number; requests: number } | null {
   let best: { throughput: number; requests: number } | null = null;
-  for (const l of series.levels) if (!best || l.throughput > best.throughput) best = { throughput: l.throughput, requests: l.requests };
+  for (const l of series.levels)
+    if (!best || l.throughput > best.throughput) best = { throughput: l.throughput, requests: l.requests };
   return best;
 }

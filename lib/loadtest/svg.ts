@@ -39,7 +39,12 @@ const PANELS: readonly Panel[] = [
     lines: [{ value: (l) => l.latencyMs?.p95 ?? null }, { value: (l) => l.latencyMs?.p50 ?? null, dash: "5 4" }],
   },
   { title: "throughput (successful requests per second)", unit: "req/s", lines: [{ value: (l) => l.throughput }] },
-  { title: "failed requests (5xx, timeouts, connection errors, incomplete)", unit: "%", max: 100, lines: [{ value: (l) => (100 * l.failed) / l.requests }] },
+  {
+    title: "failed requests (5xx, timeouts, connection errors, incomplete)",
+    unit: "%",
+    max: 100,
+    lines: [{ value: (l) => (100 * l.failed) / l.requests }],
+  },
 ];
 
 /** Render the chart. Throws on an empty study (nothing to draw). */
@@ -64,7 +69,8 @@ export function renderChart(series: readonly Series[], opts: ChartOptions = {}):
     `<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`,
     `<text x="${W / 2}" y="28" text-anchor="middle" font-size="18" font-weight="bold">${esc(opts.title ?? "load study")}</text>`,
   ];
-  if (opts.subtitle) out.push(`<text x="${W / 2}" y="48" text-anchor="middle" fill="#555">${esc(opts.subtitle)}</text>`);
+  if (opts.subtitle)
+    out.push(`<text x="${W / 2}" y="48" text-anchor="middle" fill="#555">${esc(opts.subtitle)}</text>`);
   series.forEach((s, i) => {
     const lx = left + (i % 5) * 160;
     const ly = top - 16 + 24 * Math.floor(i / 5);
@@ -76,10 +82,17 @@ export function renderChart(series: readonly Series[], opts: ChartOptions = {}):
 
   PANELS.forEach((p, pi) => {
     const y0 = top + legendH + pi * (panelH + gap) + 20;
-    const values = series.flatMap((s) => s.levels.flatMap((l) => p.lines.map((ln) => ln.value(l)).filter((v): v is number => v !== null && Number.isFinite(v))));
+    const values = series.flatMap((s) =>
+      s.levels.flatMap((l) =>
+        p.lines.map((ln) => ln.value(l)).filter((v): v is number => v !== null && Number.isFinite(v)),
+      ),
+    );
     const max = p.max ?? niceMax(Math.max(0, ...values));
     const y = (v: number) => y0 + panelH - (v / max) * panelH;
-    out.push(`<g class="panel" data-unit="${esc(p.unit)}">`, `<text x="${left}" y="${y0 - 8}" font-weight="bold">${esc(p.title)}</text>`);
+    out.push(
+      `<g class="panel" data-unit="${esc(p.unit)}">`,
+      `<text x="${left}" y="${y0 - 8}" font-weight="bold">${esc(p.title)}</text>`,
+    );
     for (let t = 0; t <= 4; t++) {
       const v = (max * t) / 4;
       out.push(
@@ -87,11 +100,15 @@ export function renderChart(series: readonly Series[], opts: ChartOptions = {}):
         `<text x="${left - 6}" y="${fmt(y(v) + 4)}" text-anchor="end">${esc(String(Number(v.toFixed(2))))}</text>`,
       );
     }
-    out.push(`<text x="14" y="${y0 + panelH / 2}" transform="rotate(-90 14 ${y0 + panelH / 2})" text-anchor="middle">${esc(p.unit)}</text>`);
+    out.push(
+      `<text x="14" y="${y0 + panelH / 2}" transform="rotate(-90 14 ${y0 + panelH / 2})" text-anchor="middle">${esc(p.unit)}</text>`,
+    );
     for (const n of levels) {
       out.push(`<text x="${fmt(x(n))}" y="${y0 + panelH + 16}" text-anchor="middle">${n}</text>`);
     }
-    out.push(`<text x="${left + plotW / 2}" y="${y0 + panelH + 32}" text-anchor="middle" fill="#555">requests per level (n; connections = min(n, concurrency))</text>`);
+    out.push(
+      `<text x="${left + plotW / 2}" y="${y0 + panelH + 32}" text-anchor="middle" fill="#555">requests per level (n; connections = min(n, concurrency))</text>`,
+    );
     out.push(`<rect x="${left}" y="${y0}" width="${plotW}" height="${panelH}" fill="none" stroke="#999"/>`);
     series.forEach((s, si) => {
       const color = PALETTE[si % PALETTE.length];
@@ -104,7 +121,9 @@ export function renderChart(series: readonly Series[], opts: ChartOptions = {}):
         out.push(
           `<polyline class="series" data-series="${esc(s.label)}" points="${pts.join(" ")}" fill="none" stroke="${color}" stroke-width="2"${ln.dash ? ` stroke-dasharray="${ln.dash}"` : ""}/>`,
         );
-        if (!ln.dash) for (const pt of pts) out.push(`<circle cx="${pt.split(",")[0]}" cy="${pt.split(",")[1]}" r="3" fill="${color}"/>`);
+        if (!ln.dash)
+          for (const pt of pts)
+            out.push(`<circle cx="${pt.split(",")[0]}" cy="${pt.split(",")[1]}" r="3" fill="${color}"/>`);
       }
     });
     out.push("</g>");

@@ -1,7 +1,23 @@
 /** Text and Markdown tables of a load study. Pure. */
 import type { Series } from "./stats";
 
-export const COLUMNS = ["series", "n", "conc", "ok", "req/s", "mean ms", "p50 ms", "p95 ms", "p99 ms", "5xx", "other", "timeouts", "conn err", "incomplete", "time s"] as const;
+export const COLUMNS = [
+  "series",
+  "n",
+  "conc",
+  "ok",
+  "req/s",
+  "mean ms",
+  "p50 ms",
+  "p95 ms",
+  "p99 ms",
+  "5xx",
+  "other",
+  "timeouts",
+  "conn err",
+  "incomplete",
+  "time s",
+] as const;
 
 const num = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? "-" : x.toFixed(1));
 
@@ -32,7 +48,8 @@ export function tableRows(series: readonly Series[]): string[][] {
 export function formatTable(series: readonly Series[]): string {
   const rows = [COLUMNS.map(String), ...tableRows(series)];
   const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
+  const line = (r: string[]) =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
   return [line(rows[0]), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)].join("\n") + "\n";
 }
 

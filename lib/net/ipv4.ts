@@ -68,11 +68,6 @@ export function networkCidr(subnet: Ipv4Subnet): string {
   return `${intToIp(subnet.network)}/${subnet.prefix}`;
 }
 
-/** `ip` with the subnet's prefix, e.g. ("10.0.0.30", 10.0.0.0/24) → "10.0.0.30/24". */
-export function withPrefix(ip: string, subnet: Ipv4Subnet): string {
-  return `${ip}/${subnet.prefix}`;
-}
-
 /** The address `offset` positions after `ip`. */
 export function addOffset(ip: string, offset: number): string {
   return intToIp((ipToInt(ip) + offset) >>> 0);

@@ -22,7 +22,9 @@ describe("LocalFleet start failure", () => {
       () => undefined,
       (e: Error) => e,
     );
-    expect(err?.message).toMatch(/^caddy-lb exited before listening on 127\.0\.0\.1:\d+: code 1 signal null; log (\S+)\/logs\/caddy-lb\.log:\n/);
+    expect(err?.message).toMatch(
+      /^caddy-lb exited before listening on 127\.0\.0\.1:\d+: code 1 signal null; log (\S+)\/logs\/caddy-lb\.log:\n/,
+    );
     expect(err?.message).toContain("no_such_policy");
     const dir = /; log (\S+)\/logs\/caddy-lb\.log/.exec(err!.message)![1];
     expect(dir.startsWith(path.join(os.tmpdir(), "kantai-fleet-"))).toBe(true);

@@ -37,7 +37,13 @@ const settle = () => new Promise((r) => setTimeout(r, 2200));
  * At least `count` GETs with at most `concurrency` in flight, more while `more()` holds; bounded
  * by `max` requests and 60 s (bounds, not assertions).
  */
-async function load(host: string, urlPath: string, count: number, concurrency: number, opts: { onIssue?: (i: number) => void; more?: () => boolean; max?: number } = {}) {
+async function load(
+  host: string,
+  urlPath: string,
+  count: number,
+  concurrency: number,
+  opts: { onIssue?: (i: number) => void; more?: () => boolean; max?: number } = {},
+) {
   const results: ({ i: number; start: number } & ({ res: Response } | { err: string }))[] = [];
   const deadline = Date.now() + 60_000;
   const max = opts.max ?? count;
@@ -74,17 +80,26 @@ describe("conventional fleet data plane on loopback (named + root Caddy + LB Cad
       expect(dials.length).toBeGreaterThan(0);
       for (const d of dials) expect(d).toMatch(/^127\.0\.0\.1:\d+$/);
     }
-    expect(fs.readFileSync(path.join(conf, "named.conf"), "utf8")).toMatch(new RegExp(`listen-on port ${fleet.mapping.dnsPort} \\{ 127\\.0\\.0\\.1; \\};`));
+    expect(fs.readFileSync(path.join(conf, "named.conf"), "utf8")).toMatch(
+      new RegExp(`listen-on port ${fleet.mapping.dnsPort} \\{ 127\\.0\\.0\\.1; \\};`),
+    );
   });
 
   it("dig against the test named answers the wildcard and one…five.standalone with the gateway address", () => {
     const gw = fleet.mapping.gateway;
     expect(gw).toBe("10.15.40.20");
-    for (const name of ["anything.hosts.pve", "ns.hosts.pve", "x.grogu.hosts.pve", ...WORDS.map((w) => `${w}.standalone.hosts.pve`)]) {
+    for (const name of [
+      "anything.hosts.pve",
+      "ns.hosts.pve",
+      "x.grogu.hosts.pve",
+      ...WORDS.map((w) => `${w}.standalone.hosts.pve`),
+    ]) {
       const r = dig(name);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout, name).toContain("status: NOERROR");
-      expect(r.stdout, name).toMatch(new RegExp(`^${name.replace(/\./g, "\\.")}\\.\\s+172800\\s+IN\\s+A\\s+${gw.replace(/\./g, "\\.")}$`, "m"));
+      expect(r.stdout, name).toMatch(
+        new RegExp(`^${name.replace(/\./g, "\\.")}\\.\\s+172800\\s+IN\\s+A\\s+${gw.replace(/\./g, "\\.")}$`, "m"),
+      );
       expect(r.stdout, name).toContain("flags: qr aa");
     }
     const soa = dig("hosts.pve", "SOA");
@@ -182,11 +197,17 @@ describe("conventional fleet data plane on loopback (named + root Caddy + LB Cad
     expect([...new Set(after.map((r) => r.instance))].sort()).toEqual(["kenobi-1", "kenobi-3"]);
     // and afterwards the site still answers from the survivors only
     const later = await load(host, "/10", 12, 3);
-    for (const r of later) expect("res" in r && [r.res.status, ["kenobi-1", "kenobi-3"].includes(r.res.instance)]).toEqual([200, true]);
+    for (const r of later)
+      expect("res" in r && [r.res.status, ["kenobi-1", "kenobi-3"].includes(r.res.instance)]).toEqual([200, true]);
   });
 
   it("stop() ends every process group, frees every port and removes the work dir", async () => {
-    const ports = [fleet.mapping.dnsPort, fleet.gatewayPort, fleet.mapping.endpoints["10.0.0.35:80"], ...fleet.mapping.instances.map((i) => i.port)];
+    const ports = [
+      fleet.mapping.dnsPort,
+      fleet.gatewayPort,
+      fleet.mapping.endpoints["10.0.0.35:80"],
+      ...fleet.mapping.instances.map((i) => i.port),
+    ];
     const pids = fleet.procs.map((p) => p.child.pid!);
     await fleet.stop();
     for (const p of fleet.procs) expect(p.exit, p.name).toBeDefined();
@@ -194,7 +215,10 @@ describe("conventional fleet data plane on loopback (named + root Caddy + LB Cad
     for (const port of ports) {
       const refused = await new Promise<boolean>((res) => {
         const s = net.connect(port, "127.0.0.1");
-        s.once("connect", () => { s.destroy(); res(false); });
+        s.once("connect", () => {
+          s.destroy();
+          res(false);
+        });
         s.once("error", () => res(true));
       });
       expect(refused, `port ${port}`).toBe(true);

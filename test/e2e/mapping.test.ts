@@ -25,7 +25,13 @@ const OUTPUTS: MappingOutputs = {
     loadBalancer: { name: "kenobi-6", ip: "10.0.0.35" },
   },
 };
-const PORTS: LoopbackPorts = { dns: 20053, gateway: 20080, loadBalancer: 20081, instances: [23000, 23001], unreachable: 20099 };
+const PORTS: LoopbackPorts = {
+  dns: 20053,
+  gateway: 20080,
+  loadBalancer: 20081,
+  instances: [23000, 23001],
+  unreachable: 20099,
+};
 const M = planMapping(OUTPUTS, 3000, PORTS, "/tmp/w/bind");
 
 describe("planMapping", () => {
@@ -48,14 +54,26 @@ describe("planMapping", () => {
       ],
     });
     expect(resolveEndpoint(M, "10.15.40.20", 80)).toEqual({ host: "127.0.0.1", port: 20080 });
-    expect(() => resolveEndpoint(M, "10.0.0.10", 80)).toThrow("loopback mapping: no loopback endpoint for 10.0.0.10:80");
+    expect(() => resolveEndpoint(M, "10.0.0.10", 80)).toThrow(
+      "loopback mapping: no loopback endpoint for 10.0.0.10:80",
+    );
   });
 
   it.each([
-    [{ ...OUTPUTS, fleet: undefined }, PORTS, "/w", "loopback mapping: the stack has no conventional fleet (outputs.fleet is missing)"],
+    [
+      { ...OUTPUTS, fleet: undefined },
+      PORTS,
+      "/w",
+      "loopback mapping: the stack has no conventional fleet (outputs.fleet is missing)",
+    ],
     [OUTPUTS, { ...PORTS, instances: [23000] }, "/w", "loopback mapping: 2 instances need 2 ports, got 1"],
     [OUTPUTS, { ...PORTS, dns: 53 }, "/w", "loopback mapping: port 53 is not an unprivileged port (1024-65535)"],
-    [OUTPUTS, { ...PORTS, gateway: 20081 }, "/w", "loopback mapping: ports must be distinct, got 20053, 20081, 20081, 20099, 23000, 23001"],
+    [
+      OUTPUTS,
+      { ...PORTS, gateway: 20081 },
+      "/w",
+      "loopback mapping: ports must be distinct, got 20053, 20081, 20081, 20099, 23000, 23001",
+    ],
     [OUTPUTS, PORTS, "w", 'loopback mapping: workDir must be absolute, got "w"'],
   ])("refuses %#", (outputs, ports, dir, message) => {
     expect(() => planMapping(outputs as MappingOutputs, 3000, ports, dir)).toThrow(message);
@@ -106,8 +124,12 @@ describe("named.conf", () => {
   });
 
   it("fails loudly when a line it rewrites is missing (a renderer change must update the mapping)", () => {
-    expect(() => mapNamedConf(rendered.replace(/\tforwarders[^\n]*\n/, ""), M)).toThrow("loopback mapping: expected exactly one forwarders option, found 0");
-    expect(() => mapNamedConf(rendered.replace("listen-on port 53", "listen-on"), M)).toThrow("loopback mapping: expected exactly one listen-on option, found 0");
+    expect(() => mapNamedConf(rendered.replace(/\tforwarders[^\n]*\n/, ""), M)).toThrow(
+      "loopback mapping: expected exactly one forwarders option, found 0",
+    );
+    expect(() => mapNamedConf(rendered.replace("listen-on port 53", "listen-on"), M)).toThrow(
+      "loopback mapping: expected exactly one listen-on option, found 0",
+    );
   });
 });
 
@@ -123,7 +145,14 @@ describe("Caddyfiles", () => {
 
   it("the load balancer: its :80 port and 127.0.0.1 in the global options, backends mapped, everything else as rendered", () => {
     const mapped = mapLoadBalancerCaddyfile(lb, M);
-    expect(mapped.split("\n").slice(0, 6)).toEqual(["{", "\tadmin off", "\thttp_port 20081", "\tdefault_bind 127.0.0.1", "}", ""]);
+    expect(mapped.split("\n").slice(0, 6)).toEqual([
+      "{",
+      "\tadmin off",
+      "\thttp_port 20081",
+      "\tdefault_bind 127.0.0.1",
+      "}",
+      "",
+    ]);
     expect(caddyUpstreams(mapped)).toEqual(["127.0.0.1:23000", "127.0.0.1:23000", "127.0.0.1:23001"]);
     const lines = (t: string) => t.split("\n").filter((l) => !/reverse_proxy|http_port|default_bind/.test(l));
     expect(lines(mapped)).toEqual(lines(lb));
@@ -138,10 +167,22 @@ describe("Caddyfiles", () => {
   });
 
   it("refuses what it cannot map", () => {
-    const withPort = renderLoadBalancerCaddyfile({ domain: "hosts.pve", backends: ["10.0.0.30:3000"], listenPort: 8080 });
-    expect(() => mapLoadBalancerCaddyfile(withPort, M)).toThrow('loopback mapping: site "http://one.standalone.hosts.pve:8080" has an explicit port; the mapping moves only :80 sites');
-    expect(() => mapRootCaddyfile(root.replace("http://test.hosts.pve", "https://test.hosts.pve"), M)).toThrow("loopback mapping: HTTPS sites are not mapped");
-    expect(() => mapRootCaddyfile(root.replace("\tadmin off\n", ""), M)).toThrow("loopback mapping: expected exactly one global options block starting with `admin off`, found 0");
-    expect(() => mapRootCaddyfile(root.replace("10.0.0.35:80", "kenobi-6"), M)).toThrow('loopback mapping: upstream "kenobi-6" has no host:port');
+    const withPort = renderLoadBalancerCaddyfile({
+      domain: "hosts.pve",
+      backends: ["10.0.0.30:3000"],
+      listenPort: 8080,
+    });
+    expect(() => mapLoadBalancerCaddyfile(withPort, M)).toThrow(
+      'loopback mapping: site "http://one.standalone.hosts.pve:8080" has an explicit port; the mapping moves only :80 sites',
+    );
+    expect(() => mapRootCaddyfile(root.replace("http://test.hosts.pve", "https://test.hosts.pve"), M)).toThrow(
+      "loopback mapping: HTTPS sites are not mapped",
+    );
+    expect(() => mapRootCaddyfile(root.replace("\tadmin off\n", ""), M)).toThrow(
+      "loopback mapping: expected exactly one global options block starting with `admin off`, found 0",
+    );
+    expect(() => mapRootCaddyfile(root.replace("10.0.0.35:80", "kenobi-6"), M)).toThrow(
+      'loopback mapping: upstream "kenobi-6" has no host:port',
+    );
   });
 });
