@@ -147,6 +147,11 @@ const template = z.strictObject({
   diskGb: diskGb.default(10),
   /** Node the template lives on. Defaults to network.node. */
   node: dnsLabel.optional(),
+  /**
+   * Let the next `pulumi up` replace the template (it is protected; an edit of its node, vmId, the
+   * image, the disk datastore or a smaller diskGb otherwise fails in preview). Set it for one run.
+   */
+  allowReplace: z.boolean().default(false),
 });
 
 const loadBalancer = z
@@ -258,6 +263,8 @@ export interface TemplateConfig {
   readonly memoryMb: number;
   readonly diskGb: number;
   readonly node: string;
+  /** Unprotect for this run and let an edit replace the template. */
+  readonly allowReplace: boolean;
 }
 
 export interface VmSlot {
@@ -424,7 +431,7 @@ export function parseConfig(
   const templates: Record<string, TemplateConfig> = {};
   for (const [name, t] of Object.entries(r.templates)) {
     const node = vmNode(`templates.${name}.node`, t.node, net.node);
-    templates[name] = { key: name, vmId: t.vmId, cores: t.cores, memoryMb: t.memoryMb, diskGb: t.diskGb, node };
+    templates[name] = { key: name, vmId: t.vmId, cores: t.cores, memoryMb: t.memoryMb, diskGb: t.diskGb, node, allowReplace: t.allowReplace };
     claim(ids, t.vmId, { key: key(["templates", name, "vmId"]), what: `template "${name}"` }, "VM ID");
     claim(names, `template-${name}`, { key: key(["templates", name]), what: `template "${name}"` }, "name");
   }

@@ -28,8 +28,8 @@ describe("the dev stack config", () => {
       { name: "kenobi-5", vmId: 804, ip: "10.0.0.34" },
     ]);
     expect(c.fleet!.loadBalancer).toEqual({ name: "kenobi-6", vmId: 805, ip: "10.0.0.35", cores: 1, memoryMb: 1024, caddyImage: "caddy:2.10" });
-    expect(c.templates.standalone).toEqual({ key: "standalone", vmId: 8000, cores: 1, memoryMb: 512, diskGb: 10, node: "pve" });
-    expect(c.templates.knative).toEqual({ key: "knative", vmId: 9000, cores: 6, memoryMb: 8192, diskGb: 10, node: "pve" });
+    expect(c.templates.standalone).toEqual({ key: "standalone", vmId: 8000, cores: 1, memoryMb: 512, diskGb: 10, node: "pve", allowReplace: false });
+    expect(c.templates.knative).toEqual({ key: "knative", vmId: 9000, cores: 6, memoryMb: 8192, diskGb: 10, node: "pve", allowReplace: false });
     expect(c.gateway).toEqual({
       node: "pve",
       address: "10.15.40.20",

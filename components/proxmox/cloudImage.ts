@@ -36,7 +36,9 @@ export class CloudImage extends pulumi.ComponentResource {
         overwrite: false,
         uploadTimeout: 1800,
       },
-      { parent: this },
+      // The stored name is fixed by config: a replacement (new URL or checksum) must remove the old
+      // file before downloading the new one under the same name.
+      { parent: this, deleteBeforeReplace: true },
     );
     this.fileId = this.file.id;
     this.registerOutputs({ fileId: this.fileId });
