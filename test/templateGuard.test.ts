@@ -28,9 +28,13 @@ const base: TemplateGuardInputs = {
   diskGb: 10,
   allowReplace: false,
 };
+// "and with it every VM cloned from it": a delete-before-replace deletes first every dependent whose
+// inputs come from the replaced resource and whose provider Diff (inputs unknown) says replace
+// (pulumi/pulumi step_generator.go calculateDependentReplacements; ignoreChanges is not applied
+// there), and a clone's `clone.vm_id` forces replacement.
 const tail =
-  'would replace the protected template "template-standalone" (VM 8000). VMs already cloned from it are full clones and stay as they are; ' +
-  "the new template is used for VMs cloned later. To go ahead, set kantai:templates.standalone.allowReplace to true for one `pulumi up`, then remove it; otherwise revert the change.";
+  'would replace the protected template "template-standalone" (VM 8000), and with it every VM cloned from it: they are deleted first and cloned again ' +
+  "from the new template (their disks' content is lost). To go ahead, set kantai:templates.standalone.allowReplace to true for one `pulumi up`, then remove it; otherwise revert the change.";
 
 describe("template guard", () => {
   it("passes a first create, an unchanged template and in-place edits (a bigger disk)", () => {

@@ -70,7 +70,8 @@ export interface ClonedVmArgs {
  * Replacement is safe (docs/decisions/0009-vm-replacement.md): a changed user-data gets a new
  * snippet file (content-addressed name), so the old snippet's delete cannot remove the new one;
  * the VM is deleted before its replacement is created, because the replacement keeps the fixed VM
- * ID; `clone` is create-time only, so a re-made template does not replace its running clones.
+ * ID. A replaced template (kantai:templates.<key>.allowReplace) deletes and re-clones its clones:
+ * their `clone.vmId` comes from it, and Pulumi's delete-before-replace removes such dependents first.
  */
 export class ClonedVm extends pulumi.ComponentResource {
   public readonly vm: proxmox.VmLegacy;
@@ -115,7 +116,7 @@ export class ClonedVm extends pulumi.ComponentResource {
           userDataFileId: this.snippet.id,
         },
       },
-      { parent: this, deleteBeforeReplace: true, ignoreChanges: ["clone"], ...(after.length > 0 ? { dependsOn: after } : {}) },
+      { parent: this, deleteBeforeReplace: true, ...(after.length > 0 ? { dependsOn: after } : {}) },
     );
     registerClone(args.templateVmId, this.vm);
     this.ip = args.address.split("/")[0];

@@ -55,8 +55,8 @@ export function templateGuardFailures(olds: Partial<TemplateGuardInputs>, news: 
   return changes.map(([property, change]) => ({
     property,
     reason:
-      `kantai:templates.${news.key}: ${change} would replace the protected template "${news.vmName}" (VM ${String(olds.vmId)}). ` +
-      `VMs already cloned from it are full clones and stay as they are; the new template is used for VMs cloned later. ` +
+      `kantai:templates.${news.key}: ${change} would replace the protected template "${news.vmName}" (VM ${String(olds.vmId)}), ` +
+      `and with it every VM cloned from it: they are deleted first and cloned again from the new template (their disks' content is lost). ` +
       `To go ahead, set kantai:templates.${news.key}.allowReplace to true for one \`pulumi up\`, then remove it; otherwise revert the change.`,
   }));
 }
