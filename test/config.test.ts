@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, parseConfig, rawFromConfigMap, SECRET_KEYS } from "../stacks/config";
-import { devRaw, ROOT } from "./support/devConfig";
+import { ConfigError, decodeConfigValue, parseConfig, rawFromConfigMap, SECRET_KEYS } from "../stacks/config";
+import { devRaw, devStackConfig, ROOT } from "./support/devConfig";
 
 /** Parse and return the list of "key: message" lines of the ConfigError (fails if none is thrown). */
 function problems(raw: Record<string, unknown>, ctx?: Parameters<typeof parseConfig>[1]): string[] {
@@ -130,6 +130,17 @@ describe("bad config fails before any resource, naming the key", () => {
     const raw = devRaw();
     mutate(raw);
     expect(problems(raw)).toContain(expected);
+  });
+
+  it("rejects a K3s VM on another Proxmox node, naming the key (multi-node unsupported)", () => {
+    const { config } = devStackConfig("test/fixtures/Pulumi.clusters.yaml");
+    const raw: Record<string, any> = {};
+    for (const [k, v] of Object.entries(config)) raw[k.replace(/^kantai:/, "")] = decodeConfigValue(v);
+    raw.proxmoxNodes.push({ name: "pve2", address: "10.15.40.21" });
+    raw.k3s.edge.nodes[2].vm.node = "pve2";
+    expect(problems(raw)).toEqual([
+      'kantai:k3s.edge.nodes[2].vm.node: "pve2" is not network.node "pve": multi-node Proxmox is not supported (the bridge vmbr2, its NAT and the cloud image exist only on "pve", and clones are made on their template\'s node); use "pve" or remove the key',
+    ]);
   });
 
   it("reports every problem at once", () => {
