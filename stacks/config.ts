@@ -110,8 +110,15 @@ const network = z.strictObject({
 const image = z.strictObject({
   /** Cloud image URL (Ubuntu 22.04 "jammy"). */
   url: z.url({ message: "must be an http(s) URL", protocol: /^https?$/ }),
-  /** File name on the datastore; ".img" so every PVE version accepts it. */
-  fileName: z.string().regex(/^[A-Za-z0-9._-]+\.img$/, 'must be a file name ending in ".img"'),
+  /**
+   * File name on the datastore. Proxmox's `import` content takes only .qcow2/.raw/.vmdk/.ova and reads
+   * the disk format from the extension (UPLOAD_IMPORT_EXT_RE_1 in pve-storage's PVE/Storage.pm).
+   * Defaults to the URL's file name with ".img" replaced by ".qcow2" (Ubuntu's .img images are qcow2).
+   */
+  fileName: z
+    .string()
+    .regex(/^[A-Za-z0-9._+=-]+\.(qcow2|raw|vmdk|ova)$/, 'must be a file name ending in ".qcow2", ".raw", ".vmdk" or ".ova" (the extensions Proxmox\'s import content type accepts)')
+    .optional(),
   /** Expected checksum of the download (hex). */
   checksum: z.string().regex(/^[0-9a-f]{32,128}$/i, "must be a hex digest").optional(),
   /** Algorithm of `checksum`. */
@@ -140,6 +147,11 @@ const template = z.strictObject({
   diskGb: diskGb.default(10),
   /** Node the template lives on. Defaults to network.node. */
   node: dnsLabel.optional(),
+  /**
+   * Let the next `pulumi up` replace the template (it is protected; an edit of its node, vmId, the
+   * image, the disk datastore or a smaller diskGb otherwise fails in preview). Set it for one run.
+   */
+  allowReplace: z.boolean().default(false),
 });
 
 const loadBalancer = z
@@ -187,7 +199,7 @@ const gateway = z
     address: ipv4.optional(),
     /** Node that runs BIND and the root Caddy. Defaults to network.node. */
     node: dnsLabel.optional(),
-    /** Networks allowed to query (ACL "internal"). Defaults to [network.cidr, <address>/32]. */
+    /** Networks allowed to query (ACL "internal"). Defaults to BIND's "localnets" (the gateway host's own networks: its LAN) and network.cidr. */
     internalNetworks: z.array(cidr).min(1).optional(),
     /** Upstream resolvers. */
     forwarders: z.array(ipv4).default(["1.1.1.1", "1.0.0.1"]),
@@ -251,6 +263,8 @@ export interface TemplateConfig {
   readonly memoryMb: number;
   readonly diskGb: number;
   readonly node: string;
+  /** Unprotect for this run and let an edit replace the template. */
+  readonly allowReplace: boolean;
 }
 
 export interface VmSlot {
@@ -296,7 +310,7 @@ export interface StackConfig extends ClustersConfig, PlatformConfig, RoutingConf
   };
   readonly access: { readonly vmUser: string; readonly sshPublicKeys: readonly string[] };
   readonly network: NetworkConfig;
-  readonly image: Raw["image"];
+  readonly image: Raw["image"] & { readonly fileName: string };
   readonly storage: Raw["storage"];
   readonly templates: Readonly<Record<string, TemplateConfig>>;
   readonly fleet?: FleetConfig;
@@ -376,6 +390,21 @@ export function parseConfig(
   if (!isHostAddress(subnet, r.network.gateway)) {
     fail("network.gateway", `${r.network.gateway} is outside ${networkCidr(subnet)} or is its network/broadcast address`);
   }
+  /**
+   * A node for a template, VM or the gateway. kantai supports one Proxmox node for those: the bridge,
+   * its NAT and the cloud image exist only on network.node, a clone is made on its template's node,
+   * and the gateway's Caddy proxies to addresses on the bridge (docs/decisions/0011).
+   */
+  const vmNode = (k: string, name: string | undefined, fallback: string): string => {
+    const n = knownNode(k, name, fallback);
+    if (n !== netNode && nodeNames.has(n)) {
+      fail(
+        k,
+        `"${n}" is not network.node "${netNode}": multi-node Proxmox is not supported (the bridge ${r.network.bridge}, its NAT and the cloud image exist only on "${netNode}", and clones are made on their template's node); use "${netNode}" or remove the key`,
+      );
+    }
+    return n;
+  };
   const net: NetworkConfig = {
     node: netNode,
     bridge: r.network.bridge,
@@ -401,8 +430,8 @@ export function parseConfig(
 
   const templates: Record<string, TemplateConfig> = {};
   for (const [name, t] of Object.entries(r.templates)) {
-    const node = knownNode(`templates.${name}.node`, t.node, net.node);
-    templates[name] = { key: name, vmId: t.vmId, cores: t.cores, memoryMb: t.memoryMb, diskGb: t.diskGb, node };
+    const node = vmNode(`templates.${name}.node`, t.node, net.node);
+    templates[name] = { key: name, vmId: t.vmId, cores: t.cores, memoryMb: t.memoryMb, diskGb: t.diskGb, node, allowReplace: t.allowReplace };
     claim(ids, t.vmId, { key: key(["templates", name, "vmId"]), what: `template "${name}"` }, "VM ID");
     claim(names, `template-${name}`, { key: key(["templates", name]), what: `template "${name}"` }, "name");
   }
@@ -481,7 +510,7 @@ export function parseConfig(
     claim: (kind, v, k, what) =>
       kind === "id" ? claim(ids, v as number, { key: key([k]), what }, "VM ID") : claim(kind === "ip" ? ips : names, v as string, { key: key([k]), what }, kind === "ip" ? "address" : "name"),
     checkVmIp,
-    knownNode,
+    knownNode: vmNode,
     templates,
     net,
     routedLabels: fleetCfg ? [fleetCfg.label] : [],
@@ -490,7 +519,7 @@ export function parseConfig(
   const routing = parseRouting(r, { fail, composition: r.composition, k3s: clusters.k3s, platform });
 
   // Gateway.
-  const gwNode = knownNode("gateway.node", r.gateway.node, net.node);
+  const gwNode = vmNode("gateway.node", r.gateway.node, net.node);
   const gwAddress = r.gateway.address ?? r.proxmoxNodes.find((n) => n.name === gwNode)?.address ?? r.proxmoxNodes[0].address;
   const labels = new Set<string>(fleetCfg ? [fleetCfg.label] : []);
   r.gateway.routes.forEach((route, i) => {
@@ -500,7 +529,9 @@ export function parseConfig(
   const gw: GatewayConfig = {
     node: gwNode,
     address: gwAddress,
-    internalNetworks: r.gateway.internalNetworks ?? [net.cidr, `${gwAddress}/32`],
+    // BIND's built-in ACL "localnets" (every network the gateway host has an interface on) is the LAN the
+    // wildcard record sends clients from, plus the bridge; a bare <address>/32 left the LAN out.
+    internalNetworks: r.gateway.internalNetworks ?? ["localnets", net.cidr],
     forwarders: r.gateway.forwarders,
     routes: r.gateway.routes,
   };
@@ -526,7 +557,7 @@ export function parseConfig(
     },
     access: { vmUser: r.vmUser, sshPublicKeys: r.sshPublicKeys },
     network: net,
-    image: r.image,
+    image: { ...r.image, fileName: r.image.fileName ?? importFileName(r.image.url) },
     storage: r.storage,
     templates,
     fleet: fleetCfg,
@@ -535,6 +566,17 @@ export function parseConfig(
     ...platform,
     ...routing,
   };
+}
+
+/**
+ * The default stored name of a cloud image: the URL's last path segment, kept when it already ends in
+ * an extension Proxmox's `import` content type accepts, otherwise with its extension (".img") replaced
+ * by ".qcow2". Proxmox reads the format from the extension, and Ubuntu's ".img" cloud images are qcow2.
+ */
+export function importFileName(url: string): string {
+  const base = decodeURIComponent(new URL(url).pathname.split("/").pop() || "cloud-image").replace(/[^A-Za-z0-9._+=-]/g, "-");
+  if (/\.(qcow2|raw|vmdk|ova)$/.test(base)) return base;
+  return base.replace(/\.[A-Za-z0-9]+$/, "") + ".qcow2";
 }
 
 /** Decode one config value as Pulumi stores it (objects, arrays, numbers and booleans are JSON). */

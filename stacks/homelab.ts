@@ -145,11 +145,11 @@ export function proxmoxFoundation(cfg: StackConfig): ProxmoxFoundation {
         memoryMb: t.memoryMb,
         diskGb: t.diskGb,
         importFrom: image.fileId,
+        imageIdentity: [cfg.image.url, cfg.image.fileName, cfg.image.checksum ?? ""].join(" "),
         bridge: network.bridgeName,
         datastores: cfg.storage,
-        user: cfg.access.vmUser,
-        sshAuthorizedKeys: cfg.access.sshPublicKeys,
         dns: { servers: dnsServers, domain: cfg.domain },
+        allowReplace: t.allowReplace,
       },
       opts,
     );
@@ -165,6 +165,28 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
   const { opts, network, templates } = proxmoxFoundation(cfg);
   const net = cfg.network;
   const dnsServers = [cfg.gateway.address];
+
+  // The hosts gateway first: it is every VM's only resolver, so VMs are created after it is up and
+  // cloud-init can resolve package mirrors on first boot (issue 10 item 4).
+  const gateway = new HostsGateway(
+    "hosts",
+    {
+      domain: cfg.domain,
+      address: cfg.gateway.address,
+      internalNetworks: cfg.gateway.internalNetworks,
+      forwarders: cfg.gateway.forwarders,
+      routes: [
+        ...(cfg.fleet ? [{ label: cfg.fleet.label, upstream: `${cfg.fleet.loadBalancer.ip}:80` }] : []),
+        // grogu's route (GroguNode.route), from config: the gateway is built before the VMs.
+        ...(cfg.grogu ? [{ label: cfg.grogu.label, upstream: `${cfg.grogu.ip}:80` }] : []),
+        ...cfg.gateway.routes,
+      ],
+      connection: nodeConnection(cfg, cfg.gateway.node),
+    },
+    opts,
+  );
+
+  const afterGateway = { ...opts, dependsOn: [network, gateway] };
 
   let fleet: ConventionalFleet | undefined;
   if (cfg.fleet) {
@@ -189,8 +211,10 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
         datastores: cfg.storage,
         user: cfg.access.vmUser,
         sshAuthorizedKeys: cfg.access.sshPublicKeys,
+        sshPrivateKey: cfg.proxmox.sshPrivateKey,
+        jump: { host: cfg.proxmox.nodes.find((n) => n.name === f.node)!.address, user: cfg.proxmox.sshUser },
       },
-      { ...opts, dependsOn: [network] },
+      afterGateway,
     );
   }
 
@@ -226,7 +250,7 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
         dashboardNodePort: g.dashboardNodePort,
         caddyImage: g.caddyImage,
       },
-      { ...opts, dependsOn: [network] },
+      afterGateway,
     );
     if (g.demo) {
       demo = new KnativeService(
@@ -246,24 +270,7 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
   }
 
   // K3s clusters (kantai:k3s), when configured.
-  const clusters = cfg.k3s.map((c) => k3sCluster(cfg, c, k3sProxmoxContext(cfg, templates, network.bridgeName), { ...opts, dependsOn: [network] }));
-
-  const gateway = new HostsGateway(
-    "hosts",
-    {
-      domain: cfg.domain,
-      address: cfg.gateway.address,
-      internalNetworks: cfg.gateway.internalNetworks,
-      forwarders: cfg.gateway.forwarders,
-      routes: [
-        ...(cfg.fleet ? [{ label: cfg.fleet.label, upstream: `${cfg.fleet.loadBalancer.ip}:80` }] : []),
-        ...(grogu ? [grogu.route] : []),
-        ...cfg.gateway.routes,
-      ],
-      connection: nodeConnection(cfg, cfg.gateway.node),
-    },
-    opts,
-  );
+  const clusters = cfg.k3s.map((c) => k3sCluster(cfg, c, k3sProxmoxContext(cfg, templates, network.bridgeName), afterGateway));
 
   const outputs: HomelabOutputs = {
     composition: "homelab",

@@ -61,11 +61,10 @@ describe("synth dev artifacts", () => {
       [
         "shell files/lan/nat-create.sh",
         "shell files/lan/nat-delete.sh",
-        "cloud-init files/templates/template-standalone.user-data.yaml",
-        "cloud-init files/templates/template-knative.user-data.yaml",
         ...[1, 2, 3, 4, 5].map((i) => `cloud-init files/kenobi/kenobi-${i}.user-data.yaml`),
         "cloud-init files/kenobi/kenobi-6.user-data.yaml",
         "caddyfile files/kenobi/kenobi-6.Caddyfile",
+        "shell files/kenobi/kenobi-6.config.sh",
         "named-conf files/hosts/named.conf",
         "bind-zone files/hosts/db.hosts.pve",
         "caddyfile files/hosts/Caddyfile",

@@ -39,7 +39,7 @@ const file = (p: string) => {
 describe("grogu in the dev stack", () => {
   it("its children, in order: VM → Minikube → Knative → Caddy and kubeconfig", () => {
     expect(resources.filter((r) => r.name.startsWith("grogu")).map((r) => `${r.type} ${r.name} <- ${r.dependsOn.join(",")}`)).toEqual([
-      "kantai:k8s:GroguNode grogu <- lan",
+      "kantai:k8s:GroguNode grogu <- lan,hosts",
       "kantai:proxmox:ClonedVm grogu-vm <- ",
       "proxmoxve:index/fileLegacy:FileLegacy grogu-vm-user-data <- ",
       "proxmoxve:index/vmLegacy:VmLegacy grogu-vm-vm <- ",
@@ -71,7 +71,8 @@ describe("grogu in the dev stack", () => {
       tags: ["kantai", "grogu", "knative"],
       initialization: {
         ipConfigs: [{ ipv4: { address: "10.0.0.10/24", gateway: "10.0.0.1" } }],
-        userDataFileId: "local:snippets/kantai-grogu.user-data.yaml",
+        // Content-addressed (components/proxmox/clonedVm.ts): a changed user-data never reuses the old file's path.
+        userDataFileId: expect.stringMatching(/^local:snippets\/kantai-grogu-[0-9a-f]{12}\.user-data\.yaml$/),
       },
     });
     const ud = parse(file("grogu/grogu.user-data.yaml").replace(/^#cloud-config\n/, ""));

@@ -59,7 +59,7 @@ describe("K3sCluster edge", () => {
       ].sort(),
     );
     for (const r of mine.filter((x) => x.name !== "edge")) expect(r.parent, r.name).toMatch(/^edge/);
-    expect(byName("edge").dependsOn).toEqual(["lan"]);
+    expect(byName("edge").dependsOn).toEqual(["lan", "hosts"]); // after the gateway, every VM's resolver (issue 10 item 4)
   });
 
   it("the join token: a 48-character RandomPassword, sent as a secret on stdin, never in a command line", () => {

@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, parseConfig, rawFromConfigMap, SECRET_KEYS } from "../stacks/config";
-import { devRaw, ROOT } from "./support/devConfig";
+import { ConfigError, decodeConfigValue, parseConfig, rawFromConfigMap, SECRET_KEYS } from "../stacks/config";
+import { devRaw, devStackConfig, ROOT } from "./support/devConfig";
 
 /** Parse and return the list of "key: message" lines of the ConfigError (fails if none is thrown). */
 function problems(raw: Record<string, unknown>, ctx?: Parameters<typeof parseConfig>[1]): string[] {
@@ -28,8 +28,8 @@ describe("the dev stack config", () => {
       { name: "kenobi-5", vmId: 804, ip: "10.0.0.34" },
     ]);
     expect(c.fleet!.loadBalancer).toEqual({ name: "kenobi-6", vmId: 805, ip: "10.0.0.35", cores: 1, memoryMb: 1024, caddyImage: "caddy:2.10" });
-    expect(c.templates.standalone).toEqual({ key: "standalone", vmId: 8000, cores: 1, memoryMb: 512, diskGb: 10, node: "pve" });
-    expect(c.templates.knative).toEqual({ key: "knative", vmId: 9000, cores: 6, memoryMb: 8192, diskGb: 10, node: "pve" });
+    expect(c.templates.standalone).toEqual({ key: "standalone", vmId: 8000, cores: 1, memoryMb: 512, diskGb: 10, node: "pve", allowReplace: false });
+    expect(c.templates.knative).toEqual({ key: "knative", vmId: 9000, cores: 6, memoryMb: 8192, diskGb: 10, node: "pve", allowReplace: false });
     expect(c.gateway).toEqual({
       node: "pve",
       address: "10.15.40.20",
@@ -47,7 +47,23 @@ describe("the dev stack config", () => {
     const c = parseConfig(raw);
     expect(c.fleet!.loadBalancer).toMatchObject({ name: "kenobi-lb", vmId: 805, ip: "10.0.0.35" });
     expect(c.gateway.address).toBe("10.15.40.20");
-    expect(c.gateway.internalNetworks).toEqual(["10.0.0.0/24", "10.15.40.20/32"]);
+    // BIND 9 ARM, "Address Match Lists": the built-in ACL `localnets` matches every network the server has
+    // an interface on (https://bind9.readthedocs.io/en/latest/reference.html#address-match-lists), i.e. the
+    // host's LAN, whose clients the wildcard record sends to the gateway. The old default
+    // [network.cidr, <address>/32] refused them.
+    expect(c.gateway.internalNetworks).toEqual(["localnets", "10.0.0.0/24"]);
+  });
+
+  it("stores the cloud image under an import extension by default", () => {
+    // Proxmox's import content takes .qcow2/.raw/.vmdk/.ova only (UPLOAD_IMPORT_EXT_RE_1 in pve-storage
+    // src/PVE/Storage.pm, bpg/terraform-provider-proxmox#641, #2076); Ubuntu's ".img" cloud images are qcow2.
+    const raw = devRaw();
+    delete raw.image.fileName;
+    expect(parseConfig(raw).image.fileName).toBe("ubuntu-22.04-server-cloudimg-amd64.qcow2");
+    raw.image.url = "https://example.org/images/debian-12-generic-amd64.raw";
+    expect(parseConfig(raw).image.fileName).toBe("debian-12-generic-amd64.raw");
+    raw.image.fileName = "disk.vmdk";
+    expect(parseConfig(raw).image.fileName).toBe("disk.vmdk");
   });
 
   it("skips the gateway address when numbering the fleet", () => {
@@ -91,11 +107,22 @@ describe("bad config fails before any resource, naming the key", () => {
     ["no SSH public key", (r) => (r.sshPublicKeys = []), "kantai:sshPublicKeys: needs at least one key"],
     ["a password where a key belongs", (r) => (r.sshPublicKeys = ["ubuntu"]), "kantai:sshPublicKeys[0]: must be an OpenSSH public key (ssh-ed25519 AAAA… comment)"],
     ["plain http endpoint", (r) => (r.proxmoxEndpoint = "http://10.15.40.20:8006/"), "kantai:proxmoxEndpoint: must be an https:// URL, e.g. https://10.15.40.20:8006/"],
-    ["image name Proxmox rejects", (r) => (r.image.fileName = "jammy.qcow2"), 'kantai:image.fileName: must be a file name ending in ".img"'],
+    // Proxmox's import content accepts only these extensions: UPLOAD_IMPORT_EXT_RE_1 = qr/\.(ova|qcow2|raw|vmdk)/ in
+    // pve-storage src/PVE/Storage.pm; ".img" is refused ("invalid filename or wrong extension"), see
+    // https://github.com/bpg/terraform-provider-proxmox/issues/641 and #2076.
+    ["image name Proxmox rejects (.img)", (r) => (r.image.fileName = "jammy.img"), `kantai:image.fileName: must be a file name ending in ".qcow2", ".raw", ".vmdk" or ".ova" (the extensions Proxmox's import content type accepts)`],
+    ["image name Proxmox rejects (.iso)", (r) => (r.image.fileName = "jammy.iso"), `kantai:image.fileName: must be a file name ending in ".qcow2", ".raw", ".vmdk" or ".ova" (the extensions Proxmox's import content type accepts)`],
     ["a typo in a key", (r) => (r.fleet.sise = 3), 'kantai:fleet: unknown key "sise"'],
     ["an unknown top-level key", (r) => (r.fleeet = {}), 'kantai: unknown key "fleeet"'],
     ["a route label used twice", (r) => r.gateway.routes.push({ label: "lab", upstream: "10.0.0.8:80" }, { label: "standalone", upstream: "10.0.0.9:80" }), 'kantai:gateway.routes[1].label: "standalone" is routed twice'],
     ["a bad route upstream", (r) => r.gateway.routes.push({ label: "lab", upstream: "10.0.0.10" }), 'kantai:gateway.routes[0].upstream: must be "host:port", e.g. 10.0.0.10:80'],
+    // Multi-node Proxmox is rejected, key named (docs/decisions/0011): the bridge (proxmox_virtual_environment_network_linux_bridge
+    // takes one node_name) and the downloaded image live on network.node only, and a full clone of a template on local storage
+    // is made on the template's node (bpg/terraform-provider-proxmox#2071: files do not migrate between nodes).
+    ["a template on another node", (r) => { r.proxmoxNodes.push({ name: "pve2", address: "10.15.40.21" }); r.templates.knative.node = "pve2"; },
+      'kantai:templates.knative.node: "pve2" is not network.node "pve": multi-node Proxmox is not supported (the bridge vmbr2, its NAT and the cloud image exist only on "pve", and clones are made on their template\'s node); use "pve" or remove the key'],
+    ["the gateway on another node", (r) => { r.proxmoxNodes.push({ name: "pve2", address: "10.15.40.21" }); r.gateway.node = "pve2"; },
+      'kantai:gateway.node: "pve2" is not network.node "pve": multi-node Proxmox is not supported (the bridge vmbr2, its NAT and the cloud image exist only on "pve", and clones are made on their template\'s node); use "pve" or remove the key'],
     ["duplicate node names", (r) => r.proxmoxNodes.push({ name: "pve", address: "10.15.40.21" }), 'kantai:proxmoxNodes[1].name: duplicate node name "pve"'],
   ];
 
@@ -103,6 +130,17 @@ describe("bad config fails before any resource, naming the key", () => {
     const raw = devRaw();
     mutate(raw);
     expect(problems(raw)).toContain(expected);
+  });
+
+  it("rejects a K3s VM on another Proxmox node, naming the key (multi-node unsupported)", () => {
+    const { config } = devStackConfig("test/fixtures/Pulumi.clusters.yaml");
+    const raw: Record<string, any> = {};
+    for (const [k, v] of Object.entries(config)) raw[k.replace(/^kantai:/, "")] = decodeConfigValue(v);
+    raw.proxmoxNodes.push({ name: "pve2", address: "10.15.40.21" });
+    raw.k3s.edge.nodes[2].vm.node = "pve2";
+    expect(problems(raw)).toEqual([
+      'kantai:k3s.edge.nodes[2].vm.node: "pve2" is not network.node "pve": multi-node Proxmox is not supported (the bridge vmbr2, its NAT and the cloud image exist only on "pve", and clones are made on their template\'s node); use "pve" or remove the key',
+    ]);
   });
 
   it("reports every problem at once", () => {

@@ -2,6 +2,7 @@
  * Component tests: the dev stack runs under Pulumi's mock runtime (SIMULATED, see
  * scripts/synth/mocks.ts) and every registration is recorded with its exact inputs and options.
  */
+import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { recordProgram, type RecordedResource } from "../scripts/synth/recorder";
 import { devStackConfig } from "./support/devConfig";
@@ -35,14 +36,15 @@ describe("dev stack registrations", () => {
       "pulumi:providers:proxmoxve": 1,
       "kantai:proxmox:Network": 1,
       "proxmoxve:network/linux/bridge:Bridge": 1,
-      "command:remote:Command": 6,
+      "command:remote:Command": 7,
       "kantai:proxmox:CloudImage": 1,
       "proxmoxve:download/file:File": 1,
       "kantai:proxmox:VmTemplate": 2,
+      "pulumi-nodejs:dynamic/kantai/proxmox:TemplateGuard": 2,
       "kantai:proxmox:ClonedVm": 7,
       "kantai:fleet:ConventionalFleet": 1,
       "kantai:gateway:HostsGateway": 1,
-      "proxmoxve:index/fileLegacy:FileLegacy": 9,
+      "proxmoxve:index/fileLegacy:FileLegacy": 7,
       [VM]: 9,
       "kantai:k8s:GroguNode": 1,
       "pulumi:providers:kubernetes": 1,
@@ -75,9 +77,19 @@ describe("dev stack registrations", () => {
     expect(nat.deleteBeforeReplace).toBe(true);
     expect(nat.inputs.connection).toBe("[secret]");
     expect(nat.inputs.triggers).toEqual(["vmbr2", "10.0.0.0/24", "vmbr0"]);
-    expect(nat.inputs.create).toContain("-s '10.0.0.0/24' -o 'vmbr0' -j MASQUERADE");
-    expect(nat.inputs.create).toContain("systemctl enable 'kantai-nat-vmbr2.service'");
-    expect(nat.inputs.delete).toContain("'/usr/local/sbin/kantai-nat-vmbr2' down");
+    // Quoted inside asHostRoot's `sh -c '…'`: every ' of the script reads '\''.
+    expect(nat.inputs.create).toContain(`-s '\\''10.0.0.0/24'\\'' -o '\\''vmbr0'\\'' -j MASQUERADE`);
+    expect(nat.inputs.create).toContain(`systemctl enable '\\''kantai-nat-vmbr2.service'\\''`);
+    expect(nat.inputs.delete).toContain(`'\\''/usr/local/sbin/kantai-nat-vmbr2'\\'' down`);
+  });
+
+  it("host scripts run as root for any kantai:sshUser: directly as root, else sudo -n (issue 10 item 10)", () => {
+    // Same rule as the K3s scripts (lib/render/k3sShell.ts asRoot); Proxmox VE ships no sudo for root,
+    // so root runs the script directly.
+    for (const [name, field] of [["lan-nat", "create"], ["lan-nat", "delete"], ["hosts-install", "create"], ["hosts-install", "update"], ["hosts-install", "delete"]] as const) {
+      const cmd = byName(name).inputs[field] as string;
+      expect(cmd, `${name}.${field}`).toMatch(/^if \[ "\$\(id -u\)" -eq 0 \]; then exec sh -c '.*'; else exec sudo -n sh -c '.*'; fi$/s);
+    }
   });
 
   it("the cloud image: the pinned jammy build, verified by checksum", () => {
@@ -85,7 +97,7 @@ describe("dev stack registrations", () => {
       nodeName: "pve",
       datastoreId: "local",
       contentType: "import",
-      fileName: "jammy-server-cloudimg-amd64.img",
+      fileName: "jammy-server-cloudimg-amd64.qcow2",
       checksum: "5da0b3d37d02ca6c6760caa4041b4df14e08abc7bc9b2db39133eef8ee145f6d",
       checksumAlgorithm: "sha256",
     });
@@ -110,15 +122,24 @@ describe("dev stack registrations", () => {
       vga: { type: "serial0" },
       agent: { enabled: true },
       networkDevices: [{ bridge: "vmbr2", model: "virtio", firewall: false }],
-      disks: [{ interface: "scsi0", datastoreId: "local-lvm", importFrom: "local:import/jammy-server-cloudimg-amd64.img", size: 10 }],
+      disks: [{ interface: "scsi0", datastoreId: "local-lvm", importFrom: "local:import/jammy-server-cloudimg-amd64.qcow2", size: 10 }],
       initialization: {
         datastoreId: "local-lvm",
         interface: "ide2",
         dns: { servers: ["10.15.40.20"], domain: "hosts.pve" },
-        userDataFileId: `local:snippets/kantai-template-${key}.user-data.yaml`,
       },
     });
     expect(t.inputs.initialization.userAccount).toBeUndefined();
+    // Never booted: no user-data of its own, so an SSH key rotation does not touch it.
+    expect(t.inputs.initialization.userDataFileId).toBeUndefined();
+    // Fixed VM ID: a replacement must delete the old template first. The guard runs before it.
+    expect(t.deleteBeforeReplace).toBe(true);
+    expect(t.dependsOn).toEqual([`${key}-guard`]);
+    expect(byName(`${key}-guard`).inputs).toMatchObject({ key, vmName: `template-${key}`, vmId, node: "pve", diskDatastore: "local-lvm", diskGb: 10, allowReplace: false });
+  });
+
+  it("the cloud image is removed before a replacement downloads it under the same name", () => {
+    expect(byName("ubuntu-jammy-file").deleteBeforeReplace).toBe(true);
   });
 
   it("the fleet: kenobi-1..5 cloned from template 8000 at 10.0.0.30-34, 1 core / 512 MB", () => {
@@ -139,13 +160,45 @@ describe("dev stack registrations", () => {
         networkDevices: [{ bridge: "vmbr2", model: "virtio" }],
         initialization: {
           ipConfigs: [{ ipv4: { address: `10.0.0.${29 + i}/24`, gateway: "10.0.0.1" } }],
-          userDataFileId: `local:snippets/kantai-kenobi-${i}.user-data.yaml`,
         },
       });
       const snippet = byName(`kenobi-${i}-user-data`);
       expect(snippet.inputs.contentType).toBe("snippets");
       expect(snippet.inputs.sourceRaw.data).toContain(`INSTANCE=kenobi-${i}`);
+      // Content-addressed: sha256 of the user-data in the name, and the VM points at that file.
+      const digest = createHash("sha256").update(snippet.inputs.sourceRaw.data).digest("hex").slice(0, 12);
+      expect(snippet.inputs.sourceRaw.fileName).toBe(`kantai-kenobi-${i}-${digest}.user-data.yaml`);
+      expect(vm.inputs.initialization.userDataFileId).toBe(`local:snippets/kantai-kenobi-${i}-${digest}.user-data.yaml`);
     }
+  });
+
+  it("every clone is replaced safely: deleted first (fixed VM ID)", () => {
+    // A user-data change replaces the VM (initialization.user_data_file_id forces replacement:
+    // bpg/terraform-provider-proxmox#1636, #2901); with a fixed vmId, create-before-delete would
+    // collide on the ID, so the old VM goes first.
+    const clones = ofType(VM).filter((r) => (r.inputs as any).clone);
+    expect(clones.length).toBe(7);
+    for (const vm of clones) {
+      expect(vm.deleteBeforeReplace, vm.name).toBe(true);
+    }
+  });
+
+  it("clones of one template: at most two at once, each with clone retries (bpg #995)", () => {
+    // bpg/terraform-provider-proxmox#995 and #1521: concurrent clones of one template fail with
+    // "can't lock file '/var/lock/qemu-server/lock-<id>.conf' - got timeout"; clone.retries retries
+    // (VmLegacyClone.retries in the SDK's types), and the k-th clone waits for the (k-2)-th.
+    const of8000 = ofType(VM).filter((r) => (r.inputs as any).clone?.vmId === 8000).map((r) => r.name);
+    expect(of8000).toEqual(["kenobi-1-vm", "kenobi-2-vm", "kenobi-3-vm", "kenobi-4-vm", "kenobi-5-vm", "kenobi-lb-vm"]);
+    of8000.forEach((n, k) => {
+      expect(byName(n).dependsOn, n).toEqual(k >= 2 ? [of8000[k - 2]] : []);
+      expect(byName(n).inputs.clone.retries, n).toBe(3);
+    });
+  });
+
+  it("no VM waits for the guest agent's IP report (static addresses; 15-min wait on refresh)", () => {
+    // VmLegacyAgentWaitForIp.disabled (SDK types/input.d.ts): "the provider does not wait for the
+    // agent during refresh and at the end of apply".
+    for (const vm of ofType(VM)) expect((vm.inputs as any).agent.waitForIp, vm.name).toEqual({ disabled: true });
   });
 
   it("the load balancer: kenobi-6 at 10.0.0.35, 1 core / 1 GB, after the web VMs", () => {
@@ -159,7 +212,24 @@ describe("dev stack registrations", () => {
       memory: { dedicated: 1024 },
       initialization: { ipConfigs: [{ ipv4: { address: "10.0.0.35/24", gateway: "10.0.0.1" } }] },
     });
-    expect(byName("kenobi").dependsOn).toEqual(["lan"]);
+    // The gateway is every VM's only resolver: VMs come after it (issue 10 item 4).
+    expect(byName("kenobi").dependsOn).toEqual(["lan", "hosts"]);
+    expect(byName("grogu").dependsOn).toEqual(["lan", "hosts"]);
+  });
+
+  it("a fleet-size change re-applies the load balancer's Caddyfile over SSH instead of replacing the VM", () => {
+    const ud = byName("kenobi-lb-user-data").inputs.sourceRaw.data as string;
+    expect(ud).not.toContain("reverse_proxy");
+    expect(ud).not.toContain("10.0.0.30:3000");
+    expect(ud).not.toMatch(/enable.*kantai-caddy/);
+    const cfg = byName("kenobi-lb-config");
+    expect(cfg.parent).toBe("kenobi");
+    expect(cfg.dependsOn).toEqual(["kenobi-lb"]);
+    expect(cfg.inputs.connection).toBe("[secret]");
+    expect(cfg.inputs.update).toBe(cfg.inputs.create);
+    expect(cfg.inputs.create).toMatch(/^sudo -n sh -c /);
+    for (let i = 0; i < 5; i++) expect(cfg.inputs.create).toContain(`10.0.0.${30 + i}:3000`);
+    expect(cfg.inputs.triggers).toHaveLength(1);
   });
 
   it("the gateway: one idempotent host command with install, update and removal", () => {

@@ -1,7 +1,11 @@
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderLoadBalancerCaddyfile, siteWords } from "../../lib/render/caddy";
 import { renderContainerHostUserData, type VmIdentity } from "../../lib/render/cloudInit";
+import { renderLoadBalancerConfig } from "../../lib/render/hostScripts";
+import { asRoot } from "../../lib/render/k3sShell";
 import type { Artifact } from "../artifact";
+import { DIAL_PATIENT, sshConnection } from "../k8s/connections";
 import { ClonedVm } from "../proxmox/clonedVm";
 import { webServiceSource } from "../webService";
 import type { VmDatastores } from "../proxmox/vmCommon";
@@ -45,7 +49,15 @@ export interface ConventionalFleetArgs {
   readonly sshAuthorizedKeys: readonly string[];
   /** Source of the web service. Defaults to the repo's web/server.js. */
   readonly serviceSource?: string;
+  /** Private key for SSH to the load balancer (through `jump`), which re-applies its Caddyfile. */
+  readonly sshPrivateKey: pulumi.Input<string>;
+  /** The Proxmox node kantai reaches the bridge's VMs through. */
+  readonly jump: { readonly host: string; readonly user: string };
 }
+
+/** Where the load balancer's Caddyfile lives on the VM, and the unit that runs Caddy. */
+export const LB_CADDYFILE = "/etc/kantai/caddy/Caddyfile";
+export const LB_UNIT = "kantai-caddy.service";
 
 
 /** Render a web VM's user-data: the service source and a systemd unit running it in a container. */
@@ -68,18 +80,24 @@ export function renderWebUserData(a: VmIdentity & { port: number; image: string;
   );
 }
 
-/** Render the load balancer's user-data: its Caddyfile and Caddy in a host-network container. */
-export function renderLoadBalancerUserData(a: VmIdentity & { caddyImage: string; caddyfile: string }): string {
+/**
+ * Render the load balancer's user-data: Caddy in a host-network container, installed but not
+ * started. The Caddyfile (which lists the web VMs, so it changes with the fleet size) is not part
+ * of it: it is written over SSH and re-applied on change, so resizing the fleet never replaces the
+ * load balancer (docs/decisions/0009).
+ */
+export function renderLoadBalancerUserData(a: VmIdentity & { caddyImage: string }): string {
   return renderContainerHostUserData(
     a,
     {
       name: "kantai-caddy",
       description: "kantai load balancer (Caddy)",
       image: a.caddyImage,
-      runArgs: ["--network", "host", "-v", "/etc/kantai/caddy/Caddyfile:/etc/caddy/Caddyfile:ro"],
+      runArgs: ["--network", "host", "-v", `${LB_CADDYFILE}:/etc/caddy/Caddyfile:ro`],
       command: ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"],
     },
-    [{ path: "/etc/kantai/caddy/Caddyfile", content: a.caddyfile }],
+    [],
+    { startService: false },
   );
 }
 
@@ -91,6 +109,8 @@ export function renderLoadBalancerUserData(a: VmIdentity & { caddyImage: string;
 export class ConventionalFleet extends pulumi.ComponentResource {
   public readonly instances: ClonedVm[];
   public readonly loadBalancer: ClonedVm;
+  /** Writes the load balancer's Caddyfile over SSH and restarts Caddy; re-runs when it changes. */
+  public readonly loadBalancerConfig: command.remote.Command;
   /** Web VM addresses in instance order. */
   public readonly instanceIps: string[];
   public readonly loadBalancerIp: string;
@@ -162,7 +182,6 @@ export class ConventionalFleet extends pulumi.ComponentResource {
           user: args.user,
           sshAuthorizedKeys: args.sshAuthorizedKeys,
           caddyImage: lb.caddyImage,
-          caddyfile: this.caddyfile,
         }),
         artifactPath: `${name}/${lb.name}.user-data.yaml`,
         tags: ["kantai", name, "lb"],
@@ -171,13 +190,27 @@ export class ConventionalFleet extends pulumi.ComponentResource {
       { parent: this, dependsOn: this.instances },
     );
 
+    const lbScript = renderLoadBalancerConfig({ caddyfile: this.caddyfile, unit: LB_UNIT, path: LB_CADDYFILE });
+    this.loadBalancerConfig = new command.remote.Command(
+      `${name}-lb-config`,
+      {
+        connection: sshConnection({ host: lb.ip, user: args.user ?? "ubuntu", jump: args.jump }, args.sshPrivateKey, DIAL_PATIENT),
+        create: asRoot(lbScript, "kantai-lb-config"),
+        update: asRoot(lbScript, "kantai-lb-config"),
+        // A replaced load balancer VM is a new machine: write its Caddyfile again.
+        triggers: [this.loadBalancer.vm.id],
+      },
+      { parent: this, dependsOn: [this.loadBalancer], customTimeouts: { create: "20m", update: "10m" } },
+    );
+
     this.instanceIps = args.instances.map((s) => s.ip);
     this.loadBalancerIp = lb.ip;
     this.siteUrls = siteWords(args.instances.length).map((w) => `http://${w}.${label}.${args.domain}`);
     this.artifacts = [
       ...this.instances.flatMap((v) => v.artifacts),
       ...this.loadBalancer.artifacts,
-      { path: `${name}/${lb.name}.Caddyfile`, kind: "caddyfile", resource: `${name}-lb-user-data`, content: this.caddyfile },
+      { path: `${name}/${lb.name}.Caddyfile`, kind: "caddyfile", resource: `${name}-lb-config`, content: this.caddyfile },
+      { path: `${name}/${lb.name}.config.sh`, kind: "shell", resource: `${name}-lb-config`, content: lbScript },
     ];
     this.registerOutputs({ instanceIps: this.instanceIps, loadBalancerIp: this.loadBalancerIp, siteUrls: this.siteUrls });
   }

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderNamedConf, renderZone } from "../../lib/render/bind";
 import { renderRootCaddyfile, type RootProxyRoute } from "../../lib/render/caddy";
-import { renderGatewayInstall, renderGatewayRemove } from "../../lib/render/hostScripts";
+import { asHostRoot, renderGatewayInstall, renderGatewayRemove } from "../../lib/render/hostScripts";
 import type { Artifact } from "../artifact";
 import type { SshConnection } from "../connection";
 
@@ -52,7 +52,8 @@ export class HostsGateway extends pulumi.ComponentResource {
     const remove = renderGatewayRemove(zoneFile);
     this.install = new command.remote.Command(
       `${name}-install`,
-      { connection: args.connection, create, update: create, delete: remove },
+      // As root: directly, or with `sudo -n` when kantai:sshUser is not root.
+      { connection: args.connection, create: asHostRoot(create, "kantai-gateway"), update: asHostRoot(create, "kantai-gateway"), delete: asHostRoot(remove, "kantai-gateway-remove") },
       { parent: this, customTimeouts: { create: "15m", update: "15m" } },
     );
     this.nameserver = args.address;

@@ -1,7 +1,37 @@
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import type { Artifact } from "../artifact";
-import { commonVmArgs, userDataSnippet, type VmDatastores, type VmDns } from "./vmCommon";
+import { commonVmArgs, contentAddressedName, userDataSnippet, type VmDatastores, type VmDns } from "./vmCommon";
+
+/**
+ * Full clones of one template that may run at once. Proxmox locks the template's config for each
+ * clone, and several clones of one template started together time out on that lock
+ * (bpg/terraform-provider-proxmox#995, #1521); the provider's `clone.retries` retries a failed clone.
+ */
+export const CLONE_PARALLELISM = 2;
+/** Retries of a clone that failed (the provider's `clone.retries`). */
+export const CLONE_RETRIES = 3;
+
+/**
+ * Clones registered so far, per template. Keyed by the template's `vmId` Output object (one per
+ * VmTemplate, shared by every consumer: fleet, grogu, K3s), so the bound holds across components
+ * without any of them knowing about the others. A WeakMap: nothing outlives the program run.
+ */
+const clonesOfTemplate = new WeakMap<object, proxmox.VmLegacy[]>();
+
+/** The clones a new clone of `template` must wait for: the one `parallelism` places back, if any. */
+export function cloneAfter(template: pulumi.Input<number>, parallelism = CLONE_PARALLELISM): proxmox.VmLegacy[] {
+  if (typeof template !== "object" || template === null) return [];
+  const earlier = clonesOfTemplate.get(template) ?? [];
+  return earlier.length >= parallelism ? [earlier[earlier.length - parallelism]] : [];
+}
+
+function registerClone(template: pulumi.Input<number>, vm: proxmox.VmLegacy): void {
+  if (typeof template !== "object" || template === null) return;
+  const list = clonesOfTemplate.get(template) ?? [];
+  list.push(vm);
+  clonesOfTemplate.set(template, list);
+}
 
 export interface ClonedVmArgs {
   /** Proxmox node. */
@@ -30,9 +60,19 @@ export interface ClonedVmArgs {
   readonly tags?: readonly string[];
   /** Boot order on the host; lower starts first. Defaults to unset. */
   readonly startupOrder?: number;
+  /** Clones of the same template that may be created at once. Defaults to CLONE_PARALLELISM (2). */
+  readonly cloneParallelism?: number;
 }
 
-/** A full clone of a template with its own user-data snippet, static address, cores and memory. */
+/**
+ * A full clone of a template with its own user-data snippet, static address, cores and memory.
+ *
+ * Replacement is safe (docs/decisions/0009-vm-replacement.md): a changed user-data gets a new
+ * snippet file (content-addressed name), so the old snippet's delete cannot remove the new one;
+ * the VM is deleted before its replacement is created, because the replacement keeps the fixed VM
+ * ID. A replaced template (kantai:templates.<key>.allowReplace) deletes and re-clones its clones:
+ * their `clone.vmId` comes from it, and Pulumi's delete-before-replace removes such dependents first.
+ */
 export class ClonedVm extends pulumi.ComponentResource {
   public readonly vm: proxmox.VmLegacy;
   public readonly snippet: proxmox.FileLegacy;
@@ -44,9 +84,15 @@ export class ClonedVm extends pulumi.ComponentResource {
     super("kantai:proxmox:ClonedVm", name, {}, opts);
     this.snippet = userDataSnippet(
       `${name}-user-data`,
-      { node: args.node, datastore: args.datastores.snippets, fileName: `kantai-${args.hostname}.user-data.yaml`, data: args.userData },
+      {
+        node: args.node,
+        datastore: args.datastores.snippets,
+        fileName: contentAddressedName(`kantai-${args.hostname}`, args.userData, ".user-data.yaml"),
+        data: args.userData,
+      },
       this,
     );
+    const after = cloneAfter(args.templateVmId, args.cloneParallelism);
     this.vm = new proxmox.VmLegacy(
       `${name}-vm`,
       {
@@ -55,7 +101,7 @@ export class ClonedVm extends pulumi.ComponentResource {
         name: args.hostname,
         description: "kantai VM. Managed by Pulumi.",
         tags: [...(args.tags ?? ["kantai"])],
-        clone: { vmId: args.templateVmId, nodeName: args.node, datastoreId: args.datastores.disks, full: true },
+        clone: { vmId: args.templateVmId, nodeName: args.node, datastoreId: args.datastores.disks, full: true, retries: CLONE_RETRIES },
         started: true,
         onBoot: true,
         ...(args.startupOrder !== undefined ? { startup: { order: args.startupOrder, upDelay: 5, downDelay: 5 } } : {}),
@@ -70,8 +116,9 @@ export class ClonedVm extends pulumi.ComponentResource {
           userDataFileId: this.snippet.id,
         },
       },
-      { parent: this },
+      { parent: this, deleteBeforeReplace: true, ...(after.length > 0 ? { dependsOn: after } : {}) },
     );
+    registerClone(args.templateVmId, this.vm);
     this.ip = args.address.split("/")[0];
     this.hostname = args.hostname;
     this.artifacts = [{ path: args.artifactPath, kind: "cloud-init", resource: `${name}-user-data`, content: args.userData }];

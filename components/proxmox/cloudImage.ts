@@ -8,7 +8,7 @@ export interface CloudImageArgs {
   readonly datastore: string;
   /** Image URL. */
   readonly url: string;
-  /** File name on the datastore (".img"). */
+  /** File name on the datastore: ".qcow2", ".raw", ".vmdk" or ".ova" (the `import` content type's extensions). */
   readonly fileName: string;
   /** Expected checksum; omitted means no verification. */
   readonly checksum?: string;
@@ -19,7 +19,7 @@ export interface CloudImageArgs {
 /** A cloud image downloaded by the Proxmox node into a datastore, ready for `disks[].importFrom`. */
 export class CloudImage extends pulumi.ComponentResource {
   public readonly file: proxmox.download.File;
-  /** Volume id, e.g. "local:import/jammy-server-cloudimg-amd64.img". */
+  /** Volume id, e.g. "local:import/jammy-server-cloudimg-amd64.qcow2". */
   public readonly fileId: pulumi.Output<string>;
 
   constructor(name: string, args: CloudImageArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -36,7 +36,9 @@ export class CloudImage extends pulumi.ComponentResource {
         overwrite: false,
         uploadTimeout: 1800,
       },
-      { parent: this },
+      // The stored name is fixed by config: a replacement (new URL or checksum) must remove the old
+      // file before downloading the new one under the same name.
+      { parent: this, deleteBeforeReplace: true },
     );
     this.fileId = this.file.id;
     this.registerOutputs({ fileId: this.fileId });

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import { renderNatCreate, renderNatDelete, type NatSpec } from "../../lib/render/hostScripts";
+import { asHostRoot, renderNatCreate, renderNatDelete, type NatSpec } from "../../lib/render/hostScripts";
 import type { Artifact } from "../artifact";
 import type { SshConnection } from "../connection";
 
@@ -58,7 +58,8 @@ export class ProxmoxNetwork extends pulumi.ComponentResource {
     const del = renderNatDelete(spec);
     this.nat = new command.remote.Command(
       `${name}-nat`,
-      { connection: args.connection, create, delete: del, triggers: [args.bridge, args.subnet, args.uplink] },
+      // As root: directly, or with `sudo -n` when kantai:sshUser is not root.
+      { connection: args.connection, create: asHostRoot(create, "kantai-nat-create"), delete: asHostRoot(del, "kantai-nat-delete"), triggers: [args.bridge, args.subnet, args.uplink] },
       { parent: this, dependsOn: [this.bridge], deleteBeforeReplace: true },
     );
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -23,9 +24,21 @@ export function commonVmArgs(bridge: pulumi.Input<string>) {
     serialDevices: [{ device: "socket" }],
     vga: { type: "serial0" },
     operatingSystem: { type: "l26" },
-    agent: { enabled: true, timeout: "15m", trim: true },
+    // kantai gives every VM a static address, so nothing reads the agent's IP report: without
+    // `waitForIp.disabled` the provider waits up to `timeout` for the agent on every create and every
+    // refresh of a VM whose agent is not (yet) running (VmLegacyAgentWaitForIp in the SDK's types).
+    agent: { enabled: true, timeout: "15m", trim: true, waitForIp: { disabled: true } },
     bootOrders: ["scsi0"],
   } satisfies Partial<proxmox.VmLegacyArgs>;
+}
+
+/**
+ * `<prefix>-<first 12 hex of sha256(content)><suffix>`: a snippet whose content changes gets a new
+ * file, so the replacement (created before the old one is deleted) never shares a path with the file
+ * it replaces.
+ */
+export function contentAddressedName(prefix: string, content: string, suffix: string): string {
+  return `${prefix}-${createHash("sha256").update(content).digest("hex").slice(0, 12)}${suffix}`;
 }
 
 /** A cloud-init user-data snippet stored on the node. Its id goes to `initialization.userDataFileId`. */

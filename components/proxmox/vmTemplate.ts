@@ -1,8 +1,8 @@
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import { BASE_PACKAGES, renderUserData } from "../../lib/render/cloudInit";
 import type { Artifact } from "../artifact";
-import { commonVmArgs, userDataSnippet, type VmDatastores, type VmDns } from "./vmCommon";
+import { commonVmArgs, type VmDatastores, type VmDns } from "./vmCommon";
+import { TemplateGuard } from "./templateGuard";
 
 export interface VmTemplateArgs {
   /** Proxmox node. */
@@ -19,25 +19,33 @@ export interface VmTemplateArgs {
   readonly diskGb?: number;
   /** Volume id of the cloud image ("local:import/<file>"). */
   readonly importFrom: pulumi.Input<string>;
+  /** What identifies the image (URL, file name, checksum): a change replaces the template. */
+  readonly imageIdentity: string;
   /** Bridge of the NIC. */
   readonly bridge: pulumi.Input<string>;
   readonly datastores: VmDatastores;
-  /** Login user. Defaults to "ubuntu". */
-  readonly user?: string;
-  /** Public SSH keys (password login stays disabled). */
-  readonly sshAuthorizedKeys: readonly string[];
   /** DNS servers and search domain for clones. */
   readonly dns: VmDns;
+  /**
+   * Allow this run to replace the template (kantai:templates.<key>.allowReplace): unprotects it and
+   * lets the guard pass. Defaults to false: an edit that would replace it fails in preview.
+   */
+  readonly allowReplace?: boolean;
 }
 
 /**
  * A cloud-image VM template (seed 000's `qm create … && qm template`): imported and resized disk on
- * virtio-scsi, serial console, cloud-init drive, QEMU guest agent, base packages via cloud-init.
- * Protected: `pulumi destroy` refuses to delete it until `protect` is lifted.
+ * virtio-scsi, serial console, cloud-init drive, QEMU guest agent. It is never booted, so it has no
+ * user-data of its own: each clone brings its user-data (users, SSH keys, packages), and an SSH
+ * key rotation does not touch the template.
+ *
+ * Protected: `pulumi destroy` refuses to delete it, and an edit that would replace it (node, VM ID,
+ * image, disk datastore, a smaller disk) fails in preview with what to do (TemplateGuard), unless
+ * `allowReplace` is set. A replacement deletes the old template first (its VM ID is fixed).
  */
 export class VmTemplate extends pulumi.ComponentResource {
   public readonly vm: proxmox.VmLegacy;
-  public readonly snippet: proxmox.FileLegacy;
+  public readonly guard: TemplateGuard;
   /** Template VM ID (an output, so clones depend on the template). */
   public readonly vmId: pulumi.Output<number>;
   public readonly node: string;
@@ -46,17 +54,12 @@ export class VmTemplate extends pulumi.ComponentResource {
   constructor(name: string, args: VmTemplateArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:proxmox:VmTemplate", name, {}, opts);
     const vmName = args.vmName ?? `template-${name}`;
-    const userData = renderUserData({
-      hostname: vmName,
-      user: args.user,
-      sshAuthorizedKeys: args.sshAuthorizedKeys,
-      packages: BASE_PACKAGES,
-      runcmd: [["systemctl", "enable", "--now", "qemu-guest-agent"]],
-    });
-    this.snippet = userDataSnippet(
-      `${name}-user-data`,
-      { node: args.node, datastore: args.datastores.snippets, fileName: `kantai-${vmName}.user-data.yaml`, data: userData },
-      this,
+    const allowReplace = args.allowReplace ?? false;
+    const diskGb = args.diskGb ?? 10;
+    this.guard = new TemplateGuard(
+      `${name}-guard`,
+      { key: name, vmName, vmId: args.vmId, node: args.node, image: args.imageIdentity, diskDatastore: args.datastores.disks, diskGb, allowReplace },
+      { parent: this },
     );
     this.vm = new proxmox.VmLegacy(
       `${name}-vm`,
@@ -77,7 +80,7 @@ export class VmTemplate extends pulumi.ComponentResource {
             interface: "scsi0",
             datastoreId: args.datastores.disks,
             importFrom: args.importFrom,
-            size: args.diskGb ?? 10,
+            size: diskGb,
             discard: "on",
             ssd: true,
           },
@@ -86,14 +89,13 @@ export class VmTemplate extends pulumi.ComponentResource {
           datastoreId: args.datastores.disks,
           interface: "ide2",
           dns: { servers: [...args.dns.servers], domain: args.dns.domain },
-          userDataFileId: this.snippet.id,
         },
       },
-      { parent: this, protect: true },
+      { parent: this, protect: !allowReplace, deleteBeforeReplace: true, dependsOn: [this.guard] },
     );
     this.vmId = this.vm.vmId.apply((id) => id ?? args.vmId);
     this.node = args.node;
-    this.artifacts = [{ path: `templates/${vmName}.user-data.yaml`, kind: "cloud-init", resource: `${name}-user-data`, content: userData }];
+    this.artifacts = [];
     this.registerOutputs({ vmId: this.vmId });
   }
 }

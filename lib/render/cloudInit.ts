@@ -124,8 +124,15 @@ export interface VmIdentity {
 /**
  * User-data for a VM whose job is one containerised service: base packages, the given files, the
  * service's systemd unit, and first-boot commands that enable the guest agent and the service.
+ * With `startService: false` the unit is installed but not started: its configuration arrives
+ * later over SSH (day-2 content that must not replace the VM, docs/decisions/0009).
  */
-export function renderContainerHostUserData(id: VmIdentity, unit: ContainerUnitSpec, files: readonly CloudInitFile[]): string {
+export function renderContainerHostUserData(
+  id: VmIdentity,
+  unit: ContainerUnitSpec,
+  files: readonly CloudInitFile[],
+  opts: { readonly startService?: boolean } = {},
+): string {
   return renderUserData({
     ...id,
     packages: BASE_PACKAGES,
@@ -133,7 +140,7 @@ export function renderContainerHostUserData(id: VmIdentity, unit: ContainerUnitS
     runcmd: [
       ["systemctl", "daemon-reload"],
       ["systemctl", "enable", "--now", "qemu-guest-agent"],
-      ["systemctl", "enable", "--now", `${unit.name}.service`],
+      ...((opts.startService ?? true) ? [["systemctl", "enable", "--now", `${unit.name}.service`]] : []),
     ],
   });
 }

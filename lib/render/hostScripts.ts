@@ -82,7 +82,28 @@ WantedBy=multi-user.target
 `;
 }
 
-const step = (name: string) => `echo "kantai: ${name}" >&2`;
+/** Single-quote `s` for sh. */
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The command string that runs `script` as root whoever the SSH user is: directly for root, with
+ * `sudo -n` (passwordless sudo, never a prompt) for anyone else, like the K3s scripts' `asRoot`.
+ * A non-root user without passwordless sudo fails at once with sudo's "a password is required".
+ * `name` becomes `$0` in messages.
+ */
+export function asHostRoot(script: string, name: string): string {
+  const q = `${shq(script)} ${shq(name)}`;
+  return `if [ "$(id -u)" -eq 0 ]; then exec sh -c ${q}; else exec sudo -n sh -c ${q}; fi`;
+}
+
+/**
+ * Announce a step and remember it, so the EXIT trap can say where a failure stopped. (Not
+ * `$LINENO`: dash, Debian's and Proxmox VE's /bin/sh, leaves it unset in an EXIT trap, and under
+ * `set -u` the trap itself then fails with "LINENO: parameter not set".)
+ */
+const step = (name: string) => `KANTAI_STEP='${name.replace(/'/g, "")}'; echo "kantai: ${name}" >&2`;
+/** EXIT trap reporting the step a failed script stopped in; cleared with `trap - EXIT` on success. */
+const failTrap = (what: string) => `KANTAI_STEP=start; trap 'echo "kantai: ${what} failed during: $KANTAI_STEP" >&2' EXIT`;
 
 /**
  * Create script: IPv4 forwarding (persisted in /etc/sysctl.d), the NAT helper and a systemd unit
@@ -95,7 +116,7 @@ export function renderNatCreate(spec: NatSpec): string {
     "#!/bin/sh",
     `# kantai: enable forwarding and NAT for ${spec.bridge} on this host.`,
     "set -eu",
-    "trap 'echo \"kantai: NAT setup for " + spec.bridge + " failed at line $LINENO\" >&2' EXIT",
+    failTrap(`NAT setup for ${spec.bridge}`),
     step(`IPv4 forwarding for ${spec.bridge}`),
     heredocFile(`/etc/sysctl.d/90-${unit}.conf`, "net.ipv4.ip_forward = 1\n"),
     `sysctl -q -p '/etc/sysctl.d/90-${unit}.conf'`,
@@ -147,12 +168,20 @@ export function renderGatewayInstall(spec: GatewayInstallSpec): string {
     "#!/bin/sh",
     "# kantai: hosts gateway (BIND + root Caddy) on this host.",
     "set -eu",
-    "trap 'echo \"kantai: gateway install failed at line $LINENO\" >&2' EXIT",
+    failTrap("gateway install"),
     step("install bind9 and caddy"),
     "if ! command -v named >/dev/null 2>&1 || ! command -v caddy >/dev/null 2>&1; then",
     "  export DEBIAN_FRONTEND=noninteractive",
-    "  apt-get update -q",
-    "  apt-get install -y -q bind9 bind9-utils caddy",
+    // bind9 and caddy come from Debian's own repositories. On a host without a subscription the
+    // default enterprise repository answers 401 and `apt-get update` exits non-zero although
+    // Debian's lists were refreshed: go on, and fail only if the packages cannot be installed.
+    "  if ! apt-get update -q; then",
+    "    echo \"kantai: apt-get update reported errors (a Proxmox enterprise repository without a subscription answers 401); installing from the package lists that did update\" >&2",
+    "  fi",
+    "  if ! apt-get install -y -q bind9 bind9-utils caddy; then",
+    "    echo \"kantai: could not install bind9, bind9-utils and caddy from Debian. Check the host's repositories (apt-get update): on a host without a subscription disable the enterprise repository and enable pve-no-subscription (https://pve.proxmox.com/wiki/Package_Repositories)\" >&2",
+    "    exit 1",
+    "  fi",
     "fi",
     step("back up distribution configs once"),
     "[ -e /etc/bind/named.conf.kantai-orig ] || cp -p /etc/bind/named.conf /etc/bind/named.conf.kantai-orig",
@@ -186,6 +215,30 @@ export function renderGatewayRemove(zoneFile: string): string {
     `rm -f '${zoneFile}'`,
     "systemctl restart named 2>/dev/null || systemctl restart bind9 2>/dev/null || true",
     "systemctl restart caddy 2>/dev/null || true",
+    "",
+  ].join("\n");
+}
+
+/**
+ * Script run on the load balancer VM over SSH (as root): waits for first boot to finish, writes the
+ * Caddyfile and (re)starts the Caddy unit cloud-init installed. A fleet-size change re-runs it
+ * instead of replacing the VM (docs/decisions/0009).
+ */
+export function renderLoadBalancerConfig(spec: { readonly caddyfile: string; readonly unit: string; readonly path: string }): string {
+  return [
+    "#!/bin/sh",
+    "# kantai: load balancer Caddyfile (re-applied on every change).",
+    "set -eu",
+    failTrap("load balancer config"),
+    step("wait for cloud-init (Docker and the unit come from first boot)"),
+    "cloud-init status --wait >/dev/null || true",
+    step(`write ${spec.path}`),
+    heredocFile(spec.path, spec.caddyfile),
+    step(`restart ${spec.unit}`),
+    "systemctl daemon-reload",
+    `systemctl enable '${spec.unit}' >/dev/null 2>&1`,
+    `systemctl restart '${spec.unit}'`,
+    "trap - EXIT",
     "",
   ].join("\n");
 }

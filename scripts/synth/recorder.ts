@@ -18,6 +18,8 @@ export interface RecordedResource {
   readonly inputs: Record<string, unknown>;
   readonly protect?: boolean;
   readonly deleteBeforeReplace?: boolean;
+  /** Input paths whose changes are ignored after create. */
+  readonly ignoreChanges?: string[];
   /** Names of explicit `dependsOn` resources. */
   readonly dependsOn: string[];
   /** Names of the `replaceWith` resources (their replacement replaces this one). */
@@ -103,6 +105,7 @@ export async function recordProgram<T>(program: () => T, opts: RecordOptions = {
           inputs: (await resolveDeep(a.props)) as Record<string, unknown>,
           ...(o.protect !== undefined ? { protect: o.protect } : {}),
           ...(o.deleteBeforeReplace !== undefined ? { deleteBeforeReplace: o.deleteBeforeReplace } : {}),
+          ...(o.ignoreChanges !== undefined ? { ignoreChanges: [...o.ignoreChanges] } : {}),
           dependsOn: await dependsOnNames(o.dependsOn),
           ...(o.replaceWith?.length ? { replaceWith: o.replaceWith.map(nameOf) } : {}),
           ...(o.deletedWith ? { deletedWith: nameOf(o.deletedWith) } : {}),
