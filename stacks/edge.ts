@@ -49,7 +49,7 @@ export function proxmoxBase(cfg: StackConfig): ProxmoxBase {
 
 /** The K3s clusters of kantai:k3s, and the one the platform runs on. */
 export function clusters(cfg: StackConfig, base: ProxmoxBase): { all: K3sCluster[]; platform: K3sCluster } {
-  const all = cfg.k3s.map((c) => k3sCluster(cfg, c, k3sProxmoxContext(cfg, base.templates, base.network.bridgeName), { ...base.opts, dependsOn: [base.network] }));
+  const all = cfg.k3s.map((c) => k3sCluster(cfg, c, k3sProxmoxContext(cfg, base.templates, base.network.bridgeName), { ...base.opts, dependsOn: [base.network, base.gateway] }));
   // The config module guarantees a platform cluster for the edge and lab compositions.
   const platform = all.find((c, i) => cfg.k3s[i].name === cfg.platformCluster) ?? all[0];
   return { all, platform };
