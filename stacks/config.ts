@@ -28,6 +28,7 @@ import { isDnsLabel, isDnsName } from "../lib/render/dnsName";
 import { clusterKeys, parseClusters, type ClustersConfig } from "./configClusters";
 import { parsePlatform, platformKeys, type PlatformConfig } from "./configPlatform";
 import { parseRouting, routingKeys, type RoutingConfig } from "./configRouting";
+import { ciKeys, parseCi, type CiConfig } from "./configCi";
 
 /** The config namespace (the project name in Pulumi.yaml). */
 export const NAMESPACE = "kantai";
@@ -233,6 +234,7 @@ const rawSchema = z.strictObject({
   ...clusterKeys({ ipv4, cidr, dnsName, dnsLabel, vmId, cores, memoryMb, port }),
   ...platformKeys({ dnsName, dnsLabel }),
   ...routingKeys(),
+  ...ciKeys({ vmId, ipv4, dnsLabel, cores, memoryMb }),
 });
 
 type Raw = z.output<typeof rawSchema>;
@@ -295,7 +297,7 @@ export interface GatewayConfig {
   readonly routes: readonly { readonly label: string; readonly upstream: string }[];
 }
 
-export interface StackConfig extends ClustersConfig, PlatformConfig, RoutingConfig {
+export interface StackConfig extends ClustersConfig, PlatformConfig, RoutingConfig, CiConfig {
   readonly project: string;
   readonly stack: string;
   readonly composition: Composition;
@@ -505,10 +507,11 @@ export function parseConfig(
     }
   }
 
+  const claimKind = (kind: "id" | "ip" | "name", v: number | string, k: string, what: string) =>
+    kind === "id" ? claim(ids, v as number, { key: key([k]), what }, "VM ID") : claim(kind === "ip" ? ips : names, v as string, { key: key([k]), what }, kind === "ip" ? "address" : "name");
   const clusters = parseClusters(r, {
     fail,
-    claim: (kind, v, k, what) =>
-      kind === "id" ? claim(ids, v as number, { key: key([k]), what }, "VM ID") : claim(kind === "ip" ? ips : names, v as string, { key: key([k]), what }, kind === "ip" ? "address" : "name"),
+    claim: claimKind,
     checkVmIp,
     knownNode: vmNode,
     templates,
@@ -517,6 +520,7 @@ export function parseConfig(
   });
   const platform = parsePlatform(r, { fail, composition: r.composition, stack: ctx.stack ?? "dev", k3s: clusters.k3s, secretKeys: ctx.secretKeys });
   const routing = parseRouting(r, { fail, composition: r.composition, k3s: clusters.k3s, platform });
+  const ci = parseCi(r, { fail, claim: claimKind, checkVmIp, templates, secretKeys: ctx.secretKeys });
 
   // Gateway.
   const gwNode = vmNode("gateway.node", r.gateway.node, net.node);
@@ -565,6 +569,7 @@ export function parseConfig(
     ...clusters,
     ...platform,
     ...routing,
+    ...ci,
   };
 }
 

@@ -2,6 +2,7 @@ import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import type { Artifact } from "../components/artifact";
 import type { SshConnection } from "../components/connection";
+import { ActionsRunner } from "../components/ci/actionsRunner";
 import { ConventionalFleet } from "../components/fleet/conventionalFleet";
 import { HostsGateway } from "../components/gateway/hostsGateway";
 import { GroguNode } from "../components/k8s/groguNode";
@@ -269,6 +270,38 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
     }
   }
 
+  // The lab's CI runner (kantai:ciRunner): previews and deployments from GitHub run inside the lab.
+  let runner: ActionsRunner | undefined;
+  if (cfg.ciRunner) {
+    const c = cfg.ciRunner;
+    runner = new ActionsRunner(
+      c.name,
+      {
+        node: c.node,
+        vmId: c.vmId,
+        hostname: c.name,
+        templateVmId: templates[c.template].vmId,
+        ip: c.ip,
+        prefix: net.prefix,
+        gateway: net.gateway,
+        dns: { servers: dnsServers, domain: cfg.domain },
+        cores: c.cores,
+        memoryMb: c.memoryMb,
+        bridge: network.bridgeName,
+        datastores: cfg.storage,
+        user: cfg.access.vmUser,
+        sshAuthorizedKeys: cfg.access.sshPublicKeys,
+        sshPrivateKey: cfg.proxmox.sshPrivateKey,
+        jump: { host: cfg.proxmox.nodes.find((n) => n.name === c.node)!.address, user: cfg.proxmox.sshUser },
+        repository: c.repository,
+        labels: c.labels,
+        apiUrl: c.apiUrl,
+        githubToken: c.githubToken,
+      },
+      afterGateway,
+    );
+  }
+
   // K3s clusters (kantai:k3s), when configured.
   const clusters = cfg.k3s.map((c) => k3sCluster(cfg, c, k3sProxmoxContext(cfg, templates, network.bridgeName), afterGateway));
 
@@ -303,6 +336,9 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
         }
       : {}),
     ...(clusters.length > 0 ? { k3s: clusters.map((c, i) => k3sClusterOutputs(c, cfg.k3s[i])) } : {}),
+    ...(cfg.ciRunner && runner
+      ? { ciRunner: { name: cfg.ciRunner.name, vmId: cfg.ciRunner.vmId, ip: runner.ip, repository: cfg.ciRunner.repository, labels: runner.labels } }
+      : {}),
   };
 
   return {
@@ -314,6 +350,7 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
       ...(grogu?.artifacts ?? []),
       ...(demo?.artifacts ?? []),
       ...clusters.flatMap((c) => c.artifacts),
+      ...(runner?.artifacts ?? []),
       ...gateway.artifacts,
     ],
   };

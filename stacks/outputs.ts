@@ -61,6 +61,18 @@ export interface HomelabOutputs {
   readonly grogu?: GroguOutputs;
   /** K3s clusters, when configured (kantai:k3s). */
   readonly k3s?: readonly K3sClusterOutputs[];
+  /** The lab's self-hosted GitHub Actions runner, when configured (kantai:ciRunner). No token. */
+  readonly ciRunner?: CiRunnerOutput;
+}
+
+/** The CI runner VM: what a workflow's `runs-on` needs and where the VM is. */
+export interface CiRunnerOutput {
+  readonly name: string;
+  readonly vmId: number;
+  readonly ip: string;
+  readonly repository: string;
+  /** Every label the runner registers with, GitHub's "self-hosted" first. */
+  readonly labels: readonly string[];
 }
 
 export type StackOutputs = HomelabOutputs;

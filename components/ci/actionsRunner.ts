@@ -53,7 +53,7 @@ export interface ActionsRunnerArgs {
  */
 export class ActionsRunner extends pulumi.ComponentResource {
   public readonly vm: ClonedVm;
-  /** Writes the GitHub token onto the VM (re-runs when the VM is replaced or the token changes). */
+  /** Writes the GitHub token onto the VM (again when the VM is replaced; an update when the token changes). */
   public readonly token: command.remote.Command;
   public readonly ip: string;
   public readonly labels: readonly string[];
@@ -103,10 +103,11 @@ export class ActionsRunner extends pulumi.ComponentResource {
         delete: `sudo -n rm -f ${RUNNER_PATHS.token}`,
         stdin: pulumi.secret(args.githubToken),
         logging: "stderr",
-        // A replaced VM is a new machine without the token: write it again.
-        triggers: [this.vm.vm.id],
       },
-      { parent: this, dependsOn: [this.vm], additionalSecretOutputs: ["stdin"] },
+      // A replaced VM is a new machine without the token: write it again. (Its ID and address stay
+      // the same, so no input of this command changes; replaceWith ties the command to the VM:
+      // https://www.pulumi.com/docs/iac/concepts/resources/options/replacewith/.)
+      { parent: this, dependsOn: [this.vm], replaceWith: [this.vm.vm], additionalSecretOutputs: ["stdin"] },
     );
     this.ip = args.ip;
     this.labels = ["self-hosted", ...args.labels];
