@@ -201,8 +201,12 @@ describe("refusePlaceholders", () => {
   });
 
   it("a stack with its own secrets and passphrase runs", () => {
-    const own = { ...raw, proxmoxApiToken: `root@pam!kantai=${crypto.randomUUID()}`, sshPrivateKey: fs.readFileSync(path.join(tmp, "id_ed25519"), "utf8") };
-    own.sshPublicKeys = [fs.readFileSync(path.join(tmp, "id_ed25519.pub"), "utf8").trim()];
+    const own: Record<string, unknown> = {
+      ...raw,
+      proxmoxApiToken: `root@pam!kantai=${crypto.randomUUID()}`,
+      sshPrivateKey: fs.readFileSync(path.join(tmp, "id_ed25519"), "utf8"),
+      sshPublicKeys: [fs.readFileSync(path.join(tmp, "id_ed25519.pub"), "utf8").trim()],
+    };
     const dir = path.join(tmp, "own");
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "encryptionsalt: v1:c2FsdHNhbHQ=:v1:bm9uY2U=:Y2hlY2s=\nconfig: {}\n");
