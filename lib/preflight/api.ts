@@ -148,7 +148,11 @@ function storageUses(t: PreflightTarget): { storage: string; node: string; conte
 
 function storageFindings(t: PreflightTarget, snap: ApiSnapshot): Finding[] {
   const out: Finding[] = [];
-  for (const u of storageUses(t)) {
+  const uses = storageUses(t);
+  // every content type a storage must have, so that one `pvesm set` adds them all
+  const needed = new Map<string, string[]>();
+  for (const u of uses) needed.set(u.storage, [...new Set([...(needed.get(u.storage) ?? []), u.content])]);
+  for (const u of uses) {
     const list = snap.nodeStorage[u.node];
     if (!list) continue;
     const where = `${u.storage} on ${u.node}`;
@@ -192,7 +196,7 @@ function storageFindings(t: PreflightTarget, snap: ApiSnapshot): Finding[] {
       check: "storage",
       where,
       message: `storage "${u.storage}" lacks content type "${u.content}" (${u.why}); it has ${content.join(",") || "none"}`,
-      fix: `pvesm set ${u.storage} --content ${[...content, u.content].join(",")}`,
+      fix: `pvesm set ${u.storage} --content ${[...new Set([...content, ...(needed.get(u.storage) ?? [])])].join(",")}`,
     });
   }
   return out;
@@ -277,16 +281,25 @@ function vmIdFindings(t: PreflightTarget, resources: readonly ClusterResource[] 
       check: want.template ? "template" : "vm-ids",
       where: `VM ${want.vmId}`,
       message: `VM ID ${want.vmId}, wanted for ${what} (${want.key}), is taken by ${desc}`,
-      fix: `pick a free ID: pulumi config set --path ${want.key.slice(7)} ${freeId(byId, want.vmId)} --stack ${t.stack}`,
+      fix: `pick a free ID: pulumi config set --path ${want.key.slice(7)} ${freeStart(byId, all, want.key)} --stack ${t.stack}`,
     });
   }
   return out;
 }
 
-function freeId(taken: ReadonlyMap<number, unknown>, from: number): number {
-  let id = from;
-  while (taken.has(id)) id++;
-  return id;
+/**
+ * The lowest ID from 100 up where as many consecutive IDs as `key` claims (a fleet's web VMs share
+ * fleet.firstVmId) are free in the cluster and not claimed by the stack's other keys.
+ */
+function freeStart(taken: ReadonlyMap<number, unknown>, all: readonly { vmId: number; key: string }[], key: string): number {
+  const count = all.filter((x) => x.key === key).length;
+  const others = new Set(all.filter((x) => x.key !== key).map((x) => x.vmId));
+  const free = (id: number) => !taken.has(id) && !others.has(id);
+  for (let s = 100; ; s++) {
+    let ok = true;
+    for (let i = 0; i < count && ok; i++) ok = free(s + i);
+    if (ok) return s;
+  }
 }
 
 function imageFindings(t: PreflightTarget, content: readonly StorageContent[] | undefined): Finding[] {
