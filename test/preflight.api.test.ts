@@ -166,7 +166,7 @@ describe("preflight against a recorded PVE 8.4 host", () => {
         where: "/nodes/pve/apt/repositories",
         message:
           "Enterprise, Ceph Reef Enterprise enabled without an active subscription (notfound): apt-get update answers 401 Unauthorized and the gateway install stops",
-        fix: 'web UI: pve > Updates > Repositories: disable the enterprise ones, Add "No-Subscription" (docs/how-to/first-deploy.md#4-package-repository)',
+        fix: 'web UI: pve > Updates > Repositories: disable the enterprise ones, Add "No-Subscription" (docs/how-to/first-deploy.md#5-package-repository-enterprise-or-no-subscription)',
       },
     ]);
     expect(run((r) => {

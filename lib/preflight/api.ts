@@ -332,7 +332,7 @@ function repositoryFindings(t: PreflightTarget, snap: ApiSnapshot): Finding[] {
         check: "repository",
         where: `/nodes/${node}/apt/repositories`,
         message: `${enterprise.map((r) => r.name ?? r.handle).join(", ")} enabled without an active subscription (${snap.subscription[node]?.status ?? "unknown"}): apt-get update answers 401 Unauthorized and the gateway install stops`,
-        fix: `web UI: ${node} > Updates > Repositories: disable the enterprise ones, Add "No-Subscription" (docs/how-to/first-deploy.md#4-package-repository)`,
+        fix: `web UI: ${node} > Updates > Repositories: disable the enterprise ones, Add "No-Subscription" (docs/how-to/first-deploy.md#5-package-repository-enterprise-or-no-subscription)`,
       });
     } else if (!on.some((r) => ["enterprise", "no-subscription", "test"].includes(r.handle))) {
       out.push({
