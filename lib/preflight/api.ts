@@ -83,6 +83,8 @@ export interface ApiSnapshot {
  * download-url takes .qcow2/.raw/.vmdk as `import` content (pve-storage commit 76f695f "import:
  * allow upload of guest images files into import storage", $UPLOAD_IMPORT_EXT_RE_1 was
  * qr/\.(ova)/ before); the `import` content type itself came with 8.2.8 (PVE 8.3) for OVAs only.
+ * pve-manager 8.4.0 (commit ec58e45e, 2025-04-09) is the first to depend on libpve-storage-perl >= 8.3.6
+ * (debian/control), so the /version release "8.4" is the test.
  */
 export const MIN_PVE = { major: 8, minor: 4 } as const;
 
