@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-PKGS=(cloud-init caddy bind9 bind9-utils bind9-dnsutils shellcheck iptables util-linux jq prometheus mariadb-server mariadb-client nfs-kernel-server e2fsprogs)
+PKGS=(cloud-init caddy bind9 bind9-utils bind9-dnsutils shellcheck iptables util-linux jq openssl openssh-client prometheus mariadb-server mariadb-client nfs-kernel-server e2fsprogs)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

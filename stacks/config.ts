@@ -29,6 +29,7 @@ import { clusterKeys, parseClusters, type ClustersConfig } from "./configCluster
 import { parsePlatform, platformKeys, type PlatformConfig } from "./configPlatform";
 import { parseRouting, routingKeys, type RoutingConfig } from "./configRouting";
 import { ciKeys, parseCi, type CiConfig } from "./configCi";
+import { refusePlaceholders } from "./placeholders";
 
 /** The config namespace (the project name in Pulumi.yaml). */
 export const NAMESPACE = "kantai";
@@ -620,6 +621,7 @@ export function loadConfig(): StackConfig {
   };
   const all = runtimeConfig.allConfig();
   const raw = rawFromConfigMap(all);
+  refusePlaceholders(raw, { stack: pulumi.getStack() }); // real runs only (stacks/placeholders.ts)
   const secretKeys = Object.keys(all).filter((k) => runtimeConfig.isConfigSecret?.(k));
   return parseConfig(raw, {
     project: pulumi.getProject(),
