@@ -40,7 +40,7 @@ export interface OptimiseOptions {
   readonly movesPerSide?: number;
   /** Descents, each from the best seed of another family (fastest-first, greedy, locality, Lagrangian), best first. Defaults to 3 from 17 to 100 nodes, else 1. */
   readonly restarts?: number;
-  /** Try swaps of two nodes' replica counts as well as moves. Defaults to true up to 100 nodes. */
+  /** Try swaps of two nodes' replica counts as well as moves. Defaults to true from 17 to 100 nodes. */
   readonly swaps?: boolean;
   /** Routing-solver settings used during the search (overrides the regime's defaults). */
   readonly flow?: FlowOptions;
@@ -348,7 +348,7 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
   // pricing only during the search, one tight solve at the end.
   const searchFlow: FlowOptions =
     opts.flow ??
-    (small ? { tolerance: 1e-6 } : medium ? { tolerance: 1e-4, maxRounds: 10, loadNewtonIterations: 1 } : { tolerance: 1e-3, maxRounds: 4, loadNewtonIterations: 0 });
+    (small ? { tolerance: 1e-6 } : medium ? { tolerance: 1e-4, maxRounds: 10, loadNewtonIterations: 1 } : { tolerance: 1e-3, maxRounds: 4, maxSweeps: 40, loadNewtonIterations: 0 });
   const solver = new FlowSolver(p, { candidates: opts.candidates, ...searchFlow });
   const lam = effectiveDemand(p);
   let total = 0;
@@ -357,7 +357,7 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
   const perSide = opts.movesPerSide ?? (small ? p.n : medium ? 24 : 8);
   const triesPerRound = opts.triesPerRound ?? (small ? 2 * p.n : medium ? 40 : 4);
   const restarts = opts.restarts ?? (medium ? 3 : 1);
-  const swaps = opts.swaps ?? (small || medium);
+  const swaps = opts.swaps ?? medium;
   const maxU = seedUtilisation(p);
   let evaluations = 0;
   const seen = new Map<string, number>();
@@ -388,7 +388,6 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
     points.push({ r: Int32Array.from(fixed), cost, snap: solver.snapshot(), family });
   };
   const ff = fastestFirstReplicas(p);
-  if (small || medium) addSeed(ff, "fastest-first");
   const dp = demandProportionalReplicas(p);
   let meanService = 0;
   for (let j = 0; j < p.n; j++) meanService += 1000 / p.mu[j] / p.n;
@@ -397,8 +396,11 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
     : [dp, yukariReplicas(p), ...[2, 5, 10].map((f) => consolidatedReplicas(p, dp, f * meanService))]) {
     addSeed(s, "locality");
   }
+  // After the locality seeds, so that among equally good plans the earlier (lower-index) one stays.
+  if (small || medium) addSeed(ff, "fastest-first");
   if (!small && !medium && !points.some((q) => Number.isFinite(q.cost))) addSeed(ff, "fastest-first");
-  if (small || medium) {
+  if (medium) {
+    // (Small instances try the Lagrangian placement in every round of the descent anyway.)
     const route = (r: Int32Array) => {
       evaluations++;
       solver.setReplicas(r);
