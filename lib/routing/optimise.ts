@@ -348,7 +348,7 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
   // pricing only during the search, one tight solve at the end.
   const searchFlow: FlowOptions =
     opts.flow ??
-    (small ? { tolerance: 1e-6 } : medium ? { tolerance: 1e-4, maxRounds: 10, loadNewtonIterations: 1 } : { tolerance: 1e-3, maxRounds: 4, maxSweeps: 40, loadNewtonIterations: 0 });
+    (small ? { tolerance: 1e-6 } : medium ? { tolerance: 1e-4, maxRounds: 10, loadNewtonIterations: 1 } : { tolerance: 1e-3, maxRounds: 4, maxSweeps: p.n > 300 ? 40 : 400, loadNewtonIterations: 0 });
   const solver = new FlowSolver(p, { candidates: opts.candidates, ...searchFlow });
   const lam = effectiveDemand(p);
   let total = 0;
