@@ -4,7 +4,8 @@
  *   npm run routing -- plan --input <file.json> [--algorithm optimal|even|nearest|ikukantai]
  *
  * Prints only the plan JSON on stdout. Invalid input exits with status 2 and one `field: message`
- * line per problem on stderr; usage errors exit with status 64.
+ * line per problem on stderr; usage errors exit with status 64; an internal error prints one line
+ * and exits with status 70 — never a stack trace.
  */
 import * as fs from "node:fs";
 import { ALGORITHMS, isAlgorithm, planRouting, RoutingInputError } from "./index";
@@ -57,7 +58,9 @@ export function runCli(argv: readonly string[]): CliResult {
     return { code: 0, stdout: `${JSON.stringify(plan)}\n`, stderr: "" };
   } catch (e) {
     if (e instanceof RoutingInputError) return { code: 2, stdout: "", stderr: `${e.message}\n` };
-    throw e;
+    // Not an input mistake: still one line, no stack trace (EX_SOFTWARE).
+    const first = String((e as Error)?.message ?? e).split("\n")[0];
+    return { code: 70, stdout: "", stderr: `routing: internal error: ${first}\n` };
   }
 }
 

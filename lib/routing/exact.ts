@@ -26,12 +26,59 @@ export interface ExactResult {
   readonly iterations: number;
 }
 
+interface HighsModelLike {
+  options: { set(values: Record<string, unknown>): unknown };
+  info: { get(name: string): number | bigint };
+  run(): { modelStatus: number };
+  getModelStatus(): number;
+  getObjectiveValue(): number;
+  getSolution(): { colValue: Float64Array };
+  getColName(index: number): string;
+  dispose(): void;
+}
+
 interface HighsLike {
   solve(problem: string, options?: Record<string, unknown>): {
     Status: string;
     ObjectiveValue: number;
     Columns: Record<string, { Primal?: number }>;
   };
+  createModel(source: { format: "lp"; data: string }): HighsModelLike;
+  constants: { modelStatus: { optimal: number; timeLimit?: number } };
+}
+
+interface MipOutcome {
+  /** "Optimal" or "Time limit reached" (HiGHS's names). */
+  readonly status: string;
+  /** Proven lower bound of the MIP (its optimum when optimal). */
+  readonly dualBound: number;
+  /** Primal values of the best solution found, by column name; undefined when none was found. */
+  readonly columns?: Record<string, number>;
+}
+
+/**
+ * One MIP through HiGHS's persistent model API, so a time-limited solve still reports its proven
+ * dual bound (`mip_dual_bound`, HiGHS info) — the legacy one-shot `solve` returns only the incumbent.
+ */
+function solveMip(highs: HighsLike, lp: string, options: Record<string, unknown>): MipOutcome {
+  const model = highs.createModel({ format: "lp", data: lp });
+  try {
+    model.options.set(options);
+    model.run();
+    const code = model.getModelStatus();
+    const optimal = code === highs.constants.modelStatus.optimal;
+    const dual = Number(model.info.get("mip_dual_bound"));
+    const hasPrimal = Number(model.info.get("primal_solution_status")) === 2;
+    let columns: Record<string, number> | undefined;
+    if (hasPrimal) {
+      const values = model.getSolution().colValue;
+      columns = {};
+      for (let k = 0; k < values.length; k++) columns[model.getColName(k)] = values[k];
+    }
+    return { status: optimal ? "Optimal" : `status ${code}`, dualBound: optimal ? model.getObjectiveValue() : dual, columns };
+  } finally {
+    model.dispose();
+  }
 }
 
 let highsPromise: Promise<HighsLike> | undefined;
@@ -64,6 +111,12 @@ export interface ExactOptions {
   readonly tolerance?: number;
   /** Outer-approximation rounds. Defaults to 30. */
   readonly maxIterations?: number;
+  /**
+   * Wall-clock budget (s) for all MIPs together. When set, each MIP runs with HiGHS's
+   * `time_limit` and a stopped MIP still contributes its proven dual bound: the result is then a
+   * certified lower bound and the best plan found, not necessarily the optimum.
+   */
+  readonly timeLimitSeconds?: number;
 }
 
 /** Certified optimum (within `tolerance`) of a small instance. */
@@ -79,6 +132,7 @@ export async function exactOptimum(p: Problem, opts: ExactOptions = {}): Promise
   const points = new Map<string, number[]>();
   for (const j of servers) for (let c = 1; c <= p.maxPods[j]; c++) points.set(`${j}_${c}`, UTIL_GRID.map((u) => u * c * p.mu[j]));
 
+  const started = performance.now();
   let lower = -Infinity;
   let best: { cost: number; plan: IndexedPlan } | undefined;
   let it = 0;
@@ -112,11 +166,30 @@ export async function exactOptimum(p: Problem, opts: ExactOptions = {}): Promise
     lines.push("Binaries");
     for (const j of servers) for (let c = 1; c <= p.maxPods[j]; c++) lines.push(` z_${j}_${c}`);
     lines.push("End");
-    const res = highs.solve(lines.join("\n"), { mip_rel_gap: 1e-7, mip_abs_gap: 1e-9, output_flag: false, presolve: "on" });
-    if (res.Status !== "Optimal") throw new Error(`exactOptimum: HiGHS ended with status ${res.Status}`);
-    // Valid lower bound on the mean (ms): the MIP optimum, less the solver's relative gap allowance.
-    lower = Math.max(lower, res.ObjectiveValue * (1 - 1e-7) - 1e-9);
-    const col = (name: string) => res.Columns[name]?.Primal ?? 0;
+    let col: (name: string) => number;
+    let stopped = false;
+    if (opts.timeLimitSeconds === undefined) {
+      const res = highs.solve(lines.join("\n"), { mip_rel_gap: 1e-7, mip_abs_gap: 1e-9, output_flag: false, presolve: "on" });
+      if (res.Status !== "Optimal") throw new Error(`exactOptimum: HiGHS ended with status ${res.Status}`);
+      // Valid lower bound on the mean (ms): the MIP optimum, less the solver's relative gap allowance.
+      lower = Math.max(lower, res.ObjectiveValue * (1 - 1e-7) - 1e-9);
+      col = (name: string) => res.Columns[name]?.Primal ?? 0;
+    } else {
+      const left = opts.timeLimitSeconds - (performance.now() - started) / 1000;
+      if (left <= 0 && Number.isFinite(lower)) break;
+      const res = solveMip(highs, lines.join("\n"), {
+        mip_rel_gap: 1e-6,
+        output_flag: false,
+        presolve: "on",
+        time_limit: Math.max(1, left),
+      });
+      // The dual bound is proven whether or not the MIP finished (HiGHS's mip_dual_bound).
+      if (Number.isFinite(res.dualBound)) lower = Math.max(lower, res.dualBound * (1 - 1e-7) - 1e-9);
+      stopped = res.status !== "Optimal";
+      const cols = res.columns ?? {};
+      col = (name: string) => cols[name] ?? 0;
+      if (!res.columns) break;
+    }
     const replicas = new Int32Array(p.n);
     for (const j of servers) for (let c = 1; c <= p.maxPods[j]; c++) if (col(`z_${j}_${c}`) > 0.5) replicas[j] = c;
     let cap = 0;
@@ -128,7 +201,7 @@ export async function exactOptimum(p: Problem, opts: ExactOptions = {}): Promise
       if (cost < (best?.cost ?? Infinity)) best = { cost, plan: { replicas, rows: solver.rows() } };
     }
     const upper = (best?.cost ?? Infinity) / total;
-    if (upper - lower <= tol * upper) break;
+    if (upper - lower <= tol * upper || stopped) break;
     // New tangents at the MIP's loads for the chosen (j, c).
     let added = 0;
     for (const j of servers) {
@@ -143,6 +216,10 @@ export async function exactOptimum(p: Problem, opts: ExactOptions = {}): Promise
       }
     }
     if (added === 0) break;
+  }
+  if (!best && opts.timeLimitSeconds !== undefined && Number.isFinite(lower)) {
+    // Stopped before HiGHS found a placement: only the bound is known.
+    return { lowerBoundMs: lower, upperBoundMs: Infinity, relativeGap: Infinity, plan: { replicas: new Int32Array(p.n), rows: [] }, iterations: it + 1 };
   }
   if (!best) throw new Error("exactOptimum: no stable placement found");
   const upperBoundMs = best.cost / total;

@@ -2,37 +2,48 @@
  * kantai's optimiser: joint integer replicas per node and per-source weights minimising the mean
  * response time (RTT + M/M/c sojourn), every used node stable.
  *
- * 1. Seeds: the placements of the baselines (locality-first, yukari, and for small instances even),
- *    each repaired to be stable and routed optimally (FlowSolver), so every seed is already at least
- *    as good as its baseline.
- * 2. Local search over placements. Candidates are ranked with Lagrangian estimates taken from the
- *    current marginal delays: the conjugate G*_j(ν; c) of a node's delay cost says what one replica
- *    more or less is worth at the current prices. Candidates are the Lagrangian placement (the
- *    replicas the relaxed problem would pick at these prices, by DP) and moves of 1, 2, half or all
- *    replicas from one node to another. Each is checked by a warm-started exact re-solve; the first
- *    improvement is taken. Up to 16 nodes: 2·N tries per round and tight solves; larger: 4 tries per
- *    round with 0.1% solves and one tight solve of the winner.
+ * 1. Seeds that see speed and capacity: the largest-capacity placement (fastest pods first within
+ *    the caps — stable whenever any placement is, which validation checks), a marginal-gain greedy
+ *    (all nodes full, then pods removed in shrinking batches where the exact re-routing says they
+ *    are worth least), and the baselines' placements (locality-first, yukari, even; pooled variants
+ *    on large fleets), each repaired to leave capacity headroom and routed optimally (FlowSolver).
+ * 2. Local search from the best few seeds (restarts). Candidates are ranked with Lagrangian
+ *    estimates taken from the current marginal delays: the conjugate G*_j(ν; c) of a node's delay
+ *    cost says what one replica more or less is worth at the current prices. Candidates are the
+ *    Lagrangian placement (the replicas the relaxed problem would pick at these prices, by DP),
+ *    moves of 1, 2, half or all replicas from one node to another, and swaps of two nodes' replica
+ *    counts. Each is checked by a warm-started exact re-solve; the first improvement is taken.
  * 3. The best plan is compared with the baselines' own plans and the best returned, so the
- *    optimiser is never worse than a baseline on the same input.
+ *    optimiser is never worse than a baseline, nor than fastest-first with optimal routing.
  *
+ * Regimes by fleet size (all knobs in OptimiseOptions / FlowOptions): up to SMALL nodes tight
+ * solves and the exhaustive move neighbourhood; up to MEDIUM nodes tight solves, restarts and a
+ * larger budget; above, 0.1% solves during the search and one tight solve of the winner.
  * Deterministic: no clock, no randomness; ties are broken by node index (= name order).
  */
 import { concaveEnvelope } from "./bounds";
 import { demandProportionalReplicas, evenPlan, evenReplicas, ikukantaiPlan, nearestPlan, yukariReplicas } from "./baselines";
 import { mmcConjugate } from "./erlang";
 import { evaluatePlan } from "./evaluate";
-import { FlowSolver, type FlowSnapshot, effectiveDemand } from "./flow";
+import { FlowSolver, type FlowOptions, type FlowSnapshot, effectiveDemand } from "./flow";
+import { fastestFirstReplicas, placementCapacity } from "./seeds";
 import type { IndexedPlan, Problem } from "./types";
 
 export interface OptimiseOptions {
   /** Candidate nodes per source in the routing solver. Defaults to 16. */
   readonly candidates?: number;
-  /** Placements evaluated (routing solves) in the search. Defaults to 30 + 5·N up to 16 nodes, 30 up to 300, 8 above. */
+  /** Placements evaluated (routing solves) in the search, seeds included. Defaults to 30 + 5·N up to 16 nodes, 400 up to 50, 200 up to 100, 30 up to 300, 8 above. */
   readonly maxEvaluations?: number;
-  /** Candidate moves tried per round before the search stops. Defaults to 2·N up to 16 nodes, 4 above. */
+  /** Candidate moves tried per round before a descent stops. Defaults to 2·N up to 16 nodes, 40 up to 100, 4 above. */
   readonly triesPerRound?: number;
-  /** Nodes considered on each side (giving, receiving) of a move. Defaults to N up to 16 nodes, 8 above. */
+  /** Nodes considered on each side (giving, receiving) of a move. Defaults to N up to 16 nodes, 24 up to 100, 8 above. */
   readonly movesPerSide?: number;
+  /** Descents, each from the best seed of another family (fastest-first, greedy, locality, Lagrangian), best first. Defaults to 3 from 17 to 100 nodes, else 1. */
+  readonly restarts?: number;
+  /** Try swaps of two nodes' replica counts as well as moves. Defaults to true from 17 to 100 nodes. */
+  readonly swaps?: boolean;
+  /** Routing-solver settings used during the search (overrides the regime's defaults). */
+  readonly flow?: FlowOptions;
 }
 
 export interface OptimiseResult {
@@ -45,8 +56,24 @@ export interface OptimiseResult {
   readonly evaluations: number;
 }
 
-/** Move replicas from slow to fast nodes until the placement can serve the demand with a margin. */
-export function repairCapacity(p: Problem, replicas: Int32Array): Int32Array | undefined {
+/**
+ * Utilisation a repaired seed may have at most: halfway between the demand's share of the largest
+ * capacity and 1 (at least 1e-6 below 1), so a seed's routing is never pinned at saturation.
+ */
+export function seedUtilisation(p: Problem): number {
+  const lam = effectiveDemand(p);
+  let total = 0;
+  for (let i = 0; i < p.n; i++) total += lam[i];
+  const best = placementCapacity(p, fastestFirstReplicas(p));
+  return Math.min(1 - 1e-6, (1 + total / best) / 2);
+}
+
+/**
+ * Move replicas from slow to fast nodes until the placement can serve the demand with a margin
+ * (utilisation below `maxUtilisation`, default `seedUtilisation`). Undefined only when no
+ * placement can (validation rejects such inputs).
+ */
+export function repairCapacity(p: Problem, replicas: Int32Array, maxUtilisation = seedUtilisation(p)): Int32Array | undefined {
   const n = Int32Array.from(replicas);
   const lam = effectiveDemand(p);
   let total = 0;
@@ -57,14 +84,14 @@ export function repairCapacity(p: Problem, replicas: Int32Array): Int32Array | u
     return c;
   };
   let guard = p.replicas + 1;
-  while (!(cap() > total * (1 + 1e-6)) && guard-- > 0) {
+  while (!(cap() * maxUtilisation > total) && guard-- > 0) {
     let slow = -1;
     let fast = -1;
     for (let j = 0; j < p.n; j++) {
       if (n[j] > 0 && (slow < 0 || p.mu[j] < p.mu[slow])) slow = j;
       if (n[j] < p.maxPods[j] && (fast < 0 || p.mu[j] > p.mu[fast])) fast = j;
     }
-    if (slow < 0 || fast < 0 || !(p.mu[fast] > p.mu[slow])) return undefined;
+    if (slow < 0 || fast < 0 || !(p.mu[fast] > p.mu[slow])) break; // the largest capacity already
     n[slow]--;
     n[fast]++;
   }
@@ -231,27 +258,108 @@ function rankMoves(p: Problem, replicas: Int32Array, table: Float64Array[], perS
   return moves;
 }
 
-/** Run kantai's optimiser. */
-export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult {
-  const small = p.n <= SMALL;
-  // Small instances: tight solves, 2·N ranked moves per round. Large ones: 0.1% solves with
-  // per-source steps and pricing only during the search, 4 moves per round, one tight solve at the end.
-  const solver = new FlowSolver(
-    p,
-    small
-      ? { candidates: opts.candidates, tolerance: 1e-6 }
-      : { candidates: opts.candidates, tolerance: 1e-3, maxRounds: 4, loadNewtonIterations: 0 },
-  );
+/** Lagrangian estimates of swapping the replica counts of two nodes, best (most negative) first. */
+function rankSwaps(p: Problem, replicas: Int32Array, table: Float64Array[]): Move[] {
+  const out: Move[] = [];
+  for (let a = 0; a < p.n; a++) {
+    for (let b = a + 1; b < p.n; b++) {
+      const na = replicas[a];
+      const nb = replicas[b];
+      if (na === nb || nb > p.maxPods[a] || na > p.maxPods[b]) continue;
+      const est = table[a][na] - table[a][nb] + (table[b][nb] - table[b][na]);
+      out.push({ from: a, to: b, count: -1, estimate: est });
+    }
+  }
+  out.sort((x, y) => x.estimate - y.estimate || x.from - y.from || x.to - y.to);
+  return out;
+}
+
+/** Apply a move (count ≥ 1) or a swap (count −1) to a copy of `r`. */
+function applyMove(r: Int32Array, m: Move): Int32Array {
+  const next = Int32Array.from(r);
+  if (m.count < 0) {
+    next[m.from] = r[m.to];
+    next[m.to] = r[m.from];
+  } else {
+    next[m.from] -= m.count;
+    next[m.to] += m.count;
+  }
+  return next;
+}
+
+/**
+ * Marginal-gain greedy seed: every node starts full (the most capacity there is), then pods are
+ * removed in shrinking batches (a quarter of the excess at a time) where they are worth least —
+ * the loss of a node's last pod taken from the conjugate table at the prices of the exact
+ * re-routing of the current placement — never dropping the capacity below the seed margin.
+ * Uses `route` (an exact, warm-started re-routing that leaves the solver at that placement).
+ */
+function marginalGainGreedy(p: Problem, solver: FlowSolver, route: (r: Int32Array) => number, maxUtilisation: number): Int32Array {
+  const n = Int32Array.from(p.maxPods);
+  let excess = -p.replicas;
+  for (let j = 0; j < p.n; j++) excess += n[j];
   const lam = effectiveDemand(p);
   let total = 0;
   for (let i = 0; i < p.n; i++) total += lam[i];
-  const budget = opts.maxEvaluations ?? (small ? 30 + 5 * p.n : p.n <= 300 ? 30 : 8);
+  let cap = placementCapacity(p, n);
+  while (excess > 0) {
+    route(n);
+    const table = conjugateTable(p, nodePrices(p, solver));
+    let batch = Math.max(1, Math.ceil(excess / 4));
+    let progressed = false;
+    while (batch > 0) {
+      let pick = -1;
+      let pickLoss = Infinity;
+      for (let j = 0; j < p.n; j++) {
+        if (n[j] === 0 || (cap - p.mu[j]) * maxUtilisation <= total) continue;
+        const loss = table[j][n[j]] - table[j][n[j] - 1];
+        if (loss < pickLoss || (loss === pickLoss && p.mu[j] < p.mu[pick])) {
+          pick = j;
+          pickLoss = loss;
+        }
+      }
+      if (pick < 0) break;
+      n[pick]--;
+      cap -= p.mu[pick];
+      excess--;
+      batch--;
+      progressed = true;
+    }
+    if (!progressed) {
+      // No pod can go without losing the margin: drop the slowest pods, then repair.
+      for (let j = p.n - 1; excess > 0 && j >= 0; j--) {
+        const k = [...Array(p.n).keys()].sort((a, b) => p.mu[a] - p.mu[b] || a - b)[j];
+        while (excess > 0 && n[k] > 0) {
+          n[k]--;
+          excess--;
+        }
+      }
+      return repairCapacity(p, n, maxUtilisation) ?? fastestFirstReplicas(p);
+    }
+  }
+  return n;
+}
+
+/** Run kantai's optimiser. */
+export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult {
+  const small = p.n <= SMALL;
+  const medium = !small && p.n <= MEDIUM;
+  // Small and medium instances: tight solves. Large ones: 0.1% solves with per-source steps and
+  // pricing only during the search, one tight solve at the end.
+  const searchFlow: FlowOptions =
+    opts.flow ??
+    (small ? { tolerance: 1e-6 } : medium ? { tolerance: 1e-4, maxRounds: 10, loadNewtonIterations: 1 } : { tolerance: 1e-3, maxRounds: 4, maxSweeps: p.n > 300 ? 40 : 400, loadNewtonIterations: 0 });
+  const solver = new FlowSolver(p, { candidates: opts.candidates, ...searchFlow });
+  const lam = effectiveDemand(p);
+  let total = 0;
+  for (let i = 0; i < p.n; i++) total += lam[i];
+  const budget = opts.maxEvaluations ?? (small ? 30 + 5 * p.n : medium ? (p.n <= 50 ? 400 : 200) : p.n <= 300 ? 30 : 8);
+  const perSide = opts.movesPerSide ?? (small ? p.n : medium ? 24 : 8);
+  const triesPerRound = opts.triesPerRound ?? (small ? 2 * p.n : medium ? 40 : 4);
+  const restarts = opts.restarts ?? (medium ? 3 : 1);
+  const swaps = opts.swaps ?? medium;
+  const maxU = seedUtilisation(p);
   let evaluations = 0;
-  const capacity = (r: Int32Array) => {
-    let c = 0;
-    for (let j = 0; j < p.n; j++) c += r[j] * p.mu[j];
-    return c;
-  };
   const seen = new Map<string, number>();
   const evalReplicas = (r: Int32Array, abortAbove = Infinity): number => {
     const k = r.join(",");
@@ -264,52 +372,181 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
     return c;
   };
 
-  // 1. Seeds: the baselines' placements, repaired to be stable.
-  let best: { r: Int32Array; cost: number; snap: FlowSnapshot } | undefined;
-  const consider = (r: Int32Array, cost: number) => {
-    if (cost < (best?.cost ?? Infinity)) best = { r: Int32Array.from(r), cost, snap: solver.snapshot() };
+  // 1. Seeds, each routed exactly; kept best first.
+  interface Point {
+    r: Int32Array;
+    cost: number;
+    snap: FlowSnapshot;
+    /** Seed family: restarts start from the best seed of distinct families. */
+    family: string;
+  }
+  const points: Point[] = [];
+  const addSeed = (s: Int32Array | undefined, family: string) => {
+    const fixed = s && repairCapacity(p, s, maxU);
+    if (!fixed || seen.has(fixed.join(","))) return;
+    const cost = evalReplicas(fixed);
+    points.push({ r: Int32Array.from(fixed), cost, snap: solver.snapshot(), family });
   };
+  const ff = fastestFirstReplicas(p);
   const dp = demandProportionalReplicas(p);
   let meanService = 0;
   for (let j = 0; j < p.n; j++) meanService += 1000 / p.mu[j] / p.n;
-  const seeds = small
+  for (const s of small
     ? [dp, yukariReplicas(p), evenReplicas(p)]
-    : [dp, yukariReplicas(p), ...[2, 5, 10].map((f) => consolidatedReplicas(p, dp, f * meanService))];
+    : [dp, yukariReplicas(p), ...[2, 5, 10].map((f) => consolidatedReplicas(p, dp, f * meanService))]) {
+    addSeed(s, "locality");
+  }
+  // After the locality seeds, so that among equally good plans the earlier (lower-index) one stays.
+  if (small || medium) addSeed(ff, "fastest-first");
+  if (!small && !medium && !points.some((q) => Number.isFinite(q.cost))) addSeed(ff, "fastest-first");
+  if (medium) {
+    // (Small instances try the Lagrangian placement in every round of the descent anyway.)
+    const route = (r: Int32Array) => {
+      evaluations++;
+      solver.setReplicas(r);
+      return solver.solve().cost;
+    };
+    addSeed(marginalGainGreedy(p, solver, route, maxU), "greedy");
+    const bestSeed = points.reduce((a, b) => (b.cost < a.cost ? b : a), points[0]);
+    solver.restore(bestSeed.snap);
+    addSeed(lagrangianPlacement(p, nodePrices(p, solver)), "lagrangian");
+  }
+  points.sort((a, b) => a.cost - b.cost);
+  if (!(points.length > 0 && Number.isFinite(points[0].cost))) {
+    // The search solves were too loose to reach a stable routing: route the largest-capacity
+    // placement tightly (it is stable whenever the input is valid).
+    const tight = new FlowSolver(p, { candidates: opts.candidates, tolerance: 1e-6, maxRounds: 200 });
+    tight.setReplicas(ff);
+    const cost = tight.solve().cost;
+    const plan: IndexedPlan = { replicas: Int32Array.from(ff), rows: Number.isFinite(cost) ? tight.rows() : proportionalRowsFor(p, ff) };
+    return withBaselines(p, { plan, cost: evaluatePlan(p, plan).meanMs * total, source: "search", evaluations }, total);
+  }
+
+  // 2. Descents from the best seeds.
+  let best = points[0];
+  const descend = (start: Point, until: number): Point => {
+    let current = start.r;
+    let currentCost = start.cost;
+    solver.restore(start.snap);
+    while (evaluations < until) {
+      const base = solver.snapshot();
+      const price = nodePrices(p, solver);
+      const table = conjugateTable(p, price);
+      const candidates: Int32Array[] = [];
+      // The Lagrangian placement jumps far; on large instances it never won in the benchmark and
+      // costs a near-cold solve, so only small and medium instances try it.
+      const lag = small || medium ? repairCapacity(p, lagrangianPlacement(p, price)) : undefined;
+      if (lag && lag.join(",") !== current.join(",")) candidates.push(lag);
+      const moves = rankMoves(p, current, table, perSide, true);
+      const ranked = swaps ? [...moves, ...rankSwaps(p, current, table)].sort((a, b) => a.estimate - b.estimate || a.from - b.from || a.to - b.to || a.count - b.count) : moves;
+      for (const m of ranked) candidates.push(applyMove(current, m));
+      let improved = false;
+      let tries = 0;
+      for (const next of candidates) {
+        if (evaluations >= until || tries >= triesPerRound) break;
+        if (!(placementCapacity(p, next) > total)) continue;
+        if (seen.has(next.join(","))) continue;
+        tries++;
+        const c = evalReplicas(next, currentCost);
+        if (c < currentCost * (1 - 1e-9)) {
+          current = next;
+          currentCost = c;
+          improved = true;
+          break;
+        }
+        solver.restore(base);
+      }
+      if (!improved) break;
+    }
+    return { r: current, cost: currentCost, snap: solver.snapshot(), family: start.family };
+  };
+  const starts: Point[] = [];
+  for (const q of points) {
+    if (Number.isFinite(q.cost) && !starts.some((s) => s.family === q.family)) starts.push(q);
+  }
+  starts.splice(Math.max(1, restarts));
+  for (let k = 0; k < starts.length; k++) {
+    if (evaluations >= budget) break;
+    // Each descent may use the budget left, shared with the descents still to come.
+    const share = Math.ceil((budget - evaluations) / (starts.length - k));
+    const end = descend(starts[k], evaluations + share);
+    if (end.cost < best.cost) best = end;
+  }
+  solver.restore(best.snap);
+  const chosen = { r: best.r, cost: best.cost };
+  let startRows = solver.rows();
+  if (medium) {
+    const classic = classicSearch(p, opts.candidates, total);
+    if (classic && classic.cost < chosen.cost) {
+      chosen.r = classic.r;
+      chosen.cost = classic.cost;
+      startRows = classic.rows;
+    }
+  }
+  if (!small) {
+    // Final tight solve for the chosen placement.
+    const tight = new FlowSolver(
+      p,
+      medium
+        ? { candidates: opts.candidates, tolerance: 1e-6 }
+        : { candidates: opts.candidates, tolerance: 1e-4, maxRounds: 8, loadNewtonIterations: 1, loadNewtonBacktracks: 2 },
+    );
+    tight.startFrom(chosen.r, startRows);
+    const res = tight.solve();
+    if (res.cost <= chosen.cost) {
+      chosen.cost = res.cost;
+      startRows = tight.rows();
+    }
+  }
+  const searchPlan: IndexedPlan = { replicas: Int32Array.from(chosen.r), rows: startRows };
+  return withBaselines(p, { plan: searchPlan, cost: chosen.cost, source: "search", evaluations }, total);
+}
+
+/**
+ * The search of kantai 0.1 for fleets above SMALL nodes, kept as one more descent on medium
+ * fleets so they never do worse than it did: locality seeds (demand-proportional, yukari, pooled),
+ * 0.1% solves, 4 ranked block moves per round, 30 placements. Returns the placement and its routing.
+ */
+function classicSearch(p: Problem, candidates: number | undefined, total: number): { r: Int32Array; cost: number; rows: IndexedPlan["rows"] } | undefined {
+  const solver = new FlowSolver(p, { candidates, tolerance: 1e-3, maxRounds: 4, loadNewtonIterations: 0 });
+  const budget = 30;
+  let evaluations = 0;
+  const seen = new Map<string, number>();
+  const evalReplicas = (r: Int32Array, abortAbove = Infinity): number => {
+    const k = r.join(",");
+    const known = seen.get(k);
+    if (known !== undefined) return known;
+    evaluations++;
+    solver.setReplicas(r);
+    const c = solver.solve(abortAbove).cost;
+    seen.set(k, c);
+    return c;
+  };
+  let best: { r: Int32Array; cost: number; snap: FlowSnapshot } | undefined;
+  const dp = demandProportionalReplicas(p);
+  let meanService = 0;
+  for (let j = 0; j < p.n; j++) meanService += 1000 / p.mu[j] / p.n;
   const seedKeys = new Set<string>();
-  for (const s of seeds) {
-    const fixed = repairCapacity(p, s);
+  for (const s of [dp, yukariReplicas(p), ...[2, 5, 10].map((f) => consolidatedReplicas(p, dp, f * meanService))]) {
+    const fixed = repairCapacity(p, s, 1 / (1 + 1e-6));
     if (!fixed || seedKeys.has(fixed.join(","))) continue;
     seedKeys.add(fixed.join(","));
-    consider(fixed, evalReplicas(fixed));
+    const cost = evalReplicas(fixed);
+    if (cost < (best?.cost ?? Infinity)) best = { r: Int32Array.from(fixed), cost, snap: solver.snapshot() };
   }
-  if (!best) throw new Error("optimise: no stable placement found (input validation should have rejected it)");
-
-  // 2. Local search: the Lagrangian placement and ranked replica moves, each checked by a re-solve.
+  if (!best) return undefined;
   let current = best.r;
   let currentCost = best.cost;
   solver.restore(best.snap);
-  const perSide = opts.movesPerSide ?? (small ? p.n : 8);
-  const triesPerRound = opts.triesPerRound ?? (small ? 2 * p.n : 4);
   while (evaluations < budget) {
     const base = solver.snapshot();
-    const price = nodePrices(p, solver);
-    const table = conjugateTable(p, price);
-    const candidates: Int32Array[] = [];
-    // The Lagrangian placement jumps far; on large instances it never won in the benchmark and costs
-    // a near-cold solve, so only small instances try it.
-    const lag = small ? repairCapacity(p, lagrangianPlacement(p, price)) : undefined;
-    if (lag && lag.join(",") !== current.join(",")) candidates.push(lag);
-    for (const m of rankMoves(p, current, table, perSide, true)) {
-      const next = Int32Array.from(current);
-      next[m.from] -= m.count;
-      next[m.to] += m.count;
-      candidates.push(next);
-    }
+    const table = conjugateTable(p, nodePrices(p, solver));
     let improved = false;
     let tries = 0;
-    for (const next of candidates) {
-      if (evaluations >= budget || tries >= triesPerRound) break;
-      if (!(capacity(next) > total)) continue;
+    for (const m of rankMoves(p, current, table, 8, true)) {
+      const next = applyMove(current, m);
+      if (evaluations >= budget || tries >= 4) break;
+      if (!(placementCapacity(p, next) > total)) continue;
       if (seen.has(next.join(","))) continue;
       tries++;
       const c = evalReplicas(next, currentCost);
@@ -323,24 +560,29 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
     }
     if (!improved) break;
   }
-  consider(current, currentCost);
-  const chosen = best as { r: Int32Array; cost: number; snap: FlowSnapshot };
-  solver.restore(chosen.snap);
-  if (!small) {
-    // Final tight solve for the chosen placement.
-    const tight = new FlowSolver(p, { candidates: opts.candidates, tolerance: 1e-4, maxRounds: 8, loadNewtonIterations: 1, loadNewtonBacktracks: 2 });
-    tight.startFrom(chosen.r, solver.rows());
-    const res = tight.solve();
-    if (res.cost <= chosen.cost) {
-      chosen.cost = res.cost;
-      solver.restore(tight.snapshot());
+  if (!(currentCost < best.cost)) solver.restore(best.snap);
+  const r = currentCost < best.cost ? current : best.r;
+  return { r, cost: Math.min(currentCost, best.cost), rows: solver.rows() };
+}
+
+/** Every source split over the placement's nodes in proportion to capacity: each node at the same utilisation, stable whenever the placement is. */
+function proportionalRowsFor(p: Problem, replicas: Int32Array): IndexedPlan["rows"] {
+  const to: number[] = [];
+  const w: number[] = [];
+  const cap = placementCapacity(p, replicas);
+  for (let j = 0; j < p.n; j++) {
+    if (replicas[j] > 0) {
+      to.push(j);
+      w.push((replicas[j] * p.mu[j]) / cap);
     }
   }
-  const searchPlan: IndexedPlan = { replicas: Int32Array.from(chosen.r), rows: solver.rows() };
+  return Array.from({ length: p.n }, () => ({ to: [...to], w: [...w] }));
+}
 
-  // 3. Never worse than a baseline.
-  let result: OptimiseResult = { plan: searchPlan, cost: chosen.cost, source: "search", evaluations };
-  let bestMean = evaluatePlan(p, searchPlan).meanMs;
+/** 3. Never worse than a baseline: the baselines' own plans, the best returned. */
+function withBaselines(p: Problem, search: OptimiseResult, total: number): OptimiseResult {
+  let result = search;
+  let bestMean = evaluatePlan(p, search.plan).meanMs;
   for (const [name, plan] of [
     ["even", evenPlan(p)],
     ["nearest", nearestPlan(p)],
@@ -349,7 +591,7 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
     const m = evaluatePlan(p, plan).meanMs;
     if (m < bestMean) {
       bestMean = m;
-      result = { plan, cost: m * total, source: name, evaluations };
+      result = { plan, cost: m * total, source: name, evaluations: search.evaluations };
     }
   }
   return result;
@@ -357,3 +599,5 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
 
 /** Instances up to this many nodes get the exhaustive move neighbourhood and tight solves. */
 export const SMALL = 16;
+/** Instances up to this many nodes get tight solves, swaps and restarts. */
+export const MEDIUM = 100;

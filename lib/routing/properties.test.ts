@@ -5,7 +5,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { routingInput } from "../../test/routing/arbitraries";
+import { mixedFleetInput, routingInput } from "../../test/routing/arbitraries";
+import { routeFixed } from "./flow";
+import { fastestFirstReplicas } from "./seeds";
 import { evaluatePlan, planIssues } from "./evaluate";
 import { exhaustiveOptimum } from "./exhaustive";
 import { optimise } from "./optimise";
@@ -63,6 +65,26 @@ describe("routing properties", () => {
       RUNS,
     );
   });
+
+  it("heterogeneous fleets: never worse than fastest-first with optimal routing, nor than any baseline", () => {
+    fc.assert(
+      fc.property(mixedFleetInput(), (input) => {
+        const p = buildProblem(input);
+        const ev = evaluatePlan(p, optimise(p).plan);
+        expect(ev.stable).toBe(true);
+        const ff = fastestFirstReplicas(p);
+        const { rows } = routeFixed(p, ff, { tolerance: 1e-9, maxRounds: 200 });
+        const ffMean = evaluatePlan(p, { replicas: ff, rows }).meanMs;
+        // 1e-6: the optimiser's own routing tolerance (it certifies its solves to 1e-6 of the cost).
+        expect(ev.meanMs).toBeLessThanOrEqual(ffMean * (1 + 1e-6));
+        for (const baseline of ["even", "nearest", "ikukantai"] as const) {
+          const b = evaluatePlan(p, runAlgorithm(p, baseline)).meanMs;
+          expect(ev.meanMs).toBeLessThanOrEqual(b + 1e-9 * b);
+        }
+      }),
+      { numRuns: 25, seed: 1313 },
+    );
+  }, 120_000);
 
   it("the optimiser is within 1% of the exhaustive optimum on small instances", () => {
     fc.assert(

@@ -132,6 +132,42 @@ export function geometricScenarios(size: number, seed = 4, utilisations: readonl
   return utilisations.map((u) => at(`geometric-${size}`, u, nodes, rtt, shape, 2 * size, 0.1));
 }
 
+/** Service rates (req/s per pod) of the heterogeneous fleets' node kinds: 4× between the slowest and the fastest. */
+export const MIXED_KINDS = [
+  { kind: "pi", serviceRate: 100 },
+  { kind: "mini", serviceRate: 200 },
+  { kind: "nuc", serviceRate: 300 },
+  { kind: "server", serviceRate: 400 },
+] as const;
+
+export const MIXED_UTILISATIONS = [0.6, 0.85, 0.95] as const;
+
+/**
+ * Heterogeneous fleet (Raspberry Pis, mini PCs and big servers side by side): N nodes uniform in
+ * a square, RTT 2–40 ms growing with distance, each node one of MIXED_KINDS (100–400 req/s per pod,
+ * 2–4× apart) with a cap of 3–8 pods, replica budget ≈ half the total caps, Zipf demand. The
+ * utilisation is of the largest-capacity placement (the R fastest pods within the caps).
+ */
+export function mixedScenarios(size: number, seed = 13, utilisations: readonly number[] = MIXED_UTILISATIONS): Scenario[] {
+  const rng = createRng(seed * 104729 + size);
+  const xs = Array.from({ length: size }, () => [rng.next(), rng.next()] as const);
+  const pad = String(size - 1).length;
+  const nodes: RoutingNode[] = xs.map((_, i) => {
+    const k = MIXED_KINDS[rng.int(MIXED_KINDS.length)];
+    return { name: `${k.kind}-${String(i).padStart(pad, "0")}`, maxPods: 3 + rng.int(6), serviceRate: k.serviceRate };
+  });
+  const names = nodes.map((n) => n.name);
+  const rtt = matrix(names, (i, j) => 2 + (38 * Math.hypot(xs[i][0] - xs[j][0], xs[i][1] - xs[j][1])) / Math.SQRT2);
+  const shape = zipfDemand(names, 1, seed + size);
+  const replicas = Math.round(nodes.reduce((s, n) => s + n.maxPods, 0) / 2);
+  return utilisations.map((u) => at(`mixed-${size}`, u, nodes, rtt, shape, replicas, 0.1));
+}
+
+/** The heterogeneous fleets of the benchmark: 20, 50, 100 and 1000 nodes at 60/85/95%. */
+export function mixedFleetScenarios(): Scenario[] {
+  return [20, 50, 100, 1000].flatMap((size) => mixedScenarios(size));
+}
+
 /** Every benchmark scenario, in table order. */
 export function allScenarios(): Scenario[] {
   return [
@@ -142,5 +178,6 @@ export function allScenarios(): Scenario[] {
     ...geometricScenarios(100),
     ...geometricScenarios(300),
     ...geometricScenarios(1000),
+    ...mixedFleetScenarios(),
   ];
 }

@@ -11,7 +11,11 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 const isNonNegNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
 
-/** Largest request rate R replicas can serve: the R fastest pods over all nodes (each node ≤ maxPods). */
+/**
+ * Largest request rate R replicas can serve: the R fastest pods over all nodes (each node ≤
+ * maxPods) — a greedy over pods by speed, exact because every pod of a node has the same rate. Some
+ * placement is stable iff the total demand is below it; the optimiser then starts from one.
+ */
 export function maxStableCapacity(nodes: readonly { maxPods: number; serviceRate: number }[], replicas: number): number {
   const sorted = [...nodes].sort((a, b) => b.serviceRate - a.serviceRate);
   let left = replicas;

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { mixedScenarios } from "../../lib/routing/scenarios";
 import { faastNodes, faastRttMs } from "./fixtures";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -72,6 +73,21 @@ describe("routing CLI", () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain(message);
+  });
+
+  it("plans a feasible 1000-node heterogeneous fleet at 85% (issue 13: it exited 1 with a stack trace)", () => {
+    const r = viaTsx(["plan", "--input", write(mixedScenarios(1000)[1].input)]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(Number.isFinite(JSON.parse(r.stdout).predicted.meanMs)).toBe(true);
+  }, 120_000);
+
+  it("an infeasible demand is one stderr line naming the field and the numbers, no stack trace", () => {
+    const g = input();
+    g.demand.edge = 2000;
+    const r = viaTsx(["plan", "--input", write(g)]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("demand: total 2100 req/s cannot be served stably by 6 replicas (at most 1500 req/s, load must stay below capacity)\n");
   });
 
   it("rejects invalid JSON, unknown algorithms and missing arguments", () => {

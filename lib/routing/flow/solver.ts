@@ -6,7 +6,7 @@
  *
  * `L` (mean number in an M/M/c system) is convex in the load, so this is a convex program whose
  * optimum equalises the marginal delay `d_ij + H'_j(Λ_j)` over the nodes a source uses (Tantawi &
- * Towsley). Two exact steps alternate:
+ * Towsley). Two exact steps alternate (the transportation solver is transport.ts):
  *
  * - Newton block step per source: source i's second-order model (a quadratic knapsack over its
  *   candidate nodes) is solved exactly, then an exact line search on the true objective; every
@@ -27,8 +27,10 @@
  * Near saturation `H` is continued quadratically beyond utilisation ρ_knot (C² at the knot), so
  * overloaded intermediate states stay finite; final costs are evaluated with the true `H`.
  */
-import { mmcLJet } from "./erlang";
-import type { Problem, SparseRow } from "./types";
+import { mmcLJet } from "../erlang";
+import type { Problem, SparseRow } from "../types";
+import { kSmallest } from "./heap";
+import { Transportation } from "./transport";
 
 export interface FlowOptions {
   /** Candidate nodes per source before reduced-cost verification. Defaults to 16. */
@@ -102,6 +104,7 @@ export class FlowSolver {
   private sdelta = new Float64Array(64);
   private sorder = new Int32Array(64);
   private readonly prevLoad: Float64Array;
+  private readonly tr: Transportation;
 
   constructor(p: Problem, opts: FlowOptions = {}) {
     this.p = p;
@@ -129,6 +132,7 @@ export class FlowSolver {
     this.src = Int32Array.from(src);
     this.cand = src.map(() => []);
     this.x = src.map(() => []);
+    this.tr = new Transportation(p.rtt, p.n, this.src, this.lam);
   }
 
   /** Nodes that currently have replicas. */
@@ -198,50 +202,9 @@ export class FlowSolver {
     return this.p.rtt[i * this.p.n + j] + 1000 / this.p.mu[j];
   }
 
-  /** The K cheapest used nodes for ingress node i by static cost (bounded max-heap; ties by index), ascending by index. */
+  /** The K cheapest used nodes for ingress node i by static cost (ties by index), ascending by index. */
   private nearestUsed(i: number, k: number): number[] {
-    const used = this.used;
-    if (used.length <= k) return [...used];
-    const hj: number[] = [];
-    const hc: number[] = [];
-    const worse = (a: number, b: number) => hc[a] > hc[b] || (hc[a] === hc[b] && hj[a] > hj[b]);
-    const swap = (a: number, b: number) => {
-      const tj = hj[a];
-      hj[a] = hj[b];
-      hj[b] = tj;
-      const tc = hc[a];
-      hc[a] = hc[b];
-      hc[b] = tc;
-    };
-    for (const j of used) {
-      const c = this.staticCost(i, j);
-      if (hj.length < k) {
-        hj.push(j);
-        hc.push(c);
-        let q = hj.length - 1;
-        while (q > 0) {
-          const parent = (q - 1) >> 1;
-          if (!worse(q, parent)) break;
-          swap(q, parent);
-          q = parent;
-        }
-      } else if (c < hc[0] || (c === hc[0] && j < hj[0])) {
-        hj[0] = j;
-        hc[0] = c;
-        let q = 0;
-        for (;;) {
-          const l = 2 * q + 1;
-          const r = l + 1;
-          let m = q;
-          if (l < hj.length && worse(l, m)) m = l;
-          if (r < hj.length && worse(r, m)) m = r;
-          if (m === q) break;
-          swap(q, m);
-          q = m;
-        }
-      }
-    }
-    return hj.sort((a, b) => a - b);
+    return kSmallest(this.used, k, (j) => this.staticCost(i, j));
   }
 
   private cheapestStatic(i: number, cand: readonly number[]): number {
@@ -656,18 +619,18 @@ export class FlowSolver {
   private loadNewton(maxIterations: number): void {
     const p = this.p;
     if (maxIterations <= 0) return;
-    this.buildArcs();
-    const E = this.arcs!.E;
+    this.tr.build(this.cand);
+    const E = this.tr.arcs!.E;
     const V = this.src.length + p.n;
     let flow = new Float64Array(E);
     let trial = new Float64Array(E);
     let potV = new Float64Array(V);
     let trialPotV = new Float64Array(V);
     const potN = new Float64Array(p.n);
-    const rtt = this.transport(this.load, flow, potV);
+    const rtt = this.tr.solve(this.load, flow, potV);
     if (Number.isNaN(rtt)) return; // the candidate arcs cannot carry these loads; keep the sweep result
     this.writeFlows(flow);
-    this.nodePotentials(potV, potN);
+    this.tr.nodePotentials(potV, potN);
     let f = rtt + this.delayCost(this.load);
     const used = this.used;
     const m = new Float64Array(p.n);
@@ -742,14 +705,14 @@ export class FlowSolver {
           const v = this.load[j] + t * delta[j];
           trialLoad[j] = v > 0 ? v : 0;
         }
-        const tr = this.transport(trialLoad, trial, trialPotV);
+        const tr = this.tr.solve(trialLoad, trial, trialPotV);
         if (!Number.isNaN(tr)) {
           const ft = tr + this.delayCost(trialLoad);
           if (ft <= f + 1e-4 * t * slope) {
             [flow, trial] = [trial, flow];
             [potV, trialPotV] = [trialPotV, potV];
             this.writeFlows(flow);
-            this.nodePotentials(potV, potN);
+            this.tr.nodePotentials(potV, potN);
             f = ft;
             accepted = true;
             break;
@@ -772,220 +735,10 @@ export class FlowSolver {
     return c;
   }
 
-  private arcs:
-    | { E: number; off: Int32Array; head: Int32Array; cost: Float64Array; inStart: Int32Array; inArc: Int32Array; tail: Int32Array }
-    | undefined;
-
-  /** Flat arc arrays over the current candidate lists: arcs of source s are off[s] .. off[s+1]-1. */
-  private buildArcs(): void {
-    const p = this.p;
-    const n = p.n;
-    const S = this.src.length;
-    const off = new Int32Array(S + 1);
-    for (let s = 0; s < S; s++) off[s + 1] = off[s] + this.cand[s].length;
-    const E = off[S];
-    const head = new Int32Array(E);
-    const cost = new Float64Array(E);
-    const tail = new Int32Array(E);
-    const inStart = new Int32Array(n + 1);
-    for (let s = 0; s < S; s++) {
-      const i = this.src[s];
-      const cand = this.cand[s];
-      for (let q = 0; q < cand.length; q++) {
-        const e = off[s] + q;
-        head[e] = cand[q];
-        cost[e] = p.rtt[i * n + cand[q]];
-        tail[e] = s;
-        inStart[cand[q] + 1]++;
-      }
-    }
-    for (let j = 0; j < n; j++) inStart[j + 1] += inStart[j];
-    const inArc = new Int32Array(E);
-    const fill = Int32Array.from(inStart);
-    for (let e = 0; e < E; e++) inArc[fill[head[e]]++] = e;
-    this.arcs = { E, off, head, cost, inStart, inArc, tail };
-    const V = S + n;
-    if (!this.tDist || this.tDist.length < V) {
-      this.tDist = new Float64Array(V).fill(Infinity);
-      this.tPot = new Float64Array(V);
-      this.tPredV = new Int32Array(V);
-      this.tPredE = new Int32Array(V);
-      this.tDone = new Uint8Array(V);
-      this.tTouched = new Int32Array(V);
-      this.tHeap = new MinHeap(V);
-    }
-  }
-  private tDist?: Float64Array;
-  private tPot?: Float64Array;
-  private tPredV?: Int32Array;
-  private tPredE?: Int32Array;
-  private tDone?: Uint8Array;
-  private tTouched?: Int32Array;
-  private tHeap?: MinHeap;
-
-  /**
-   * Transportation problem at fixed node loads: min Σ d_ij x_ij over the candidate arcs with row
-   * sums λ_i and column sums `target`. Successive shortest paths from one source at a time,
-   * Dijkstra on reduced costs stopped at the first node with unmet load, lazily updated
-   * potentials (only the vertices a search settled change), so each augmentation stays local.
-   * Writes the flows and the node potentials (marginal RTT cost per node, up to a constant);
-   * returns the RTT cost, or NaN when the candidate arcs cannot carry the loads.
-   */
-  private transport(target: Float64Array, flow: Float64Array, potOut: Float64Array): number {
-    const p = this.p;
-    const { cost } = this.arcs!;
-    const S = this.src.length;
-    const n = p.n;
-    const pot = this.tPot!;
-    const predV = this.tPredV!;
-    const predE = this.tPredE!;
-    const eps = 1e-12 * Math.max(1, this.totalDemand);
-    flow.fill(0);
-    pot.fill(0);
-    const remD = this.tRemD && this.tRemD.length === n ? this.tRemD : (this.tRemD = new Float64Array(n));
-    let totalTarget = 0;
-    for (let j = 0; j < n; j++) totalTarget += target[j];
-    // Scale the targets so both sides carry exactly the same total.
-    const scale = totalTarget > 0 ? this.totalDemand / totalTarget : 0;
-    for (let j = 0; j < n; j++) remD[j] = target[j] * scale;
-    let rttCost = 0;
-    const order = this.srcOrder ?? (this.srcOrder = Array.from(this.src.keys()).sort((a, b) => this.lam[this.src[b]] - this.lam[this.src[a]] || a - b));
-    for (const s of order) {
-      let rem = this.lam[this.src[s]];
-      let guard = 4 * (S + n) + 16;
-      while (rem > eps && guard-- > 0) {
-        const t = this.shortestAugmentingPath(s, remD, 1, flow, eps);
-        if (t < 0) return NaN;
-        const amount = this.bottleneck(t, remD[t - S] < rem ? remD[t - S] : rem, flow);
-        for (let v = t; predV[v] !== -1; v = predV[v]) {
-          const e = predE[v];
-          if (v >= S) {
-            flow[e] += amount;
-            rttCost += amount * cost[e];
-          } else {
-            flow[e] -= amount;
-            rttCost -= amount * cost[e];
-          }
-        }
-        rem -= amount;
-        remD[t - S] -= amount;
-      }
-      if (rem > 1e-9 * Math.max(1, this.lam[this.src[s]])) return NaN;
-    }
-    potOut.set(pot.subarray(0, S + n));
-    return rttCost;
-  }
-  private tRemD?: Float64Array;
-  private srcOrder?: number[];
-
-  /**
-   * Dijkstra on reduced costs in the residual graph of `flow` (forward arcs source → node, backward
-   * arcs node → source where flow > eps), from vertex `start` to the first settled node vertex
-   * S + k ≠ `start` with `sign · need[k] > eps`. On success updates the potentials of the settled
-   * vertices (lazily: only those closer than the target change) and returns the target vertex,
-   * whose path is left in `tPredV`/`tPredE` (ending at `predV === -1`); returns -1 when no such
-   * vertex is reachable. Either way the search scratch (`tDist`, `tDone`) is left clean.
-   */
-  private shortestAugmentingPath(start: number, need: Float64Array, sign: 1 | -1, flow: Float64Array, eps: number): number {
-    const { off, head, cost, inStart, inArc, tail } = this.arcs!;
-    const S = this.src.length;
-    const dist = this.tDist!;
-    const pot = this.tPot!;
-    const predV = this.tPredV!;
-    const predE = this.tPredE!;
-    const done = this.tDone!;
-    const touched = this.tTouched!;
-    const heap = this.tHeap!;
-    let nTouched = 0;
-    dist[start] = 0;
-    predV[start] = -1;
-    touched[nTouched++] = start;
-    heap.clear();
-    heap.push(start, 0);
-    let t = -1;
-    while (heap.size > 0) {
-      const v = heap.pop();
-      if (done[v]) continue;
-      done[v] = 1;
-      const dv = dist[v];
-      if (v >= S) {
-        const k = v - S;
-        if (v !== start && sign * need[k] > eps) {
-          t = v;
-          break;
-        }
-        for (let a = inStart[k]; a < inStart[k + 1]; a++) {
-          const e = inArc[a];
-          if (flow[e] <= eps) continue;
-          const w = tail[e];
-          if (done[w]) continue;
-          const rc = -cost[e] + pot[v] - pot[w];
-          const nd = dv + (rc > 0 ? rc : 0);
-          if (nd < dist[w]) {
-            if (dist[w] === Infinity) touched[nTouched++] = w;
-            dist[w] = nd;
-            predV[w] = v;
-            predE[w] = e;
-            heap.push(w, nd);
-          }
-        }
-      } else {
-        for (let e = off[v]; e < off[v + 1]; e++) {
-          const w = S + head[e];
-          if (done[w]) continue;
-          const rc = cost[e] + pot[v] - pot[w];
-          const nd = dv + (rc > 0 ? rc : 0);
-          if (nd < dist[w]) {
-            if (dist[w] === Infinity) touched[nTouched++] = w;
-            dist[w] = nd;
-            predV[w] = v;
-            predE[w] = e;
-            heap.push(w, nd);
-          }
-        }
-      }
-    }
-    if (t >= 0) {
-      const dt = dist[t];
-      for (let q = 0; q < nTouched; q++) {
-        const v = touched[q];
-        if (done[v] && dist[v] < dt) pot[v] += dist[v] - dt;
-      }
-    }
-    for (let q = 0; q < nTouched; q++) {
-      dist[touched[q]] = Infinity;
-      done[touched[q]] = 0;
-    }
-    return t;
-  }
-
-  /** `amount` capped by the flow on every backward arc of the path to `t` left by `shortestAugmentingPath`. */
-  private bottleneck(t: number, amount: number, flow: Float64Array): number {
-    const S = this.src.length;
-    const predV = this.tPredV!;
-    const predE = this.tPredE!;
-    for (let v = t; predV[v] !== -1; v = predV[v]) if (v < S && flow[predE[v]] < amount) amount = flow[predE[v]];
-    return amount;
-  }
-
-  /** Node potentials from vertex potentials: the cheapest way to bring one more request to each node. */
-  private nodePotentials(potV: Float64Array, potNode: Float64Array): void {
-    const { inStart, inArc, cost, tail } = this.arcs!;
-    const S = this.src.length;
-    for (let j = 0; j < this.p.n; j++) {
-      let best = Infinity;
-      for (let a = inStart[j]; a < inStart[j + 1]; a++) {
-        const e = inArc[a];
-        const v = cost[e] + potV[tail[e]];
-        if (v < best) best = v;
-      }
-      potNode[j] = best === Infinity ? potV[S + j] : best;
-    }
-  }
 
   /** Replace the per-source flows by flat arc flows (as from `transport`) and refresh loads and marginals. */
   private writeFlows(flow: Float64Array): void {
-    const { off } = this.arcs!;
+    const { off } = this.tr.arcs!;
     for (let s = 0; s < this.src.length; s++) {
       const xs = this.x[s];
       const lam = this.lam[this.src[s]];
@@ -1114,57 +867,4 @@ export function routeFixed(p: Problem, replicas: ArrayLike<number>, opts?: FlowO
   solver.setReplicas(replicas);
   const result = solver.solve();
   return { rows: solver.rows(), result };
-}
-
-/** Binary min-heap of vertex ids keyed by distance (stale entries are skipped by the caller). */
-class MinHeap {
-  private ids: Int32Array;
-  private keys: Float64Array;
-  size = 0;
-  constructor(capacity: number) {
-    this.ids = new Int32Array(Math.max(16, capacity));
-    this.keys = new Float64Array(Math.max(16, capacity));
-  }
-  clear(): void {
-    this.size = 0;
-  }
-  push(id: number, key: number): void {
-    if (this.size === this.ids.length) {
-      const ids = new Int32Array(this.size * 2);
-      ids.set(this.ids);
-      const keys = new Float64Array(this.size * 2);
-      keys.set(this.keys);
-      this.ids = ids;
-      this.keys = keys;
-    }
-    let q = this.size++;
-    while (q > 0) {
-      const parent = (q - 1) >> 1;
-      if (this.keys[parent] <= key) break;
-      this.ids[q] = this.ids[parent];
-      this.keys[q] = this.keys[parent];
-      q = parent;
-    }
-    this.ids[q] = id;
-    this.keys[q] = key;
-  }
-  pop(): number {
-    const top = this.ids[0];
-    const lastId = this.ids[--this.size];
-    const lastKey = this.keys[this.size];
-    let q = 0;
-    for (;;) {
-      const l = 2 * q + 1;
-      if (l >= this.size) break;
-      const r = l + 1;
-      const m = r < this.size && this.keys[r] < this.keys[l] ? r : l;
-      if (this.keys[m] >= lastKey) break;
-      this.ids[q] = this.ids[m];
-      this.keys[q] = this.keys[m];
-      q = m;
-    }
-    this.ids[q] = lastId;
-    this.keys[q] = lastKey;
-    return top;
-  }
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { mmcLJet } from "./erlang";
-import { FlowSolver, routeFixed } from "./flow";
-import { homelabScenarios } from "./scenarios";
-import { buildProblem } from "./validate";
+import { mmcLJet } from "../erlang";
+import { FlowSolver, routeFixed } from "./solver";
+import { homelabScenarios } from "../scenarios";
+import { buildProblem } from "../validate";
 
 const jet = new Float64Array(3);
 const marginal = (c: number, mu: number, load: number) => {
