@@ -71,6 +71,7 @@ describe("synth dev artifacts", () => {
         "shell files/hosts/install.sh",
         "shell files/hosts/remove.sh",
         "cloud-init files/grogu/grogu.user-data.yaml",
+        "cloud-init files/ci-runner/ci-runner.user-data.yaml",
         ...["tools", "minikube-start", "knative", "caddy", "kubeconfig"].map((s) => `shell files/grogu/${s}.sh`),
         "caddyfile files/grogu/Caddyfile",
         "kubernetes files/fibonacci-behavior/knative-service.yaml",

@@ -36,16 +36,17 @@ describe("dev stack registrations", () => {
       "pulumi:providers:proxmoxve": 1,
       "kantai:proxmox:Network": 1,
       "proxmoxve:network/linux/bridge:Bridge": 1,
-      "command:remote:Command": 7,
+      "command:remote:Command": 8,
       "kantai:proxmox:CloudImage": 1,
       "proxmoxve:download/file:File": 1,
       "kantai:proxmox:VmTemplate": 2,
       "pulumi-nodejs:dynamic/kantai/proxmox:TemplateGuard": 2,
-      "kantai:proxmox:ClonedVm": 7,
+      "kantai:proxmox:ClonedVm": 8,
       "kantai:fleet:ConventionalFleet": 1,
       "kantai:gateway:HostsGateway": 1,
-      "proxmoxve:index/fileLegacy:FileLegacy": 7,
-      [VM]: 9,
+      "kantai:ci:ActionsRunner": 1,
+      "proxmoxve:index/fileLegacy:FileLegacy": 8,
+      [VM]: 10,
       "kantai:k8s:GroguNode": 1,
       "pulumi:providers:kubernetes": 1,
       "kantai:knative:KnativeService": 1,
@@ -177,7 +178,7 @@ describe("dev stack registrations", () => {
     // bpg/terraform-provider-proxmox#1636, #2901); with a fixed vmId, create-before-delete would
     // collide on the ID, so the old VM goes first.
     const clones = ofType(VM).filter((r) => (r.inputs as any).clone);
-    expect(clones.length).toBe(7);
+    expect(clones.length).toBe(8);
     for (const vm of clones) {
       expect(vm.deleteBeforeReplace, vm.name).toBe(true);
     }
@@ -188,7 +189,7 @@ describe("dev stack registrations", () => {
     // "can't lock file '/var/lock/qemu-server/lock-<id>.conf' - got timeout"; clone.retries retries
     // (VmLegacyClone.retries in the SDK's types), and the k-th clone waits for the (k-2)-th.
     const of8000 = ofType(VM).filter((r) => (r.inputs as any).clone?.vmId === 8000).map((r) => r.name);
-    expect(of8000).toEqual(["kenobi-1-vm", "kenobi-2-vm", "kenobi-3-vm", "kenobi-4-vm", "kenobi-5-vm", "kenobi-lb-vm"]);
+    expect(of8000).toEqual(["kenobi-1-vm", "kenobi-2-vm", "kenobi-3-vm", "kenobi-4-vm", "kenobi-5-vm", "kenobi-lb-vm", "ci-runner-vm-vm"]);
     of8000.forEach((n, k) => {
       expect(byName(n).dependsOn, n).toEqual(k >= 2 ? [of8000[k - 2]] : []);
       expect(byName(n).inputs.clone.retries, n).toBe(3);
@@ -282,6 +283,7 @@ describe("dev stack registrations", () => {
         serviceUrlTemplate: "http://{service}.grogu.hosts.pve",
         serviceUrls: { "fibonacci-behavior": "http://fibonacci-behavior.grogu.hosts.pve" },
       },
+      ciRunner: { name: "ci-runner", vmId: 810, ip: "10.0.0.40", repository: "acme/homelab", labels: ["self-hosted", "kantai"] },
     });
   });
 });

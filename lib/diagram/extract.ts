@@ -212,6 +212,14 @@ export class Scope {
       if (own.length === 1) return `vm:${own[0].name}`;
       if (own.length > 1) break;
     }
+    // A command that waits for one component owning exactly one VM (the fleet's load balancer
+    // config after the load balancer) runs on that VM.
+    for (const d of r?.dependsOn ?? []) {
+      const dep = this.byName.get(d);
+      if (!dep) continue;
+      const own = this.vms.filter((v) => v.inputs.template !== true && (v === dep || this.ancestors(v).includes(dep)));
+      if (own.length === 1) return `vm:${own[0].name}`;
+    }
     if (this.hostNames.length === 1) return `host:${this.hostNames[0]}`;
     return (r && this.componentSite(r)) ?? this.defaultSite();
   }

@@ -53,6 +53,8 @@ export interface SynthResource {
   readonly custom: boolean;
   readonly inputs: ResourceInputs;
   readonly protect?: boolean;
+  /** Names of the resource's explicit `dependsOn`. */
+  readonly dependsOn?: readonly string[];
 }
 
 /** What synth wrote for one stack. `files` maps an artifact's `path` to its text. */
