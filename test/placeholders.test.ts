@@ -83,6 +83,8 @@ const DEV_MESSAGE =
   `      set: pulumi config set --secret proxmoxApiToken 'user@realm!tokenid=<secret uuid>' --stack dev\n` +
   `  - kantai:sshPrivateKey: is the committed throwaway key (its private half is public)\n` +
   `      set: pulumi config set --secret sshPrivateKey --stack dev < ~/.ssh/id_ed25519\n` +
+  `  - kantai:githubRunnerToken: is a placeholder, not a GitHub token\n` +
+  `      set: pulumi config set --secret githubRunnerToken <fine-grained token: Administration read and write on the repository> --stack dev\n` +
   `  - kantai:sshPublicKeys[0]: is the committed throwaway key's public half: anyone can log in to the VMs with it\n` +
   `      set: pulumi config set --path 'sshPublicKeys[0]' "$(cat ~/.ssh/id_ed25519.pub)" --stack dev`;
 
@@ -94,6 +96,7 @@ describe("the committed stack files' placeholders", () => {
       const keys = findPlaceholders({ raw, stack: s, encryptionSalt: decrypted[s].salt }).map((f) => f.key);
       const expected = [`Pulumi.${s}.yaml encryptionsalt`, "kantai:proxmoxApiToken", "kantai:sshPrivateKey"];
       if (s === "edge") expected.push("kantai:cloudflareApiToken");
+      if (s === "dev") expected.push("kantai:githubRunnerToken");
       expected.push("kantai:sshPublicKeys[0]");
       expect(keys).toEqual(expected);
     }

@@ -91,6 +91,11 @@ export function isPlaceholderPublicKey(v: string): boolean {
   return v.trim().split(/\s+/)[1] === PLACEHOLDER_SSH_PUBLIC_BLOB;
 }
 
+/** Whether a githubRunnerToken value is the committed placeholder (or synth's substitute). */
+export function isPlaceholderGithubToken(v: string): boolean {
+  return /^REPLACE-WITH-|placeholder/i.test(v.trim());
+}
+
 /** Whether a cloudflareApiToken value is a placeholder. */
 export function isPlaceholderCloudflareToken(v: string): boolean {
   return PLACEHOLDER_SECRET_SHA256.cloudflareApiToken.includes(sha256(v)) || /placeholder/i.test(v);
@@ -145,6 +150,14 @@ export function findPlaceholders(input: PlaceholderInput): PlaceholderFinding[] 
       key: "kantai:cloudflareApiToken",
       message: "is a placeholder, not a Cloudflare API token",
       fix: `pulumi config set --secret cloudflareApiToken <token with Account.Cloudflare Tunnel:Edit and Zone.DNS:Edit>${s}`,
+    });
+  }
+  const gh = str("githubRunnerToken");
+  if (gh !== undefined && isPlaceholderGithubToken(gh)) {
+    out.push({
+      key: "kantai:githubRunnerToken",
+      message: "is a placeholder, not a GitHub token",
+      fix: `pulumi config set --secret githubRunnerToken <fine-grained token: Administration read and write on the repository>${s}`,
     });
   }
   const pubs = Array.isArray(raw.sshPublicKeys) ? (raw.sshPublicKeys as unknown[]) : [];

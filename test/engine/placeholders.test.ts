@@ -39,6 +39,7 @@ describe("the committed placeholders on the real engine", () => {
       "      set: pulumi config set --secret proxmoxApiToken 'user@realm!tokenid=<secret uuid>' --stack dev",
       "  - kantai:sshPrivateKey: is the committed throwaway key (its private half is public)",
       "      set: pulumi config set --secret sshPrivateKey --stack dev < ~/.ssh/id_ed25519",
+      "  - kantai:githubRunnerToken: is a placeholder, not a GitHub token",
       "  - kantai:sshPublicKeys[0]: is the committed throwaway key's public half: anyone can log in to the VMs with it",
     ]) {
       expect(out).toContain(line);
