@@ -209,6 +209,7 @@ describe("refusePlaceholders", () => {
       proxmoxApiToken: `root@pam!kantai=${crypto.randomUUID()}`,
       sshPrivateKey: fs.readFileSync(path.join(tmp, "id_ed25519"), "utf8"),
       sshPublicKeys: [fs.readFileSync(path.join(tmp, "id_ed25519.pub"), "utf8").trim()],
+      githubRunnerToken: "github_pat_11AAAAAAA0testOnlyNotARealToken",
     };
     const dir = path.join(tmp, "own");
     fs.mkdirSync(dir, { recursive: true });
