@@ -124,14 +124,15 @@ describe("envoy-validate rejects what Envoy would reject", () => {
       /PortValue: value must be less than or equal to 65535/,
     ],
     [
-      "a virtual host with no domains (config/route/v3/route_components.proto: domains min_items 1)",
+      // inside typed_config: PGV's ValidateAll stops at an Any, Envoy validates the unpacked config
+      "a virtual host with no domains, inside the HttpConnectionManager's typed_config (config/route/v3/route_components.proto: domains min_items 1)",
       (b) => (b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].domains = []),
       /Domains: value must contain at least 1 item/,
     ],
     [
-      "a cluster with an empty name (config/cluster/v3/cluster.proto: name min_len 1)",
-      (b) => (b.static_resources.clusters[0].name = ""),
-      /Name: value length must be at least 1/,
+      "a zero connect timeout (config/cluster/v3/cluster.proto: connect_timeout gt 0s)",
+      (b) => (b.static_resources.clusters[0].connect_timeout = "0s"),
+      /ConnectTimeout: value must be greater than 0s/,
     ],
   ];
   for (const [what, mutate, message] of breaks) {
