@@ -5,10 +5,12 @@
 // the real scheduler and marked Running by kwok, nothing in them runs).
 //
 // Program: test/engine/fixtures/k8s — the edge stack's routing service (RoutingPlan +
-// LatencyAwareService) and a WebApp (Deployment, Service, Traefik IngressRoute), from the
-// repository's components. The simulated nodes are the edge stack's cluster nodes with their
-// labels and taints (Pulumi.edge.yaml). Traefik's CRDs are the upstream file shipped in the
-// github.com/traefik/traefik/v3 Go module.
+// LatencyAwareService), a WebApp (Deployment, Service, Traefik IngressRoute) and the edge
+// function's Knative Service, from the repository's components. The simulated nodes are the edge
+// stack's cluster nodes with their labels and taints (Pulumi.edge.yaml). Traefik's and Knative
+// Serving's CRDs are the upstream files shipped in their Go modules (github.com/traefik/traefik/v3,
+// knative.dev/serving); no controller of theirs runs, so their objects are validated and stored,
+// never reconciled (a Knative Service gets no revision and no Ready condition here).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
@@ -24,6 +26,10 @@ const FIXTURE = path.join(FIXTURES, "k8s");
 const KEEP = ["tsconfig.json", "lib", "components", "test/engine/fixtures/k8s"];
 const TRAEFIK = "github.com/traefik/traefik/v3@v3.5.0";
 const TRAEFIK_CRDS = "docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml";
+// Knative 1.23.0 (stacks/configPlatform.ts) is the commit tagged both knative-v1.23.0 and v0.50.0
+// in github.com/knative/serving; its CRDs are config/core/300-resources/*.yaml there.
+const SERVING = "knative.dev/serving@v0.50.0";
+const SERVING_CRDS = ["configuration", "domain-mapping", "podautoscaler", "revision", "route", "service", "metric"].map((n) => `config/core/300-resources/${n}.yaml`);
 const DEMAND_1 = { "pi-1": 60, "pi-2": 40, "edge-vm-1": 150 };
 const DEMAND_2 = { "pi-1": 160, "pi-2": 40, "edge-vm-1": 20, "edge-vm-2": 30 };
 
@@ -62,7 +68,13 @@ beforeAll(() => {
   // for client-side apply's last-applied annotation)
   const crds = cp.kubectl(["apply", "--server-side", "-f", moduleFile(TRAEFIK, TRAEFIK_CRDS)]);
   expect(crds.status, crds.stderr).toBe(0);
-  expect(cp.kubectl(["wait", "--for=condition=Established", "crd/ingressroutes.traefik.io", "--timeout=60s"]).status).toBe(0);
+  for (const f of SERVING_CRDS) {
+    const r = cp.kubectl(["apply", "--server-side", "-f", moduleFile(SERVING, f)]);
+    expect(r.status, r.stderr).toBe(0);
+  }
+  for (const crd of ["ingressroutes.traefik.io", "services.serving.knative.dev"]) {
+    expect(cp.kubectl(["wait", "--for=condition=Established", `crd/${crd}`, "--timeout=60s"]).status).toBe(0);
+  }
 
   ws = workspace(REPO, {
     passphrase: "kantai-engine-test",
@@ -109,8 +121,8 @@ describe("the Kubernetes layer on a real API server (SIMULATED nodes), through t
     expect(prov.inputs.version).toBe("4.34.2"); // what the SDK asks for; served by the v4.25.0 build
     const k8sObjects = state.resources.filter((r: any) => r.type.startsWith("kubernetes:"));
     // 4 nodes x (workload Deployment, headless Service, proxy ConfigMap, proxy Deployment) + front
-    // Service, the WebApp's Deployment, Service and IngressRoute, the Namespace
-    expect(k8sObjects.length).toBe(4 * 4 + 1 + 3 + 1);
+    // Service, the WebApp's Deployment, Service and IngressRoute, the Knative Service, the Namespace
+    expect(k8sObjects.length).toBe(4 * 4 + 1 + 3 + 1 + 1);
     for (const r of k8sObjects) {
       const { apiVersion, kind, metadata } = r.outputs;
       const group = (apiVersion as string).includes("/") ? `.${(apiVersion as string).split("/")[0]}` : "";
@@ -162,6 +174,17 @@ describe("the Kubernetes layer on a real API server (SIMULATED nodes), through t
     expect(r.stderr).toMatch(/spec\.entryPoints: Invalid value: "string": spec\.entryPoints in body must be of type array/);
   });
 
+  it("the Knative Service was accepted by Knative Serving's CRD schema (stored, not reconciled: no Knative controller runs)", () => {
+    const ksvc = kubectlJson(cp, ["-n", NAMESPACE, "get", "services.serving.knative.dev", "fibonacci"]);
+    expect(ksvc.spec.template.metadata.annotations["autoscaling.knative.dev/target"]).toBe("200");
+    // no controller: no Ready condition, no revision — what the suite cannot check here
+    expect(ksvc.status?.conditions ?? []).toEqual([]);
+    const bad = { apiVersion: "serving.knative.dev/v1", kind: "Service", metadata: { name: "bad", namespace: NAMESPACE }, spec: { template: { spec: { containerConcurrency: "many", containers: [{ image: "x" }] } } } };
+    const r = cp.kubectl(["apply", "--dry-run=server", "-f", "-"], JSON.stringify(bad));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/containerConcurrency: Invalid value: "string"/);
+  });
+
   it("up --expect-no-changes right after: nothing", () => {
     const run = pulumi(ws, ["up", "--yes", "--expect-no-changes", "--non-interactive"]);
     expect(run.stdout).not.toMatch(/\d+ (created|updated|deleted|replaced)/);
@@ -193,6 +216,15 @@ describe("the Kubernetes layer on a real API server (SIMULATED nodes), through t
     expect(kubectlJson(cp, ["-n", NAMESPACE, "get", "deployment", "blog"]).spec.replicas).toBe(3);
   });
 
+  it("a Knative autoscaling change updates only the Knative Service", () => {
+    pulumi(ws, ["config", "set", "knativeTarget", "50"]);
+    const steps = previewSteps().filter((s) => s.op !== "same");
+    expect(steps.map((s) => [s.op, typeOf(s.urn), nameOf(s.urn)])).toEqual([["update", "kubernetes:serving.knative.dev/v1:Service", "fibonacci-service"]]);
+    pulumi(ws, ["up", "--yes", "--skip-preview", "--non-interactive"]);
+    const ksvc = kubectlJson(cp, ["-n", NAMESPACE, "get", "services.serving.knative.dev", "fibonacci"]);
+    expect(ksvc.spec.template.metadata.annotations["autoscaling.knative.dev/target"]).toBe("50");
+  });
+
   it("destroy leaves none of kantai's objects behind", () => {
     pulumi(ws, ["destroy", "--yes", "--skip-preview", "--non-interactive"]);
     const state = JSON.parse(pulumi(ws, ["stack", "export"]).stdout).deployment;
@@ -206,7 +238,7 @@ describe("the Kubernetes layer on a real API server (SIMULATED nodes), through t
       spawnSync("sleep", ["1"]);
     }
     expect(left).toBe("");
-    const managed = cp.kubectl(["get", "deployments,services,configmaps,ingressroutes.traefik.io", "-A", "-l", "app.kubernetes.io/managed-by=kantai", "-o", "name"]);
+    const managed = cp.kubectl(["get", "deployments,services,configmaps,ingressroutes.traefik.io,services.serving.knative.dev", "-A", "-l", "app.kubernetes.io/managed-by=kantai", "-o", "name"]);
     expect(managed.status, managed.stderr).toBe(0);
     expect(managed.stdout.trim()).toBe("");
   });
