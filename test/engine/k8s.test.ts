@@ -7,9 +7,10 @@
 // Program: test/engine/fixtures/k8s — the edge stack's routing service (RoutingPlan +
 // LatencyAwareService), a WebApp (Deployment, Service, Traefik IngressRoute) and the edge
 // function's Knative Service, from the repository's components. The simulated nodes are the edge
-// stack's cluster nodes with their labels and taints (Pulumi.edge.yaml). Traefik's and Knative
-// Serving's CRDs are the upstream files shipped in their Go modules (github.com/traefik/traefik/v3,
-// knative.dev/serving); no controller of theirs runs, so their objects are validated and stored,
+// stack's cluster nodes with their labels and taints (Pulumi.edge.yaml). Traefik's, Knative
+// Serving's and Eventing's and Tekton's CRDs are the upstream files shipped in their Go modules,
+// laid out as a release mirror (support/mirror.ts; Knative 1.23.0 = knative.dev/serving v0.50.0,
+// the commit tagged knative-v1.23.0 in github.com/knative/serving); no controller of theirs runs, so their objects are validated and stored,
 // never reconciled (a Knative Service gets no revision and no Ready condition here).
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -19,17 +20,12 @@ import { integerWeights, renderLatencyAwareService, type LatencyAwareManifestOpt
 import { planRouting } from "../../lib/routing";
 import { NAMESPACE, NODES, REPLICAS, RTT_MS } from "./fixtures/k8s/scenario";
 import { cleanup, FIXTURES, pulumi, REPO, standinCalls, workspace, type Workspace } from "./support/engine";
-import { kubectlJson, moduleFile, startControlPlane, type ControlPlane } from "./support/k8s";
+import { kubectlJson, startControlPlane, type ControlPlane } from "./support/k8s";
+import { assembleMirror } from "./support/mirror";
 import { spawnSync } from "node:child_process";
 
 const FIXTURE = path.join(FIXTURES, "k8s");
 const KEEP = ["tsconfig.json", "lib", "components", "test/engine/fixtures/k8s"];
-const TRAEFIK = "github.com/traefik/traefik/v3@v3.5.0";
-const TRAEFIK_CRDS = "docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml";
-// Knative 1.23.0 (stacks/configPlatform.ts) is the commit tagged both knative-v1.23.0 and v0.50.0
-// in github.com/knative/serving; its CRDs are config/core/300-resources/*.yaml there.
-const SERVING = "knative.dev/serving@v0.50.0";
-const SERVING_CRDS = ["configuration", "domain-mapping", "podautoscaler", "revision", "route", "service", "metric"].map((n) => `config/core/300-resources/${n}.yaml`);
 const DEMAND_1 = { "pi-1": 60, "pi-2": 40, "edge-vm-1": 150 };
 const DEMAND_2 = { "pi-1": 160, "pi-2": 40, "edge-vm-1": 20, "edge-vm-2": 30 };
 
@@ -64,15 +60,15 @@ function rendered(demand: Record<string, number>) {
 
 beforeAll(() => {
   cp = startControlPlane("edge");
-  // Traefik's CRDs, the upstream file from its Go module (server-side: the CRDs are too large
-  // for client-side apply's last-applied annotation)
-  const crds = cp.kubectl(["apply", "--server-side", "-f", moduleFile(TRAEFIK, TRAEFIK_CRDS)]);
-  expect(crds.status, crds.stderr).toBe(0);
-  for (const f of SERVING_CRDS) {
-    const r = cp.kubectl(["apply", "--server-side", "-f", moduleFile(SERVING, f)]);
-    expect(r.status, r.stderr).toBe(0);
+  // CRDs from the release mirror assembled from the projects' Go modules (support/mirror.ts says
+  // which files are upstream and which assembled); server-side: too large for client-side
+  // apply's last-applied annotation
+  const mirror = path.join(cp.dir, "mirror");
+  for (const f of assembleMirror(mirror)) {
+    const r = cp.kubectl(["apply", "--server-side", "-f", path.join(mirror, f)]);
+    expect(r.status, `${f}: ${r.stderr}`).toBe(0);
   }
-  for (const crd of ["ingressroutes.traefik.io", "services.serving.knative.dev"]) {
+  for (const crd of ["ingressroutes.traefik.io", "services.serving.knative.dev", "brokers.eventing.knative.dev", "pipelines.tekton.dev"]) {
     expect(cp.kubectl(["wait", "--for=condition=Established", `crd/${crd}`, "--timeout=60s"]).status).toBe(0);
   }
 
