@@ -8,6 +8,7 @@
 #   bash scripts/engine.sh clean       remove this repo state's build from the cache
 #   bash scripts/engine.sh tool NAME   build NAME if missing, print its bin dir; NAME is one of
 #                                      k8s (control plane), kwok, kubernetes-provider, envoy-validate
+#   bash scripts/engine.sh tool-dir NAME   the cache dir of NAME (built or not)
 #
 # KANTAI_ENGINE=system uses the normal Pulumi install on $PATH instead of building (no Go needed).
 #
@@ -299,6 +300,11 @@ case "$cmd" in
   tool)
     [[ $# -ge 1 ]] || die "usage: engine.sh tool k8s|kwok|kubernetes-provider|envoy-validate"
     build_tool "$1"
+    ;;
+  tool-dir)
+    # where `tool NAME` builds (or finds) NAME, without building it
+    [[ $# -ge 1 ]] || die "usage: engine.sh tool-dir k8s|kwok|kubernetes-provider|envoy-validate"
+    tool_dir "$1"
     ;;
   *)
     die "unknown command '$cmd' (build | env | pulumi | info | clean | tool NAME)"
