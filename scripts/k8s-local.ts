@@ -108,7 +108,6 @@ export function nodeManifests(nodes: readonly SimNode[]): object {
       status: {
         allocatable: { cpu: "8", memory: "16Gi", pods: "110" },
         capacity: { cpu: "8", memory: "16Gi", pods: "110" },
-        nodeInfo: { kubeletVersion: "v1.34.1-kwok", operatingSystem: "linux", architecture: n.labels["kubernetes.io/arch"] },
       },
     })),
   };
@@ -151,13 +150,13 @@ function readState(dir: string): State | undefined {
 
 function engineTool(name: string): string {
   const res = spawnSync("bash", [path.join(REPO, "scripts", "engine.sh"), "tool", name], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  if (res.status !== 0) fail(`scripts/engine.sh tool ${name} failed (exit ${res.status})`);
+  if (res.status !== 0) throw new Error(`scripts/engine.sh tool ${name} failed (exit ${res.status})`);
   return res.stdout.trim().split("\n").pop()!;
 }
 
 function openssl(args: string[], cwd: string): void {
   const res = spawnSync("openssl", args, { cwd, encoding: "utf8" });
-  if (res.status !== 0) fail(`openssl ${args.join(" ")} failed:\n${res.stderr}`);
+  if (res.status !== 0) throw new Error(`openssl ${args.join(" ")} failed:\n${res.stderr}`);
 }
 
 /** A CA, the API server's serving cert (127.0.0.1/localhost), an admin client cert, the SA key. */
@@ -207,7 +206,7 @@ function start(dir: string, name: string, bin: string, args: string[]): number {
   const out = fs.openSync(path.join(dir, "logs", `${name}.log`), "a");
   const child = spawn(bin, args, { detached: true, stdio: ["ignore", out, out], cwd: dir });
   fs.closeSync(out);
-  if (!child.pid) fail(`could not start ${name} (${bin})`);
+  if (!child.pid) throw new Error(`could not start ${name} (${bin})`);
   child.unref();
   return child.pid;
 }
@@ -223,11 +222,11 @@ function tail(dir: string, name: string): string {
 async function waitFor(what: string, dir: string, logName: string, pid: number, ok: () => boolean, seconds: number): Promise<void> {
   const until = Date.now() + seconds * 1000;
   while (Date.now() < until) {
-    if (!alive(pid)) fail(`${what} exited; its log (${path.join(dir, "logs", logName + ".log")}):\n${tail(dir, logName)}`);
+    if (!alive(pid)) throw new Error(`${what} exited; its log (${path.join(dir, "logs", logName + ".log")}):\n${tail(dir, logName)}`);
     if (ok()) return;
     await new Promise((r) => setTimeout(r, 500));
   }
-  fail(`${what} not ready after ${seconds}s; its log (${path.join(dir, "logs", logName + ".log")}):\n${tail(dir, logName)}`);
+  throw new Error(`${what} not ready after ${seconds}s; its log (${path.join(dir, "logs", logName + ".log")}):\n${tail(dir, logName)}`);
 }
 
 function kubectl(st: Pick<State, "bin" | "kubeconfig">, args: string[], input?: string): { status: number; stdout: string; stderr: string } {
@@ -348,8 +347,9 @@ export async function up(dir: string, nodes: readonly SimNode[]): Promise<State>
     if (nodes.length > 0) {
       await waitFor("kwok (simulated nodes Ready)", dir, "kwok", pids.kwok, () => kubectl(st, ["wait", "--for=condition=Ready", "node", "--all", "--timeout=2s"]).status === 0, 120);
     }
-    for (const [name, pid] of Object.entries(pids)) if (!alive(pid)) fail(`${name} exited; its log:\n${tail(dir, name)}`);
+    for (const [name, pid] of Object.entries(pids)) if (!alive(pid)) throw new Error(`${name} exited; its log:\n${tail(dir, name)}`);
   } catch (e) {
+    log(`stopping what this up started (state and logs stay in ${dir} until \`down\`)`);
     stopAll(st);
     throw e;
   }
@@ -359,7 +359,7 @@ export async function up(dir: string, nodes: readonly SimNode[]): Promise<State>
 function applyNodes(st: State, nodes: readonly SimNode[]): void {
   if (nodes.length === 0) return;
   const res = kubectl(st, ["apply", "-f", "-"], JSON.stringify(nodeManifests(nodes)));
-  if (res.status !== 0) fail(`registering the simulated nodes failed:\n${res.stderr}`);
+  if (res.status !== 0) throw new Error(`registering the simulated nodes failed:\n${res.stderr}`);
 }
 
 export function down(dir: string): boolean {
@@ -429,5 +429,5 @@ async function main(argv: string[]): Promise<void> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).catch((e) => fail((e as Error).stack ?? String(e)));
+  main(process.argv.slice(2)).catch((e) => fail((e as Error).message));
 }
