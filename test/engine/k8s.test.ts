@@ -27,6 +27,8 @@ import { spawnSync } from "node:child_process";
 const FIXTURE = path.join(FIXTURES, "k8s");
 const KEEP = ["tsconfig.json", "lib", "components", "test/engine/fixtures/k8s"];
 const DEMAND_1 = { "pi-1": 60, "pi-2": 40, "edge-vm-1": 150 };
+// Pulumi resource type of each kind components/routing renders (its resource names are the object names)
+const PULUMI_TYPE: Record<string, string> = { Deployment: "kubernetes:apps/v1:Deployment", Service: "kubernetes:core/v1:Service", ConfigMap: "kubernetes:core/v1:ConfigMap" };
 const DEMAND_2 = { "pi-1": 160, "pi-2": 40, "edge-vm-1": 20, "edge-vm-2": 30 };
 
 let cp: ControlPlane;
@@ -53,7 +55,7 @@ function rendered(demand: Record<string, number>) {
     serviceType: "ClusterIP",
   };
   const m = renderLatencyAwareService(o, plan);
-  const out: Record<string, unknown> = { [m.frontend.metadata.name as string]: m.frontend };
+  const out: Record<string, unknown> = { [`Service/${m.frontend.metadata.name as string}`]: m.frontend };
   for (const n of Object.values(m.nodes)) for (const obj of Object.values(n)) out[`${obj.kind}/${obj.metadata.name}`] = obj;
   return { plan, objects: out };
 }
@@ -191,13 +193,13 @@ describe("the Kubernetes layer on a real API server (SIMULATED nodes), through t
     const after = rendered(DEMAND_2);
     const changed = Object.keys(after.objects)
       .filter((k) => JSON.stringify(after.objects[k]) !== JSON.stringify(before[k]))
-      .map((k) => k.split("/").pop()!)
+      .map((k) => `${PULUMI_TYPE[k.split("/")[0]]} ${k.split("/")[1]}`)
       .sort();
     expect(changed.length).toBeGreaterThan(0);
     pulumi(ws, ["config", "set", "demand", JSON.stringify(DEMAND_2)]);
     const steps = previewSteps().filter((s) => s.op !== "same");
     expect(steps.every((s) => s.op === "update"), JSON.stringify(steps.map((s) => [s.op, s.urn]))).toBe(true);
-    expect(steps.map((s) => nameOf(s.urn)).sort()).toEqual(["whoami-routing", ...changed].sort());
+    expect(steps.map((s) => `${typeOf(s.urn)} ${nameOf(s.urn)}`).sort()).toEqual(["pulumi-nodejs:dynamic/kantai/routing:RoutingPlan whoami-routing", ...changed].sort());
     pulumi(ws, ["up", "--yes", "--skip-preview", "--non-interactive"]);
     for (const n of NODES.map((x) => x.name)) {
       expect(kubectlJson(cp, ["-n", NAMESPACE, "get", "deployment", `whoami-${n}`]).spec.replicas).toBe(after.plan.replicas[n] ?? 0);
