@@ -6,6 +6,9 @@
 #   bash scripts/engine.sh pulumi ...  run the built CLI offline (local file backend in .pulumi/)
 #   bash scripts/engine.sh info        print versions, paths and the last build's timings
 #   bash scripts/engine.sh clean       remove this repo state's build from the cache
+#   bash scripts/engine.sh tool NAME   build NAME if missing, print its bin dir; NAME is one of
+#                                      k8s (control plane), kwok, kubernetes-provider, envoy-validate
+#   bash scripts/engine.sh tool-dir NAME   the cache dir of NAME (built or not)
 #
 # KANTAI_ENGINE=system uses the normal Pulumi install on $PATH instead of building (no Go needed).
 #
@@ -14,6 +17,11 @@
 #   bin/pulumi-language-nodejs         Node.js language host, sdk/v3 package (tools/langhost)
 #   bin/pulumi-resource-pulumi-nodejs  dynamic-provider shim copied from the @pulumi/pulumi npm package
 #   standins/pulumi-resource-<name>    STAND-IN provider plugins (tools/standins), not the real providers
+# and, each in its own cache dir <name>-<key>/bin (`tool NAME`, built only when asked for):
+#   k8s: kube-apiserver kube-controller-manager kube-scheduler kubectl etcd  (tools/k8s, k8s v1.34.1)
+#   kwok: kwok, SIMULATED nodes and pods (tools/kwok)
+#   kubernetes-provider: pulumi-resource-kubernetes, the REAL provider (tools/kubernetes-provider)
+#   envoy-validate: Envoy bootstrap validator (tools/envoy-validate; scripts/setup.sh builds it)
 #
 # Cache: ${KANTAI_ENGINE_DIR:-$HOME/.cache/kantai-engine}/<key>/, key = hash of the Go modules'
 # go.mod/go.sum, the Go version and this script's build recipe. A warm cache rebuilds nothing.
@@ -163,6 +171,97 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 EOF
 }
 
+# ---- separately cached Go tools (`tool NAME`) -------------------------------------------------
+# tool_spec NAME -> sets T_MOD (module dir), T_PKGS (main packages), T_LDFLAGS, T_PREP (a function
+# run in the build copy of the module before `go build`, or empty), T_BINS (the binaries).
+K8S_VERSION="$(modver "$REPO/tools/k8s/go.mod" k8s.io/kubernetes)"
+# The version the engine asks the kubernetes plugin for: the npm SDK's (node_modules/@pulumi/kubernetes).
+K8S_PROVIDER_VERSION="$(node -p 'require(process.argv[1]).version' "$REPO/node_modules/@pulumi/kubernetes/package.json" 2>/dev/null || echo 4.34.2)"
+tool_spec() {
+  T_PREP=""
+  case "$1" in
+    k8s)
+      T_MOD="$REPO/tools/k8s"
+      T_PKGS="k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl ./etcd"
+      T_BINS="kube-apiserver kube-controller-manager kube-scheduler kubectl etcd"
+      local minor="${K8S_VERSION#v1.}"; minor="${minor%%.*}"
+      T_LDFLAGS="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
+      ;;
+    kwok)
+      T_MOD="$REPO/tools/kwok"
+      T_PKGS="sigs.k8s.io/kwok/cmd/kwok"
+      T_BINS="kwok"
+      T_LDFLAGS="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$(modver "$REPO/tools/kwok/go.mod" sigs.k8s.io/kwok || true)"
+      ;;
+    kubernetes-provider)
+      T_MOD="$REPO/tools/kubernetes-provider"
+      T_PKGS="."
+      T_BINS="pulumi-resource-kubernetes"
+      T_LDFLAGS="-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$K8S_PROVIDER_VERSION"
+      T_PREP=prep_kubernetes_provider
+      ;;
+    envoy-validate)
+      T_MOD="$REPO/tools/envoy-validate"
+      T_PKGS="."
+      T_BINS="envoy-validate"
+      T_LDFLAGS="-s -w"
+      ;;
+    *) die "unknown tool '$1' (k8s | kwok | kubernetes-provider | envoy-validate)" ;;
+  esac
+}
+
+# upstream's cmd/pulumi-resource-kubernetes/generate.go, done with node: schema.json with
+# "version" set -> schema-embed.json; terraform-mapping.json -> terraform-mapping-embed.json.
+prep_kubernetes_provider() {
+  local dir
+  dir="$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)/cmd/pulumi-resource-kubernetes"
+  [[ -f "$dir/schema.json" ]] || die "no schema.json in $dir"
+  node -e '
+    const fs = require("fs"); const [dir, version] = process.argv.slice(1);
+    const spec = JSON.parse(fs.readFileSync(dir + "/schema.json", "utf8")); spec.version = version;
+    fs.writeFileSync("schema-embed.json", JSON.stringify(spec));
+    fs.writeFileSync("terraform-mapping-embed.json", JSON.stringify(JSON.parse(fs.readFileSync(dir + "/terraform-mapping.json", "utf8"))));
+  ' "$dir" "$K8S_PROVIDER_VERSION" || die "writing the provider's embedded schema failed"
+}
+
+TOOL_RECIPE=1 # bump when tool_spec or build_tool change what they build
+tool_dir() {
+  tool_spec "$1"
+  local key
+  key="$( { echo "tool-recipe=$TOOL_RECIPE $1 $(go env GOVERSION) $(uname -m) $T_LDFLAGS"; cat "$T_MOD"/go.mod "$T_MOD"/go.sum; find "$T_MOD" -name '*.go' -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-16)"
+  echo "$ENGINE_ROOT/$1-$key"
+}
+
+build_tool() {
+  local name="$1" dir tmp t0 t1 b
+  command -v go >/dev/null 2>&1 || die "go is not installed (Go >= 1.25 builds $name)"
+  dir="$(tool_dir "$name")"
+  tool_spec "$name"
+  if [[ -f "$dir/.complete" && "${KANTAI_ENGINE_REBUILD:-}" != 1 ]]; then echo "$dir/bin"; return 0; fi
+  mkdir -p "$ENGINE_ROOT"
+  exec 8>"$ENGINE_ROOT/.lock-$name"
+  flock 8
+  if [[ -f "$dir/.complete" && "${KANTAI_ENGINE_REBUILD:-}" != 1 ]]; then echo "$dir/bin"; return 0; fi
+  tmp="$dir/build.$$"
+  rm -rf "$tmp" && mkdir -p "$tmp/src" "$tmp/bin"
+  cp -R "$T_MOD"/. "$tmp/src/"
+  say "building $name into $dir (cold Go caches: minutes, see docs/how-to/engine.md)"
+  t0=$(date +%s)
+  (
+    cd "$tmp/src"
+    if [[ -n "$T_PREP" ]]; then "$T_PREP"; fi
+    # shellcheck disable=SC2086 # T_PKGS is a list of packages
+    nice -n 10 go build -trimpath -ldflags "$T_LDFLAGS" -o "$tmp/bin/" $T_PKGS
+  ) >&2 || die "building $name failed (the log above is Go's)"
+  t1=$(date +%s)
+  for b in $T_BINS; do [[ -x "$tmp/bin/$b" ]] || die "building $name produced no $b"; done
+  rm -rf "$dir/bin" && mv "$tmp/bin" "$dir/bin" && rm -rf "$tmp"
+  printf '{"tool":"%s","go":"%s","seconds":%d,"builtAt":"%s"}\n' "$name" "$(go env GOVERSION)" $((t1 - t0)) "$(date -u +%FT%TZ)" >"$dir/build.json"
+  touch "$dir/.complete"
+  say "$name built in $((t1 - t0))s"
+  echo "$dir/bin"
+}
+
 cmd="${1:-build}"
 [[ $# -gt 0 ]] && shift
 case "$cmd" in
@@ -198,7 +297,16 @@ case "$cmd" in
   clean)
     if [[ "$MODE" == built ]]; then rm -rf "$KEYDIR"; fi
     ;;
+  tool)
+    [[ $# -ge 1 ]] || die "usage: engine.sh tool k8s|kwok|kubernetes-provider|envoy-validate"
+    build_tool "$1"
+    ;;
+  tool-dir)
+    # where `tool NAME` builds (or finds) NAME, without building it
+    [[ $# -ge 1 ]] || die "usage: engine.sh tool-dir k8s|kwok|kubernetes-provider|envoy-validate"
+    tool_dir "$1"
+    ;;
   *)
-    die "unknown command '$cmd' (build | env | pulumi | info | clean)"
+    die "unknown command '$cmd' (build | env | pulumi | info | clean | tool NAME)"
     ;;
 esac

@@ -38,4 +38,7 @@ if [ "$("$KANTAI_TOOLS_BIN/actionlint" -version 2>/dev/null | head -n1)" != "$AC
   mkdir -p "$KANTAI_TOOLS_BIN"
   GOBIN="$KANTAI_TOOLS_BIN" GOFLAGS=-buildvcs=false go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
 fi
+# envoy-validate (test/envoy.test.ts checks every rendered Envoy bootstrap with it): Envoy's API
+# protos and validation rules (tools/envoy-validate), built into ~/.cache/kantai-engine/.
+echo "setup: envoy-validate -> $(bash scripts/engine.sh tool envoy-validate)"
 echo "setup: done ($(node_modules/.bin/node --version), $(caddy version | cut -d' ' -f1), cloud-init $(cloud-init --version 2>&1 | awk '{print $2}'))"

@@ -52,6 +52,8 @@ export interface Workspace {
   state: string;
   callLog: string;
   env: Record<string, string>;
+  /** Run `pulumi` in this existing network namespace (a holder process's pid) instead of a fresh one. */
+  netns?: number;
 }
 
 /** A fresh offline workspace: program copied from `source` (node_modules linked in). */
@@ -100,7 +102,7 @@ export interface Run {
 
 /** Run the built `pulumi` in the workspace's program directory, network-isolated. */
 export function pulumi(ws: Workspace, args: string[], opts: { input?: string; allowFail?: boolean } = {}): Run {
-  const iso = netIsolation();
+  const iso = ws.netns ? ["nsenter", "-t", String(ws.netns), "-n"] : netIsolation();
   const argv = [...(iso ?? []), "pulumi", ...args];
   const res: SpawnSyncReturns<string> = spawnSync(argv[0], argv.slice(1), {
     cwd: ws.program,
