@@ -28,6 +28,7 @@ import { isDnsLabel, isDnsName } from "../lib/render/dnsName";
 import { clusterKeys, parseClusters, type ClustersConfig } from "./configClusters";
 import { parsePlatform, platformKeys, type PlatformConfig } from "./configPlatform";
 import { parseRouting, routingKeys, type RoutingConfig } from "./configRouting";
+import { observabilityKeys, parseObservability, type ObservabilityConfig } from "./configObservability";
 
 /** The config namespace (the project name in Pulumi.yaml). */
 export const NAMESPACE = "kantai";
@@ -221,6 +222,7 @@ const rawSchema = z.strictObject({
   ...clusterKeys({ ipv4, cidr, dnsName, dnsLabel, vmId, cores, memoryMb, port }),
   ...platformKeys({ dnsName, dnsLabel }),
   ...routingKeys(),
+  ...observabilityKeys(),
 });
 
 type Raw = z.output<typeof rawSchema>;
@@ -281,7 +283,7 @@ export interface GatewayConfig {
   readonly routes: readonly { readonly label: string; readonly upstream: string }[];
 }
 
-export interface StackConfig extends ClustersConfig, PlatformConfig, RoutingConfig {
+export interface StackConfig extends ClustersConfig, PlatformConfig, RoutingConfig, ObservabilityConfig {
   readonly project: string;
   readonly stack: string;
   readonly composition: Composition;
@@ -488,6 +490,7 @@ export function parseConfig(
   });
   const platform = parsePlatform(r, { fail, composition: r.composition, stack: ctx.stack ?? "dev", k3s: clusters.k3s, secretKeys: ctx.secretKeys });
   const routing = parseRouting(r, { fail, composition: r.composition, k3s: clusters.k3s, platform });
+  const observability = parseObservability(r, { fail, composition: r.composition, routing: r.routing, knative: platform.knative !== undefined });
 
   // Gateway.
   const gwNode = knownNode("gateway.node", r.gateway.node, net.node);
@@ -534,6 +537,7 @@ export function parseConfig(
     ...clusters,
     ...platform,
     ...routing,
+    ...observability,
   };
 }
 
