@@ -166,15 +166,16 @@ export function allPanels(d: Dashboard): Panel[] {
   return out;
 }
 
-/** Every PromQL expression of a dashboard: panel targets and template-variable queries. */
+/** Every PromQL expression of a dashboard: template-variable queries (in order), then panel targets. */
 export function dashboardQueries(d: Dashboard): { readonly where: string; readonly expr: string; readonly variable?: string }[] {
+  // Variables first, in their order (Grafana resolves them before the panels, each after those it uses).
   const out: { where: string; expr: string; variable?: string }[] = [];
-  for (const p of allPanels(d)) for (const t of p.targets ?? []) if (t.expr !== undefined) out.push({ where: `panel ${p.id} "${p.title}" target ${t.refId}`, expr: t.expr });
   for (const v of d.templating?.list ?? []) {
     if (v.type !== "query") continue;
     const q = typeof v.query === "string" ? v.query : v.query?.query;
     if (q) out.push({ where: `variable $${v.name}`, expr: q, variable: v.name });
   }
+  for (const p of allPanels(d)) for (const t of p.targets ?? []) if (t.expr !== undefined) out.push({ where: `panel ${p.id} "${p.title}" target ${t.refId}`, expr: t.expr });
   return out;
 }
 
