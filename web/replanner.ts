@@ -44,7 +44,7 @@ export interface ReplannerConfig extends ReplanLimits {
   readonly intervalMs: number;
   /** Write the weights (the service's `reweight.enabled`). false: observe-only — read, decide, export metrics, never PATCH. Defaults to true. */
   readonly write?: boolean;
-  /** Port of the /metrics endpoint (kantai_routing_weight, kantai_routing_predicted_mean_ms). Defaults to METRICS_PORT. */
+  /** Port of the /metrics endpoint (kantai_routing_weight, kantai_routing_predicted_mean_seconds). Defaults to METRICS_PORT. */
   readonly metricsPort?: number;
 }
 
@@ -66,7 +66,7 @@ const num = (x: number) => (x === Infinity ? "+Inf" : x === -Infinity ? "-Inf" :
  * The Prometheus text exposition (format 0.0.4,
  * https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format) of the last
  * observation: one `kantai_routing_weight{service,namespace,from,to}` per pair of the service's
- * nodes (0 where no request goes), `kantai_routing_predicted_mean_ms{service,namespace}`, and
+ * nodes (0 where no request goes), `kantai_routing_predicted_mean_seconds{service,namespace}`, and
  * `kantai_routing_replanner_writes{service,namespace}` (1 when the re-planner writes, 0 observe-only).
  * The ServiceMonitor scrapes with honorLabels, so `service` and `namespace` are these, not the target's.
  */
@@ -78,8 +78,9 @@ export function metricsText(c: ReplannerConfig, o: Observed | undefined): string
     "# TYPE kantai_routing_weight gauge",
   ];
   if (o) for (const from of names) for (const to of names) lines.push(`kantai_routing_weight{${base},from="${esc(from)}",to="${esc(to)}"} ${num(o.weights[from]?.[to] ?? 0)}`);
-  lines.push("# HELP kantai_routing_predicted_mean_ms Mean response time the routing model predicts for the carried weights under the measured RTTs and demand, ms.", "# TYPE kantai_routing_predicted_mean_ms gauge");
-  if (o?.predictedMeanMs !== undefined) lines.push(`kantai_routing_predicted_mean_ms{${base}} ${num(o.predictedMeanMs)}`);
+  // Base unit seconds (https://prometheus.io/docs/practices/naming/#base-units; `promtool check metrics` rejects "_ms").
+  lines.push("# HELP kantai_routing_predicted_mean_seconds Mean response time the routing model predicts for the carried weights under the measured RTTs and demand.", "# TYPE kantai_routing_predicted_mean_seconds gauge");
+  if (o?.predictedMeanMs !== undefined) lines.push(`kantai_routing_predicted_mean_seconds{${base}} ${num(o.predictedMeanMs / 1000)}`);
   lines.push("# HELP kantai_routing_replanner_writes 1 when the re-planner writes weights, 0 when it only observes.", "# TYPE kantai_routing_replanner_writes gauge", `kantai_routing_replanner_writes{${base}} ${c.write === false ? 0 : 1}`);
   return `${lines.join("\n")}\n`;
 }
