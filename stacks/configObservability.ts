@@ -111,12 +111,13 @@ export function parseObservability(r: { readonly observability?: RawObservabilit
   const { fail } = ctx;
   const o = r.observability;
   const reweighting = (ctx.routing?.services ?? []).map((s, i) => [s, i] as const).filter(([s]) => s.reweight?.enabled);
-  if (o === undefined) {
-    for (const [, i] of reweighting) fail(`routing.services[${i}].reweight`, "needs kantai:observability (the re-planner reads Prometheus)");
+  if (ctx.composition !== "edge") {
+    // kantai:routing outside edge is reported by configRouting.ts; its reweight adds nothing.
+    if (o !== undefined) fail("observability", `is not part of the "${ctx.composition}" composition (measured latencies and dashboards run on the "edge" composition's cluster)`);
     return {};
   }
-  if (ctx.composition !== "edge") {
-    fail("observability", `is not part of the "${ctx.composition}" composition (measured latencies and dashboards run on the "edge" composition's cluster)`);
+  if (o === undefined) {
+    for (const [, i] of reweighting) fail(`routing.services[${i}].reweight`, "needs kantai:observability (the re-planner reads Prometheus)");
     return {};
   }
   let ok = true;
