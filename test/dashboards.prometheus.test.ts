@@ -160,7 +160,10 @@ const servers: http.Server[] = [];
 function serve(render: Render): Promise<string> {
   let n = 0;
   const s = http.createServer((req, res) => {
-    if (req.url !== "/metrics") return res.writeHead(404).end();
+    if (req.url !== "/metrics") {
+      res.writeHead(404).end();
+      return;
+    }
     n += 1;
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
     res.end(`${render(n)}\n`);

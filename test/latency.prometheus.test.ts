@@ -240,7 +240,7 @@ describe("RTT agents → Prometheus → routing matrix (real processes on loopba
     const base = { nodes: ["a", "b", "c"].map((name) => ({ name, maxPods: 3, serviceRate: 150 })), demand: { a: 200, b: 50, c: 100 }, replicas: 4, algorithm: "optimal" };
     // Thresholds sized for loopback jitter on a loaded machine (see the measuredPlan test above).
     const news = { ...base, rttMs: {}, latencyPrometheus: prom.url, hysteresis: { improvementPct: 25, rttMoveMs: 40 } };
-    const checked = await routingPlanProvider.check!({}, news as never);
+    const checked = await routingPlanProvider.check!({} as never, news as never);
     expect(checked.failures ?? []).toEqual([]);
     const created = await routingPlanProvider.create!(checked.inputs as never);
     const outs = created.outs as RoutingPlanOutputs;

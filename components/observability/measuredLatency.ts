@@ -141,7 +141,23 @@ export class MeasuredLatency extends pulumi.ComponentResource {
     const knative = args.knativeMonitor ? renderKnativeMonitors({ namespace: ns, interval: prom.scrapeInterval }) : [];
     if (knative.length > 0) new kubernetes.yaml.v2.ConfigGroup(`${name}-knative-monitors`, { objs: knative }, child([...after, ...(args.knativeDependsOn ?? [])]));
     this.objects = [...agents, ...monitors, ...dashboards, ...knative];
+    // The objects registered directly (not through a ConfigGroup), the password as a placeholder.
+    const base: K8sObject[] = [
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
+      ...(args.grafana
+        ? [
+            {
+              apiVersion: "v1",
+              kind: "Secret",
+              metadata: { name: grafanaAdminSecretName(prom.fullname), namespace: ns, labels: { "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/component": "grafana" } },
+              type: "Opaque",
+              stringData: { [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser ?? "admin", [GRAFANA_ADMIN_KEYS.password]: "[secret]" },
+            } as K8sObject,
+          ]
+        : []),
+    ];
     this.artifacts = [
+      { path: `observability/${name}-namespace.yaml`, kind: "kubernetes", resource: `${name}-namespace`, content: `# The admin password is generated (RandomPassword "${name}-grafana-admin") and never written here.\n${toYaml(base)}` },
       { path: `observability/${name}-agents.yaml`, kind: "kubernetes", resource: `${name}-agents`, content: toYaml(agents) },
       ...(monitors.length ? [{ path: `observability/${name}-monitors.yaml`, kind: "kubernetes" as const, resource: `${name}-monitors`, content: toYaml(monitors) }] : []),
       ...(promOn
