@@ -30,6 +30,7 @@ import { parsePlatform, platformKeys, type PlatformConfig } from "./configPlatfo
 import { parseRouting, routingKeys, type RoutingConfig } from "./configRouting";
 import { ciKeys, parseCi, type CiConfig } from "./configCi";
 import { refusePlaceholders } from "./placeholders";
+import { observabilityKeys, parseObservability, type ObservabilityConfig } from "./configObservability";
 
 /** The config namespace (the project name in Pulumi.yaml). */
 export const NAMESPACE = "kantai";
@@ -236,6 +237,7 @@ const rawSchema = z.strictObject({
   ...platformKeys({ dnsName, dnsLabel }),
   ...routingKeys(),
   ...ciKeys({ vmId, ipv4, dnsLabel, cores, memoryMb }),
+  ...observabilityKeys(),
 });
 
 type Raw = z.output<typeof rawSchema>;
@@ -298,7 +300,7 @@ export interface GatewayConfig {
   readonly routes: readonly { readonly label: string; readonly upstream: string }[];
 }
 
-export interface StackConfig extends ClustersConfig, PlatformConfig, RoutingConfig, CiConfig {
+export interface StackConfig extends ClustersConfig, PlatformConfig, RoutingConfig, CiConfig, ObservabilityConfig {
   readonly project: string;
   readonly stack: string;
   readonly composition: Composition;
@@ -522,6 +524,7 @@ export function parseConfig(
   const platform = parsePlatform(r, { fail, composition: r.composition, stack: ctx.stack ?? "dev", k3s: clusters.k3s, secretKeys: ctx.secretKeys });
   const routing = parseRouting(r, { fail, composition: r.composition, k3s: clusters.k3s, platform });
   const ci = parseCi(r, { fail, claim: claimKind, checkVmIp, templates, secretKeys: ctx.secretKeys });
+  const observability = parseObservability(r, { fail, composition: r.composition, routing: r.routing, knative: platform.knative !== undefined });
 
   // Gateway.
   const gwNode = vmNode("gateway.node", r.gateway.node, net.node);
@@ -571,6 +574,7 @@ export function parseConfig(
     ...platform,
     ...routing,
     ...ci,
+    ...observability,
   };
 }
 

@@ -16,6 +16,8 @@ import * as path from "node:path";
 import { z } from "zod";
 import { ALGORITHMS, parseMonlat, planRouting, RoutingInputError, routingInputIssues, type Algorithm, type RoutingInput, type RoutingNode } from "../lib/routing";
 import { CPU_QUANTITY, K8S_NAME, MEMORY_QUANTITY } from "../lib/render/k8s";
+import { REPLANNER_DEFAULTS } from "../lib/render/replanner";
+import { DEFAULT_IMPROVEMENT_PCT, DEFAULT_RTT_MOVE_MS } from "../lib/routing/hysteresis";
 
 /** Where relative `latencyFile` paths start: the repository root (the Pulumi project directory). */
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -25,6 +27,12 @@ const cpu = z.string().regex(CPU_QUANTITY, 'must be a CPU quantity like "250m", 
 const memory = z.string().regex(MEMORY_QUANTITY, 'must be a memory quantity like "50Mi", "512M" or "1Gi"');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
 const ms = z.number().finite().min(0, "must be a non-negative number of milliseconds");
+
+/** Defaults of the measured-latency fields (lib/routing/hysteresis.ts, lib/render/replanner.ts). */
+export const ROUTING_DEFAULTS = {
+  hysteresis: { improvementPct: DEFAULT_IMPROVEMENT_PCT, rttMoveMs: DEFAULT_RTT_MOVE_MS },
+  reweight: { enabled: false, intervalMs: REPLANNER_DEFAULTS.intervalMs, minIntervalMs: REPLANNER_DEFAULTS.minIntervalMs, maxStep: REPLANNER_DEFAULTS.maxStep },
+} as const;
 
 /** The `routing` key of the raw schema (spread into stacks/config.ts's). */
 export function routingKeys() {
@@ -64,6 +72,24 @@ export function routingKeys() {
     rttMs: z.record(z.string(), z.record(z.string(), ms)).optional(),
     /** monlat measurements (`latency_between_nodes{from="a",to="b"} 12.3`), relative to the repository root. */
     latencyFile: z.string().min(1, "must be a file path").optional(),
+    /** Prometheus the RoutingPlan reads the matrix from at `pulumi up` (reachable from where pulumi runs). */
+    latencyPrometheus: z.url({ protocol: /^https?$/, message: "must be an http(s) URL of a Prometheus, e.g. http://127.0.0.1:9090" }).optional(),
+    /** Hysteresis for measured matrices (latencyPrometheus, the re-planner): lib/routing/hysteresis.ts. */
+    hysteresis: z
+      .strictObject({
+        improvementPct: z.number().finite().min(0, "must be a non-negative percentage").default(ROUTING_DEFAULTS.hysteresis.improvementPct),
+        rttMoveMs: ms.default(ROUTING_DEFAULTS.hysteresis.rttMoveMs),
+      })
+      .default({ ...ROUTING_DEFAULTS.hysteresis }),
+    /** The in-cluster re-planner (web/replanner.ts); off: it runs observe-only (exports the plan's metrics, writes nothing). */
+    reweight: z
+      .strictObject({
+        enabled: z.boolean().default(ROUTING_DEFAULTS.reweight.enabled),
+        intervalMs: z.number().int("must be a whole number of milliseconds").min(1000, "must be at least 1000 ms").default(ROUTING_DEFAULTS.reweight.intervalMs),
+        minIntervalMs: z.number().int("must be a whole number of milliseconds").min(0, "must be 0 or more ms").default(ROUTING_DEFAULTS.reweight.minIntervalMs),
+        maxStep: z.number().gt(0, "must be in (0, 1]").max(1, "must be in (0, 1]").default(ROUTING_DEFAULTS.reweight.maxStep),
+      })
+      .default({ ...ROUTING_DEFAULTS.reweight }),
   });
   return {
     routing: z.strictObject({ services: z.array(service).min(1, "needs at least one service") }).optional(),
@@ -88,8 +114,13 @@ export interface RoutingServiceConfig {
   readonly algorithm: Algorithm;
   /** The RoutingPlan's input: nodes sorted by name, the RTT matrix over exactly those nodes (from config or the file), demand, budget. */
   readonly input: RoutingInput;
-  /** Where the RTT matrix came from: "config" or the latency file's path as configured. */
+  /** Where the RTT matrix came from: "config", the latency file's path as configured, or "prometheus <url>". */
   readonly latencySource: string;
+  /** Prometheus the RoutingPlan reads the matrix from at `pulumi up`; `input.rttMs` is then all zeros, a stand-in for the synth. */
+  readonly latencyPrometheus?: string;
+  readonly hysteresis: { readonly improvementPct: number; readonly rttMoveMs: number };
+  /** The re-planner; enabled false: observe-only. */
+  readonly reweight: { readonly enabled: boolean; readonly intervalMs: number; readonly minIntervalMs: number; readonly maxStep: number };
 }
 
 export interface RoutingConfig {
@@ -193,9 +224,14 @@ export function parseRouting(r: { readonly routing?: RawRouting }, ctx: RoutingP
 
     // The RTT matrix: exactly one source.
     let rttMs: Record<string, Record<string, number>> | undefined;
-    if (s.rttMs !== undefined && s.latencyFile !== undefined) bad(base, "set exactly one of rttMs and latencyFile, not both");
-    else if (s.rttMs === undefined && s.latencyFile === undefined) bad(base, "needs the RTT matrix: set rttMs ({from: {to: ms}}) or latencyFile (monlat measurements)");
-    else if (s.rttMs !== undefined) {
+    const sources = [s.rttMs, s.latencyFile, s.latencyPrometheus].filter((x) => x !== undefined).length;
+    if (sources > 1) bad(base, "set exactly one of rttMs, latencyFile and latencyPrometheus");
+    else if (sources === 0) bad(base, "needs the RTT matrix: set rttMs ({from: {to: ms}}), latencyFile (monlat measurements) or latencyPrometheus (a Prometheus URL)");
+    else if (s.latencyPrometheus !== undefined) {
+      // Measured at `pulumi up` by the RoutingPlan provider; zeros stand in here so the rest of the
+      // input (nodes, demand, budget, stability) is validated now.
+      rttMs = Object.fromEntries(nodeNames.map((from) => [from, Object.fromEntries(nodeNames.map((to) => [to, 0]))]));
+    } else if (s.rttMs !== undefined) {
       for (const [from, row] of Object.entries(s.rttMs)) {
         if (!clusterNodes.has(from)) {
           unknown(`${base}.rttMs.${from}`, from);
@@ -251,7 +287,10 @@ export function parseRouting(r: { readonly routing?: RawRouting }, ctx: RoutingP
       serviceType: s.serviceType,
       algorithm: s.algorithm,
       input,
-      latencySource: s.latencyFile ?? "config",
+      latencySource: s.latencyPrometheus !== undefined ? `prometheus ${s.latencyPrometheus}` : (s.latencyFile ?? "config"),
+      ...(s.latencyPrometheus !== undefined ? { latencyPrometheus: s.latencyPrometheus } : {}),
+      hysteresis: s.hysteresis,
+      reweight: s.reweight,
     });
   });
   return { routing: { services } };

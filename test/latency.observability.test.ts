@@ -62,9 +62,9 @@ describe("MeasuredLatency (Pulumi mocks)", () => {
   });
 
   it("lists artifacts whose objects pass their schemas and the policy pack", async () => {
-    expect(artifacts.map((a) => a.path).sort()).toEqual(["observability/fib-replanner.yaml", "observability/latency-agents.yaml", "observability/latency-monitors.yaml", "observability/latency-prometheus-values.yaml"]);
+    expect(artifacts.map((a) => a.path).sort()).toEqual(["observability/fib-replanner.yaml", "observability/latency-agents.yaml", "observability/latency-monitors.yaml", "observability/latency-namespace.yaml", "observability/latency-prometheus-values.yaml"]);
     const objs = artifacts.filter((a) => a.kind === "kubernetes").flatMap((a) => parseManifests(a.content));
-    expect(objs.filter((o) => o.kind === "ServiceMonitor").map((o) => o.metadata.name).sort()).toEqual(["fib-proxy", "rtt-agent", "static-proxy"]);
+    expect(objs.filter((o) => o.kind === "ServiceMonitor").map((o) => o.metadata.name).sort()).toEqual(["fib-proxy", "fib-replanner", "rtt-agent", "static-proxy"]);
     const config = JSON.parse((objs.find((o) => o.kind === "ConfigMap" && o.metadata.name === "fib-replanner") as any).data["config.json"]);
     expect(config).toMatchObject({ prometheus: promUrl, nodes: [{ name: "edge", replicas: 2, serviceRate: 250 }, { name: "cloud1", replicas: 1, serviceRate: 250 }], configMaps: { edge: "fib-proxy-edge", cloud1: "fib-proxy-cloud1" }, minIntervalMs: 60000, maxStep: 0.25 });
     expect(await validateAll(objs)).toEqual([]);

@@ -27,7 +27,8 @@ import { parseRouteFile, renderRouteFile } from "../lib/render/envoyDynamic";
 import { parseMonlat } from "../lib/routing/monlat";
 import { instantQuery, MatrixError, readMatrix, runMatrixCli } from "../lib/routing/matrix";
 import { measuredPlan } from "../lib/routing/measured";
-import { tick, type Deps, type ReplannerConfig } from "../web/replanner";
+import { metricsText, tick, type Deps, type Observed, type ReplannerConfig } from "../web/replanner";
+import { routingPlanProvider, type RoutingPlanOutputs } from "../components/routing/routingPlanProvider";
 import { startDemandExporter, startFakeKube } from "./support/fakeKube";
 import { freePort, sleep, startAgent, startPrometheus, waitFor, type AgentProcess, type PrometheusProcess } from "./support/prometheus";
 
@@ -204,6 +205,64 @@ describe("RTT agents → Prometheus → routing matrix (real processes on loopba
     expect(String(limited.reason)).toMatch(/^rate limit: last write [12] s ago \(< 60 s\)$/);
     expect(kube.requests.slice(before).filter((r) => r.method === "PATCH")).toEqual([]);
   });
+
+  it("observe-only (reweight off): reads and decides, never patches, and exports the weights and predicted mean (FAKE Kubernetes API, recorded)", async () => {
+    const observeKube = await startFakeKube(
+      Object.fromEntries(
+        Object.values(NAMES).map((cm) => [`apps/${cm}`, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: cm, namespace: "apps" }, data: { "envoy.yaml": "# bootstrap", "rds.yaml": renderRouteFile("fib", INITIAL, "pulumi") } }]),
+      ),
+    );
+    try {
+      let seen: Observed | undefined;
+      const c = { ...config(), write: false };
+      const r = await tick(c, { fetch, kubeApi: observeKube.url, now: () => now, log: () => {}, observe: (o) => (seen = o) });
+      // The same measurements make the writing re-planner write (previous test); observe-only only says so.
+      expect(r.action, JSON.stringify(r)).toBe("observe");
+      expect(String(r.reason)).toMatch(/^would write: /);
+      expect(observeKube.requests.filter((q) => q.method !== "GET")).toEqual([]);
+      expect(seen!.weights.a).toEqual(parseRouteFile(renderRouteFile("fib", INITIAL, "x"), parse));
+      expect(Number.isFinite(seen!.predictedMeanMs)).toBe(true);
+      expect(r.predictedMeanMs).toBe(seen!.predictedMeanMs);
+      const text = metricsText(c, seen);
+      expect(text).toContain(`kantai_routing_weight{service="fib",namespace="apps",from="a",to="b"} ${seen!.weights.a.b}`);
+      expect(text).toContain(`kantai_routing_predicted_mean_seconds{service="fib",namespace="apps"} ${seen!.predictedMeanMs! / 1000}`);
+      expect(text).toContain('kantai_routing_replanner_writes{service="fib",namespace="apps"} 0');
+      expect(text.match(/^kantai_routing_weight\{/gm)).toHaveLength(9);
+      // The real promtool accepts the exposition (format 0.0.4).
+      const lint = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+      expect(lint.status, lint.stderr + lint.stdout).toBe(0);
+    } finally {
+      await observeKube.close();
+    }
+  });
+
+  it("the RoutingPlan provider plans from Prometheus (latencyPrometheus), and only a real change is a diff", async () => {
+    const base = { nodes: ["a", "b", "c"].map((name) => ({ name, maxPods: 3, serviceRate: 150 })), demand: { a: 200, b: 50, c: 100 }, replicas: 4, algorithm: "optimal" };
+    // Thresholds sized for loopback jitter on a loaded machine (see the measuredPlan test above).
+    const news = { ...base, rttMs: {}, latencyPrometheus: prom.url, hysteresis: { improvementPct: 25, rttMoveMs: 40 } };
+    const checked = await routingPlanProvider.check!({} as never, news as never);
+    expect(checked.failures ?? []).toEqual([]);
+    const created = await routingPlanProvider.create!(checked.inputs as never);
+    const outs = created.outs as RoutingPlanOutputs;
+    // The measured matrix is recorded with the plan: b is 40 ms away from a and c.
+    expect(outs.rttMs.a.b).toBeGreaterThan(30);
+    expect(outs.plan.weights.a.b ?? 0).toBeLessThan(0.05);
+    // A second `pulumi up`: new samples, noise only → no diff.
+    await sleep(1200);
+    const same = await routingPlanProvider.diff!(created.id, outs as never, checked.inputs as never);
+    expect(same.changes).toBe(false);
+    // The plan was made for an a→b 100 ms shorter than measured now → a diff, and update re-plans.
+    const stale = { ...outs, rttMs: { ...outs.rttMs, a: { ...outs.rttMs.a, b: outs.rttMs.a.b - 100 } } };
+    expect((await routingPlanProvider.diff!(created.id, stale as never, checked.inputs as never)).changes).toBe(true);
+    // A changed input (demand) is always a diff, and update plans for it without hysteresis.
+    const more = { ...checked.inputs, demand: { a: 200, b: 50, c: 250 } };
+    expect((await routingPlanProvider.diff!(created.id, outs as never, more as never)).changes).toBe(true);
+    const updated = (await routingPlanProvider.update!(created.id, outs as never, more as never)).outs as RoutingPlanOutputs;
+    expect(updated.demand).toEqual({ a: 200, b: 50, c: 250 });
+    // An unreachable Prometheus fails with its URL.
+    const closed = await freePort();
+    await expect(routingPlanProvider.create!({ ...(checked.inputs as object), latencyPrometheus: `http://127.0.0.1:${closed}` } as never)).rejects.toThrow(`RoutingPlan: latencies from http://127.0.0.1:${closed}: prometheus: cannot reach http://127.0.0.1:${closed} (ECONNREFUSED)`);
+  }, 60_000);
 
   it("drops a silent node after the window and reports its pairs missing, never 0", async () => {
     const c = agents[2];

@@ -147,6 +147,22 @@ describe("synth edge", () => {
         `Deployment default/whoami-proxy-${n}`,
       ]),
       "Service default/whoami",
+      // kantai:observability's MeasuredLatency: namespace and Grafana's admin Secret, RTT agents,
+      // the proxies' monitor, the dashboards, Knative's monitors, whoami's re-planner.
+      "Namespace -/monitoring",
+      "Secret monitoring/kantai-prometheus-grafana-admin",
+      "ConfigMap monitoring/rtt-agent",
+      "Service monitoring/rtt-agent",
+      "DaemonSet monitoring/rtt-agent",
+      "ServiceMonitor monitoring/rtt-agent",
+      "Service default/whoami-proxy-metrics",
+      "ServiceMonitor default/whoami-proxy",
+      "ConfigMap monitoring/kantai-dashboard-cluster-nodes",
+      "ConfigMap monitoring/kantai-dashboard-kantai-routing",
+      "ConfigMap monitoring/kantai-dashboard-knative-serving",
+      "PodMonitor monitoring/knative-queue-proxy",
+      "ServiceMonitor knative-serving/knative-autoscaler",
+      ...["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Deployment", "Service", "ServiceMonitor"].map((k) => `${k} default/whoami-replanner`),
     ]);
   });
 
@@ -155,6 +171,8 @@ describe("synth edge", () => {
       "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-crds.yaml",
       "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-core.yaml",
       "https://github.com/knative-extensions/net-kourier/releases/download/knative-v1.23.0/kourier.yaml",
+      // kantai:observability: Prometheus and Grafana from the pinned chart.
+      "kube-prometheus-stack@88.5.3",
     ]);
   });
 
@@ -208,7 +226,7 @@ describe("synth edge", () => {
       domain: "kn.example.com",
       ingress: "kourier",
       ingressService: "kourier.kourier-system.svc.cluster.local:80",
-      releases: registered(synths.edge).sources,
+      releases: registered(synths.edge).sources.filter((x) => x.startsWith("https://")),
     });
     expect(o.tunnel).toEqual({ id: "tunnel-tunnel-id", cname: "tunnel-tunnel-id.cfargotunnel.com", hostnames: ["blog.example.com", "fib.example.com", "uptime.example.com"] });
     expect(o.serviceUrls).toEqual({ fibonacci: "https://fib.example.com", blog: "https://blog.example.com", status: "https://uptime.example.com" });

@@ -91,6 +91,8 @@ describe("the edge stack's kantai:routing", () => {
             replicas: 6,
           },
           latencySource: "stacks/data/edge-latency.prom",
+          hysteresis: { improvementPct: 5, rttMoveMs: 10 },
+          reweight: { enabled: true, intervalMs: 15000, minIntervalMs: 60000, maxStep: 0.25 },
         },
       ],
     });
@@ -153,8 +155,8 @@ describe("bad kantai:routing fails before any resource, naming the key", () => {
     ["a missing RTT row (inline)", inline((s) => delete s.rttMs["pi-2"]), [`${K}.rttMs.pi-2: missing row for node "pi-2"`]],
     ["an RTT toward a node outside the cluster (inline)", inline((s) => (s.rttMs["pi-1"].moon = 400)), [`${K}.rttMs.pi-1.moon: unknown node "moon" ${CLUSTER}`]],
     ["a negative RTT (inline)", inline((s) => (s.rttMs["pi-1"]["pi-2"] = -1)), [`${K}.rttMs.pi-1.pi-2: must be a non-negative number of milliseconds`]],
-    ["both rttMs and latencyFile", svc((s) => (s.rttMs = structuredClone(RTT))), [`${K}: set exactly one of rttMs and latencyFile, not both`]],
-    ["neither rttMs nor latencyFile", svc((s) => delete s.latencyFile), [`${K}: needs the RTT matrix: set rttMs ({from: {to: ms}}) or latencyFile (monlat measurements)`]],
+    ["both rttMs and latencyFile", svc((s) => (s.rttMs = structuredClone(RTT))), [`${K}: set exactly one of rttMs, latencyFile and latencyPrometheus`]],
+    ["neither rttMs nor latencyFile", svc((s) => delete s.latencyFile), [`${K}: needs the RTT matrix: set rttMs ({from: {to: ms}}), latencyFile (monlat measurements) or latencyPrometheus (a Prometheus URL)`]],
     [
       "an unreadable latency file",
       svc((s) => (s.latencyFile = "stacks/data/nope.prom")),

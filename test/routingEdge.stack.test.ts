@@ -189,7 +189,8 @@ describe("edge stack: LatencyAwareService per service", () => {
   });
 
   it("each node's proxy config routes by that node's weights (basis points)", () => {
-    const envoy = (n: string) => byName("kubernetes:core/v1:ConfigMap", `whoami-proxy-${n}`).inputs.data["envoy.yaml"] as string;
+    // The weights live in the proxy's filesystem RDS file (rds.yaml), beside the bootstrap.
+    const envoy = (n: string) => byName("kubernetes:core/v1:ConfigMap", `whoami-proxy-${n}`).inputs.data["rds.yaml"] as string;
     const weights = (n: string) => [...envoy(n).matchAll(/- name: (node-[a-z0-9-]+)\n\s+weight: (\d+)/g)].map((m) => `${m[1]}=${m[2]}`);
     expect(weights("pi-1")).toEqual(["node-edge-vm-2=7543", "node-pi-2=2457"]);
     expect(weights("pi-2")).toEqual(["node-pi-2=10000"]);

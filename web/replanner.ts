@@ -17,10 +17,12 @@
  * account's token; NODE_EXTRA_CA_CERTS points Node at the service account's CA.
  */
 import * as fs from "node:fs";
+import * as http from "node:http";
 import { parse } from "yaml";
 import { parseRouteFile, renderRouteFile } from "../lib/render/envoyDynamic";
 import { instantQuery, MatrixError, readMatrix } from "../lib/routing/matrix";
-import { replanStep, type ReplanLimits, type ReplanNode, type ReplanState } from "../lib/routing/replan";
+import { meanUnder } from "../lib/routing/hysteresis";
+import { fixedReplicaInput, replanStep, type ReplanLimits, type ReplanNode, type ReplanState } from "../lib/routing/replan";
 
 /** Annotations on each proxy ConfigMap: what its weights were written for, and when. */
 export const BASIS_ANNOTATION = "routing.kantai.dev/replanner-basis";
@@ -40,6 +42,47 @@ export interface ReplannerConfig extends ReplanLimits {
   readonly demandLabel: string;
   /** Time between ticks, ms. */
   readonly intervalMs: number;
+  /** Write the weights (the service's `reweight.enabled`). false: observe-only — read, decide, export metrics, never PATCH. Defaults to true. */
+  readonly write?: boolean;
+  /** Port of the /metrics endpoint (kantai_routing_weight, kantai_routing_predicted_mean_seconds). Defaults to METRICS_PORT. */
+  readonly metricsPort?: number;
+}
+
+/** Default port of the re-planner's /metrics. */
+export const METRICS_PORT = 9471;
+
+/** What the re-planner exports after a tick: the weights the proxies carry, and the mean the plan predicts for them now. */
+export interface Observed {
+  readonly weights: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Mean response time (ms) of the carried weights under the measured RTTs and demand; Infinity when unstable; undefined when not measurable. */
+  readonly predictedMeanMs?: number;
+  readonly atMs: number;
+}
+
+const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+const num = (x: number) => (x === Infinity ? "+Inf" : x === -Infinity ? "-Inf" : Number.isNaN(x) ? "NaN" : String(x));
+
+/**
+ * The Prometheus text exposition (format 0.0.4,
+ * https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format) of the last
+ * observation: one `kantai_routing_weight{service,namespace,from,to}` per pair of the service's
+ * nodes (0 where no request goes), `kantai_routing_predicted_mean_seconds{service,namespace}`, and
+ * `kantai_routing_replanner_writes{service,namespace}` (1 when the re-planner writes, 0 observe-only).
+ * The ServiceMonitor scrapes with honorLabels, so `service` and `namespace` are these, not the target's.
+ */
+export function metricsText(c: ReplannerConfig, o: Observed | undefined): string {
+  const base = `service="${esc(c.service)}",namespace="${esc(c.namespace)}"`;
+  const names = c.nodes.map((n) => n.name).sort();
+  const lines = [
+    "# HELP kantai_routing_weight Fraction of the requests entering at node `from` that its proxy sends to node `to`.",
+    "# TYPE kantai_routing_weight gauge",
+  ];
+  if (o) for (const from of names) for (const to of names) lines.push(`kantai_routing_weight{${base},from="${esc(from)}",to="${esc(to)}"} ${num(o.weights[from]?.[to] ?? 0)}`);
+  // Base unit seconds (https://prometheus.io/docs/practices/naming/#base-units; `promtool check metrics` rejects "_ms").
+  lines.push("# HELP kantai_routing_predicted_mean_seconds Mean response time the routing model predicts for the carried weights under the measured RTTs and demand.", "# TYPE kantai_routing_predicted_mean_seconds gauge");
+  if (o?.predictedMeanMs !== undefined) lines.push(`kantai_routing_predicted_mean_seconds{${base}} ${num(o.predictedMeanMs / 1000)}`);
+  lines.push("# HELP kantai_routing_replanner_writes 1 when the re-planner writes weights, 0 when it only observes.", "# TYPE kantai_routing_replanner_writes gauge", `kantai_routing_replanner_writes{${base}} ${c.write === false ? 0 : 1}`);
+  return `${lines.join("\n")}\n`;
 }
 
 export interface Deps {
@@ -49,6 +92,8 @@ export interface Deps {
   readonly token?: string;
   readonly now: () => number;
   readonly log: (line: Record<string, unknown>) => void;
+  /** Receives what the tick observed (for /metrics). */
+  readonly observe?: (o: Observed) => void;
 }
 
 async function kube(d: Deps, method: "GET" | "PATCH", p: string, body?: unknown): Promise<any> {
@@ -104,13 +149,33 @@ export async function tick(c: ReplannerConfig, d: Deps): Promise<Record<string, 
   } catch (e) {
     return done({ action: "skip", reason: e instanceof MatrixError ? e.message.split("\n").join("; ") : (e as Error).message });
   }
+  const replicas = Object.fromEntries(c.nodes.map((n) => [n.name, n.replicas]));
+  const observed = (weights: Readonly<Record<string, Readonly<Record<string, number>>>>) => {
+    let predictedMeanMs: number | undefined;
+    try {
+      predictedMeanMs = meanUnder(fixedReplicaInput(c.nodes, rttMs, demand), { replicas, weights: weights as Record<string, Record<string, number>>, predicted: { meanMs: NaN } });
+    } catch {
+      predictedMeanMs = undefined;
+    }
+    d.observe?.({ weights, ...(predictedMeanMs !== undefined ? { predictedMeanMs } : {}), atMs: d.now() });
+    return predictedMeanMs;
+  };
   let result;
   try {
     result = replanStep(state, { nodes: c.nodes, rttMs, demand, nowMs: d.now() }, c);
   } catch (e) {
+    observed(state.weights);
     return done({ action: "skip", reason: (e as Error).message });
   }
-  if (!result.write) return done({ action: "keep", reason: result.reason });
+  if (!result.write) {
+    const predictedMeanMs = observed(state.weights);
+    return done({ action: "keep", reason: result.reason, ...(predictedMeanMs !== undefined ? { predictedMeanMs } : {}) });
+  }
+  if (c.write === false) {
+    // Observe-only: the decision is logged, the proxies keep Pulumi's weights.
+    const predictedMeanMs = observed(state.weights);
+    return done({ action: "observe", reason: `would write: ${result.reason}`, wouldWrite: result.weights, ...(predictedMeanMs !== undefined ? { predictedMeanMs } : {}) });
+  }
   const written: string[] = [];
   for (const n of c.nodes) {
     const row = result.weights[n.name];
@@ -124,9 +189,12 @@ export async function tick(c: ReplannerConfig, d: Deps): Promise<Record<string, 
       await kube(d, "PATCH", cmPath(c.namespace, c.configMaps[n.name]), patch);
       if (!same) written.push(n.name);
     } catch (e) {
+      // What the proxies carry now: the rows written so far, the old rows after.
+      observed(Object.fromEntries(c.nodes.map((m) => [m.name, (written.includes(m.name) ? result.weights[m.name] : undefined) ?? state.weights[m.name]])));
       return done({ action: "partial", written, failedAt: n.name, reason: (e as Error).message });
     }
   }
+  observed(Object.fromEntries(c.nodes.map((m) => [m.name, result.weights[m.name] ?? state.weights[m.name]])));
   return done({ action: "write", written, reason: result.reason, predictedMeanMs: result.predictedMeanMs, weights: result.weights });
 }
 
@@ -150,7 +218,19 @@ if (require.main === module) {
     process.exit(2);
   }
   const sa = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+  let last: Observed | undefined;
+  http
+    .createServer((req, res) => {
+      if (req.url === "/metrics") {
+        res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+        res.end(metricsText(config, last));
+      } else if (req.url === "/healthz") {
+        res.writeHead(200).end("ok\n");
+      } else res.writeHead(404).end();
+    })
+    .listen(config.metricsPort ?? METRICS_PORT, "0.0.0.0");
   const deps: Deps = {
+    observe: (o) => (last = o),
     fetch,
     kubeApi: process.env.KUBE_API_URL ?? `https://${process.env.KUBERNETES_SERVICE_HOST}:${process.env.KUBERNETES_SERVICE_PORT}`,
     ...(fs.existsSync(sa) ? { token: fs.readFileSync(sa, "utf8").trim() } : {}),

@@ -5,13 +5,16 @@
  * lib/render/replanner.ts; this component creates them and lists them as artifacts.
  *
  * Children: Namespace `${name}-namespace`; Chart `${name}-prometheus` (when prometheus is on);
- * ConfigGroups `${name}-agents`, `${name}-monitors`, `${name}-replanner-<service>` (after the
- * chart: the ServiceMonitor CRD comes with it).
+ * with grafana: RandomPassword and Secret `${name}-grafana-admin`, ConfigGroup `${name}-dashboards`;
+ * ConfigGroups `${name}-agents`, `${name}-monitors`, `${name}-knative-monitors`,
+ * `${name}-replanner-<service>` (after the chart: the ServiceMonitor CRD comes with it).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { GRAFANA_ADMIN_KEYS, GRAFANA_DEFAULTS, grafanaAdminSecretName, grafanaServiceName, renderDashboardConfigMaps, renderKnativeMonitors, withGrafana, type DashboardFile } from "../../lib/render/grafana";
 import { toYaml, type K8sObject } from "../../lib/render/k8s";
 import {
   PROMETHEUS_STACK_CHART,
@@ -43,6 +46,18 @@ export interface ReplannerArgs {
   readonly improvementPct?: number;
   /** Hysteresis: re-plan when an RTT moved by more than this (ms). Defaults to 10. */
   readonly rttMoveMs?: number;
+  /** Write the weights; false runs it observe-only (reads, decides, exports /metrics, never patches). Defaults to true. */
+  readonly write?: boolean;
+}
+
+/** kantai's dashboards: every dashboards/*.json of the repository, by file name. */
+export function repoDashboards(): DashboardFile[] {
+  const dir = path.join(ROOT, "dashboards");
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => ({ id: f.replace(/\.json$/, ""), json: fs.readFileSync(path.join(dir, f), "utf8") }));
 }
 
 export interface MeasuredLatencyArgs {
@@ -54,6 +69,11 @@ export interface MeasuredLatencyArgs {
   readonly agents?: Partial<Omit<RttAgentOptions, "source" | "namespace">>;
   /** Latency-aware services: a ServiceMonitor each, and a re-planner where `replanner` is set. */
   readonly services?: readonly { readonly name: string; readonly namespace: string; readonly replanner?: ReplannerArgs }[];
+  /** Grafana from the chart with kantai's dashboards (dashboards/*.json as sidecar ConfigMaps), node-exporter and kube-state-metrics. Defaults to off. Needs `prometheus.enabled`. */
+  readonly grafana?: { readonly adminUser?: string };
+  /** Monitors for Knative Serving (queue-proxy PodMonitor, autoscaler ServiceMonitor), created after `knativeDependsOn`. Defaults to off. */
+  readonly knativeMonitor?: boolean;
+  readonly knativeDependsOn?: readonly pulumi.Resource[];
   /** Provider of the cluster. Defaults to the provider inherited through `opts`. */
   readonly provider?: kubernetes.Provider;
 }
@@ -61,6 +81,8 @@ export interface MeasuredLatencyArgs {
 export class MeasuredLatency extends pulumi.ComponentResource {
   /** In-cluster URL of Prometheus's HTTP API. */
   public readonly prometheusUrl: string;
+  /** In-cluster URL of Grafana, when on. */
+  public readonly grafanaUrl?: string;
   /** Every object kantai renders here (the chart's own objects excluded). */
   public readonly objects: K8sObject[];
   public readonly artifacts: Artifact[];
@@ -76,6 +98,24 @@ export class MeasuredLatency extends pulumi.ComponentResource {
     const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, ...(args.provider ? { provider: args.provider } : {}), dependsOn });
     const namespace = new kubernetes.core.v1.Namespace(`${name}-namespace`, { metadata: { name: ns } }, child());
     const after: pulumi.Resource[] = [namespace];
+    if (args.grafana && !promOn) throw new Error(`MeasuredLatency ${name}: grafana needs prometheus.enabled (Grafana comes from the kube-prometheus-stack chart)`);
+    let values = prometheusStackValues(prom);
+    let adminSecret: kubernetes.core.v1.Secret | undefined;
+    if (args.grafana) {
+      // The admin password: generated, secret, only ever in this Secret (the chart reads it via admin.existingSecret).
+      const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 24, special: false }, { parent: this });
+      adminSecret = new kubernetes.core.v1.Secret(
+        `${name}-grafana-admin`,
+        {
+          metadata: { name: grafanaAdminSecretName(prom.fullname), namespace: ns, labels: { "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/component": "grafana" } },
+          type: "Opaque",
+          stringData: { [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser ?? "admin", [GRAFANA_ADMIN_KEYS.password]: password.result },
+        },
+        child([namespace]),
+      );
+      values = withGrafana(values, { adminSecret: grafanaAdminSecretName(prom.fullname), ...GRAFANA_DEFAULTS });
+      this.grafanaUrl = `http://${grafanaServiceName(prom.fullname)}.${ns}.svc.cluster.local`;
+    }
     if (promOn) {
       after.push(
         new kubernetes.helm.v4.Chart(
@@ -85,9 +125,9 @@ export class MeasuredLatency extends pulumi.ComponentResource {
             repositoryOpts: { repo: PROMETHEUS_STACK_CHART.repo },
             version: args.prometheus?.version ?? PROMETHEUS_STACK_CHART.version,
             namespace: ns,
-            values: prometheusStackValues(prom),
+            values,
           },
-          child([namespace]),
+          child(adminSecret ? [namespace, adminSecret] : [namespace]),
         ),
       );
     }
@@ -96,13 +136,35 @@ export class MeasuredLatency extends pulumi.ComponentResource {
     new kubernetes.yaml.v2.ConfigGroup(`${name}-agents`, { objs: agents }, child(after));
     const monitors = (args.services ?? []).flatMap((s) => renderLatencyAwareMonitor({ name: s.name, namespace: s.namespace, interval: args.agents?.scrapeInterval ?? RTT_AGENT_DEFAULTS.scrapeInterval }));
     if (monitors.length > 0) new kubernetes.yaml.v2.ConfigGroup(`${name}-monitors`, { objs: monitors }, child(after));
-    this.objects = [...agents, ...monitors];
+    const dashboards = args.grafana ? renderDashboardConfigMaps(ns, repoDashboards()) : [];
+    if (dashboards.length > 0) new kubernetes.yaml.v2.ConfigGroup(`${name}-dashboards`, { objs: dashboards }, child(after));
+    const knative = args.knativeMonitor ? renderKnativeMonitors({ namespace: ns, interval: prom.scrapeInterval }) : [];
+    if (knative.length > 0) new kubernetes.yaml.v2.ConfigGroup(`${name}-knative-monitors`, { objs: knative }, child([...after, ...(args.knativeDependsOn ?? [])]));
+    this.objects = [...agents, ...monitors, ...dashboards, ...knative];
+    // The objects registered directly (not through a ConfigGroup), the password as a placeholder.
+    const base: K8sObject[] = [
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
+      ...(args.grafana
+        ? [
+            {
+              apiVersion: "v1",
+              kind: "Secret",
+              metadata: { name: grafanaAdminSecretName(prom.fullname), namespace: ns, labels: { "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/component": "grafana" } },
+              type: "Opaque",
+              stringData: { [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser ?? "admin", [GRAFANA_ADMIN_KEYS.password]: "[secret]" },
+            } as K8sObject,
+          ]
+        : []),
+    ];
     this.artifacts = [
+      { path: `observability/${name}-namespace.yaml`, kind: "kubernetes", resource: `${name}-namespace`, content: `# The admin password is generated (RandomPassword "${name}-grafana-admin") and never written here.\n${toYaml(base)}` },
       { path: `observability/${name}-agents.yaml`, kind: "kubernetes", resource: `${name}-agents`, content: toYaml(agents) },
       ...(monitors.length ? [{ path: `observability/${name}-monitors.yaml`, kind: "kubernetes" as const, resource: `${name}-monitors`, content: toYaml(monitors) }] : []),
       ...(promOn
-        ? [{ path: `observability/${name}-prometheus-values.yaml`, kind: "other" as const, resource: `${name}-prometheus`, content: `# ${PROMETHEUS_STACK_CHART.repo} ${PROMETHEUS_STACK_CHART.chart} ${args.prometheus?.version ?? PROMETHEUS_STACK_CHART.version}\n${toYaml([prometheusStackValues(prom) as never])}` }]
+        ? [{ path: `observability/${name}-prometheus-values.yaml`, kind: "other" as const, resource: `${name}-prometheus`, content: `# ${PROMETHEUS_STACK_CHART.repo} ${PROMETHEUS_STACK_CHART.chart} ${args.prometheus?.version ?? PROMETHEUS_STACK_CHART.version}\n${toYaml([values as never])}` }]
         : []),
+      ...(dashboards.length ? [{ path: `observability/${name}-dashboards.yaml`, kind: "kubernetes" as const, resource: `${name}-dashboards`, content: toYaml(dashboards) }] : []),
+      ...(knative.length ? [{ path: `observability/${name}-knative-monitors.yaml`, kind: "kubernetes" as const, resource: `${name}-knative-monitors`, content: toYaml(knative) }] : []),
     ];
     for (const s of args.services ?? []) {
       if (!s.replanner) continue;
@@ -121,13 +183,15 @@ export class MeasuredLatency extends pulumi.ComponentResource {
           maxStep: r.maxStep ?? REPLANNER_DEFAULTS.maxStep,
           improvementPct: r.improvementPct ?? REPLANNER_DEFAULTS.improvementPct,
           rttMoveMs: r.rttMoveMs ?? REPLANNER_DEFAULTS.rttMoveMs,
+          write: r.write ?? true,
+          metricsPort: REPLANNER_DEFAULTS.metricsPort,
         };
-        return renderReplanner({ service: s.name, namespace: s.namespace, bundle: replannerBundle(), config, image: REPLANNER_DEFAULTS.image, resources: REPLANNER_DEFAULTS.resources });
+        return renderReplanner({ service: s.name, namespace: s.namespace, bundle: replannerBundle(), config, image: REPLANNER_DEFAULTS.image, resources: REPLANNER_DEFAULTS.resources, scrapeInterval: prom.scrapeInterval });
       });
       new kubernetes.yaml.v2.ConfigGroup(`${name}-replanner-${s.name}`, { objs }, child(after));
       this.replannerObjects[s.name] = objs;
       this.artifacts.push({ path: `observability/${s.name}-replanner.yaml`, kind: "kubernetes", resource: `${name}-replanner-${s.name}`, content: objs.apply((o) => toYaml(o)) });
     }
-    this.registerOutputs({ prometheusUrl: this.prometheusUrl });
+    this.registerOutputs({ prometheusUrl: this.prometheusUrl, ...(this.grafanaUrl ? { grafanaUrl: this.grafanaUrl } : {}) });
   }
 }

@@ -96,8 +96,9 @@ describe("LatencyAwareService", () => {
 
   it("configures each node's proxy with that node's weights", () => {
     const weightsOf = (node: string) => {
-      const cfg = parse(find("kubernetes:core/v1:ConfigMap", `fib-proxy-${node}`).inputs.data["envoy.yaml"]);
-      const route = cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0].route;
+      // The weights are in the filesystem RDS file next to the bootstrap (components/routing/manifests.ts).
+      const rds = parse(find("kubernetes:core/v1:ConfigMap", `fib-proxy-${node}`).inputs.data["rds.yaml"]);
+      const route = rds.resources[0].virtual_hosts[0].routes[0].route;
       return route.weighted_clusters.clusters;
     };
     expect(weightsOf("edge")).toEqual([

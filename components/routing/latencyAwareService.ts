@@ -40,7 +40,21 @@ export interface LatencyAwareServiceArgs {
   readonly servicePort?: number;
   /** Type of the front Service; NodePort/LoadBalancer also get `externalTrafficPolicy: Local`. Defaults to "ClusterIP". */
   readonly serviceType?: "ClusterIP" | "NodePort" | "LoadBalancer";
+  /**
+   * The in-cluster re-planner owns the weights (docs/decisions/0017-weights-owner.md): Pulumi
+   * writes `rds.yaml` when it creates a proxy ConfigMap and then ignores it and the re-planner's
+   * annotations (REPLANNER_IGNORED_FIELDS), so `pulumi up` neither fights the re-planner nor shows a diff.
+   * Defaults to false (Pulumi's plan is the weights).
+   */
+  readonly reweight?: boolean;
 }
+
+/** What Pulumi leaves to the re-planner on each proxy ConfigMap (web/replanner.ts writes exactly these). */
+export const REPLANNER_IGNORED_FIELDS = [
+  'data["rds.yaml"]',
+  'metadata.annotations["routing.kantai.dev/replanner-basis"]',
+  'metadata.annotations["routing.kantai.dev/replanner-written-at"]',
+] as const;
 
 export class LatencyAwareService extends pulumi.ComponentResource {
   /** Replicas per node as applied. */
@@ -74,7 +88,7 @@ export class LatencyAwareService extends pulumi.ComponentResource {
       const config = new kubernetes.core.v1.ConfigMap(
         `${name}-proxy-${node}`,
         { metadata: field(of("proxyConfig"), "metadata"), data: field(of("proxyConfig"), "data") },
-        child,
+        args.reweight ? { ...child, ignoreChanges: [...REPLANNER_IGNORED_FIELDS] } : child,
       );
       new kubernetes.apps.v1.Deployment(
         `${name}-proxy-${node}`,

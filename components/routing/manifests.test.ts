@@ -114,12 +114,19 @@ describe("LatencyAwareService manifests", () => {
     });
   });
 
-  it("gives every node an Envoy whose only route carries that node's weights", () => {
+  it("gives every node an Envoy whose only route, a filesystem RDS file, carries that node's weights", () => {
     const r = renderLatencyAwareService(options(), plan);
-    const cfg = parse((r.nodes.edge.proxyConfig as any).data["envoy.yaml"]);
+    const data = (r.nodes.edge.proxyConfig as any).data;
+    expect(Object.keys(data).sort()).toEqual(["envoy.yaml", "rds.yaml"]);
+    const cfg = parse(data["envoy.yaml"]);
     const hcm = cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
     expect(cfg.static_resources.listeners[0].address).toEqual({ socket_address: { address: "0.0.0.0", port_value: 8080 } });
-    expect(hcm.route_config.virtual_hosts[0].routes).toEqual([
+    // The route comes from rds.yaml in the mounted directory, watched by directory: a ConfigMap
+    // volume update swaps the ..data symlink (lib/render/envoyDynamic.ts cites Envoy's PathConfigSource).
+    expect(hcm.rds).toEqual({ route_config_name: "weighted", config_source: { resource_api_version: "V3", path_config_source: { path: "/etc/envoy/rds.yaml", watched_directory: { path: "/etc/envoy" } } } });
+    const rds = parse(data["rds.yaml"]);
+    expect(rds.resources[0]["@type"]).toBe("type.googleapis.com/envoy.config.route.v3.RouteConfiguration");
+    expect(rds.resources[0].virtual_hosts[0].routes).toEqual([
       {
         match: { prefix: "/" },
         route: {
@@ -132,25 +139,40 @@ describe("LatencyAwareService manifests", () => {
         },
       },
     ]);
-    expect(cfg.static_resources.clusters.map((c: any) => [c.name, c.type, c.lb_policy, c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address])).toEqual([
+    // Every node of the service has a cluster, so new weights (the re-planner's) can point anywhere without a restart.
+    const backends = cfg.static_resources.clusters.filter((c: any) => c.name !== "admin");
+    expect(backends.map((c: any) => [c.name, c.type, c.lb_policy, c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address])).toEqual([
       ["node-cloud1", "STRICT_DNS", "LEAST_REQUEST", { address: "fib-cloud1.apps.svc.cluster.local", port_value: 3000 }],
+      ["node-cloud2", "STRICT_DNS", "LEAST_REQUEST", { address: "fib-cloud2.apps.svc.cluster.local", port_value: 3000 }],
       ["node-edge", "STRICT_DNS", "LEAST_REQUEST", { address: "fib-edge.apps.svc.cluster.local", port_value: 3000 }],
     ]);
-    const cloud2 = parse((r.nodes.cloud2.proxyConfig as any).data["envoy.yaml"]);
-    expect(cloud2.static_resources.clusters.map((c: any) => c.name)).toEqual(["node-cloud1"]);
+    const cloud2 = parse((r.nodes.cloud2.proxyConfig as any).data["rds.yaml"]);
+    expect(cloud2.resources[0].virtual_hosts[0].routes[0].route.weighted_clusters.clusters).toEqual([{ name: "node-cloud1", weight: 10000 }]);
     const proxy = r.nodes.edge.proxy as any;
     expect(proxy.metadata.name).toBe("fib-proxy-edge");
     expect(proxy.spec.template.spec.nodeSelector).toEqual({ "kubernetes.io/hostname": "edge" });
     expect(proxy.spec.template.spec.volumes).toEqual([{ name: "config", configMap: { name: "fib-proxy-edge" } }]);
     expect(proxy.spec.template.spec.containers[0].args).toEqual(["-c", "/etc/envoy/envoy.yaml", "--service-cluster", "fib", "--service-node", "edge"]);
+    // The stats listener the ServiceMonitor scrapes (lib/render/latency.ts PROXY_STATS_PORT).
+    expect(proxy.spec.template.spec.containers[0].ports).toEqual([{ name: "http", containerPort: 8080 }, { name: "metrics", containerPort: 9902 }]);
   });
 
-  it("rolls a proxy when its weights change, and only that proxy", () => {
+  it("changes only rds.yaml when weights change: the proxy is not rolled (Envoy reloads the route file)", () => {
     const a = renderLatencyAwareService(options(), plan);
     const b = renderLatencyAwareService(options(), { ...plan, weights: { ...plan.weights, edge: { edge: 1 } } });
     const hash = (r: typeof a, n: string) => (r.nodes[n].proxy as any).spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION];
+    const data = (r: typeof a, n: string) => (r.nodes[n].proxyConfig as any).data;
+    expect(hash(a, "edge")).toBe(hash(b, "edge"));
+    expect(data(a, "edge")["envoy.yaml"]).toBe(data(b, "edge")["envoy.yaml"]);
+    expect(data(a, "edge")["rds.yaml"]).not.toBe(data(b, "edge")["rds.yaml"]);
+    expect(data(a, "cloud1")).toEqual(data(b, "cloud1"));
+  });
+
+  it("rolls every proxy when the bootstrap changes (the service's nodes change its clusters)", () => {
+    const a = renderLatencyAwareService(options(), plan);
+    const b = renderLatencyAwareService({ ...options(), nodes: [...options().nodes, "cloud3"] }, { ...plan, weights: { ...plan.weights, cloud3: { cloud1: 1 } } });
+    const hash = (r: typeof a, n: string) => (r.nodes[n].proxy as any).spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION];
     expect(hash(a, "edge")).not.toBe(hash(b, "edge"));
-    expect(hash(a, "cloud1")).toBe(hash(b, "cloud1"));
   });
 
   it("keeps requests on the node they entered: internalTrafficPolicy Local, and externalTrafficPolicy Local when exposed", () => {

@@ -8,15 +8,19 @@
  *   plan's replicas for n (0 keeps the object, so a plan change never creates or deletes it);
  * - `Service <name>-<n>` (headless): that node's pods, so the proxies see every pod address;
  * - `ConfigMap <name>-proxy-<n>` and `Deployment <name>-proxy-<n>`: one Envoy on node n whose only
- *   route is `weighted_clusters` with the plan's weights from n (basis points), each cluster being
- *   a serving node's headless Service, balanced by least-request among its pods;
+ *   route is `weighted_clusters` with the plan's weights from n (basis points) — in `rds.yaml`, a
+ *   filesystem RDS file Envoy reloads without a restart, next to the bootstrap `envoy.yaml` —, each
+ *   cluster being a serving node's headless Service, balanced by least-request among its pods; a
+ *   stats listener on PROXY_STATS_PORT serves /stats/prometheus (the proxy's `metrics` port);
  * and one `Service <name>` in front of the proxies with `internalTrafficPolicy: Local` (and
  * `externalTrafficPolicy: Local` when exposed), so a request entering at node n is routed by n's
  * proxy — the per-source weights of the plan.
  */
 import * as crypto from "node:crypto";
 import { stringify } from "yaml";
+import { renderDynamicBootstrap, renderRouteFile } from "../../lib/render/envoyDynamic";
 import type { K8sObject } from "../../lib/render/k8s";
+import { PROXY_STATS_PORT } from "../../lib/render/latency";
 import type { RoutingPlan } from "../../lib/routing/types";
 
 /** One Kubernetes object as plain data: the project's K8sObject. */
@@ -59,8 +63,10 @@ export interface LatencyAwareManifestOptions {
 export const DEFAULT_PROXY_IMAGE = "envoyproxy/envoy:v1.34.1";
 /** Label carrying the node an object belongs to. */
 export const NODE_LABEL = "routing.kantai.dev/node";
-/** Pod annotation with the hash of the proxy config: a weight change rolls the proxy. */
+/** Pod annotation with the hash of the proxy's bootstrap (envoy.yaml): listeners or clusters changing roll the proxy; weights (rds.yaml) do not. */
 export const CONFIG_HASH_ANNOTATION = "routing.kantai.dev/config-sha256";
+/** Where the proxy's ConfigMap is mounted: Envoy watches this directory for rds.yaml. */
+export const PROXY_CONFIG_DIR = "/etc/envoy";
 /** Integer weights per row (basis points) in the proxy config. */
 export const PROXY_WEIGHT_TOTAL = 10_000;
 
@@ -93,7 +99,11 @@ export function integerWeights(row: Readonly<Record<string, number>>, total = PR
   return entries.map(([node], k) => [node, out[k]] as [string, number]).filter(([, w]) => w > 0);
 }
 
-/** The Envoy bootstrap of node `from`'s proxy: one listener, one weighted route, one cluster per serving node. */
+/**
+ * A static Envoy bootstrap of node `from`'s proxy (one listener, the weighted route inline, one
+ * cluster per serving node). The manifests use the dynamic bootstrap and route file instead
+ * (renderLatencyAwareService); this stays for tools that want one self-contained file.
+ */
 export function renderProxyConfig(o: LatencyAwareManifestOptions, from: string, weights: Readonly<Record<string, number>>): string {
   const targets = integerWeights(weights);
   const config = {
@@ -229,12 +239,22 @@ export function renderLatencyAwareService(o: LatencyAwareManifestOptions, plan: 
       metadata: { name: workloadName, namespace: o.namespace, labels: { ...base, "app.kubernetes.io/component": "workload", [NODE_LABEL]: node } },
       spec: { clusterIP: "None", selector: workloadSelector(node), ports: [{ name: "http", port: s.port, targetPort: s.port }] },
     };
-    const envoy = renderProxyConfig(o, node, plan.weights[node]);
+    // The bootstrap (listeners, one cluster per node of the service) and the route with this
+    // node's weights as a filesystem RDS file: Envoy reloads rds.yaml when the kubelet swaps the
+    // ConfigMap volume, without a restart (lib/render/envoyDynamic.ts). Pulumi writes rds.yaml
+    // from the plan; the re-planner may rewrite it (docs/decisions/0017-weights-owner.md).
+    const envoy = renderDynamicBootstrap({
+      name: o.name,
+      node,
+      proxyPort: o.proxyPort,
+      configDir: PROXY_CONFIG_DIR,
+      backends: [...o.nodes].sort().map((to) => ({ node: to, address: `${objectName(o.name, to)}.${o.namespace}.svc.cluster.local`, port: s.port })),
+    });
     const proxyConfig: K8sManifest = {
       apiVersion: "v1",
       kind: "ConfigMap",
       metadata: { name: proxyName, namespace: o.namespace, labels: { ...base, "app.kubernetes.io/component": "proxy", [NODE_LABEL]: node } },
-      data: { "envoy.yaml": envoy },
+      data: { "envoy.yaml": envoy, "rds.yaml": renderRouteFile(o.name, plan.weights[node], "pulumi") },
     };
     const proxy: K8sManifest = {
       apiVersion: "apps/v1",
@@ -252,10 +272,13 @@ export function renderLatencyAwareService(o: LatencyAwareManifestOptions, plan: 
                 name: "envoy",
                 image: o.proxyImage,
                 args: ["-c", "/etc/envoy/envoy.yaml", "--service-cluster", o.name, "--service-node", node],
-                ports: [{ name: "http", containerPort: o.proxyPort }],
+                ports: [
+                  { name: "http", containerPort: o.proxyPort },
+                  { name: "metrics", containerPort: PROXY_STATS_PORT },
+                ],
                 readinessProbe: { tcpSocket: { port: o.proxyPort }, periodSeconds: 5 },
                 resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-                volumeMounts: [{ name: "config", mountPath: "/etc/envoy", readOnly: true }],
+                volumeMounts: [{ name: "config", mountPath: PROXY_CONFIG_DIR, readOnly: true }],
               },
             ],
             volumes: [{ name: "config", configMap: { name: proxyName } }],

@@ -8,6 +8,7 @@
  * always `pulumi-nodejs`; `kantai/routing` is its module and `RoutingPlan` its type).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_IMPROVEMENT_PCT, DEFAULT_RTT_MOVE_MS } from "../../lib/routing/hysteresis";
 import type { Algorithm, RoutingNode, RoutingPlan as Plan } from "../../lib/routing/types";
 import { routingPlanProvider } from "./routingPlanProvider";
 
@@ -27,6 +28,14 @@ export interface RoutingPlanArgs {
   readonly replicas: pulumi.Input<number>;
   /** Algorithm: kantai's optimiser or a baseline. Defaults to "optimal". */
   readonly algorithm?: pulumi.Input<Algorithm>;
+  /**
+   * Read the RTT matrix from this Prometheus at `pulumi up` (reachable from where pulumi runs);
+   * `rttMs` is then ignored (pass zeros) and the plan changes only when `hysteresis` says so
+   * (lib/routing/hysteresis.ts). Defaults to none: the plan is made from `rttMs`.
+   */
+  readonly latencyPrometheus?: pulumi.Input<string>;
+  /** Hysteresis for latencyPrometheus. Defaults to improvementPct 5, rttMoveMs 10. */
+  readonly hysteresis?: pulumi.Input<{ improvementPct: number; rttMoveMs: number }>;
 }
 
 export class RoutingPlan extends pulumi.dynamic.Resource {
@@ -49,6 +58,7 @@ export class RoutingPlan extends pulumi.dynamic.Resource {
         demand: args.demand,
         replicas: args.replicas,
         algorithm: args.algorithm ?? "optimal",
+        ...(args.latencyPrometheus !== undefined ? { latencyPrometheus: args.latencyPrometheus, hysteresis: args.hysteresis ?? { improvementPct: DEFAULT_IMPROVEMENT_PCT, rttMoveMs: DEFAULT_RTT_MOVE_MS } } : {}),
         plan: undefined,
       },
       opts,

@@ -15,6 +15,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type * as Routing from "../../lib/routing";
+import type * as Measured from "../../lib/routing/measured";
 import type { RoutingNode, RoutingPlan as Plan } from "../../lib/routing/types";
 
 /** Inputs as the provider sees them (plain values, after Pulumi resolved every Input). */
@@ -24,9 +25,15 @@ export interface RoutingPlanInputs {
   readonly demand: Readonly<Record<string, number>>;
   readonly replicas: number;
   readonly algorithm: string;
+  /**
+   * Read the RTT matrix from this Prometheus in create/diff/update instead of `rttMs` (which then
+   * only holds the outputs' measured matrix). The plan changes only when the hysteresis rule says so.
+   */
+  readonly latencyPrometheus?: string;
+  readonly hysteresis?: { readonly improvementPct: number; readonly rttMoveMs: number };
 }
 
-/** Outputs: the canonical inputs and the plan. */
+/** Outputs: the canonical inputs and the plan (with latencyPrometheus: `rttMs` is the matrix the plan was made for). */
 export interface RoutingPlanOutputs extends RoutingPlanInputs {
   readonly plan: Plan;
 }
@@ -41,7 +48,7 @@ const FIELDS = ["nodes", "rttMs", "demand", "replicas", "algorithm"] as const;
  * `main` points into one): the library is looked for there, then in each parent directory. The
  * host is plain node with no TypeScript hook: fall back to tsx's `require`.
  */
-export function loadRoutingLibrary(): typeof Routing {
+export function loadRoutingLibrary(module = "index"): typeof Routing {
   const fs = require("node:fs") as typeof import("node:fs");
   const path = require("node:path") as typeof import("node:path");
   let dir = process.cwd();
@@ -49,7 +56,7 @@ export function loadRoutingLibrary(): typeof Routing {
     if (path.dirname(dir) === dir) throw new Error(`RoutingPlan: lib/routing not found in ${process.cwd()} or any parent directory`);
     dir = path.dirname(dir);
   }
-  const entry = path.join(dir, "lib", "routing", "index");
+  const entry = path.join(dir, "lib", "routing", module);
   try {
     return require(entry) as typeof Routing;
   } catch (e) {
@@ -83,8 +90,42 @@ export function canonicalInputs(raw: Record<string, unknown>): RoutingPlanInputs
     demand: sortKeys(raw.demand),
     replicas: raw.replicas,
     algorithm: raw.algorithm ?? "optimal",
+    ...(raw.latencyPrometheus !== undefined ? { latencyPrometheus: raw.latencyPrometheus, hysteresis: sortKeys(raw.hysteresis ?? {}) } : {}),
   } as RoutingPlanInputs;
 }
+
+/** The fields whose change re-plans: with latencyPrometheus the matrix is measured, not an input. */
+function planFields(i: RoutingPlanInputs): readonly (keyof RoutingPlanInputs)[] {
+  return i.latencyPrometheus !== undefined ? ["nodes", "demand", "replicas", "algorithm", "latencyPrometheus", "hysteresis"] : FIELDS;
+}
+
+/** Zero RTTs over the nodes: what `check` validates a measured input with (the matrix is read later). */
+function zeroMatrix(nodes: readonly RoutingNode[]): Record<string, Record<string, number>> {
+  return Object.fromEntries(nodes.map((a) => [a.name, Object.fromEntries(nodes.map((b) => [b.name, 0]))]));
+}
+
+/**
+ * The plan from Prometheus (lib/routing/measured.ts): with `applied` (the previous outputs, for the
+ * same non-RTT inputs) the applied plan stays unless the hysteresis rule says re-plan. An
+ * unreachable Prometheus, a query error or a missing pair throws a message naming the URL and the pair.
+ */
+async function measured(inputs: RoutingPlanInputs, applied?: RoutingPlanOutputs): Promise<Measured.MeasuredPlan> {
+  const m = loadRoutingLibrary("measured") as unknown as typeof Measured;
+  const { nodes, demand, replicas, algorithm } = inputs;
+  try {
+    return await m.measuredPlan({
+      base: { nodes, demand, replicas },
+      algorithm: algorithm as Routing.Algorithm,
+      prometheus: inputs.latencyPrometheus!,
+      ...(applied ? { applied: { input: { nodes, demand, replicas, rttMs: applied.rttMs }, plan: applied.plan } } : {}),
+      ...inputs.hysteresis,
+    });
+  } catch (e) {
+    throw new Error(`RoutingPlan: latencies from ${inputs.latencyPrometheus}: ${(e as Error).message}`);
+  }
+}
+
+const sameFields = (a: RoutingPlanInputs, b: RoutingPlanInputs) => planFields(b).every((f) => JSON.stringify(a[f]) === JSON.stringify(b[f]));
 
 /** True when `v` holds a value unknown during preview. */
 export function containsUnknown(v: unknown): boolean {
@@ -112,7 +153,8 @@ export const routingPlanProvider: pulumi.dynamic.ResourceProvider<RoutingPlanInp
     const inputs = canonicalInputs(news as unknown as Record<string, unknown>);
     if (containsUnknown(inputs)) return { inputs };
     const lib = loadRoutingLibrary();
-    const { nodes, rttMs, demand, replicas, algorithm } = inputs;
+    const { nodes, demand, replicas, algorithm } = inputs;
+    const rttMs = inputs.latencyPrometheus !== undefined ? zeroMatrix(nodes) : inputs.rttMs;
     const failures = lib.routingInputIssues({ nodes, rttMs, demand, replicas }).map((i) => ({ property: i.path, reason: i.message }));
     if (typeof algorithm !== "string" || !lib.isAlgorithm(algorithm)) {
       failures.push({ property: "algorithm", reason: `must be one of ${lib.ALGORITHMS.join(", ")}` });
@@ -124,18 +166,35 @@ export const routingPlanProvider: pulumi.dynamic.ResourceProvider<RoutingPlanInp
     if (containsUnknown(news)) return { changes: true };
     const a = canonicalInputs(olds as unknown as Record<string, unknown>);
     const b = canonicalInputs(news as unknown as Record<string, unknown>);
-    const changed = FIELDS.filter((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f]));
-    return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
+    if (b.latencyPrometheus === undefined) {
+      const changed = FIELDS.filter((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f])) as string[];
+      if (a.latencyPrometheus !== undefined) changed.push("latencyPrometheus");
+      return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
+    }
+    if (!sameFields(a, b)) return { changes: true, replaces: [], deleteBeforeReplace: false };
+    // Same inputs: measure now; only a real change (hysteresis) is a diff, so noise never rolls anything.
+    const m = await measured(b, olds as RoutingPlanOutputs);
+    return { changes: m.decision.replan, replaces: [], deleteBeforeReplace: false };
   },
 
   async create(news) {
     const inputs = canonicalInputs(news as unknown as Record<string, unknown>);
+    if (inputs.latencyPrometheus !== undefined) {
+      const m = await measured(inputs);
+      return { id: `routingplan-${inputsDigest(inputs)}`, outs: { ...inputs, rttMs: m.input.rttMs, plan: m.plan } };
+    }
     const plan = computePlan(inputs);
     return { id: `routingplan-${inputsDigest(inputs)}`, outs: { ...inputs, plan } };
   },
 
-  async update(_id, _olds, news) {
+  async update(_id, olds, news) {
     const inputs = canonicalInputs(news as unknown as Record<string, unknown>);
+    if (inputs.latencyPrometheus !== undefined) {
+      const prev = olds as RoutingPlanOutputs;
+      const same = prev.latencyPrometheus !== undefined && sameFields(canonicalInputs(prev as unknown as Record<string, unknown>), inputs);
+      const m = await measured(inputs, same ? prev : undefined);
+      return { outs: { ...inputs, rttMs: m.input.rttMs, plan: m.plan } };
+    }
     return { outs: { ...inputs, plan: computePlan(inputs) } };
   },
 

@@ -139,6 +139,8 @@ export interface ServiceMonitorOptions {
   readonly interval: string;
   /** Pod labels copied onto every sample (e.g. the node a proxy runs on). */
   readonly podTargetLabels?: readonly string[];
+  /** Keep the scraped labels where they clash with the target's (`service`, `namespace`). Defaults to false. */
+  readonly honorLabels?: boolean;
 }
 
 const DURATION = /^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$/;
@@ -153,7 +155,7 @@ export function serviceMonitor(o: ServiceMonitorOptions): K8sObject {
     spec: {
       selector: { matchLabels: { ...o.selector } },
       namespaceSelector: { matchNames: [o.namespace] },
-      endpoints: [{ port: o.port, path: o.path, interval: o.interval, scheme: "http" }],
+      endpoints: [{ port: o.port, path: o.path, interval: o.interval, scheme: "http", ...(o.honorLabels ? { honorLabels: true } : {}) }],
       ...(o.podTargetLabels?.length ? { podTargetLabels: [...o.podTargetLabels] } : {}),
     },
   };

@@ -8,7 +8,7 @@
  */
 import * as crypto from "node:crypto";
 import type { K8sObject } from "./k8s";
-import type { Resources } from "./latency";
+import { serviceMonitor, type Resources } from "./latency";
 
 export interface ReplannerObjectsOptions {
   /** The latency-aware service. */
@@ -17,7 +17,9 @@ export interface ReplannerObjectsOptions {
   /** The bundled web/replanner.ts. */
   readonly bundle: string;
   /** The controller's config (web/replanner.ts ReplannerConfig), written as config.json. */
-  readonly config: { readonly configMaps: Readonly<Record<string, string>> } & Record<string, unknown>;
+  readonly config: { readonly configMaps: Readonly<Record<string, string>>; readonly write?: boolean; readonly metricsPort?: number } & Record<string, unknown>;
+  /** ServiceMonitor scrape interval of the re-planner's /metrics. Defaults to "15s". */
+  readonly scrapeInterval?: string;
   readonly image: string;
   readonly resources: Resources;
 }
@@ -30,6 +32,8 @@ export const REPLANNER_DEFAULTS = {
   maxStep: 0.25,
   improvementPct: 5,
   rttMoveMs: 10,
+  /** web/replanner.ts METRICS_PORT. */
+  metricsPort: 9471,
 } as const;
 
 const sha = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
@@ -41,13 +45,16 @@ export function renderReplanner(o: ReplannerObjectsOptions): K8sObject[] {
   const meta = { name, namespace: o.namespace, labels };
   const configJson = `${JSON.stringify(o.config, null, 2)}\n`;
   const configMaps = [...new Set(Object.values(o.config.configMaps))].sort();
+  const port = o.config.metricsPort ?? REPLANNER_DEFAULTS.metricsPort;
+  // Observe-only (write: false) needs to read the proxies' ConfigMaps, never to patch them.
+  const verbs = o.config.write === false ? ["get"] : ["get", "patch"];
   return [
     { apiVersion: "v1", kind: "ServiceAccount", metadata: meta },
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "Role",
       metadata: meta,
-      rules: [{ apiGroups: [""], resources: ["configmaps"], resourceNames: configMaps, verbs: ["get", "patch"] }],
+      rules: [{ apiGroups: [""], resources: ["configmaps"], resourceNames: configMaps, verbs }],
     },
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
@@ -78,6 +85,8 @@ export function renderReplanner(o: ReplannerObjectsOptions): K8sObject[] {
                   { name: "REPLANNER_CONFIG", value: "/opt/replanner/config.json" },
                   { name: "NODE_EXTRA_CA_CERTS", value: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt" },
                 ],
+                ports: [{ name: "metrics", containerPort: port, protocol: "TCP" }],
+                readinessProbe: { httpGet: { path: "/healthz", port }, periodSeconds: 10 },
                 resources: structuredClone(o.resources),
                 securityContext: { runAsNonRoot: true, runAsUser: 1000, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
                 volumeMounts: [{ name: "replanner", mountPath: "/opt/replanner", readOnly: true }],
@@ -88,5 +97,13 @@ export function renderReplanner(o: ReplannerObjectsOptions): K8sObject[] {
         },
       },
     },
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: meta,
+      spec: { selector, ports: [{ name: "metrics", port, targetPort: port, protocol: "TCP" }] },
+    },
+    // honorLabels: the re-planner's own `service`/`namespace` labels name the routed service (not the Service scraped).
+    serviceMonitor({ name, namespace: o.namespace, labels, selector: labels, port: "metrics", path: "/metrics", interval: o.scrapeInterval ?? "15s", honorLabels: true }),
   ];
 }

@@ -177,6 +177,50 @@ export const MONITORING_SCHEMAS: Record<string, object> = {
   ),
 };
 
+/**
+ * Prometheus Operator PodMonitor, from the monitoring.coreos.com/v1 CRD kube-prometheus-stack 88.5.3
+ * ships (charts/kube-prometheus-stack/charts/crds/crds/crd-podmonitors.yaml): `spec.selector`
+ * required; `podMetricsEndpoints[].port` is the container port's name; relabeling `action` one of
+ * the CRD's enum; `sourceLabels`/`targetLabel` strings. Fields kantai does not set are unchecked.
+ */
+const relabelActions = ["replace", "Replace", "keep", "Keep", "drop", "Drop", "hashmod", "HashMod", "labelmap", "LabelMap", "labeldrop", "LabelDrop", "labelkeep", "LabelKeep", "lowercase", "Lowercase", "uppercase", "Uppercase", "keepequal", "KeepEqual", "dropequal", "DropEqual"];
+MONITORING_SCHEMAS["monitoring.coreos.com/v1/PodMonitor"] = strict(
+  {
+    apiVersion: { const: "monitoring.coreos.com/v1" },
+    kind: { const: "PodMonitor" },
+    metadata,
+    spec: strict(
+      {
+        selector: labelSelector,
+        namespaceSelector: strict({ any: { type: "boolean" }, matchNames: { type: "array", items: str } }),
+        podMetricsEndpoints: {
+          type: "array",
+          items: strict({
+            port: str,
+            portNumber: { type: "integer" },
+            path: str,
+            scheme: { enum: ["http", "https"] },
+            interval: promDuration,
+            scrapeTimeout: promDuration,
+            honorLabels: { type: "boolean" },
+            relabelings: {
+              type: "array",
+              items: strict({ action: { enum: relabelActions }, sourceLabels: { type: "array", items: str }, targetLabel: str, regex: str, replacement: str, separator: str, modulus: { type: "integer" } }),
+            },
+            metricRelabelings: { type: "array", items: preserveUnknown },
+          }),
+        },
+        jobLabel: str,
+        podTargetLabels: { type: "array", items: str },
+        sampleLimit: { type: "integer" },
+        attachMetadata: preserveUnknown,
+      },
+      ["selector"],
+    ),
+  },
+  ["apiVersion", "kind", "metadata", "spec"],
+);
+
 const ajv = new Ajv({ allErrors: true, strict: false });
 const strimzi = Object.fromEntries(Object.entries({ ...STRIMZI_SCHEMAS, ...MONITORING_SCHEMAS }).map(([k, s]) => [k, ajv.compile(s)]));
 
