@@ -152,10 +152,10 @@ describe("bad config fails before any resource, naming the key", () => {
 
   it("refuses secrets stored in plaintext", () => {
     const raw = devRaw();
-    expect(problems(raw, { secretKeys: ["kantai:sshPrivateKey"] })).toEqual([
+    expect(problems(raw, { secretKeys: ["kantai:sshPrivateKey", "kantai:githubRunnerToken"] })).toEqual([
       "kantai:proxmoxApiToken: must be stored as a secret (pulumi config set --secret proxmoxApiToken …), not in plaintext",
     ]);
-    expect(() => parseConfig(raw, { secretKeys: SECRET_KEYS.map((k) => `kantai:${k}`) })).not.toThrow();
+    expect(() => parseConfig(raw, { secretKeys: [...SECRET_KEYS.map((k) => `kantai:${k}`), "kantai:githubRunnerToken"] })).not.toThrow();
   });
 });
 

@@ -36,7 +36,7 @@ describe("preflight against a recorded PVE 8.4 host", () => {
     expect(byCheck("privileges").length).toBe(requirements(t).length);
     expect(byCheck("vm-ids")).toContain("VM 800: free for VM kenobi-1");
     expect(byCheck("template")).toEqual(["VM 8000: free for template template-standalone", "VM 9000: free for template template-knative"]);
-    expect(byCheck("image")).toEqual(["local:import/jammy-server-cloudimg-amd64.img: not on the datastore yet: the first `pulumi up` downloads it"]);
+    expect(byCheck("image")).toEqual(["local:import/jammy-server-cloudimg-amd64.qcow2: not on the datastore yet: the first `pulumi up` downloads it"]);
     expect(byCheck("repository")).toEqual(["/nodes/pve/apt/repositories: No-Subscription enabled"]);
   });
 
@@ -145,10 +145,10 @@ describe("preflight against a recorded PVE 8.4 host", () => {
 
   it("the image on the datastore already", () => {
     const found = run((r) =>
-      r["/nodes/pve/storage/local/content?content=import"].push({ volid: "local:import/jammy-server-cloudimg-amd64.img", format: "qcow2", size: 675282944, content: "import", ctime: 1726140000 }),
+      r["/nodes/pve/storage/local/content?content=import"].push({ volid: "local:import/jammy-server-cloudimg-amd64.qcow2", format: "qcow2", size: 675282944, content: "import", ctime: 1726140000 }),
     );
     expect(found.map((f) => `${f.message} | ${f.fix}`)).toEqual([
-      "is on the datastore already (qcow2, 675282944 bytes): fine if this stack downloaded it; a new stack's download fails on a file it did not create (overwriteUnmanaged is false) | pvesm free local:import/jammy-server-cloudimg-amd64.img   (or pulumi import the download)",
+      "is on the datastore already (qcow2, 675282944 bytes): fine if this stack downloaded it; a new stack's download fails on a file it did not create (overwriteUnmanaged is false) | pvesm free local:import/jammy-server-cloudimg-amd64.qcow2   (or pulumi import the download)",
     ]);
   });
 

@@ -21,14 +21,14 @@ describe("config-only checks", () => {
       `error Pulumi.dev.yaml encryptionsalt: the stack's secrets are encrypted with the public passphrase "kantai-dev" | pulumi stack change-secrets-provider passphrase --stack dev   (enter a passphrase of your own; then set PULUMI_CONFIG_PASSPHRASE to it)`,
       `error kantai:sshPublicKeys[0]: is the committed throwaway key's public half: anyone can log in to the VMs with it | pulumi config set --path 'sshPublicKeys[0]' "$(cat ~/.ssh/id_ed25519.pub)" --stack dev`,
       "skipped secrets: the stack's secrets could not be decrypted, so their values were not checked | run with PULUMI_CONFIG_PASSPHRASE set and the pulumi CLI on $PATH (preflight runs `pulumi config --show-secrets --json --stack dev`)",
-      `error kantai:image.fileName: "jammy-server-cloudimg-amd64.img": Proxmox stores import content only as .qcow2, .raw, .vmdk or .ova ("invalid filename or wrong extension"); Ubuntu's .img cloud images are qcow2 | pulumi config set --path image.fileName jammy-server-cloudimg-amd64.qcow2 --stack dev`,
+      `ok kantai:image.fileName: "jammy-server-cloudimg-amd64.qcow2" has an extension import content accepts`,
       "warning kantai:proxmoxInsecure: the Proxmox API's TLS certificate is not verified | install a certificate the machine running pulumi trusts (Datacenter > ACME, or pvenode cert set), then pulumi config set proxmoxInsecure false --stack dev",
     ]);
   });
 
   it("known secrets that are placeholders are errors (synth's substitutes stand in for the committed ones here)", () => {
     const found = configChecks({ raw: rawOf("dev"), stack: "dev", secretsKnown: true }).filter((f) => f.check === "placeholder");
-    expect(found.map((f) => f.where)).toEqual(["kantai:proxmoxApiToken", "kantai:sshPrivateKey", "kantai:sshPublicKeys[0]"]);
+    expect(found.map((f) => f.where)).toEqual(["kantai:proxmoxApiToken", "kantai:sshPrivateKey", "kantai:githubRunnerToken", "kantai:sshPublicKeys[0]"]);
   });
 
   it("the edge stack's documentation addresses, domain and ids are named by key", () => {

@@ -18,7 +18,7 @@ const DOC_DOMAIN = /(^|\.)example\.(com|net|org)$/i;
 const DOC_HEX_ID = /^(0123456789abcdef){2}$|^(fedcba9876543210){2}$/;
 
 /** Secret keys whose values preflight may not have (stack file read without the passphrase). */
-const SECRET_VALUE_KEYS = new Set(["kantai:proxmoxApiToken", "kantai:sshPrivateKey", "kantai:cloudflareApiToken"]);
+const SECRET_VALUE_KEYS = new Set(["kantai:proxmoxApiToken", "kantai:sshPrivateKey", "kantai:cloudflareApiToken", "kantai:githubRunnerToken"]);
 
 function walk(v: unknown, at: string, visit: (key: string, s: string) => void): void {
   if (typeof v === "string") visit(at, v);
