@@ -90,6 +90,7 @@ export function platformOnCluster(cfg: StackConfig, cluster: K3sCluster): Platfo
         autoscaler: k.autoscaler,
         eventing: k.eventing,
         tektonVersion: k.tektonVersion,
+        prometheusMetrics: cfg.observability !== undefined,
         ...(cfg.releases ? { releaseSource: cfg.releases } : {}),
         provider,
       },

@@ -101,6 +101,13 @@ describe("Knative configuration objects", () => {
       "max-scale": "0",
     });
   });
+  it("config-observability only with Prometheus metrics: both protocols to prometheus (Knative's default is none)", () => {
+    // knative/serving config/core/configmaps/observability.yaml: metrics-protocol and
+    // request-metrics-protocol default to "none" (nothing to scrape); "prometheus" serves them.
+    expect(renderServingConfig({ ingress: "kourier", domain: "d", autoscaler: AUTOSCALER }).map((c) => c.metadata.name)).not.toContain("config-observability");
+    const obs = renderServingConfig({ ingress: "kourier", domain: "d", autoscaler: AUTOSCALER, prometheusMetrics: true }).find((c) => c.metadata.name === "config-observability");
+    expect(obs).toMatchObject({ metadata: { namespace: "knative-serving" }, data: { "metrics-protocol": "prometheus", "request-metrics-protocol": "prometheus" } });
+  });
   it("Istio (seed 001): PeerAuthentication PERMISSIVE in knative-serving, injection on default", () => {
     const { peerAuthentication, defaultNamespacePatch } = renderIstioExtras();
     expect(peerAuthentication).toEqual({

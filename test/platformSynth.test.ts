@@ -127,6 +127,7 @@ describe("synth edge", () => {
       "ConfigMap knative-serving/config-network",
       "ConfigMap knative-serving/config-domain",
       "ConfigMap knative-serving/config-autoscaler",
+      "ConfigMap knative-serving/config-observability",
       "Namespace -/cloudflared",
       "Secret cloudflared/cloudflared-token",
       "Deployment cloudflared/cloudflared",

@@ -63,6 +63,8 @@ export interface KnativeArgs {
   readonly eventing?: { readonly version: string; readonly kafka?: KafkaArgs };
   /** Tekton Pipelines version. Defaults to none (not installed). */
   readonly tektonVersion?: string;
+  /** Export Serving's metrics for Prometheus (config-observability). Defaults to false. */
+  readonly prometheusMetrics?: boolean;
   /** How the ingress gateway is reached on K3s (see KnativeExposure). Defaults to "traefik". */
   readonly exposure?: KnativeExposure;
   /** Mirror and sha256 pins of the release manifests. Defaults to the upstream locations, unpinned. */
@@ -156,6 +158,7 @@ export class Knative extends pulumi.ComponentResource {
       domain: args.domain,
       domainTemplate: args.domainTemplate,
       autoscaler: { ...KNATIVE_AUTOSCALER_DEFAULTS, ...args.autoscaler },
+      prometheusMetrics: args.prometheusMetrics ?? false,
     });
     for (const cm of configObjs) {
       new kubernetes.core.v1.ConfigMapPatch(

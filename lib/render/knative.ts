@@ -129,6 +129,12 @@ export interface ServingConfigSpec {
   /** Knative `domain-template`. Defaults to Knative's "{{.Name}}.{{.Namespace}}.{{.Domain}}". */
   readonly domainTemplate?: string;
   readonly autoscaler: AutoscalerDefaults;
+  /**
+   * Export Serving's metrics in Prometheus format (config-observability `metrics-protocol` and
+   * `request-metrics-protocol`; knative/serving config/core/configmaps/observability.yaml: both
+   * default to "none", so nothing is scraped without this). Defaults to false.
+   */
+  readonly prometheusMetrics?: boolean;
 }
 
 export const INGRESS_CLASS: Readonly<Record<KnativeIngress, string>> = {
@@ -209,7 +215,7 @@ export function knativeHost(name: string, namespace: string, domain: string, tem
   return template.replace(/\{\{\.Name\}\}/g, name).replace(/\{\{\.Namespace\}\}/g, namespace).replace(/\{\{\.Domain\}\}/g, domain);
 }
 
-/** The three ConfigMaps kantai sets in knative-serving (applied as server-side patches). */
+/** The ConfigMaps kantai sets in knative-serving (applied as server-side patches): three, four with Prometheus metrics. */
 export function renderServingConfig(spec: ServingConfigSpec): K8sObject[] {
   const cm = (name: string, data: Record<string, string>): K8sObject => ({
     apiVersion: "v1",
@@ -232,6 +238,7 @@ export function renderServingConfig(spec: ServingConfigSpec): K8sObject[] {
       "enable-scale-to-zero": String(a.enableScaleToZero),
       "max-scale": String(a.maxScale),
     }),
+    ...(spec.prometheusMetrics ? [cm("config-observability", { "metrics-protocol": "prometheus", "request-metrics-protocol": "prometheus" })] : []),
   ];
 }
 
