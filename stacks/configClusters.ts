@@ -20,6 +20,9 @@ import type { NetworkConfig, TemplateConfig } from "./config";
 
 /** K3s release installed on every node unless `kantai:k3s.<cluster>.version` says otherwise. */
 export const K3S_VERSION = "v1.34.1+k3s1";
+/** What an S3 access or secret key may contain (it is written into K3s' YAML config by a shell script). */
+const S3_KEY = /^[A-Za-z0-9+/=._-]+$/;
+const S3_KEY_MESSAGE = "must be a non-empty S3 key of letters, digits and + / = . _ -";
 /** Rolling-upgrade defaults of `kantai:k3s.<cluster>.upgrade`. */
 export const UPGRADE_DEFAULTS = { drainTimeoutSeconds: 300, maxUnavailable: 1 } as const;
 /** etcd snapshot defaults of `kantai:k3s.<cluster>.snapshots` (K3s' own: https://docs.k3s.io/cli/etcd-snapshot). */
@@ -242,8 +245,8 @@ export function clusterKeys(p: SchemaPrimitives) {
     grogu: grogu.optional(),
     k3s: z.record(p.dnsLabel, cluster).optional(),
     /** Secrets for `kantai:k3s.<c>.snapshots.s3`. */
-    etcdS3AccessKey: z.string().min(1, "must not be empty").optional(),
-    etcdS3SecretKey: z.string().min(1, "must not be empty").optional(),
+    etcdS3AccessKey: z.string().regex(S3_KEY, S3_KEY_MESSAGE).optional(),
+    etcdS3SecretKey: z.string().regex(S3_KEY, S3_KEY_MESSAGE).optional(),
   };
 }
 
@@ -293,6 +296,8 @@ export interface K3sClusterConfig {
   /** kube-vip virtual API address, on the servers of `site`. */
   readonly vip?: { readonly address: string; readonly interface: string; readonly site: string };
   readonly snapshots?: K3sEtcdSnapshots;
+  /** An even server count allowed for one change: one server fewer than previousServers (the first of two one-at-a-time removals). */
+  readonly serverStepDown: boolean;
   /** Credentials of snapshots.s3 (secrets). */
   readonly s3Credentials?: { readonly accessKey: pulumi.Output<string>; readonly secretKey: pulumi.Output<string> };
 }
@@ -606,6 +611,7 @@ export function parseClusters(
       sites: c.sites,
       nodes: [...ordered.filter((n) => n.role === "server"), ...ordered.filter((n) => n.role === "agent")],
       upgrade: c.upgrade,
+      serverStepDown: stepDown && servers % 2 === 0,
       ...(vip ? { vip } : {}),
       ...(snapshots ? { snapshots } : {}),
       ...(s3Credentials ? { s3Credentials } : {}),

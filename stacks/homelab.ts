@@ -61,6 +61,7 @@ export function k3sCluster(cfg: StackConfig, c: K3sClusterConfig, proxmox: K3sPr
       apiForward: c.apiForward,
       disable: c.disable,
       upgrade: c.upgrade,
+      evenServersForRemoval: c.serverStepDown,
       ...(c.vip ? { vip: c.vip } : {}),
       ...(c.snapshots ? { etcdSnapshots: c.snapshots } : {}),
       ...(c.s3Credentials ? { s3Credentials: c.s3Credentials } : {}),

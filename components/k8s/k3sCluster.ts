@@ -119,6 +119,8 @@ export interface K3sClusterArgs {
   readonly apiForward?: { readonly port: number; readonly node: string };
   /** Packaged K3s components to leave out (e.g. ["servicelb"]). Defaults to none. */
   readonly disable?: readonly string[];
+  /** Allow an even server count for one change: a server is being removed on the way to the next odd count. Defaults to false. */
+  readonly evenServersForRemoval?: boolean;
   /** Rolling upgrades and node removal. Defaults: drains time out after 300 s, one agent at a time. */
   readonly upgrade?: { readonly drainTimeoutSeconds?: number; readonly maxUnavailable?: number };
   /**
@@ -196,7 +198,7 @@ export class K3sCluster extends pulumi.ComponentResource {
     const servers = args.nodes.filter((n) => n.role === "server");
     const agents = args.nodes.filter((n) => n.role === "agent");
     if (servers.length === 0) throw new Error(`K3sCluster ${name}: at least one server is required`);
-    if (servers.length > 1 && servers.length % 2 === 0) {
+    if (servers.length > 1 && servers.length % 2 === 0 && !args.evenServersForRemoval) {
       throw new Error(`K3sCluster ${name}: ${servers.length} servers with embedded etcd; use an odd number`);
     }
     const first = servers[0];
