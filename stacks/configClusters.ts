@@ -576,7 +576,7 @@ export function parseClusters(
       else if (!site) fail(`${base}.vip.address`, `${a} is outside every site of the cluster (${[...Object.entries(c.sites)].map(([k, v]) => `${k} ${v.cidr}`).join(", ")}): kube-vip announces it with ARP on the servers' own network`);
       else if (owner) fail(`${base}.vip.address`, `${a} is already the address of node "${owner.name}"`);
       else if (onSite.length < 2) fail(`${base}.vip.address`, `${a} is on site "${site}", which has ${onSite.length === 0 ? "no server" : `one server (${list(onSite)})`}: the address can move only between at least two servers on its network`);
-      else if (c.apiForward) fail(`${base}.apiForward`, "a virtual API address (vip) replaces the forward: remove apiForward");
+      else if (c.apiForward && c.nodes.find((n) => n.role === "server")?.vm) fail(`${base}.apiForward`, "a virtual API address (vip) replaces the forward: remove apiForward");
       else if (c.apiAddress) fail(`${base}.apiAddress`, "the virtual API address (vip) is the API address: remove apiAddress");
       else if (!isHostAddress(subnets.get(site)!, a)) fail(`${base}.vip.address`, `${a} is the network or broadcast address of site "${site}" (${c.sites[site].cidr})`);
       else vip = { address: a, interface: c.vip.interface, site };
