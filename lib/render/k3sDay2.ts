@@ -34,8 +34,6 @@ export const UPGRADING_ANNOTATION = "kantai.dev/upgrading";
 export const KUBE_VIP_IMAGE = "ghcr.io/kube-vip/kube-vip:v1.2.2";
 /** K3s' static pod directory (default data dir). */
 export const K3S_STATIC_PODS_DIR = "/var/lib/rancher/k3s/agent/pod-manifests";
-/** K3s' etcd database directory, removed on the servers that rejoin a restored cluster. */
-export const K3S_DB_DIR = "/var/lib/rancher/k3s/server/db";
 export const K3S_SNAPSHOT_DIR = "/var/lib/rancher/k3s/server/db/snapshots";
 
 /**
@@ -309,10 +307,11 @@ export function renderK3sEtcdRestore(): string {
   return [
     "#!/bin/sh",
     "# kantai: restore a K3s cluster with embedded etcd from a snapshot. Rendered by kantai; do not edit.",
-    "#   on the first server:   sh etcd-restore.sh restore <snapshot file or name in " + K3S_SNAPSHOT_DIR + ">",
-    "#   then on every other:   sh etcd-restore.sh rejoin",
-    "# https://docs.k3s.io/datastore/backup-restore",
+    "#   on the first server:   sudo sh etcd-restore.sh restore <snapshot file, or its name in " + K3S_SNAPSHOT_DIR + ">",
+    "#   then on every other:   sudo sh etcd-restore.sh rejoin",
+    "# https://docs.k3s.io/datastore/backup-restore (K3S_DATA_DIR: K3s' --data-dir, default /var/lib/rancher/k3s)",
     "set -eu",
+    'data_dir="${K3S_DATA_DIR:-/var/lib/rancher/k3s}"',
     "usage() {",
     '  echo "usage: $0 restore <snapshot> | rejoin" >&2',
     "  exit 2",
@@ -328,7 +327,7 @@ export function renderK3sEtcdRestore(): string {
     '    snap="$2"',
     '    case "$snap" in',
     "      /*) ;;",
-    `      *) snap=${shq(K3S_SNAPSHOT_DIR)}/"$snap" ;;`,
+    '      *) snap="$data_dir/server/db/snapshots/$snap" ;;',
     "    esac",
     '    if [ ! -s "$snap" ]; then',
     '      echo "kantai-restore: snapshot $snap does not exist or is empty (k3s etcd-snapshot ls lists them)" >&2',
@@ -344,7 +343,7 @@ export function renderK3sEtcdRestore(): string {
     "  rejoin)",
     '    [ "$#" -eq 1 ] || usage',
     "    systemctl stop k3s",
-    `    rm -rf ${shq(K3S_DB_DIR)}`,
+    '    rm -rf "$data_dir/server/db"',
     "    systemctl start k3s",
     '    echo "kantai-restore: k3s restarted with an empty database: it rejoins the restored cluster" >&2',
     "    ;;",
