@@ -12,15 +12,39 @@ import { readStackFile } from "../scripts/synth/stackFile";
 import { ConfigError, decodeConfigValue, parseConfig } from "../stacks/config";
 import { ROOT } from "./support/devConfig";
 
-function raw(file: string): Record<string, any> {
+/** The parts of kantai:k3s the tests edit (the stack files' raw values). */
+interface RawNode {
+  name: string;
+  role: string;
+  [k: string]: unknown;
+}
+interface RawCluster {
+  nodes: RawNode[];
+  version?: string;
+  vip?: { address: string };
+  snapshots?: { schedule?: string; retention?: number; s3?: Record<string, string> };
+  upgrade?: { maxUnavailable?: number; drainTimeoutSeconds?: number };
+  previousServers?: string[];
+  apiAddress?: string;
+  [k: string]: unknown;
+}
+interface Raw {
+  k3s: Record<string, RawCluster>;
+  routing?: unknown;
+  etcdS3AccessKey?: string;
+  etcdS3SecretKey?: string;
+  [k: string]: unknown;
+}
+
+function raw(file: string): Raw {
   const { config } = readStackFile(path.join(ROOT, file));
-  const r: Record<string, any> = {};
+  const r: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) r[k.replace(/^kantai:/, "")] = decodeConfigValue(v);
-  return structuredClone(r);
+  return structuredClone(r) as unknown as Raw;
 }
 const edge = () => raw("Pulumi.edge.yaml");
 const lab = () => raw("Pulumi.lab.yaml");
-function problems(r: Record<string, unknown>, stack: string, secretKeys?: string[]): string[] {
+function problems(r: Raw, stack: string, secretKeys?: string[]): string[] {
   try {
     parseConfig(r, { stack, ...(secretKeys ? { secretKeys } : {}) });
   } catch (e) {
@@ -30,8 +54,8 @@ function problems(r: Record<string, unknown>, stack: string, secretKeys?: string
   throw new Error("expected a ConfigError, but the config was accepted");
 }
 /** Remove nodes from edge's cluster (and edge's routing example, which names them). */
-const without = (r: any, ...names: string[]) => {
-  r.k3s.edge.nodes = r.k3s.edge.nodes.filter((n: any) => !names.includes(n.name));
+const without = (r: Raw, ...names: string[]) => {
+  r.k3s.edge.nodes = r.k3s.edge.nodes.filter((n) => !names.includes(n.name));
   delete r.routing;
 };
 
@@ -59,48 +83,88 @@ describe("kantai:k3s.<cluster> day-2 settings", () => {
     expect(c.serverStepDown).toBe(true);
   });
 
-  it.each<[string, string, (r: any) => void, string[]]>([
+  it.each<[string, string, (r: Raw) => void, string[]]>([
     [
       "a VIP outside every site",
       "edge",
       (r) => (r.k3s.edge.vip = { address: "172.16.0.10" }),
-      ['kantai:k3s.edge.vip.address: 172.16.0.10 is outside every site of the cluster (home 192.168.1.0/24, lab 10.0.0.0/24): kube-vip announces it with ARP on the servers\' own network'],
+      [
+        "kantai:k3s.edge.vip.address: 172.16.0.10 is outside every site of the cluster (home 192.168.1.0/24, lab 10.0.0.0/24): kube-vip announces it with ARP on the servers' own network",
+      ],
     ],
-    ["a VIP that is a node's address", "edge", (r) => (r.k3s.edge.vip = { address: "192.168.1.23" }), ['kantai:k3s.edge.vip.address: 192.168.1.23 is already the address of node "pi-3"']],
+    [
+      "a VIP that is a node's address",
+      "edge",
+      (r) => (r.k3s.edge.vip = { address: "192.168.1.23" }),
+      ['kantai:k3s.edge.vip.address: 192.168.1.23 is already the address of node "pi-3"'],
+    ],
     [
       "a VIP on a site with one server",
       "edge",
       (r) => (r.k3s.edge.vip = { address: "10.0.0.40" }),
-      ['kantai:k3s.edge.vip.address: 10.0.0.40 is on site "lab", which has one server ("edge-vm-1"): the address can move only between at least two servers on its network'],
+      [
+        'kantai:k3s.edge.vip.address: 10.0.0.40 is on site "lab", which has one server ("edge-vm-1"): the address can move only between at least two servers on its network',
+      ],
     ],
-    ["a VIP that is the site's broadcast address", "edge", (r) => (r.k3s.edge.vip = { address: "192.168.1.255" }), ['kantai:k3s.edge.vip.address: 192.168.1.255 is the network or broadcast address of site "home" (192.168.1.0/24)']],
-    ["a VIP with one server", "lab", (r) => (r.k3s.lab.vip = { address: "10.0.0.49" }), ["kantai:k3s.lab.vip: a virtual API address needs more than one server (the cluster has 1); remove vip"]],
-    ["a VIP and an apiAddress", "edge", (r) => (r.k3s.edge.apiAddress = "k3s.example.com"), ["kantai:k3s.edge.apiAddress: the virtual API address (vip) is the API address: remove apiAddress"]],
+    [
+      "a VIP that is the site's broadcast address",
+      "edge",
+      (r) => (r.k3s.edge.vip = { address: "192.168.1.255" }),
+      [
+        'kantai:k3s.edge.vip.address: 192.168.1.255 is the network or broadcast address of site "home" (192.168.1.0/24)',
+      ],
+    ],
+    [
+      "a VIP with one server",
+      "lab",
+      (r) => (r.k3s.lab.vip = { address: "10.0.0.49" }),
+      ["kantai:k3s.lab.vip: a virtual API address needs more than one server (the cluster has 1); remove vip"],
+    ],
+    [
+      "a VIP and an apiAddress",
+      "edge",
+      (r) => (r.k3s.edge.apiAddress = "k3s.example.com"),
+      ["kantai:k3s.edge.apiAddress: the virtual API address (vip) is the API address: remove apiAddress"],
+    ],
     [
       "snapshots on a single server",
       "lab",
       (r) => (r.k3s.lab.snapshots = {}),
-      ["kantai:k3s.lab.snapshots: etcd snapshots need embedded etcd, i.e. more than one server (the cluster has 1); a single server keeps its data in SQLite"],
+      [
+        "kantai:k3s.lab.snapshots: etcd snapshots need embedded etcd, i.e. more than one server (the cluster has 1); a single server keeps its data in SQLite",
+      ],
     ],
     [
       "an S3 target without credentials",
       "edge",
-      (r) => (r.k3s.edge.snapshots.s3 = { endpoint: "minio.home.lan:9000", bucket: "k3s-edge" }),
+      (r) => (r.k3s.edge.snapshots!.s3 = { endpoint: "minio.home.lan:9000", bucket: "k3s-edge" }),
       [
         "kantai:etcdS3AccessKey: is required by kantai:k3s.edge.snapshots.s3 (pulumi config set --secret etcdS3AccessKey …)",
         "kantai:etcdS3SecretKey: is required by kantai:k3s.edge.snapshots.s3 (pulumi config set --secret etcdS3SecretKey …)",
       ],
     ],
-    ["a bad cron expression", "edge", (r) => (r.k3s.edge.snapshots.schedule = "hourly"), ['kantai:k3s.edge.snapshots.schedule: must be a five-field cron expression like "0 */6 * * *"']],
-    ["maxUnavailable 0", "edge", (r) => (r.k3s.edge.upgrade.maxUnavailable = 0), ["kantai:k3s.edge.upgrade.maxUnavailable: must be at least 1"]],
+    [
+      "a bad cron expression",
+      "edge",
+      (r) => (r.k3s.edge.snapshots!.schedule = "hourly"),
+      ['kantai:k3s.edge.snapshots.schedule: must be a five-field cron expression like "0 */6 * * *"'],
+    ],
+    [
+      "maxUnavailable 0",
+      "edge",
+      (r) => (r.k3s.edge.upgrade!.maxUnavailable = 0),
+      ["kantai:k3s.edge.upgrade.maxUnavailable: must be at least 1"],
+    ],
     [
       "removing the last server",
       "lab",
       (r) => {
         r.k3s.lab.previousServers = ["lab-cp"];
-        r.k3s.lab.nodes = r.k3s.lab.nodes.filter((n: any) => n.name !== "lab-cp");
+        r.k3s.lab.nodes = r.k3s.lab.nodes.filter((n) => n.name !== "lab-cp");
       },
-      ['kantai:k3s.lab.nodes: removes the last server ("lab-cp"; kantai:k3s.lab.previousServers lists "lab-cp"): a cluster keeps at least one of its servers; to delete the cluster, remove kantai:k3s.lab'],
+      [
+        'kantai:k3s.lab.nodes: removes the last server ("lab-cp"; kantai:k3s.lab.previousServers lists "lab-cp"): a cluster keeps at least one of its servers; to delete the cluster, remove kantai:k3s.lab',
+      ],
     ],
     [
       "removing two of three etcd servers at once (quorum loss)",
@@ -111,7 +175,9 @@ describe("kantai:k3s.<cluster> day-2 settings", () => {
         delete r.k3s.edge.snapshots;
         without(r, "pi-2", "edge-vm-1");
       },
-      ['kantai:k3s.edge.nodes: removes 2 of 3 etcd servers ("pi-2", "edge-vm-1") in one change: etcd keeps quorum only with 2 of its 3 members; remove at most 1 per pulumi up'],
+      [
+        'kantai:k3s.edge.nodes: removes 2 of 3 etcd servers ("pi-2", "edge-vm-1") in one change: etcd keeps quorum only with 2 of its 3 members; remove at most 1 per pulumi up',
+      ],
     ],
     [
       "removing the first server",
@@ -121,7 +187,9 @@ describe("kantai:k3s.<cluster> day-2 settings", () => {
         r.k3s.edge.vip = undefined;
         without(r, "pi-1");
       },
-      ['kantai:k3s.edge.nodes: removes the first server "pi-1", which the other nodes join through and which holds cluster-init; remove the other servers instead'],
+      [
+        'kantai:k3s.edge.nodes: removes the first server "pi-1", which the other nodes join through and which holds cluster-init; remove the other servers instead',
+      ],
     ],
     [
       "two servers without a previous third (still refused)",
@@ -130,7 +198,9 @@ describe("kantai:k3s.<cluster> day-2 settings", () => {
         r.k3s.edge.vip = undefined;
         without(r, "edge-vm-1");
       },
-      ["kantai:k3s.edge.nodes: 2 servers means embedded etcd, which needs an odd number of servers (1, 3, 5…) to keep quorum"],
+      [
+        "kantai:k3s.edge.nodes: 2 servers means embedded etcd, which needs an odd number of servers (1, 3, 5…) to keep quorum",
+      ],
     ],
   ])("refuses %s, naming the key", (_what, stack, edit, messages) => {
     const r = stack === "lab" ? lab() : edge();
@@ -140,7 +210,7 @@ describe("kantai:k3s.<cluster> day-2 settings", () => {
 
   it("S3 credentials that are not secrets are refused; as secrets they reach the cluster config", () => {
     const r = edge();
-    r.k3s.edge.snapshots.s3 = { endpoint: "minio.home.lan:9000", bucket: "k3s-edge" };
+    r.k3s.edge.snapshots!.s3 = { endpoint: "minio.home.lan:9000", bucket: "k3s-edge" };
     r.etcdS3AccessKey = "AKIAEXAMPLE";
     r.etcdS3SecretKey = "c2VjcmV0";
     const base = ["kantai:sshPrivateKey", "kantai:proxmoxApiToken", "kantai:cloudflareApiToken"];
@@ -148,10 +218,15 @@ describe("kantai:k3s.<cluster> day-2 settings", () => {
       "kantai:etcdS3AccessKey: must be a secret (pulumi config set --secret etcdS3AccessKey …)",
       "kantai:etcdS3SecretKey: must be a secret (pulumi config set --secret etcdS3SecretKey …)",
     ]);
-    const [c] = parseConfig(r, { stack: "edge", secretKeys: [...base, "kantai:etcdS3AccessKey", "kantai:etcdS3SecretKey"] }).k3s;
+    const [c] = parseConfig(r, {
+      stack: "edge",
+      secretKeys: [...base, "kantai:etcdS3AccessKey", "kantai:etcdS3SecretKey"],
+    }).k3s;
     expect(c.snapshots?.s3).toEqual({ endpoint: "minio.home.lan:9000", bucket: "k3s-edge" });
     expect(c.s3Credentials).toBeDefined();
     r.etcdS3SecretKey = "has space";
-    expect(problems(r, "edge")).toEqual(["kantai:etcdS3SecretKey: must be a non-empty S3 key of letters, digits and + / = . _ -"]);
+    expect(problems(r, "edge")).toEqual([
+      "kantai:etcdS3SecretKey: must be a non-empty S3 key of letters, digits and + / = . _ -",
+    ]);
   });
 });

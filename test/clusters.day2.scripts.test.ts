@@ -14,7 +14,15 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderK3sDrain, renderK3sEtcdRestore, renderK3sForget, renderK3sGate, renderK3sPreUpgradeSnapshot, renderK3sRemoveDrain, renderK3sUpgrade } from "../lib/render/k3sDay2";
+import {
+  renderK3sDrain,
+  renderK3sEtcdRestore,
+  renderK3sForget,
+  renderK3sGate,
+  renderK3sPreUpgradeSnapshot,
+  renderK3sRemoveDrain,
+  renderK3sUpgrade,
+} from "../lib/render/k3sDay2";
 import { ROOT } from "./support/devConfig";
 import { runTool } from "./support/tools";
 
@@ -33,7 +41,12 @@ function cluster(nodes: Record<string, { version: string; ready?: string; pdb?: 
   }
   fs.writeFileSync(path.join(dir, "readyz"), "ok");
   fs.writeFileSync(path.join(dir, "calls"), "");
-  const run = (script: string) => spawnSync("sh", ["-c", script, "kantai-test"], { encoding: "utf8", env: { ...process.env, KANTAI_KUBECTL: `sh ${STANDIN}`, KSTATE: dir }, timeout: 60_000 });
+  const run = (script: string) =>
+    spawnSync("sh", ["-c", script, "kantai-test"], {
+      encoding: "utf8",
+      env: { ...process.env, KANTAI_KUBECTL: `sh ${STANDIN}`, KSTATE: dir },
+      timeout: 60_000,
+    });
   return {
     dir,
     run,
@@ -86,7 +99,9 @@ describe("rolling upgrade steps against the kubectl stand-in", () => {
     const k = cluster({});
     const r = k.run(drain("pi-4"));
     expect(r.status).toBe(0);
-    expect(r.stderr).toContain(`kantai: ${HOST}: node pi-4 is not registered: nothing to drain (its upgrade step installs ${NEW})`);
+    expect(r.stderr).toContain(
+      `kantai: ${HOST}: node pi-4 is not registered: nothing to drain (its upgrade step installs ${NEW})`,
+    );
   });
 
   it("a drain blocked by a PodDisruptionBudget stops the roll at that node, named; the node is uncordoned and keeps its version", () => {
@@ -97,7 +112,12 @@ describe("rolling upgrade steps against the kubectl stand-in", () => {
     expect(r.stderr).toContain(
       `kantai: ${HOST}: rolling upgrade stopped at node pi-2: its drain did not finish in 600s (a PodDisruptionBudget allows no eviction, or pods did not terminate; kubectl get pdb -A). pi-2 is uncordoned and still runs ${OLD}; the nodes after it were not touched.`,
     );
-    expect(r.stderr).toContain(`kantai: ${HOST}: K3s drain of pi-2 before its upgrade failed at step "drain node $NODE (PodDisruptionBudgets respected, 600s)" (exit 1)`.replace("$NODE", "pi-2"));
+    expect(r.stderr).toContain(
+      `kantai: ${HOST}: K3s drain of pi-2 before its upgrade failed at step "drain node $NODE (PodDisruptionBudgets respected, 600s)" (exit 1)`.replace(
+        "$NODE",
+        "pi-2",
+      ),
+    );
     expect(k.has("pi-2", "cordoned")).toBe(false);
     expect(k.has("pi-2", "upgrading")).toBe(false);
     expect(fs.readFileSync(path.join(k.dir, "nodes/pi-2/version"), "utf8")).toBe(OLD);
@@ -108,7 +128,9 @@ describe("rolling upgrade steps against the kubectl stand-in", () => {
     expect(k.run(drain("pi-2")).status).toBe(0);
     const r = k.run(gate("pi-2", 5));
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`kantai: ${HOST}: rolling upgrade stopped at node pi-2: not Ready at ${NEW} (it reports "${OLD}"); it stays cordoned, the nodes after it were not touched`);
+    expect(r.stderr).toContain(
+      `kantai: ${HOST}: rolling upgrade stopped at node pi-2: not Ready at ${NEW} (it reports "${OLD}"); it stays cordoned, the nodes after it were not touched`,
+    );
     expect(k.has("pi-2", "cordoned")).toBe(true);
   });
 
@@ -126,14 +148,22 @@ describe("removing a node against the kubectl stand-in", () => {
     const k = cluster({ "pi-2": { version: OLD } });
     expect(k.run(renderK3sRemoveDrain({ host: HOST, node: "pi-2", timeoutSeconds: 300 })).status).toBe(0);
     expect(k.run(renderK3sForget({ host: HOST, node: "pi-2", etcdMember: true })).status).toBe(0);
-    expect(k.calls()).toEqual(["get node pi-2", "cordon pi-2", "drain pi-2 --ignore-daemonsets --delete-emptydir-data --timeout=300s", "delete node pi-2 --ignore-not-found --wait=true", "get --raw=/readyz/etcd"]);
+    expect(k.calls()).toEqual([
+      "get node pi-2",
+      "cordon pi-2",
+      "drain pi-2 --ignore-daemonsets --delete-emptydir-data --timeout=300s",
+      "delete node pi-2 --ignore-not-found --wait=true",
+      "get --raw=/readyz/etcd",
+    ]);
     expect(fs.existsSync(path.join(k.dir, "nodes/pi-2"))).toBe(false);
   });
   it("a blocked removal drain fails naming the node; nothing is deleted", () => {
     const k = cluster({ "pi-3": { version: OLD, pdb: true } });
     const r = k.run(renderK3sRemoveDrain({ host: HOST, node: "pi-3", timeoutSeconds: 300 }));
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`kantai: ${HOST}: removal of node pi-3 stopped: its drain did not finish in 300s (kubectl get pdb -A). It stays cordoned and installed; its VM, if any, is kept.`);
+    expect(r.stderr).toContain(
+      `kantai: ${HOST}: removal of node pi-3 stopped: its drain did not finish in 300s (kubectl get pdb -A). It stays cordoned and installed; its VM, if any, is kept.`,
+    );
     expect(fs.existsSync(path.join(k.dir, "nodes/pi-3"))).toBe(true);
   });
 });
@@ -149,14 +179,21 @@ describe("etcd restore script (stand-in k3s and systemctl)", () => {
     fs.mkdirSync(path.join(data, "server/db/snapshots"), { recursive: true });
     fs.writeFileSync(path.join(data, "server/db/snapshots/kantai-pre-v1-34-2-k3s1"), "snapshot bytes");
     const run = (...args: string[]) =>
-      spawnSync("sh", ["-c", renderK3sEtcdRestore(), "etcd-restore.sh", ...args], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, K3S_DATA_DIR: data } });
+      spawnSync("sh", ["-c", renderK3sEtcdRestore(), "etcd-restore.sh", ...args], {
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, K3S_DATA_DIR: data },
+      });
     return { run, log: () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []), data };
   }
   it("restore <name>: stop, cluster-reset from the snapshot file, start (https://docs.k3s.io/cli/etcd-snapshot)", () => {
     const b = bin();
     const r = b.run("restore", "kantai-pre-v1-34-2-k3s1");
     expect(r.status, r.stderr).toBe(0);
-    expect(b.log()).toEqual(["systemctl stop k3s", `k3s server --cluster-reset --cluster-reset-restore-path=${b.data}/server/db/snapshots/kantai-pre-v1-34-2-k3s1`, "systemctl start k3s"]);
+    expect(b.log()).toEqual([
+      "systemctl stop k3s",
+      `k3s server --cluster-reset --cluster-reset-restore-path=${b.data}/server/db/snapshots/kantai-pre-v1-34-2-k3s1`,
+      "systemctl start k3s",
+    ]);
   });
   it("rejoin: stop, delete the database directory, start", () => {
     const b = bin();
@@ -168,7 +205,9 @@ describe("etcd restore script (stand-in k3s and systemctl)", () => {
     const b = bin();
     const r = b.run("restore", "nope");
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`kantai-restore: snapshot ${b.data}/server/db/snapshots/nope does not exist or is empty`);
+    expect(r.stderr).toContain(
+      `kantai-restore: snapshot ${b.data}/server/db/snapshots/nope does not exist or is empty`,
+    );
     expect(b.log()).toEqual([]);
     expect(b.run().status).toBe(2);
   });

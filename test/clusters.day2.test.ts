@@ -21,13 +21,42 @@ import type { RecordedResource } from "../scripts/synth/recorder";
 import { ROOT } from "./support/devConfig";
 import { runSynth } from "./support/tools";
 
-type Rec = Map<string, RecordedResource & { inputs: any }>;
+/** The parts of kantai:k3s the tests edit (the stack files' raw values). */
+interface RawNode {
+  name: string;
+  role: string;
+  [k: string]: unknown;
+}
+interface RawCluster {
+  nodes: RawNode[];
+  version?: string;
+  vip?: { address: string };
+  snapshots?: { schedule?: string; retention?: number; s3?: Record<string, string> };
+  upgrade?: { maxUnavailable?: number; drainTimeoutSeconds?: number };
+  previousServers?: string[];
+  apiAddress?: string;
+  [k: string]: unknown;
+}
+/** A recorded command's inputs (what the tests read). */
+interface Inputs {
+  create?: string;
+  delete?: string;
+  stdin?: string;
+  triggers?: unknown[];
+  [k: string]: unknown;
+}
+type Rec = Map<string, RecordedResource & { inputs: Inputs }>;
 
 /**
  * Synth (`npm run synth`, a subprocess per recording: Pulumi's mock runtime is process-wide) of
  * `file` with its kantai:k3s edited by `mutate` and `extra` keys added (secure ones as secrets).
  */
-async function record(file: string, stack: string, mutate?: (k3s: any) => void, extra: Record<string, unknown> = {}): Promise<Rec> {
+async function record(
+  file: string,
+  stack: string,
+  mutate?: (k3s: Record<string, RawCluster>) => void,
+  extra: Record<string, unknown> = {},
+): Promise<Rec> {
   const doc = parse(readFileSync(path.join(ROOT, file), "utf8"));
   mutate?.(doc.config["kantai:k3s"]);
   Object.assign(doc.config, extra);
@@ -36,7 +65,9 @@ async function record(file: string, stack: string, mutate?: (k3s: any) => void, 
   writeFileSync(stackFile, stringify(doc));
   const r = runSynth(["--stack-file", stackFile, "--out", path.join(dir, "out")]);
   if (r.status !== 0) throw new Error(`synth failed: ${r.stderr}${r.stdout}`);
-  const resources = JSON.parse(readFileSync(path.join(dir, "out", "resources.json"), "utf8")) as (RecordedResource & { inputs: any })[];
+  const resources = JSON.parse(readFileSync(path.join(dir, "out", "resources.json"), "utf8")) as (RecordedResource & {
+    inputs: Inputs;
+  })[];
   return new Map(resources.map((x) => [x.name, x]));
 }
 
@@ -45,7 +76,9 @@ function diff(before: Rec, after: Rec, prefix: string) {
   const mine = (m: Rec) => [...m.keys()].filter((n) => n.startsWith(prefix));
   const created = mine(after).filter((n) => !before.has(n));
   const deleted = mine(before).filter((n) => !after.has(n));
-  const changed = mine(after).filter((n) => before.has(n) && JSON.stringify(before.get(n)!.inputs) !== JSON.stringify(after.get(n)!.inputs));
+  const changed = mine(after).filter(
+    (n) => before.has(n) && JSON.stringify(before.get(n)!.inputs) !== JSON.stringify(after.get(n)!.inputs),
+  );
   return { created: created.sort(), deleted: deleted.sort(), changed: changed.sort() };
 }
 
@@ -59,7 +92,8 @@ const EDGE = "test/fixtures/Pulumi.clusters.yaml";
 const SERVERS = ["pi-1", "pi-2", "vm-1"];
 const AGENTS = ["pi-3", "vm-2"];
 const ALL = [...SERVERS, ...AGENTS];
-const roll = (c: string, ns: readonly string[]) => ns.flatMap((n) => [`${c}-${n}-drain`, `${c}-${n}-upgrade`, `${c}-${n}-gate`]);
+const roll = (c: string, ns: readonly string[]) =>
+  ns.flatMap((n) => [`${c}-${n}-drain`, `${c}-${n}-upgrade`, `${c}-${n}-gate`]);
 
 describe("edge (three servers, mixed Pi/VM): the rolling upgrade", async () => {
   const base = await record(EDGE, "clusters");
@@ -83,7 +117,9 @@ describe("edge (three servers, mixed Pi/VM): the rolling upgrade", async () => {
       expect(up.create, n).toContain("v1.34.1+k3s1");
       expect(up.create, n).toContain(`INSTALL_K3S_EXEC=${SERVERS.includes(n) ? "server" : "agent"}`);
       expect(get(base, `edge-${n}-drain`).inputs.create, n).toContain("v1.34.1+k3s1");
-      expect(get(base, `edge-${n}-gate`).inputs.create, n).toContain("kantai: K3s health gate after the upgrade of " + n);
+      expect(get(base, `edge-${n}-gate`).inputs.create, n).toContain(
+        "kantai: K3s health gate after the upgrade of " + n,
+      );
       // The configure step no longer carries the version.
       expect(get(base, `edge-${n}-install`).inputs.create, n).not.toContain("v1.34.1+k3s1");
     }
@@ -108,21 +144,54 @@ describe("edge (three servers, mixed Pi/VM): the rolling upgrade", async () => {
 
   it("adding an agent creates its own steps only; the cluster-wide nodes step updates to wait for it; no other node's step changes", async () => {
     const added = await record(EDGE, "clusters", (k) =>
-      k.edge.nodes.push({ name: "pi-4", role: "agent", site: "home", ip: "192.168.1.24", externalIp: "203.0.113.24", host: { user: "pi", raspberryPi: true } }),
+      k.edge.nodes.push({
+        name: "pi-4",
+        role: "agent",
+        site: "home",
+        ip: "192.168.1.24",
+        externalIp: "203.0.113.24",
+        host: { user: "pi", raspberryPi: true },
+      }),
     );
     const d = diff(base, added, "edge");
-    expect(d.created).toEqual(["edge-pi-4-boot", "edge-pi-4-forget", "edge-pi-4-install", "edge-pi-4-prepare", ...roll("edge", ["pi-4"])].sort());
+    expect(d.created).toEqual(
+      [
+        "edge-pi-4-boot",
+        "edge-pi-4-forget",
+        "edge-pi-4-install",
+        "edge-pi-4-prepare",
+        ...roll("edge", ["pi-4"]),
+      ].sort(),
+    );
     expect(d.deleted).toEqual([]);
     expect(d.changed).toEqual(["edge-nodes"]);
     // It joins last in the roll, after every server's configure step.
     expect(get(added, "edge-pi-4-drain").dependsOn).toEqual(["edge-pi-4-install", "edge-vm-2-gate"]);
-    expect(get(added, "edge-pi-4-install").dependsOn).toEqual(["edge-pi-4-boot", ...SERVERS.map((s) => `edge-${s}-install`), "edge-pi-4-forget"]);
+    expect(get(added, "edge-pi-4-install").dependsOn).toEqual([
+      "edge-pi-4-boot",
+      ...SERVERS.map((s) => `edge-${s}-install`),
+      "edge-pi-4-forget",
+    ]);
   });
 
   it("adding a server creates its own steps only (no other server's config or tls-san changes)", async () => {
     const added = await record(EDGE, "clusters", (k) => {
-      k.edge.nodes.splice(3, 0, { name: "pi-5", role: "server", site: "home", ip: "192.168.1.25", externalIp: "203.0.113.25", host: { user: "pi" } });
-      k.edge.nodes.splice(4, 0, { name: "pi-6", role: "server", site: "home", ip: "192.168.1.26", externalIp: "203.0.113.26", host: { user: "pi" } });
+      k.edge.nodes.splice(3, 0, {
+        name: "pi-5",
+        role: "server",
+        site: "home",
+        ip: "192.168.1.25",
+        externalIp: "203.0.113.25",
+        host: { user: "pi" },
+      });
+      k.edge.nodes.splice(4, 0, {
+        name: "pi-6",
+        role: "server",
+        site: "home",
+        ip: "192.168.1.26",
+        externalIp: "203.0.113.26",
+        host: { user: "pi" },
+      });
     });
     const d = diff(base, added, "edge");
     expect(d.changed).toEqual(["edge-nodes"]);
@@ -130,11 +199,25 @@ describe("edge (three servers, mixed Pi/VM): the rolling upgrade", async () => {
   });
 
   it("removing an agent (a VM): drain → uninstall → delete its Node → destroy the VM, in that order", async () => {
-    const removed = await record(EDGE, "clusters", (k) => (k.edge.nodes = k.edge.nodes.filter((n: any) => n.name !== "vm-2")));
+    const removed = await record(
+      EDGE,
+      "clusters",
+      (k) => (k.edge.nodes = k.edge.nodes.filter((n) => n.name !== "vm-2")),
+    );
     const d = diff(base, removed, "edge");
     expect(d.created).toEqual([]);
     expect(d.changed).toEqual(["edge-nodes"]);
-    expect(d.deleted).toEqual(["edge-vm-2", "edge-vm-2-forget", "edge-vm-2-install", "edge-vm-2-prepare", "edge-vm-2-user-data", "edge-vm-2-vm", ...roll("edge", ["vm-2"])].sort());
+    expect(d.deleted).toEqual(
+      [
+        "edge-vm-2",
+        "edge-vm-2-forget",
+        "edge-vm-2-install",
+        "edge-vm-2-prepare",
+        "edge-vm-2-user-data",
+        "edge-vm-2-vm",
+        ...roll("edge", ["vm-2"]),
+      ].sort(),
+    );
     // Deletes run dependents first: gate → upgrade → drain → install → forget → prepare → VM.
     expect(get(base, "edge-vm-2-gate").dependsOn).toEqual(["edge-vm-2-upgrade"]);
     expect(get(base, "edge-vm-2-upgrade").dependsOn).toEqual(["edge-vm-2-drain"]);
@@ -146,7 +229,7 @@ describe("edge (three servers, mixed Pi/VM): the rolling upgrade", async () => {
     expect(get(base, "edge-vm-2-drain").inputs.delete).toContain("kantai: K3s drain of vm-2 before its removal");
     const forget = get(base, "edge-vm-2-forget").inputs;
     expect(forget.create).toBeUndefined();
-    expect(forget.delete).toContain("kc delete node \"$NODE\" --ignore-not-found --wait=true");
+    expect(forget.delete).toContain('kc delete node "$NODE" --ignore-not-found --wait=true');
     expect(forget.delete).not.toContain("etcd_ready");
     // The uninstall of a VM that is destroyed anyway is skipped (deletedWith); the drain and forget,
     // which run on the first server, are not tied to the VM.
@@ -160,10 +243,18 @@ describe("edge (three servers, mixed Pi/VM): the rolling upgrade", async () => {
   it("removing a server (pi-2, with previousServers): its forget step waits for etcd to be healthy; others unchanged", async () => {
     const removed = await record(EDGE, "clusters", (k) => {
       k.edge.previousServers = ["pi-1", "pi-2", "vm-1"];
-      k.edge.nodes = k.edge.nodes.filter((n: any) => n.name !== "pi-2");
+      k.edge.nodes = k.edge.nodes.filter((n) => n.name !== "pi-2");
     });
     const d = diff(base, removed, "edge");
-    expect(d.deleted).toEqual(["edge-pi-2-boot", "edge-pi-2-forget", "edge-pi-2-install", "edge-pi-2-prepare", ...roll("edge", ["pi-2"])].sort());
+    expect(d.deleted).toEqual(
+      [
+        "edge-pi-2-boot",
+        "edge-pi-2-forget",
+        "edge-pi-2-install",
+        "edge-pi-2-prepare",
+        ...roll("edge", ["pi-2"]),
+      ].sort(),
+    );
     expect(d.changed).toEqual(["edge-nodes"]);
     expect(get(base, "edge-pi-2-forget").inputs.delete).toContain("etcd_ready");
     expect(get(base, "edge-pi-2-install").deletedWith).toBeUndefined(); // a Pi: the uninstall runs
@@ -181,7 +272,11 @@ describe("edge: HA API address and snapshots", async () => {
     "clusters",
     (k) => {
       k.edge.vip = { address: "192.168.1.20" };
-      k.edge.snapshots = { schedule: "0 */6 * * *", retention: 10, s3: { endpoint: "minio.home.lan:9000", bucket: "k3s-edge", folder: "edge" } };
+      k.edge.snapshots = {
+        schedule: "0 */6 * * *",
+        retention: 10,
+        s3: { endpoint: "minio.home.lan:9000", bucket: "k3s-edge", folder: "edge" },
+      };
     },
     { "kantai:etcdS3AccessKey": { secure: "v1:AAAA" }, "kantai:etcdS3SecretKey": { secure: "v1:BBBB" } },
   );
@@ -191,14 +286,17 @@ describe("edge: HA API address and snapshots", async () => {
     expect(get(ha, "edge-pi-2-install").inputs.create).toContain("static pod kube-vip");
     expect(get(ha, "edge-vm-1-install").inputs.create).not.toContain("kube-vip");
     expect(get(ha, "edge-pi-3-install").inputs.create).not.toContain("kube-vip");
-    for (const s of SERVERS) expect(get(ha, `edge-${s}-install`).inputs.create, s).toMatch(/tls-san:\n {2}- 192\.168\.1\.20\n/);
+    for (const s of SERVERS)
+      expect(get(ha, `edge-${s}-install`).inputs.create, s).toMatch(/tls-san:\n {2}- 192\.168\.1\.20\n/);
     expect(get(ha, "edge-kubeconfig").inputs.triggers).toEqual(["v1.34.1+k3s1", "192.168.1.20"]);
   });
 
   it("snapshot schedule and S3 target in the servers' config; credentials only on stdin, as secrets", () => {
     for (const s of SERVERS) {
       const i = get(ha, `edge-${s}-install`).inputs;
-      expect(i.create, s).toContain("etcd-snapshot-schedule-cron: 0 */6 * * *\netcd-snapshot-retention: 10\netcd-s3: true\netcd-s3-endpoint: minio.home.lan:9000\netcd-s3-bucket: k3s-edge\netcd-s3-folder: edge\n");
+      expect(i.create, s).toContain(
+        "etcd-snapshot-schedule-cron: 0 */6 * * *\netcd-snapshot-retention: 10\netcd-s3: true\netcd-s3-endpoint: minio.home.lan:9000\netcd-s3-bucket: k3s-edge\netcd-s3-folder: edge\n",
+      );
       expect(i.create, s).not.toContain("synth-placeholder-secret");
       expect(i.stdin, s).toBe("[secret]");
     }
@@ -227,11 +325,23 @@ describe("lab (one VM server, three VM agents)", async () => {
   });
 
   it("removing a worker VM deletes its steps and VM; nothing else but the nodes step changes", async () => {
-    const removed = await record("Pulumi.lab.yaml", "lab", (k) => (k.lab.nodes = k.lab.nodes.filter((n: any) => n.name !== "lab-w3")));
+    const removed = await record(
+      "Pulumi.lab.yaml",
+      "lab",
+      (k) => (k.lab.nodes = k.lab.nodes.filter((n) => n.name !== "lab-w3")),
+    );
     const d = diff(base, removed, "lab");
     expect(d.changed).toEqual(["lab-nodes"]);
     expect(d.deleted).toEqual(
-      ["lab-lab-w3", "lab-lab-w3-forget", "lab-lab-w3-install", "lab-lab-w3-prepare", "lab-lab-w3-user-data", "lab-lab-w3-vm", ...roll("lab", ["lab-w3"])].sort(),
+      [
+        "lab-lab-w3",
+        "lab-lab-w3-forget",
+        "lab-lab-w3-install",
+        "lab-lab-w3-prepare",
+        "lab-lab-w3-user-data",
+        "lab-lab-w3-vm",
+        ...roll("lab", ["lab-w3"]),
+      ].sort(),
     );
   });
 

@@ -52,7 +52,7 @@ const nodeFacts = [
   "  kc get node \"$NODE\" -o 'jsonpath={.status.nodeInfo.kubeletVersion}' 2>/dev/null || true",
   "}",
   "node_ready() {",
-  "  kc get node \"$NODE\" -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].status}' 2>/dev/null | grep -qx True",
+  '  kc get node "$NODE" -o \'jsonpath={.status.conditions[?(@.type=="Ready")].status}\' 2>/dev/null | grep -qx True',
   "}",
 ].join("\n");
 
@@ -109,7 +109,13 @@ export function renderK3sDrain(s: K3sRollStepSpec & { readonly timeoutSeconds: n
  * running (a new node joins here; an existing one is upgraded in place with its unchanged
  * config.yaml), then wait for the server's node to be Ready or the agent service to be active.
  */
-export function renderK3sUpgrade(s: { readonly host: string; readonly node: string; readonly role: K3sRole; readonly version: string; readonly timeout?: number }): string {
+export function renderK3sUpgrade(s: {
+  readonly host: string;
+  readonly node: string;
+  readonly role: K3sRole;
+  readonly version: string;
+  readonly timeout?: number;
+}): string {
   const unit = s.role === "server" ? "k3s" : "k3s-agent";
   const timeout = s.timeout ?? 300;
   const out = [
@@ -132,12 +138,15 @@ export function renderK3sUpgrade(s: { readonly host: string; readonly node: stri
       `NODE=${shq(s.node)}`,
       kubectlFunction,
       "node_ready() {",
-      "  kc get node \"$NODE\" -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].status}' 2>/dev/null | grep -qx True",
+      '  kc get node "$NODE" -o \'jsonpath={.status.conditions[?(@.type=="Ready")].status}\' 2>/dev/null | grep -qx True',
       "}",
       `kantai_wait ${timeout} ${shq(`node ${s.node} to be Ready`)} node_ready`,
     );
   } else {
-    out.push(`step "wait for ${unit} to be active"`, `kantai_wait ${timeout} ${shq(`${unit} to be active`)} systemctl is-active --quiet ${unit}`);
+    out.push(
+      `step "wait for ${unit} to be active"`,
+      `kantai_wait ${timeout} ${shq(`${unit} to be active`)} systemctl is-active --quiet ${unit}`,
+    );
   }
   out.push("");
   return out.join("\n");
@@ -188,7 +197,11 @@ export function renderK3sGate(s: K3sRollStepSpec & { readonly timeoutSeconds: nu
  * pods move while it still runs. A blocked drain fails the removal here: the node keeps running,
  * K3s stays installed, its VM is not destroyed.
  */
-export function renderK3sRemoveDrain(s: { readonly host: string; readonly node: string; readonly timeoutSeconds: number }): string {
+export function renderK3sRemoveDrain(s: {
+  readonly host: string;
+  readonly node: string;
+  readonly timeoutSeconds: number;
+}): string {
   const t = s.timeoutSeconds;
   return [
     preamble(`K3s drain of ${s.node} before its removal`, s.host),
@@ -215,7 +228,12 @@ export function renderK3sRemoveDrain(s: { readonly host: string; readonly node: 
  * a server: delete its Node object (for a server with embedded etcd K3s then removes its etcd
  * member) and wait until etcd reports healthy.
  */
-export function renderK3sForget(s: { readonly host: string; readonly node: string; readonly etcdMember: boolean; readonly timeout?: number }): string {
+export function renderK3sForget(s: {
+  readonly host: string;
+  readonly node: string;
+  readonly etcdMember: boolean;
+  readonly timeout?: number;
+}): string {
   const out = [
     preamble(`K3s removal of node ${s.node} from the cluster`, s.host, { wait: s.etcdMember }),
     `NODE=${shq(s.node)}`,
@@ -258,7 +276,11 @@ export function renderK3sPreUpgradeSnapshot(s: { readonly host: string; readonly
 }
 
 /** kube-vip as a static pod on a server: ARP mode, control-plane VIP with leader election. */
-export function renderKubeVipManifest(s: { readonly address: string; readonly interface: string; readonly image?: string }): string {
+export function renderKubeVipManifest(s: {
+  readonly address: string;
+  readonly interface: string;
+  readonly image?: string;
+}): string {
   const env: Record<string, string> = {
     vip_arp: "true",
     port: String(K3S_API_PORT),
@@ -295,7 +317,10 @@ export function renderKubeVipManifest(s: { readonly address: string; readonly in
       volumes: [{ name: "kubeconfig", hostPath: { path: K3S_KUBECONFIG_FILE, type: "File" } }],
     },
   };
-  return `# kantai: kube-vip static pod (ARP, control plane ${s.address}). Rendered by kantai; do not edit.\n` + stringify(pod, { lineWidth: 0 });
+  return (
+    `# kantai: kube-vip static pod (ARP, control plane ${s.address}). Rendered by kantai; do not edit.\n` +
+    stringify(pod, { lineWidth: 0 })
+  );
 }
 
 /**
@@ -307,7 +332,9 @@ export function renderK3sEtcdRestore(): string {
   return [
     "#!/bin/sh",
     "# kantai: restore a K3s cluster with embedded etcd from a snapshot. Rendered by kantai; do not edit.",
-    "#   on the first server:   sudo sh etcd-restore.sh restore <snapshot file, or its name in " + K3S_SNAPSHOT_DIR + ">",
+    "#   on the first server:   sudo sh etcd-restore.sh restore <snapshot file, or its name in " +
+      K3S_SNAPSHOT_DIR +
+      ">",
     "#   then on every other:   sudo sh etcd-restore.sh rejoin",
     "# https://docs.k3s.io/datastore/backup-restore (K3S_DATA_DIR: K3s' --data-dir, default /var/lib/rancher/k3s)",
     "set -eu",
