@@ -350,3 +350,20 @@ describe("lab (one VM server, three VM agents)", async () => {
     expect(base.has("lab-api-forward")).toBe(true);
   });
 });
+
+describe("synth of the edge stack (Pulumi.edge.yaml) shows the day-2 resources", async () => {
+  const edgeStack = await record("Pulumi.edge.yaml", "edge");
+  const nodes = ["pi-1", "pi-2", "edge-vm-1", "pi-3", "edge-vm-2"];
+
+  it("the roll for every node, the etcd snapshot, kube-vip on the home servers, the VIP as the API address", () => {
+    for (const n of nodes)
+      for (const s of ["drain", "upgrade", "gate"]) expect(edgeStack.has(`edge-${n}-${s}`), `${n} ${s}`).toBe(true);
+    expect(get(edgeStack, "edge-etcd-snapshot").dependsOn).toEqual(["edge-pi-1-install"]);
+    expect(get(edgeStack, "edge-pi-1-install").inputs.create).toContain("ghcr.io/kube-vip/kube-vip:v1.2.2");
+    expect(get(edgeStack, "edge-pi-2-install").inputs.create).toContain("ghcr.io/kube-vip/kube-vip:v1.2.2");
+    expect(get(edgeStack, "edge-edge-vm-1-install").inputs.create).not.toContain("kube-vip");
+    expect(get(edgeStack, "edge-pi-1-install").inputs.create).toContain("etcd-snapshot-schedule-cron: 0 */6 * * *");
+    expect(get(edgeStack, "edge-pi-3-drain").inputs.create).toContain("--timeout=600s");
+    expect(get(edgeStack, "edge-kubeconfig").inputs.triggers).toEqual(["v1.34.1+k3s1", "192.168.1.20"]);
+  });
+});
