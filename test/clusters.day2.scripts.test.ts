@@ -157,6 +157,16 @@ describe("removing a node against the kubectl stand-in", () => {
     ]);
     expect(fs.existsSync(path.join(k.dir, "nodes/pi-2"))).toBe(false);
   });
+  it("with K3s gone from the first server (a whole-cluster destroy), forget has nothing to do", () => {
+    const r = spawnSync("sh", ["-c", renderK3sForget({ host: HOST, node: "pi-2", etcdMember: true }), "forget"], {
+      encoding: "utf8",
+      env: { PATH: "/usr/bin:/bin" },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      `kantai: ${HOST}: K3s is not installed here any more (the whole cluster is being removed): nothing to forget`,
+    );
+  });
   it("a blocked removal drain fails naming the node; nothing is deleted", () => {
     const k = cluster({ "pi-3": { version: OLD, pdb: true } });
     const r = k.run(renderK3sRemoveDrain({ host: HOST, node: "pi-3", timeoutSeconds: 300 }));

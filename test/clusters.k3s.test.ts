@@ -85,10 +85,10 @@ describe("K3sCluster edge", () => {
     }
     expect(byName("edge-pi-1-install").dependsOn).toEqual(["edge-pi-1-boot"]);
     expect(byName("edge-pi-2-install").dependsOn).toEqual(["edge-pi-2-boot", "edge-pi-1-install", "edge-pi-2-forget"]);
-    expect(byName("edge-vm-1-install").dependsOn).toEqual(["edge-vm-1-prepare", "edge-pi-1-install", "edge-pi-2-install", "edge-vm-1-forget"]);
+    expect(byName("edge-vm-1-install").dependsOn).toEqual(["edge-vm-1-prepare", "edge-pi-1-install", "edge-pi-2-install"]);
     const servers = SERVERS.map((s) => `edge-${s}-install`);
     expect(byName("edge-pi-3-install").dependsOn).toEqual(["edge-pi-3-boot", ...servers, "edge-pi-3-forget"]);
-    expect(byName("edge-vm-2-install").dependsOn).toEqual(["edge-vm-2-prepare", ...servers, "edge-vm-2-forget"]);
+    expect(byName("edge-vm-2-install").dependsOn).toEqual(["edge-vm-2-prepare", ...servers]);
     // Every node is Ready at the version (its gate) before labels, taints and the kubeconfig.
     expect(byName("edge-nodes").dependsOn).toEqual([...SERVERS, ...AGENTS].map((n) => `edge-${n}-gate`));
     expect(byName("edge-kubeconfig").dependsOn).toEqual(["edge-nodes"]);

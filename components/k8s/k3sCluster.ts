@@ -234,9 +234,25 @@ export class K3sCluster extends pulumi.ComponentResource {
     const labelsOf = (n: K3sNode): Record<string, string> => ({ ...n.labels, [ZONE_LABEL]: n.site });
 
     // VMs.
+    // Removing a node: its forget step's delete (on the first server: delete the Node object, which
+    // also removes a server's etcd member) must run once K3s no longer runs on the node, or its
+    // kubelet registers the Node again. A VM node's forget step is a dependency of the VM (deleted
+    // after the VM is destroyed); a host's, of its install step (deleted after the uninstall).
+    const forgets: Record<string, command.remote.Command> = {};
+    const forgetStep = (n: K3sNode, dependsOn: pulumi.Resource[]) => {
+      const forgetScript = renderK3sForget({ host: hostLabel(first), node: n.name, etcdMember: n.role === "server" && etcd });
+      forgets[n.name] = new command.remote.Command(
+        `${name}-${n.name}-forget`,
+        { connection: connection(first), delete: asRoot(forgetScript, `kantai-forget-${n.name}`) },
+        { parent: this, dependsOn, customTimeouts: { delete: "10m" } },
+      );
+      artifacts.push({ path: `${name}/${n.name}.forget.sh`, kind: "shell", resource: `${name}-${n.name}-forget`, content: forgetScript });
+      return forgets[n.name];
+    };
     const vms: Record<string, ClonedVm> = {};
     for (const n of args.nodes) {
       if (!n.vm) continue;
+      const forget = n === first ? undefined : forgetStep(n, []);
       const px = args.proxmox!;
       const userData = renderK3sVmUserData({ hostname: n.name, domain: px.dns.domain, user: px.user, sshAuthorizedKeys: px.sshAuthorizedKeys });
       vms[n.name] = new ClonedVm(
@@ -258,7 +274,7 @@ export class K3sCluster extends pulumi.ComponentResource {
           tags: ["kantai", name, `k3s-${n.role}`],
           startupOrder: n.role === "server" ? 5 : 6,
         },
-        { parent: this },
+        { parent: this, ...(forget ? { dependsOn: [forget] } : {}) },
       );
       artifacts.push(...vms[n.name].artifacts);
     }
@@ -336,17 +352,7 @@ export class K3sCluster extends pulumi.ComponentResource {
       // one), agents after every server. Every node but the first has a forget step before it
       // (deleted after its uninstall: the Node object goes once K3s no longer runs there).
       const after = [...serverInstalls];
-      if (!isFirst) {
-        const forgetScript = renderK3sForget({ host: firstHost, node: n.name, etcdMember: n.role === "server" && etcd });
-        after.push(
-          new command.remote.Command(
-            `${name}-${n.name}-forget`,
-            { connection: connection(first), delete: asRoot(forgetScript, `kantai-forget-${n.name}`) },
-            { parent: this, dependsOn: [ready, installs[first.name]], customTimeouts: { delete: "10m" } },
-          ),
-        );
-        artifacts.push({ path: `${name}/${n.name}.forget.sh`, kind: "shell", resource: `${name}-${n.name}-forget`, content: forgetScript });
-      }
+      if (!isFirst && !n.vm) after.push(forgetStep(n, [ready, installs[first.name]]));
       const stdin = withS3
         ? pulumi.secret(pulumi.all([this.token.result, args.s3Credentials!.accessKey, args.s3Credentials!.secretKey]).apply((xs) => xs.join("\n") + "\n"))
         : pulumi.secret(this.token.result);

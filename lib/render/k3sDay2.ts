@@ -238,6 +238,10 @@ export function renderK3sForget(s: {
     preamble(`K3s removal of node ${s.node} from the cluster`, s.host, { wait: s.etcdMember }),
     `NODE=${shq(s.node)}`,
     kubectlFunction,
+    'if [ -z "${KANTAI_KUBECTL:-}" ] && ! command -v k3s >/dev/null 2>&1; then',
+    '  echo "kantai: $KANTAI_HOST: K3s is not installed here any more (the whole cluster is being removed): nothing to forget" >&2',
+    "  exit 0",
+    "fi",
     'step "delete Node $NODE"',
     'kc delete node "$NODE" --ignore-not-found --wait=true >/dev/null',
   ];
