@@ -520,6 +520,7 @@ export function parseConfig(
     templates,
     net,
     routedLabels: fleetCfg ? [fleetCfg.label] : [],
+    secretKeys: ctx.secretKeys,
   });
   const platform = parsePlatform(r, { fail, composition: r.composition, stack: ctx.stack ?? "dev", k3s: clusters.k3s, secretKeys: ctx.secretKeys });
   const routing = parseRouting(r, { fail, composition: r.composition, k3s: clusters.k3s, platform });

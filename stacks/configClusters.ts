@@ -9,8 +9,9 @@
  */
 import { z } from "zod";
 import type { K3sNode } from "../components/k8s/k3sCluster";
-import { isIpv4, parseSubnet, subnetContains, type Ipv4Subnet } from "../lib/net/ipv4";
-import type { FlannelBackend } from "../lib/render/k3s";
+import { isHostAddress, isIpv4, parseSubnet, subnetContains, type Ipv4Subnet } from "../lib/net/ipv4";
+import * as pulumi from "@pulumi/pulumi";
+import type { FlannelBackend, K3sEtcdSnapshots } from "../lib/render/k3s";
 import { isDnsName } from "../lib/render/dnsName";
 import type { NetworkConfig, TemplateConfig } from "./config";
 
@@ -19,6 +20,13 @@ import type { NetworkConfig, TemplateConfig } from "./config";
 
 /** K3s release installed on every node unless `kantai:k3s.<cluster>.version` says otherwise. */
 export const K3S_VERSION = "v1.34.1+k3s1";
+/** What an S3 access or secret key may contain (it is written into K3s' YAML config by a shell script). */
+const S3_KEY = /^[A-Za-z0-9+/=._-]+$/;
+const S3_KEY_MESSAGE = "must be a non-empty S3 key of letters, digits and + / = . _ -";
+/** Rolling-upgrade defaults of `kantai:k3s.<cluster>.upgrade`. */
+export const UPGRADE_DEFAULTS = { drainTimeoutSeconds: 300, maxUnavailable: 1 } as const;
+/** etcd snapshot defaults of `kantai:k3s.<cluster>.snapshots` (K3s' own: https://docs.k3s.io/cli/etcd-snapshot). */
+export const SNAPSHOT_DEFAULTS = { schedule: "0 */12 * * *", retention: 5 } as const;
 /** grogu's pins. */
 export const GROGU_DEFAULTS = {
   minikubeVersion: "v1.37.0",
@@ -192,8 +200,54 @@ export function clusterKeys(p: SchemaPrimitives) {
     apiForward: z.strictObject({ port: p.port.default(6443) }).nullable().optional(),
     /** Packaged K3s components to leave out, e.g. ["servicelb"]. */
     disable: z.array(z.enum(["coredns", "servicelb", "traefik", "local-storage", "metrics-server", "runtimes"])).default([]),
+    /** Rolling upgrades and node removal (docs/how-to/day-2.md). */
+    upgrade: z
+      .strictObject({
+        /** Seconds a drain may take (PodDisruptionBudgets respected) before the roll stops at that node. */
+        drainTimeoutSeconds: z.number().int().min(30, "must be at least 30").max(3600, "must be at most 3600").default(UPGRADE_DEFAULTS.drainTimeoutSeconds),
+        /** Agents upgraded at once (servers: always one). */
+        maxUnavailable: z.number().int().min(1, "must be at least 1").default(UPGRADE_DEFAULTS.maxUnavailable),
+      })
+      .default(UPGRADE_DEFAULTS),
+    /** HA API address (more than one server): a kube-vip virtual IP in ARP mode on the servers of the site whose cidr holds it. */
+    vip: z
+      .strictObject({
+        address: p.ipv4,
+        /** Network interface the servers announce it on. */
+        interface: z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, "must be a network interface name").default("eth0"),
+      })
+      .optional(),
+    /** Embedded etcd snapshots (more than one server). */
+    snapshots: z
+      .strictObject({
+        /** Cron expression (etcd-snapshot-schedule-cron). */
+        schedule: z.string().regex(/^\S+( \S+){4}$/, 'must be a five-field cron expression like "0 */6 * * *"').default(SNAPSHOT_DEFAULTS.schedule),
+        /** Snapshots kept (etcd-snapshot-retention). */
+        retention: z.number().int().min(1, "must be at least 1").default(SNAPSHOT_DEFAULTS.retention),
+        /** S3-compatible target; credentials are the secrets kantai:etcdS3AccessKey and kantai:etcdS3SecretKey. */
+        s3: z
+          .strictObject({
+            endpoint: hostOrIp.or(z.string().regex(/^[A-Za-z0-9.-]+:\d+$/, "must be host or host:port")),
+            bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
+            region: z.string().min(1).optional(),
+            folder: z.string().regex(/^[A-Za-z0-9._/-]+$/, "must be a folder name").optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+    /**
+     * The servers deployed now (before this change), by name: lets config refuse removing the last
+     * server or more etcd members than quorum allows in one change. Set it when removing servers.
+     */
+    previousServers: z.array(p.dnsLabel).optional(),
   });
-  return { grogu: grogu.optional(), k3s: z.record(p.dnsLabel, cluster).optional() };
+  return {
+    grogu: grogu.optional(),
+    k3s: z.record(p.dnsLabel, cluster).optional(),
+    /** Secrets for `kantai:k3s.<c>.snapshots.s3`. */
+    etcdS3AccessKey: z.string().regex(S3_KEY, S3_KEY_MESSAGE).optional(),
+    etcdS3SecretKey: z.string().regex(S3_KEY, S3_KEY_MESSAGE).optional(),
+  };
 }
 
 type Keys = ReturnType<typeof clusterKeys>;
@@ -238,6 +292,14 @@ export interface K3sClusterConfig {
   readonly sites: Readonly<Record<string, K3sSiteConfig>>;
   /** Servers first (in config order), then agents. */
   readonly nodes: readonly K3sNode[];
+  readonly upgrade: { readonly drainTimeoutSeconds: number; readonly maxUnavailable: number };
+  /** kube-vip virtual API address, on the servers of `site`. */
+  readonly vip?: { readonly address: string; readonly interface: string; readonly site: string };
+  readonly snapshots?: K3sEtcdSnapshots;
+  /** An even server count allowed for one change: one server fewer than previousServers (the first of two one-at-a-time removals). */
+  readonly serverStepDown: boolean;
+  /** Credentials of snapshots.s3 (secrets). */
+  readonly s3Credentials?: { readonly accessKey: pulumi.Output<string>; readonly secretKey: pulumi.Output<string> };
 }
 
 export interface ClustersConfig {
@@ -259,6 +321,8 @@ export interface ClusterParseContext {
   readonly net: NetworkConfig;
   /** Labels the root proxy already routes (the fleet's). */
   readonly routedLabels: readonly string[];
+  /** Keys Pulumi holds as secrets ("kantai:…"), when known. */
+  readonly secretKeys?: readonly string[];
 }
 
 /** Ports a Proxmox VE host already serves (https://pve.proxmox.com/wiki/Ports). */
@@ -274,7 +338,12 @@ const list = (xs: Iterable<string>) => [...xs].map((x) => `"${x}"`).join(", ");
 
 /** Validate `grogu` and `k3s`, resolve their defaults, and record their VM claims. */
 export function parseClusters(
-  r: { readonly grogu?: RawGrogu; readonly k3s?: RawK3s; readonly gateway: { readonly routes: readonly { readonly label: string }[] } },
+  r: {
+    readonly grogu?: RawGrogu;
+    readonly k3s?: RawK3s;
+    readonly etcdS3AccessKey?: string;
+    readonly etcdS3SecretKey?: string;
+    readonly gateway: { readonly routes: readonly { readonly label: string }[] } },
   ctx: ClusterParseContext,
 ): ClustersConfig {
   const { fail } = ctx;
@@ -401,10 +470,35 @@ export function parseClusters(
       });
     });
 
-    // Servers: at least one; more than one means embedded etcd, which needs an odd count.
-    const servers = c.nodes.filter((n) => n.role === "server").length;
-    if (servers === 0) fail(`${base}.nodes`, "the cluster needs at least one server (role: server)");
-    else if (servers > 1 && servers % 2 === 0) {
+    // Servers: at least one; more than one means embedded etcd, which needs an odd count — except
+    // one below an odd previous count, the first of two one-at-a-time removals (5 → 4 → 3).
+    const serverNames = c.nodes.filter((n) => n.role === "server").map((n) => n.name);
+    const servers = serverNames.length;
+    const prev = c.previousServers;
+    const stepDown = prev !== undefined && servers === prev.length - 1;
+    if (prev && prev.length > 0) {
+      const removed = prev.filter((s) => !serverNames.includes(s));
+      const kept = prev.length - removed.length;
+      const quorum = Math.floor(prev.length / 2) + 1;
+      if (servers === 0 || kept === 0) {
+        fail(
+          `${base}.nodes`,
+          `removes the last server${removed.length > 1 ? "s" : ""} (${list(removed)}; kantai:${base}.previousServers lists ${list(prev)}): a cluster keeps at least one of its servers; to delete the cluster, remove kantai:${base}`,
+        );
+      } else if (prev.length > 1 && kept < quorum) {
+        fail(
+          `${base}.nodes`,
+          `removes ${removed.length} of ${prev.length} etcd servers (${list(removed)}) in one change: etcd keeps quorum only with ${quorum} of its ${prev.length} members; remove at most ${prev.length - quorum} per pulumi up`,
+        );
+      } else if (removed.includes(prev[0])) {
+        fail(`${base}.nodes`, `removes the first server "${prev[0]}", which the other nodes join through and which holds cluster-init; remove the other servers instead`);
+      } else if (serverNames[0] !== prev[0] && kept > 0) {
+        fail(`${base}.nodes`, `the first server must stay "${prev[0]}" (kantai:${base}.previousServers[0]); list it first among the servers`);
+      }
+    }
+    if (servers === 0) {
+      if (!prev || prev.length === 0) fail(`${base}.nodes`, "the cluster needs at least one server (role: server)");
+    } else if (servers > 1 && servers % 2 === 0 && !stepDown) {
       fail(`${base}.nodes`, `${servers} servers means embedded etcd, which needs an odd number of servers (1, 3, 5…) to keep quorum`);
     }
 
@@ -456,7 +550,7 @@ export function parseClusters(
     // The API, reachable from where `pulumi up` runs: a VM first server sits on the internal bridge.
     let apiForward: K3sClusterConfig["apiForward"];
     const firstServer = nodes.find((n) => n.role === "server");
-    if (firstServer && c.apiForward !== null && (c.apiForward !== undefined || (firstServer.vm && c.apiAddress === undefined))) {
+    if (firstServer && c.apiForward !== null && (c.apiForward !== undefined || (firstServer.vm && c.apiAddress === undefined && c.vip === undefined))) {
       const port = c.apiForward?.port ?? 6443;
       if (!firstServer.vm) {
         fail(`${base}.apiForward`, `forwards to the first server, "${firstServer.name}", which is not a Proxmox VM (it is reached at its own address): remove apiForward`);
@@ -471,6 +565,41 @@ export function parseClusters(
       }
     }
 
+    // The HA API address: inside the site of the servers that announce it, no node's address.
+    let vip: K3sClusterConfig["vip"];
+    if (c.vip) {
+      const a = c.vip.address;
+      const site = [...subnets.entries()].find(([, sub]) => subnetContains(sub, a))?.[0];
+      const owner = c.nodes.find((n) => n.ip === a || n.externalIp === a);
+      const onSite = site ? c.nodes.filter((n) => n.role === "server" && n.site === site).map((n) => n.name) : [];
+      if (servers < 2) fail(`${base}.vip`, `a virtual API address needs more than one server (the cluster has ${servers}); remove vip`);
+      else if (!site) fail(`${base}.vip.address`, `${a} is outside every site of the cluster (${[...Object.entries(c.sites)].map(([k, v]) => `${k} ${v.cidr}`).join(", ")}): kube-vip announces it with ARP on the servers' own network`);
+      else if (owner) fail(`${base}.vip.address`, `${a} is already the address of node "${owner.name}"`);
+      else if (onSite.length < 2) fail(`${base}.vip.address`, `${a} is on site "${site}", which has ${onSite.length === 0 ? "no server" : `one server (${list(onSite)})`}: the address can move only between at least two servers on its network`);
+      else if (c.apiForward && c.nodes.find((n) => n.role === "server")?.vm) fail(`${base}.apiForward`, "a virtual API address (vip) replaces the forward: remove apiForward");
+      else if (c.apiAddress) fail(`${base}.apiAddress`, "the virtual API address (vip) is the API address: remove apiAddress");
+      else if (!isHostAddress(subnets.get(site)!, a)) fail(`${base}.vip.address`, `${a} is the network or broadcast address of site "${site}" (${c.sites[site].cidr})`);
+      else vip = { address: a, interface: c.vip.interface, site };
+    }
+    let snapshots: K3sEtcdSnapshots | undefined;
+    let s3Credentials: K3sClusterConfig["s3Credentials"];
+    if (c.snapshots) {
+      if (servers < 2) fail(`${base}.snapshots`, `etcd snapshots need embedded etcd, i.e. more than one server (the cluster has ${servers}); a single server keeps its data in SQLite`);
+      const s3 = c.snapshots.s3;
+      if (s3) {
+        for (const k of ["etcdS3AccessKey", "etcdS3SecretKey"] as const) {
+          if (!r[k]) fail(k, `is required by kantai:${base}.snapshots.s3 (pulumi config set --secret ${k} …)`);
+          else if (ctx.secretKeys && !ctx.secretKeys.includes(`kantai:${k}`)) fail(k, `must be a secret (pulumi config set --secret ${k} …)`);
+        }
+        if (r.etcdS3AccessKey && r.etcdS3SecretKey) s3Credentials = { accessKey: pulumi.secret(r.etcdS3AccessKey), secretKey: pulumi.secret(r.etcdS3SecretKey) };
+      }
+      snapshots = {
+        schedule: c.snapshots.schedule,
+        retention: c.snapshots.retention,
+        ...(s3 ? { s3: { endpoint: s3.endpoint, bucket: s3.bucket, ...(s3.region ? { region: s3.region } : {}), ...(s3.folder ? { folder: s3.folder } : {}) } } : {}),
+      };
+    }
+
     const ordered = [...byName.values()];
     k3s.push({
       name: cname,
@@ -481,6 +610,11 @@ export function parseClusters(
       disable: c.disable,
       sites: c.sites,
       nodes: [...ordered.filter((n) => n.role === "server"), ...ordered.filter((n) => n.role === "agent")],
+      upgrade: c.upgrade,
+      serverStepDown: stepDown && servers % 2 === 0,
+      ...(vip ? { vip } : {}),
+      ...(snapshots ? { snapshots } : {}),
+      ...(s3Credentials ? { s3Credentials } : {}),
     });
   }
 

@@ -53,6 +53,10 @@ describe("K3sCluster edge", () => {
         ]),
         ...[...SERVERS, ...AGENTS].flatMap((n) => [`command:remote:Command edge-${n}-prepare`, `command:remote:Command edge-${n}-install`]),
         ...PIS.map((n) => `command:remote:Command edge-${n}-boot`),
+        // Day 2 (test/clusters.day2.test.ts): per node the roll, per node but the first a forget step, the etcd snapshot.
+        ...[...SERVERS, ...AGENTS].flatMap((n) => ["drain", "upgrade", "gate"].map((s) => `command:remote:Command edge-${n}-${s}`)),
+        ...[...SERVERS, ...AGENTS].filter((n) => n !== "pi-1").map((n) => `command:remote:Command edge-${n}-forget`),
+        "command:remote:Command edge-etcd-snapshot",
         "command:remote:Command edge-nodes",
         "command:remote:Command edge-kubeconfig",
         "pulumi:providers:kubernetes edge-k8s",
@@ -80,12 +84,13 @@ describe("K3sCluster edge", () => {
       expect(byName(`edge-${p}-boot`).dependsOn).toEqual([`edge-${p}-prepare`]);
     }
     expect(byName("edge-pi-1-install").dependsOn).toEqual(["edge-pi-1-boot"]);
-    expect(byName("edge-pi-2-install").dependsOn).toEqual(["edge-pi-2-boot", "edge-pi-1-install"]);
+    expect(byName("edge-pi-2-install").dependsOn).toEqual(["edge-pi-2-boot", "edge-pi-1-install", "edge-pi-2-forget"]);
     expect(byName("edge-vm-1-install").dependsOn).toEqual(["edge-vm-1-prepare", "edge-pi-1-install", "edge-pi-2-install"]);
     const servers = SERVERS.map((s) => `edge-${s}-install`);
-    expect(byName("edge-pi-3-install").dependsOn).toEqual(["edge-pi-3-boot", ...servers]);
+    expect(byName("edge-pi-3-install").dependsOn).toEqual(["edge-pi-3-boot", ...servers, "edge-pi-3-forget"]);
     expect(byName("edge-vm-2-install").dependsOn).toEqual(["edge-vm-2-prepare", ...servers]);
-    expect(byName("edge-nodes").dependsOn).toEqual([...SERVERS, ...AGENTS].map((n) => `edge-${n}-install`));
+    // Every node is Ready at the version (its gate) before labels, taints and the kubeconfig.
+    expect(byName("edge-nodes").dependsOn).toEqual([...SERVERS, ...AGENTS].map((n) => `edge-${n}-gate`));
     expect(byName("edge-kubeconfig").dependsOn).toEqual(["edge-nodes"]);
   });
 
@@ -164,7 +169,9 @@ describe("K3sCluster edge", () => {
     expect(install.update).toBe(install.create);
     expect(install.delete).toBe(asRoot(artifact("edge/pi-3.uninstall.sh").content, "kantai-uninstall-pi-3"));
     expect(artifact("edge/pi-3.install.sh").content).toContain(artifact("edge/pi-3.config.yaml").content);
-    expect(artifact("edge/pi-3.install.sh").content).toContain("INSTALL_K3S_VERSION=\"$VERSION\" INSTALL_K3S_EXEC=agent");
+    // The version is the upgrade step's (test/clusters.day2.test.ts), not the configure step's.
+    expect(artifact("edge/pi-3.install.sh").content).not.toContain("INSTALL_K3S_VERSION");
+    expect(artifact("edge/pi-3.upgrade.sh").content).toContain("INSTALL_K3S_VERSION=\"$VERSION\" INSTALL_K3S_EXEC=agent");
   });
 
   it("labels and taints are converged on the first server after every node is Ready", () => {

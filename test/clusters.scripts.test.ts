@@ -43,6 +43,11 @@ describe("synth of a stack with a K3s cluster and grogu", () => {
         ...["vm-1", "vm-2"].map((v) => `cloud-init ${v}.user-data.yaml`),
         ...["pi-1", "pi-2", "vm-1", "pi-3", "vm-2"].flatMap((n) => [`shell ${n}.prepare.sh`, `other ${n}.config.yaml`, `shell ${n}.install.sh`, `shell ${n}.uninstall.sh`]),
         ...["pi-1", "pi-2", "pi-3"].map((n) => `shell ${n}.boot-check.sh`),
+        // Day 2 (test/clusters.day2.test.ts): the roll per node, removal steps for all but the first server, etcd snapshot and restore.
+        ...["pi-1", "pi-2", "vm-1", "pi-3", "vm-2"].flatMap((n) => [`shell ${n}.drain.sh`, `shell ${n}.upgrade.sh`, `shell ${n}.gate.sh`]),
+        ...["pi-2", "vm-1", "pi-3", "vm-2"].flatMap((n) => [`shell ${n}.remove-drain.sh`, `shell ${n}.forget.sh`]),
+        "shell etcd-snapshot.sh",
+        "shell etcd-restore.sh",
         "shell nodes.sh",
         "shell kubeconfig.sh",
       ].sort(),
@@ -190,7 +195,7 @@ describe("idempotency, run locally", () => {
     const r = sh(script, [], "");
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("kantai: pi-3 (192.168.1.23): no join token on standard input");
-    expect(r.stderr).toContain('kantai: pi-3 (192.168.1.23): K3s agent install failed at step "join token (standard input)" (exit 1)');
+    expect(r.stderr).toContain('kantai: pi-3 (192.168.1.23): K3s agent configuration failed at step "join token (standard input)" (exit 1)');
   });
 });
 

@@ -13,8 +13,19 @@ import {
   renderK3sPrepare,
   renderK3sUninstall,
   type FlannelBackend,
+  type K3sEtcdSnapshots,
   type K3sRole,
 } from "../../lib/render/k3s";
+import {
+  renderK3sDrain,
+  renderK3sEtcdRestore,
+  renderK3sForget,
+  renderK3sGate,
+  renderK3sPreUpgradeSnapshot,
+  renderK3sRemoveDrain,
+  renderK3sUpgrade,
+  renderKubeVipManifest,
+} from "../../lib/render/k3sDay2";
 import { renderApiForwardCreate, renderApiForwardDelete } from "../../lib/render/apiForward";
 import { rewriteKubeconfig } from "../../lib/render/k3sKubeconfig";
 import { asRoot } from "../../lib/render/k3sShell";
@@ -108,6 +119,20 @@ export interface K3sClusterArgs {
   readonly apiForward?: { readonly port: number; readonly node: string };
   /** Packaged K3s components to leave out (e.g. ["servicelb"]). Defaults to none. */
   readonly disable?: readonly string[];
+  /** Allow an even server count for one change: a server is being removed on the way to the next odd count. Defaults to false. */
+  readonly evenServersForRemoval?: boolean;
+  /** Rolling upgrades and node removal. Defaults: drains time out after 300 s, one agent at a time. */
+  readonly upgrade?: { readonly drainTimeoutSeconds?: number; readonly maxUnavailable?: number };
+  /**
+   * HA API address (more than one server): kube-vip as a static pod in ARP mode on the servers of
+   * `site`, announcing `address` on `interface`. It becomes the API address (kubeconfig, provider,
+   * every server's tls-san). Defaults to none.
+   */
+  readonly vip?: { readonly address: string; readonly interface: string; readonly site: string };
+  /** Embedded etcd (more than one server): scheduled snapshots, optional S3 target. Defaults to K3s' own (12-hourly, 5 kept). */
+  readonly etcdSnapshots?: K3sEtcdSnapshots;
+  /** Credentials of `etcdSnapshots.s3` (secrets; they reach the servers on stdin). */
+  readonly s3Credentials?: { readonly accessKey: pulumi.Input<string>; readonly secretKey: pulumi.Input<string> };
   /** Private key for SSH to every node (and the jump hosts). */
   readonly sshPrivateKey: pulumi.Input<string>;
   /** Needed when any node is a VM. */
@@ -157,8 +182,12 @@ export class K3sCluster extends pulumi.ComponentResource {
   public readonly token: random.RandomPassword;
   /** The Proxmox VMs, by node name. */
   public readonly vms: Readonly<Record<string, ClonedVm>>;
-  /** Each node's install step, by node name. */
+  /** Each node's configure step (token, config.yaml, static pods; uninstall on delete), by node name. */
   public readonly installs: Readonly<Record<string, command.remote.Command>>;
+  /** Each node's rolling-upgrade steps, by node name: drain (on a server) → upgrade (on the node) → gate (on a server). */
+  public readonly roll: Readonly<Record<string, { readonly drain: command.remote.Command; readonly upgrade: command.remote.Command; readonly gate: command.remote.Command }>>;
+  /** The on-demand etcd snapshot before a roll (embedded etcd only). */
+  public readonly snapshot?: command.remote.Command;
   /** The last step before the kubeconfig: every node Ready, labels and taints applied. */
   public readonly nodesReady: command.remote.Command;
   public readonly nodes: readonly K3sNodeInfo[];
@@ -169,7 +198,7 @@ export class K3sCluster extends pulumi.ComponentResource {
     const servers = args.nodes.filter((n) => n.role === "server");
     const agents = args.nodes.filter((n) => n.role === "agent");
     if (servers.length === 0) throw new Error(`K3sCluster ${name}: at least one server is required`);
-    if (servers.length > 1 && servers.length % 2 === 0) {
+    if (servers.length > 1 && servers.length % 2 === 0 && !args.evenServersForRemoval) {
       throw new Error(`K3sCluster ${name}: ${servers.length} servers with embedded etcd; use an odd number`);
     }
     const first = servers[0];
@@ -179,8 +208,16 @@ export class K3sCluster extends pulumi.ComponentResource {
     if (fwd && (!first.vm || !args.proxmox?.nodeAddresses[fwd.node])) {
       throw new Error(`K3sCluster ${name}: apiForward needs the first server (${first.name}) to be a VM and Proxmox node "${fwd.node}" to be known`);
     }
-    const apiAddress = args.apiAddress ?? (fwd ? args.proxmox!.nodeAddresses[fwd.node] : (first.externalIp ?? first.ip));
+    const vip = args.vip;
+    if (vip && !etcd) throw new Error(`K3sCluster ${name}: a virtual API address needs more than one server`);
+    if (vip && fwd) throw new Error(`K3sCluster ${name}: a virtual API address and apiForward exclude each other`);
+    if (args.etcdSnapshots && !etcd) throw new Error(`K3sCluster ${name}: etcd snapshots need embedded etcd (more than one server)`);
+    const apiAddress = vip?.address ?? args.apiAddress ?? (fwd ? args.proxmox!.nodeAddresses[fwd.node] : (first.externalIp ?? first.ip));
     this.apiServer = `https://${apiAddress}:${fwd?.port ?? K3S_API_PORT}`;
+    const kubeVip = vip ? renderKubeVipManifest({ address: vip.address, interface: vip.interface }) : undefined;
+    const staticPodFor = (n: K3sNode) => kubeVip !== undefined && n.role === "server" && n.site === vip!.site;
+    const s3 = args.etcdSnapshots?.s3 !== undefined;
+    if (s3 && !args.s3Credentials) throw new Error(`K3sCluster ${name}: etcdSnapshots.s3 needs s3Credentials`);
     const artifacts: Artifact[] = [];
 
     this.token = new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this });
@@ -197,9 +234,25 @@ export class K3sCluster extends pulumi.ComponentResource {
     const labelsOf = (n: K3sNode): Record<string, string> => ({ ...n.labels, [ZONE_LABEL]: n.site });
 
     // VMs.
+    // Removing a node: its forget step's delete (on the first server: delete the Node object, which
+    // also removes a server's etcd member) must run once K3s no longer runs on the node, or its
+    // kubelet registers the Node again. A VM node's forget step is a dependency of the VM (deleted
+    // after the VM is destroyed); a host's, of its install step (deleted after the uninstall).
+    const forgets: Record<string, command.remote.Command> = {};
+    const forgetStep = (n: K3sNode, dependsOn: pulumi.Resource[]) => {
+      const forgetScript = renderK3sForget({ host: hostLabel(first), node: n.name, etcdMember: n.role === "server" && etcd });
+      forgets[n.name] = new command.remote.Command(
+        `${name}-${n.name}-forget`,
+        { connection: connection(first), delete: asRoot(forgetScript, `kantai-forget-${n.name}`) },
+        { parent: this, dependsOn, customTimeouts: { delete: "10m" } },
+      );
+      artifacts.push({ path: `${name}/${n.name}.forget.sh`, kind: "shell", resource: `${name}-${n.name}-forget`, content: forgetScript });
+      return forgets[n.name];
+    };
     const vms: Record<string, ClonedVm> = {};
     for (const n of args.nodes) {
       if (!n.vm) continue;
+      const forget = n === first ? undefined : forgetStep(n, []);
       const px = args.proxmox!;
       const userData = renderK3sVmUserData({ hostname: n.name, domain: px.dns.domain, user: px.user, sshAuthorizedKeys: px.sshAuthorizedKeys });
       vms[n.name] = new ClonedVm(
@@ -221,7 +274,7 @@ export class K3sCluster extends pulumi.ComponentResource {
           tags: ["kantai", name, `k3s-${n.role}`],
           startupOrder: n.role === "server" ? 5 : 6,
         },
-        { parent: this },
+        { parent: this, ...(forget ? { dependsOn: [forget] } : {}) },
       );
       artifacts.push(...vms[n.name].artifacts);
     }
@@ -238,6 +291,7 @@ export class K3sCluster extends pulumi.ComponentResource {
     // Per node: prepare (and, on a Pi, the boot check after a reboot), then install.
     const installs: Record<string, command.remote.Command> = {};
     const serverInstalls: command.remote.Command[] = [];
+    const firstHost = hostLabel(first);
     for (const n of [...servers, ...agents]) {
       const host = hostLabel(n);
       const prepareScript = renderK3sPrepare({
@@ -288,11 +342,20 @@ export class K3sCluster extends pulumi.ComponentResource {
         disable: args.disable ?? [],
         labels: labelsOf(n),
         taints: n.taints,
+        ...(n.role === "server" && args.etcdSnapshots ? { etcdSnapshots: args.etcdSnapshots } : {}),
       });
-      const installScript = renderK3sInstall({ host, nodeName: n.name, role: n.role, version: args.version, config });
+      const withS3 = s3 && n.role === "server";
+      const staticPod = staticPodFor(n) ? { name: "kube-vip", content: kubeVip! } : undefined;
+      const installScript = renderK3sInstall({ host, nodeName: n.name, role: n.role, config, s3Credentials: withS3, ...(staticPod ? { staticPod } : {}) });
       const uninstallScript = renderK3sUninstall(host, n.role);
-      // Servers join one at a time after the first; agents after every server.
+      // Configure steps: servers one at a time after the first (a config change restarts them one by
+      // one), agents after every server. Every node but the first has a forget step before it
+      // (deleted after its uninstall: the Node object goes once K3s no longer runs there).
       const after = [...serverInstalls];
+      if (!isFirst && !n.vm) after.push(forgetStep(n, [ready, installs[first.name]]));
+      const stdin = withS3
+        ? pulumi.secret(pulumi.all([this.token.result, args.s3Credentials!.accessKey, args.s3Credentials!.secretKey]).apply((xs) => xs.join("\n") + "\n"))
+        : pulumi.secret(this.token.result);
       const install = new command.remote.Command(
         `${name}-${n.name}-install`,
         {
@@ -300,8 +363,8 @@ export class K3sCluster extends pulumi.ComponentResource {
           create: asRoot(installScript, `kantai-install-${n.name}`),
           update: asRoot(installScript, `kantai-install-${n.name}`),
           delete: asRoot(uninstallScript, `kantai-uninstall-${n.name}`),
-          stdin: pulumi.secret(this.token.result),
-          // The token travels on stdin; nothing the scripts print contains it, stdout is not logged.
+          stdin,
+          // The token (and S3 credentials) travel on stdin; nothing the scripts print contains it, stdout is not logged.
           logging: "stderr",
         },
         { parent: this, dependsOn: [ready, ...after], customTimeouts: { create: "20m", update: "20m", delete: "10m" }, ...onVm(n) },
@@ -316,8 +379,77 @@ export class K3sCluster extends pulumi.ComponentResource {
     }
     this.installs = installs;
 
+    // The rolling upgrade (docs/decisions/0020): an etcd snapshot, then per node, servers first, then
+    // agents (`maxUnavailable` at a time), in config order: drain (on the first server) → upgrade (on
+    // the node: the only step that carries the version, and a new node's first install) → gate (on
+    // the first server: Ready at the version, /readyz, uncordon). Each batch waits for the previous
+    // one's gates, so a failure stops the roll there. A drain's delete drains a removed node.
+    const drainTimeout = args.upgrade?.drainTimeoutSeconds ?? 300;
+    const maxUnavailable = args.upgrade?.maxUnavailable ?? 1;
+    const gateTimeout = 600;
+    const minutes = (seconds: number) => `${Math.ceil(seconds / 60) + 5}m`;
+    if (etcd) {
+      const snapScript = renderK3sPreUpgradeSnapshot({ host: firstHost, version: args.version });
+      this.snapshot = new command.remote.Command(
+        `${name}-etcd-snapshot`,
+        { connection: connection(first), create: asRoot(snapScript, "kantai-etcd-snapshot"), update: asRoot(snapScript, "kantai-etcd-snapshot"), logging: "stderr" },
+        { parent: this, dependsOn: [installs[first.name]], customTimeouts: { create: "10m", update: "10m" } },
+      );
+      artifacts.push({ path: `${name}/etcd-snapshot.sh`, kind: "shell", resource: `${name}-etcd-snapshot`, content: snapScript });
+      const restore = renderK3sEtcdRestore();
+      artifacts.push({ path: `${name}/etcd-restore.sh`, kind: "shell", resource: name, content: restore });
+    }
+    const batches: K3sNode[][] = servers.map((n) => [n]);
+    for (let i = 0; i < agents.length; i += maxUnavailable) batches.push(agents.slice(i, i + maxUnavailable));
+    const roll: Record<string, { drain: command.remote.Command; upgrade: command.remote.Command; gate: command.remote.Command }> = {};
+    let previous: pulumi.Resource[] = this.snapshot ? [this.snapshot] : [];
+    for (const batch of batches) {
+      const gates: command.remote.Command[] = [];
+      for (const n of batch) {
+        const spec = { host: firstHost, node: n.name, version: args.version };
+        const drainScript = renderK3sDrain({ ...spec, timeoutSeconds: drainTimeout });
+        const removeScript = n === first ? undefined : renderK3sRemoveDrain({ host: firstHost, node: n.name, timeoutSeconds: drainTimeout });
+        const drain = new command.remote.Command(
+          `${name}-${n.name}-drain`,
+          {
+            connection: connection(first),
+            create: asRoot(drainScript, `kantai-drain-${n.name}`),
+            update: asRoot(drainScript, `kantai-drain-${n.name}`),
+            ...(removeScript ? { delete: asRoot(removeScript, `kantai-remove-drain-${n.name}`) } : {}),
+          },
+          {
+            parent: this,
+            dependsOn: [installs[n.name], ...previous],
+            customTimeouts: { create: minutes(drainTimeout), update: minutes(drainTimeout), delete: minutes(drainTimeout) },
+          },
+        );
+        const upScript = renderK3sUpgrade({ host: hostLabel(n), node: n.name, role: n.role, version: args.version });
+        const upgrade = new command.remote.Command(
+          `${name}-${n.name}-upgrade`,
+          { connection: connection(n), create: asRoot(upScript, `kantai-upgrade-${n.name}`), update: asRoot(upScript, `kantai-upgrade-${n.name}`), logging: "stderr" },
+          { parent: this, dependsOn: [drain], customTimeouts: { create: "20m", update: "20m" }, ...(n.vm ? { replaceWith: [vms[n.name].vm] } : {}) },
+        );
+        const gateScript = renderK3sGate({ ...spec, timeoutSeconds: gateTimeout });
+        const gate = new command.remote.Command(
+          `${name}-${n.name}-gate`,
+          { connection: connection(first), create: asRoot(gateScript, `kantai-gate-${n.name}`), update: asRoot(gateScript, `kantai-gate-${n.name}`) },
+          { parent: this, dependsOn: [upgrade], customTimeouts: { create: minutes(2 * gateTimeout), update: minutes(2 * gateTimeout) }, ...(n.vm ? { replaceWith: [vms[n.name].vm] } : {}) },
+        );
+        artifacts.push(
+          { path: `${name}/${n.name}.drain.sh`, kind: "shell", resource: `${name}-${n.name}-drain`, content: drainScript },
+          ...(removeScript ? [{ path: `${name}/${n.name}.remove-drain.sh`, kind: "shell" as const, resource: `${name}-${n.name}-drain`, content: removeScript }] : []),
+          { path: `${name}/${n.name}.upgrade.sh`, kind: "shell", resource: `${name}-${n.name}-upgrade`, content: upScript },
+          { path: `${name}/${n.name}.gate.sh`, kind: "shell", resource: `${name}-${n.name}-gate`, content: gateScript },
+        );
+        if (staticPodFor(n)) artifacts.push({ path: `${name}/${n.name}.kube-vip.yaml`, kind: "kubernetes", resource: `${name}-${n.name}-install`, content: kubeVip! });
+        roll[n.name] = { drain, upgrade, gate };
+        gates.push(gate);
+      }
+      previous = gates;
+    }
+    this.roll = roll;
+
     // Cluster-wide, on the first server: all nodes Ready, labels and taints converged; then the kubeconfig.
-    const firstHost = hostLabel(first);
     const nodesScript = renderK3sNodes({
       host: firstHost,
       nodes: args.nodes.map((n) => ({ name: n.name, labels: labelsOf(n), taints: n.taints })),
@@ -326,7 +458,7 @@ export class K3sCluster extends pulumi.ComponentResource {
       `${name}-nodes`,
       { connection: connection(first), create: asRoot(nodesScript, "kantai-nodes"), update: asRoot(nodesScript, "kantai-nodes") },
       // Any replaced VM is a new node to wait for and label.
-      { parent: this, dependsOn: Object.values(installs), customTimeouts: { create: "20m", update: "20m" }, ...(allVms.length > 0 ? { replaceWith: allVms } : {}) },
+      { parent: this, dependsOn: Object.values(roll).map((r) => r.gate), customTimeouts: { create: "20m", update: "20m" }, ...(allVms.length > 0 ? { replaceWith: allVms } : {}) },
     );
     const kubeconfigScript = renderK3sKubeconfigRead(firstHost);
     const read = new command.remote.Command(

@@ -9,7 +9,7 @@
  * to a root-only file named by `token-file`.
  */
 import { stringify } from "yaml";
-import { preamble, putFile, shq } from "./k3sShell";
+import { HEREDOC_TAG, preamble, putFile, shq } from "./k3sShell";
 
 /** Kernel command-line flags K3s needs on Raspberry Pi OS (memory cgroup). */
 export const PI_CGROUP_FLAGS: readonly string[] = ["cgroup_memory=1", "cgroup_enable=memory"];
@@ -45,6 +45,17 @@ export interface K3sNodeConfigSpec {
   readonly labels: Readonly<Record<string, string>>;
   /** Taints applied when the node registers (`key=value:Effect`). */
   readonly taints: readonly string[];
+  /** Servers with embedded etcd: scheduled snapshots (https://docs.k3s.io/cli/etcd-snapshot). */
+  readonly etcdSnapshots?: K3sEtcdSnapshots;
+}
+
+/** Scheduled etcd snapshots and their optional S3-compatible target (credentials come separately, on stdin). */
+export interface K3sEtcdSnapshots {
+  /** `etcd-snapshot-schedule-cron`, a cron expression (K3s default: every 12 hours). */
+  readonly schedule: string;
+  /** `etcd-snapshot-retention`: snapshots kept. */
+  readonly retention: number;
+  readonly s3?: { readonly endpoint: string; readonly bucket: string; readonly region?: string; readonly folder?: string };
 }
 
 /** The node's `/etc/rancher/k3s/config.yaml`. Deterministic. Contains no secret. */
@@ -62,6 +73,18 @@ export function renderK3sConfig(s: K3sNodeConfigSpec): string {
     if (s.tlsSans.length > 0) doc["tls-san"] = [...s.tlsSans];
     if (s.disable.length > 0) doc.disable = [...s.disable];
     doc["write-kubeconfig-mode"] = "0600";
+    if (s.etcdSnapshots) {
+      doc["etcd-snapshot-schedule-cron"] = s.etcdSnapshots.schedule;
+      doc["etcd-snapshot-retention"] = s.etcdSnapshots.retention;
+      const s3 = s.etcdSnapshots.s3;
+      if (s3) {
+        doc["etcd-s3"] = true;
+        doc["etcd-s3-endpoint"] = s3.endpoint;
+        doc["etcd-s3-bucket"] = s3.bucket;
+        if (s3.region) doc["etcd-s3-region"] = s3.region;
+        if (s3.folder) doc["etcd-s3-folder"] = s3.folder;
+      }
+    }
   }
   const labels = Object.keys(s.labels)
     .sort()
@@ -241,10 +264,16 @@ export interface K3sInstallSpec {
   readonly host: string;
   readonly nodeName: string;
   readonly role: K3sRole;
-  /** Pinned K3s release, e.g. "v1.34.1+k3s1". */
-  readonly version: string;
   /** The rendered config.yaml (renderK3sConfig). */
   readonly config: string;
+  /**
+   * Two more lines on stdin after the token, the S3 access and secret key: appended to config.yaml
+   * as `etcd-s3-access-key`/`etcd-s3-secret-key` at run time (the file is 0600; no script, artifact
+   * or log holds them).
+   */
+  readonly s3Credentials?: boolean;
+  /** A static pod manifest (kube-vip) written to K3s' pod-manifests directory. */
+  readonly staticPod?: { readonly name: string; readonly content: string };
   /** Seconds to wait for the node (server) or the agent service. Defaults to 300. */
   readonly timeout?: number;
 }
@@ -261,16 +290,16 @@ const nodeReadyFunction = [
 ].join("\n");
 
 /**
- * Install or converge one node: token (from stdin) and config written only when they differ,
- * K3s installed only when the pinned version is not the one running, restarted only when a file
- * changed, then wait until the node is Ready (server) or the agent is active.
+ * Configure one node: token (from stdin), config (and S3 credentials) and a static pod written
+ * only when they differ. K3s itself — its version — is the node's upgrade step's (renderK3sUpgrade,
+ * lib/render/k3sDay2.ts): a version bump changes no configure step. When K3s is already installed,
+ * a changed file restarts it and the script waits for the node (server) or the agent service.
  */
 export function renderK3sInstall(s: K3sInstallSpec): string {
   const unit = s.role === "server" ? "k3s" : "k3s-agent";
   const timeout = s.timeout ?? 300;
   const out = [
-    preamble(`K3s ${s.role} install`, s.host, { put: true, wait: true }),
-    `VERSION=${shq(s.version)}`,
+    preamble(`K3s ${s.role} configuration`, s.host, { put: true, wait: true }),
     'step "join token (standard input)"',
     "token=''",
     "IFS= read -r token || true",
@@ -281,20 +310,56 @@ export function renderK3sInstall(s: K3sInstallSpec): string {
     "changed=0",
     `if printf '%s\\n' "$token" | kantai_put ${shq(K3S_TOKEN_FILE)} 0600; then changed=1; fi`,
     "unset token",
-    'step "configuration"',
-    putFile(K3S_CONFIG_FILE, s.config, "0600", ["changed=1"]),
-    'step "install K3s $VERSION"',
-    "installed=$(k3s --version 2>/dev/null | awk 'NR == 1 { print $3 }' || true)",
-    'if [ "$installed" != "$VERSION" ]; then',
-    `  curl -sfL --retry 5 --max-time 120 -o /tmp/kantai-k3s-install.sh ${shq(k3sInstallScriptUrl(s.version))}`,
-    `  INSTALL_K3S_VERSION="$VERSION" INSTALL_K3S_EXEC=${s.role} sh /tmp/kantai-k3s-install.sh`,
-    "  rm -f /tmp/kantai-k3s-install.sh",
-    'elif [ "$changed" = 1 ]; then',
+  ];
+  if (s.s3Credentials) {
+    out.push(
+      'step "S3 credentials (standard input)"',
+      "s3_access=''",
+      "s3_secret=''",
+      "IFS= read -r s3_access || true",
+      "IFS= read -r s3_secret || true",
+      'for v in "$s3_access" "$s3_secret"; do',
+      '  case "$v" in',
+      '    "" | *[!A-Za-z0-9+/=._-]*)',
+      '      echo "kantai: $KANTAI_HOST: the S3 access and secret key on standard input must be non-empty and use only A-Z a-z 0-9 + / = . _ -" >&2',
+      "      exit 1",
+      "      ;;",
+      "  esac",
+      "done",
+    );
+  }
+  out.push('step "configuration"');
+  if (s.s3Credentials) {
+    if (s.config.split("\n").includes(HEREDOC_TAG)) throw new Error(`renderK3sInstall: config contains ${HEREDOC_TAG}`);
+    out.push(
+      "umask 077",
+      "if {",
+      `  cat <<'${HEREDOC_TAG}'`,
+      (s.config.endsWith("\n") ? s.config : s.config + "\n") + HEREDOC_TAG,
+      "  printf 'etcd-s3-access-key: \"%s\"\\netcd-s3-secret-key: \"%s\"\\n' \"$s3_access\" \"$s3_secret\"",
+      `} | kantai_put ${shq(K3S_CONFIG_FILE)} 0600; then`,
+      "  changed=1",
+      "fi",
+      "unset s3_access s3_secret",
+    );
+  } else {
+    out.push(putFile(K3S_CONFIG_FILE, s.config, "0600", ["changed=1"]));
+  }
+  if (s.staticPod) {
+    out.push(`step ${shq(`static pod ${s.staticPod.name}`)}`, putFile(`/var/lib/rancher/k3s/agent/pod-manifests/${s.staticPod.name}.yaml`, s.staticPod.content, "0600"));
+  }
+  out.push(
+    'step "apply to a running K3s"',
+    "if ! command -v k3s >/dev/null 2>&1; then",
+    '  echo "kantai: $KANTAI_HOST: K3s is not installed yet: the upgrade step installs it" >&2',
+    "  exit 0",
+    "fi",
+    'if [ "$changed" = 1 ]; then',
     `  systemctl restart ${unit}`,
     `elif ! systemctl is-active --quiet ${unit}; then`,
     `  systemctl start ${unit}`,
     "fi",
-  ];
+  );
   if (s.role === "server") {
     out.push(
       `step "wait for node ${s.nodeName} to be Ready"`,
