@@ -1,5 +1,5 @@
 /**
- * The baselines of ROUTING.md, as complete placement + weight algorithms. Pure and deterministic
+ * The baselines of docs/concepts/routing.md, as complete placement + weight algorithms. Pure and deterministic
  * (nodes are indexed in name order; ties go to the lower index).
  */
 import { effectiveDemand } from "./flow";
@@ -126,7 +126,7 @@ function ikuR(p: Problem, i: number, j: number): number {
  * yukari placement: pods are requested per ingress node in proportion to its demand; each pod for
  * demand at node k goes to argmin_j r_kj among nodes below their cap (maxPods), ties to the lower
  * index. (miporin's pkg/yukari checks the cap of the demand node k instead of the target j — a
- * pod can then exceed a node's cap or be dropped; ROUTING.md's "capped per node" is followed.)
+ * pod can then exceed a node's cap or be dropped; docs/concepts/routing.md's "capped per node" is followed.)
  */
 export function yukariReplicas(p: Problem): Int32Array {
   const lam = effectiveDemand(p);

@@ -1,5 +1,5 @@
 /**
- * The benchmark scenarios of ROUTING.md as seeded, reproducible RoutingInputs. Pure.
+ * The benchmark scenarios of docs/concepts/routing.md#the-benchmark as seeded, reproducible RoutingInputs. Pure.
  */
 import { createRng } from "./rng";
 import type { RoutingInput, RoutingNode } from "./types";

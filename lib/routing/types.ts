@@ -37,7 +37,7 @@ export interface RoutingPlan {
 }
 
 export const ALGORITHMS = ["optimal", "even", "nearest", "ikukantai"] as const;
-/** `optimal`: kantai's optimiser; the others are the baselines of ROUTING.md. */
+/** `optimal`: kantai's optimiser; the others are the baselines of docs/concepts/routing.md. */
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 /** One input problem: a field path (`rttMs.edge.cloud1`) and what is wrong with it. */
