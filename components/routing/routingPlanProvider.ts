@@ -1,7 +1,7 @@
 /**
  * The RoutingPlan dynamic provider: runs kantai's routing library (lib/routing) in check, diff,
  * create and update. The provider object is serialized into the state by closure serialization
- * (docs/reference/routing-plan.md), so it follows ../shared PROVIDERS.md:
+ * (docs/reference/routing-plan.md), so it follows the rules of Pulumi's dynamic providers (https://www.pulumi.com/docs/iac/concepts/resources/dynamic-providers/; docs/how-to/engine.md):
  *
  * - nothing is read or required at module top level; the library is `require`d inside the
  *   methods (`loadRoutingLibrary`), resolved from the working directory the engine starts
