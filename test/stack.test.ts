@@ -34,7 +34,7 @@ describe("dev stack registrations", () => {
     for (const r of resources) count[r.type] = (count[r.type] ?? 0) + 1;
     expect(count).toEqual({
       "pulumi:providers:proxmoxve": 1,
-      "kantai:proxmox:Network": 1,
+      "kantai:proxmox:ProxmoxNetwork": 1,
       "proxmoxve:network/linux/bridge:Bridge": 1,
       "command:remote:Command": 8,
       "kantai:proxmox:CloudImage": 1,

@@ -38,7 +38,19 @@ export class ProxmoxNetwork extends pulumi.ComponentResource {
   public readonly artifacts: Artifact[];
 
   constructor(name: string, args: ProxmoxNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("kantai:proxmox:Network", name, {}, opts);
+    // The type token names the class (kantai:<area>:<Kind>). It was "kantai:proxmox:Network": the alias
+    // keeps the existing component and, through it, its children (the engine combines a parent's
+    // aliases with each child's name and type), so the rename replaces nothing.
+    // https://www.pulumi.com/docs/iac/concepts/resources/options/aliases/
+    super(
+      "kantai:proxmox:ProxmoxNetwork",
+      name,
+      {},
+      {
+        ...opts,
+        aliases: [...(opts?.aliases ?? []), { type: "kantai:proxmox:Network" }],
+      },
+    );
 
     this.bridge = new proxmox.network.linux.Bridge(
       `${name}-bridge`,
@@ -59,7 +71,12 @@ export class ProxmoxNetwork extends pulumi.ComponentResource {
     this.nat = new command.remote.Command(
       `${name}-nat`,
       // As root: directly, or with `sudo -n` when kantai:sshUser is not root.
-      { connection: args.connection, create: asHostRoot(create, "kantai-nat-create"), delete: asHostRoot(del, "kantai-nat-delete"), triggers: [args.bridge, args.subnet, args.uplink] },
+      {
+        connection: args.connection,
+        create: asHostRoot(create, "kantai-nat-create"),
+        delete: asHostRoot(del, "kantai-nat-delete"),
+        triggers: [args.bridge, args.subnet, args.uplink],
+      },
       { parent: this, dependsOn: [this.bridge], deleteBeforeReplace: true },
     );
 
