@@ -134,7 +134,7 @@ describe("edge stack: LatencyAwareService per service", () => {
       `kubernetes:core/v1:ConfigMap ${svc}-proxy-${n} ${ns}/${svc}-proxy-${n}`,
       `kubernetes:apps/v1:Deployment ${svc}-proxy-${n} ${ns}/${svc}-proxy-${n}`,
     ]),
-    `kubernetes:core/v1:Service ${svc} ${ns}/${svc}`,
+    `kubernetes:core/v1:Service ${svc}-front ${ns}/${svc}`,
   ];
 
   it("is a component after the cluster, its children per node named from stable keys", () => {
@@ -184,8 +184,8 @@ describe("edge stack: LatencyAwareService per service", () => {
       env: [{ name: "TZ", value: "UTC" }],
       resources: { requests: { cpu: "50m", memory: "16Mi" }, limits: { cpu: "200m", memory: "32Mi" } },
     });
-    expect(byName("kubernetes:core/v1:Service", "echo").inputs.spec.type).toBe("NodePort");
-    expect(byName("kubernetes:core/v1:Service", "echo").inputs.spec.externalTrafficPolicy).toBe("Local");
+    expect(byName("kubernetes:core/v1:Service", "echo-front").inputs.spec.type).toBe("NodePort");
+    expect(byName("kubernetes:core/v1:Service", "echo-front").inputs.spec.externalTrafficPolicy).toBe("Local");
   });
 
   it("each node's proxy config routes by that node's weights (basis points)", () => {

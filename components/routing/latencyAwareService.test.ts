@@ -72,7 +72,7 @@ describe("LatencyAwareService", () => {
       "kubernetes:core/v1:Service fib-edge",
       "kubernetes:core/v1:ConfigMap fib-proxy-edge",
       "kubernetes:apps/v1:Deployment fib-proxy-edge",
-      "kubernetes:core/v1:Service fib",
+      "kubernetes:core/v1:Service fib-front",
     ].sort());
   });
 
@@ -116,7 +116,7 @@ describe("LatencyAwareService", () => {
   });
 
   it("keeps traffic on the ingress node's proxy", () => {
-    expect(find("kubernetes:core/v1:Service", "fib").inputs.spec).toEqual({
+    expect(find("kubernetes:core/v1:Service", "fib-front").inputs.spec).toEqual({
       type: "NodePort",
       selector: { "app.kubernetes.io/name": "fib", "app.kubernetes.io/component": "proxy" },
       ports: [{ name: "http", port: 80, targetPort: 8080 }],

@@ -96,10 +96,13 @@ export class LatencyAwareService extends pulumi.ComponentResource {
         { parent: this, dependsOn: [config] },
       );
     }
+    // Named `${name}-front` like every child; it was registered as bare `name`, so the alias keeps the
+    // existing Service (the Kubernetes object's own name comes from the manifest and is unchanged).
+    // https://www.pulumi.com/docs/iac/concepts/resources/options/aliases/
     const frontend = new kubernetes.core.v1.Service(
-      name,
+      `${name}-front`,
       { metadata: field((r) => r.frontend as Record<string, unknown>, "metadata"), spec: field((r) => r.frontend as Record<string, unknown>, "spec") },
-      child,
+      { ...child, aliases: [{ name }] },
     );
     this.replicas = rendered.apply((r) => Object.fromEntries(options.nodes.map((n) => [n, (r.nodes[n].workload.spec as { replicas: number }).replicas])));
     this.serviceName = frontend.metadata.name;
