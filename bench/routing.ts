@@ -410,7 +410,7 @@ async function main() {
       "sojourn); *sim mean / p50 / p95 / p99* come from the seeded simulator (exponential service, lognormal RTT jitter,",
       "10% warm-up discarded, ≥ 4 s of simulated traffic); *gap to bound* is the mean over a proven lower bound of the",
       "optimum — the HiGHS-certified optimum for ≤ 12 nodes; for the heterogeneous fleets up to 100 nodes the bound HiGHS proves",
-      `within ${HIGHS_SECONDS} s (its MIP dual bound, outer approximation; \"optimum\" when it closes the gap); for the other fleets the Lagrangian bound, which is valid but`,
+      `within ${HIGHS_SECONDS} s (its MIP dual bound, outer approximation; "optimum" when it closes the gap); for the other fleets the Lagrangian bound, which is valid but`,
       "loose (the relaxation may make every node a fraction of a full replica pool, so at high load it sits far below",
       "the optimum); *vs best* is the mean over the best plan known — the certified optimum for ≤ 12 nodes; for the",
       "heterogeneous fleets ≤ 100 nodes the best of kantai, HiGHS's plan and an independent single-pod descent (every move re-routed exactly) from kantai's plan; for the other",

@@ -17,7 +17,7 @@ import { validateAll } from "./support/k8sSchemas";
 
 let resources: RecordedResource[] = [];
 let outputsJson = "";
-let artifacts: { path: string; kind: string; content: string }[] = [];
+const artifacts: { path: string; kind: string; content: string }[] = [];
 /** Resource options as the program passed them (a stack transformation sees them; the mocks do not). */
 const options = new Map<string, pulumi.ResourceOptions>();
 let password = "";

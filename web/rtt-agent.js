@@ -200,7 +200,7 @@ Agent.prototype.probe = function (p) {
         const ms = Number(process.hrtime.bigint() - start) / 1e6;
         finish(function () {
           let name;
-          try { name = JSON.parse(body).node; } catch (e) { name = undefined; }
+          try { name = JSON.parse(body).node; } catch { name = undefined; }
           if (res.statusCode !== 200 || typeof name !== "string" || name === "") return p.stats.fail(Date.now(), "error");
           if (name === o.node) { self.peers.delete(p.host + ":" + p.port); return; } // ourselves via DNS
           p.name = p.name || name;

@@ -121,7 +121,7 @@ async function measured(inputs: RoutingPlanInputs, applied?: RoutingPlanOutputs)
       ...inputs.hysteresis,
     });
   } catch (e) {
-    throw new Error(`RoutingPlan: latencies from ${inputs.latencyPrometheus}: ${(e as Error).message}`);
+    throw new Error(`RoutingPlan: latencies from ${inputs.latencyPrometheus}: ${(e as Error).message}`, { cause: e });
   }
 }
 

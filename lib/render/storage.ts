@@ -23,7 +23,6 @@
  *   of deploy/install-driver.sh: rbac, driverinfo, controller, node.
  */
 import { parseSubnet, subnetContains } from "../net/ipv4";
-import { heredocFile } from "./hostScripts";
 import { kantaiLabels, type K8sObject } from "./k8s";
 
 /** The disk, found by filesystem UUID or label (never by /dev/sdX, which changes between boots). */

@@ -10,7 +10,6 @@ import { targetOf } from "../../scripts/preflight";
 import { readStackFile } from "../../scripts/synth/stackFile";
 
 const REPO = path.resolve(__dirname, "..", "..");
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Recording = Record<string, any>;
 export const RECORDING: Recording = JSON.parse(fs.readFileSync(path.join(REPO, "test/fixtures/preflight/pve84-dev-host.json"), "utf8"));
 
