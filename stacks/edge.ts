@@ -415,7 +415,7 @@ export function statefulOnCluster(cfg: StackConfig, cluster: K3sCluster): Statef
         bufferPool: m.bufferPool,
         resources: m.resources,
         databases: m.databases,
-        ...(m.backup ? { backup: { schedule: m.backup.schedule, keep: m.backup.keep, size: m.backup.size, server: s.server, share: storage.exportPath, subDir: "backups/mariadb" } } : {}),
+        ...(m.backup ? { backup: { schedule: m.backup.schedule, keep: m.backup.keep, size: m.backup.size, server: s.server, share: storage.exportPath, subDir: "backups/mariadb", nodeSelector: { "topology.kubernetes.io/zone": s.site } } } : {}),
         provider: cluster.provider,
       },
       { dependsOn: storage.ready },

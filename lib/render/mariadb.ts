@@ -70,6 +70,8 @@ export interface MariadbSpec {
     readonly claimName: string;
     /** Defaults to "Etc/UTC". */
     readonly timeZone?: string;
+    /** Where the backup pod may run (it mounts the NFS export), e.g. the storage node's site zone. Defaults to anywhere. */
+    readonly nodeSelector?: Readonly<Record<string, string>>;
   };
 }
 
@@ -391,6 +393,7 @@ export function renderMariadb(spec: MariadbSpec, secrets: MariadbSecrets): Maria
               metadata: { labels },
               spec: {
                 restartPolicy: "Never",
+                ...(spec.backup.nodeSelector ? { nodeSelector: { ...spec.backup.nodeSelector } } : {}),
                 containers: [
                   {
                     name: "backup",
