@@ -106,7 +106,7 @@ export class Mariadb extends pulumi.ComponentResource {
     this.artifacts = [{ path: `${name}/mariadb.yaml`, kind: "kubernetes", resource: `${name}-server`, content: toYaml(this.objects) }];
     if (backup) {
       // Not applied: docs/how-to/restore.md runs it with kubectl.
-      this.artifacts.push({ path: `${name}/restore-job.yaml`, kind: "kubernetes", resource: `${name}-server`, content: toYaml([renderRestoreJob(spec, { claimName, drop: true })]) });
+      this.artifacts.push({ path: `${name}/restore-job.yaml`, kind: "kubernetes", resource: `${name}-server`, content: toYaml([renderRestoreJob(spec, { claimName, drop: true, ...(backup.nodeSelector ? { nodeSelector: backup.nodeSelector } : {}) })]) });
     }
     this.registerOutputs({ host: this.host, port: this.port });
   }
