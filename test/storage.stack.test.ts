@@ -163,11 +163,11 @@ describe("edge stack: storage node and MariaDB (simulated under Pulumi mocks)", 
   it("the storage and MariaDB artifacts pass their Kubernetes schemas", async () => {
     const paths = artifacts.filter((a) => /^(storage|mariadb)\//.test(a.path)).map((a) => `${a.kind} ${a.path}`);
     expect(paths.sort()).toEqual([
+      "exports storage/kantai.exports",
+      "fstab storage/fstab",
       "kubernetes mariadb/mariadb.yaml",
       "kubernetes mariadb/restore-job.yaml",
       "kubernetes storage/storage-class.yaml",
-      "other storage/fstab",
-      "other storage/kantai.exports",
       "shell storage/delete.sh",
       "shell storage/setup.sh",
     ]);
