@@ -145,6 +145,14 @@ describe.each(["edge", "lab"])("synth %s", (stack) => {
 });
 
 describe("synth edge", () => {
+  it("the fstab and exports validators can fail (a cut fstab line, an exports client with a space before its options)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-storage-bad-"));
+    fs.writeFileSync(path.join(dir, "fstab"), "LABEL=kantai-hdd\n");
+    fs.writeFileSync(path.join(dir, "kantai.exports"), "/srv/kantai/nfs 192.168.1.0/24 (rw,sync)\n");
+    await expect(async () => validators.fstab(path.join(dir, "fstab"))).rejects.toThrow(/0 parse errors/);
+    await expect(async () => validators.exports(path.join(dir, "kantai.exports"))).rejects.toThrow(/to match/);
+  });
+
   it("renders the platform's Kubernetes objects", () => {
     expect(artifactObjects(synths.edge).map((o) => `${o.kind} ${o.metadata.namespace ?? "-"}/${o.metadata.name}`)).toEqual([
       "IngressRoute kourier-system/knative-ingress",
