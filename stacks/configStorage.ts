@@ -238,7 +238,8 @@ export function parseStorage(
         // Who mounts the export: the backup CronJob runs on the storage node, and a pod on the
         // StorageClass mounts from wherever it runs; other sites reach the server's site address only
         // if they route to it (WireGuard carries pod traffic only), so the rule is the storage node's
-        // whole site (docs/concepts/storage.md#who-mounts-the-export).
+        // whole site (docs/concepts/storage.md#who-mounts-the-export). csi-driver-nfs reports no topology
+        // (pkg/nfs/nodeserver.go NodeGetInfo: NodeId only), so the StorageClass cannot narrow it further.
         const mounting = cluster.nodes.filter((n) => n.site === node.site);
         const missing = exportClientProblems(clients, mounting);
         if (missing.length > 0) {
