@@ -31,6 +31,7 @@ import { parseRouting, routingKeys, type RoutingConfig } from "./configRouting";
 import { ciKeys, parseCi, type CiConfig } from "./configCi";
 import { refusePlaceholders } from "./placeholders";
 import { observabilityKeys, parseObservability, type ObservabilityConfig } from "./configObservability";
+import { parseStorage, storageKeys, type StorageConfig } from "./configStorage";
 
 /** The config namespace (the project name in Pulumi.yaml). */
 export const NAMESPACE = "kantai";
@@ -238,6 +239,7 @@ const rawSchema = z.strictObject({
   ...routingKeys(),
   ...ciKeys({ vmId, ipv4, dnsLabel, cores, memoryMb }),
   ...observabilityKeys(),
+  ...storageKeys({ cidr }),
 });
 
 type Raw = z.output<typeof rawSchema>;
@@ -300,7 +302,7 @@ export interface GatewayConfig {
   readonly routes: readonly { readonly label: string; readonly upstream: string }[];
 }
 
-export interface StackConfig extends ClustersConfig, PlatformConfig, RoutingConfig, CiConfig, ObservabilityConfig {
+export interface StackConfig extends ClustersConfig, PlatformConfig, RoutingConfig, CiConfig, ObservabilityConfig, StorageConfig {
   readonly project: string;
   readonly stack: string;
   readonly composition: Composition;
@@ -526,6 +528,7 @@ export function parseConfig(
   const routing = parseRouting(r, { fail, composition: r.composition, k3s: clusters.k3s, platform });
   const ci = parseCi(r, { fail, claim: claimKind, checkVmIp, templates, secretKeys: ctx.secretKeys });
   const observability = parseObservability(r, { fail, composition: r.composition, routing: r.routing, knative: platform.knative !== undefined });
+  const stateful = parseStorage(r, { fail, composition: r.composition, platformCluster: platform.platformCluster, k3s: clusters.k3s, webapps: platform.webapps });
 
   // Gateway.
   const gwNode = vmNode("gateway.node", r.gateway.node, net.node);
@@ -576,6 +579,7 @@ export function parseConfig(
     ...routing,
     ...ci,
     ...observability,
+    ...stateful,
   };
 }
 

@@ -30,6 +30,7 @@ import {
 } from "../lib/render/knative";
 import { CPU_QUANTITY, K8S_NAME, MEMORY_QUANTITY } from "../lib/render/k8s";
 import type { WebAppSpec } from "../lib/render/webapp";
+import { webappDatabase } from "./configStorage";
 
 // ---------------------------------------------------------------------------------------------
 // Pinned defaults (current releases when kantai pinned them).
@@ -174,6 +175,8 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
     annotations: z.record(z.string(), z.string()).default({}),
     scheme: z.enum(["HTTP", "HTTPS"]).nullable().default(null),
     healthCheckInitialDelaySeconds: z.number().int().min(0).default(5),
+    /** A MariaDB database + user for the app; DATABASE_URL from a Secret (stacks/configStorage.ts). */
+    database: webappDatabase.optional(),
   });
   const releases = z.strictObject({
     /** A base URL (http/https) or an absolute local directory standing in for every release location. */
@@ -263,7 +266,10 @@ export interface CloudflareConfig {
   readonly zoneId?: string;
 }
 
-export type WebAppConfig = Required<Omit<WebAppSpec, "scheme">> & { readonly scheme: "HTTP" | "HTTPS" | null };
+export type WebAppConfig = Required<Omit<WebAppSpec, "scheme" | "secretEnv">> & {
+  readonly scheme: "HTTP" | "HTTPS" | null;
+  readonly database?: z.output<typeof webappDatabase>;
+};
 
 export interface PlatformConfig {
   /** The K3s cluster the platform runs on (a key of kantai:k3s), when any platform key is set. */

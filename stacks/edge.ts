@@ -12,6 +12,9 @@ import { DEFAULT_PROXY_IMAGE, latencyAwareServiceManifests, objectName } from ".
 import { RoutingPlan } from "../components/routing/routingPlan";
 import { CorednsRewrite } from "../components/webapp/corednsRewrite";
 import { WebApp } from "../components/webapp/webApp";
+import { Mariadb } from "../components/storage/mariadb";
+import { StorageNode } from "../components/storage/storageNode";
+import type { SshConnection } from "../components/connection";
 import { planRouting, type RoutingPlan as Plan } from "../lib/routing";
 import { toYaml } from "../lib/render/k8s";
 import { webServiceFunctionSource } from "../components/webService";
@@ -74,7 +77,7 @@ const key = (namespace: string, name: string) => (namespace === "default" ? name
  * dependency order: cluster → Knative → tunnel → apps (functions after Knative, WebApps after the
  * tunnel, the CoreDNS rewrite after the WebApps). Every Kubernetes child uses the cluster's provider.
  */
-export function platformOnCluster(cfg: StackConfig, cluster: K3sCluster): Platform {
+export function platformOnCluster(cfg: StackConfig, cluster: K3sCluster, db?: Mariadb): Platform {
   const provider = cluster.provider;
   let knative: Knative | undefined;
   if (cfg.knative) {
@@ -142,8 +145,14 @@ export function platformOnCluster(cfg: StackConfig, cluster: K3sCluster): Platfo
     return fn;
   });
 
-  const webapps = cfg.webapps.map((w) => {
-    const app = new WebApp(`app-${key(w.namespace, w.serviceName)}`, { ...w, zone: cfg.cloudflare?.zone ?? "", provider }, { dependsOn: [tunnel ?? knative ?? cluster] });
+  const webapps = cfg.webapps.map(({ database, ...w }) => {
+    // A WebApp with `database` reads DATABASE_URL from its Secret (never a plain env value) and waits for MariaDB.
+    const secretEnv = database !== undefined && db ? [db.envFor(w.serviceName)] : [];
+    const app = new WebApp(
+      `app-${key(w.namespace, w.serviceName)}`,
+      { ...w, ...(secretEnv.length > 0 ? { secretEnv } : {}), zone: cfg.cloudflare?.zone ?? "", provider },
+      { dependsOn: [tunnel ?? knative ?? cluster, ...(secretEnv.length > 0 ? [db!] : [])] },
+    );
     serviceUrls[key(w.namespace, w.serviceName)] = app.url;
     return app;
   });
@@ -331,7 +340,8 @@ export function routingOnCluster(cfg: StackConfig, cluster: K3sCluster, knative?
 export function edge(cfg: StackConfig): StackResult<Exported<EdgeOutputs>> {
   const base = proxmoxBase(cfg);
   const { all, platform } = clusters(cfg, base);
-  const p = platformOnCluster(cfg, platform);
+  const st = statefulOnCluster(cfg, platform);
+  const p = platformOnCluster(cfg, platform, st.mariadb);
   const routing = routingOnCluster(cfg, platform, p.knative);
   return {
     // The config module requires kantai:tunnel for this composition.
@@ -340,7 +350,84 @@ export function edge(cfg: StackConfig): StackResult<Exported<EdgeOutputs>> {
       ...p.outputs,
       tunnel: p.outputs.tunnel as pulumi.Input<TunnelOutput>,
       ...(routing.services.length > 0 ? { routing: pulumi.all(routing.outputs) as pulumi.Output<Record<string, RoutingServiceOutput>> } : {}),
+      ...st.outputs,
     },
-    artifacts: [...base.artifacts, ...all.flatMap((c) => c.artifacts), ...p.artifacts, ...routing.artifacts],
+    artifacts: [...base.artifacts, ...all.flatMap((c) => c.artifacts), ...p.artifacts, ...routing.artifacts, ...st.artifacts],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seed 003's stateful services (issue 16): kept in one block so the stack's other parts stay as they are.
+
+export interface Stateful {
+  readonly storage?: StorageNode;
+  readonly mariadb?: Mariadb;
+  readonly artifacts: readonly Artifact[];
+  /** No secrets: addresses and names only. */
+  readonly outputs: Pick<Exported<EdgeOutputs>, "storage" | "mariadb">;
+}
+
+/**
+ * kantai:storageNode and kantai:mariadb on the platform cluster: the storage node's disk and NFS
+ * export over SSH (then csi-driver-nfs and the StorageClass), after the cluster; MariaDB pinned to
+ * that node, after the export. WebApps with `database` depend on the MariaDB (platformOnCluster).
+ */
+export function statefulOnCluster(cfg: StackConfig, cluster: K3sCluster): Stateful {
+  const s = cfg.storageNode;
+  if (!s) return { artifacts: [], outputs: {} };
+  // The config module guarantees the node is in the platform cluster and has `host:`.
+  const node = cfg.k3s.find((c) => c.name === cfg.platformCluster)!.nodes.find((n) => n.name === s.node)!;
+  const host = node.host!;
+  const m = cfg.mariadb;
+  const backupDir = `${s.export.dir}/backups/mariadb`;
+  const storage = new StorageNode(
+    "storage",
+    {
+      name: "hdd",
+      disk: s.disk,
+      mountPoint: s.mountPoint,
+      fsType: s.fsType,
+      mountOptions: s.mountOptions,
+      exportDir: s.export.dir,
+      clients: s.export.clients,
+      exportOptions: s.export.options,
+      dataDirs: m ? [m.dataDir, ...(m.backup ? [backupDir] : [])] : [],
+      connection: pulumi.secret({ host: host.address, user: host.user, port: host.port, privateKey: cfg.proxmox.sshPrivateKey, dialErrorLimit: 10, perDialTimeout: 15 }) as pulumi.Output<SshConnection>,
+      server: s.server,
+      ...(s.storageClass ? { storageClass: s.storageClass } : {}),
+      csiDriver: s.storageClass !== undefined || m?.backup !== undefined,
+      csiNfsVersion: s.csiNfsVersion,
+      provider: cluster.provider,
+    },
+    { dependsOn: [cluster] },
+  );
+  let mariadb: Mariadb | undefined;
+  if (m) {
+    mariadb = new Mariadb(
+      "mariadb",
+      {
+        image: m.image,
+        namespace: m.namespace,
+        node: s.node,
+        tolerateTaints: node.taints,
+        dataPath: `${s.mountPoint}/${m.dataDir}`,
+        storageSize: m.storageSize,
+        bufferPool: m.bufferPool,
+        resources: m.resources,
+        databases: m.databases,
+        ...(m.backup ? { backup: { schedule: m.backup.schedule, keep: m.backup.keep, size: m.backup.size, server: s.server, share: storage.exportPath, subDir: "backups/mariadb", nodeSelector: { "topology.kubernetes.io/zone": s.site } } } : {}),
+        provider: cluster.provider,
+      },
+      { dependsOn: storage.ready },
+    );
+  }
+  return {
+    storage,
+    mariadb,
+    artifacts: [...storage.artifacts, ...(mariadb?.artifacts ?? [])],
+    outputs: {
+      storage: { node: s.node, server: storage.server, exportPath: storage.exportPath, ...(storage.storageClassName ? { storageClass: storage.storageClassName } : {}) },
+      ...(mariadb && m ? { mariadb: { host: mariadb.host, port: mariadb.port, databases: m.databases.map((d) => d.database) } } : {}),
+    },
   };
 }

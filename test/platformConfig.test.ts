@@ -73,6 +73,7 @@ describe("the edge stack's platform config", () => {
       routes: [
         { hostname: "blog.example.com", service: "http://traefik.kube-system.svc.cluster.local:80", source: "kantai:webapps[0].hostName" },
         { hostname: "uptime.example.com", service: "http://traefik.kube-system.svc.cluster.local:80", source: "kantai:webapps[1].hostName" },
+        { hostname: "lil-linko.example.com", service: "http://traefik.kube-system.svc.cluster.local:80", source: "kantai:webapps[2].hostName" },
         {
           hostname: "fib.example.com",
           service: "http://kourier.kourier-system.svc.cluster.local:80",
@@ -196,7 +197,7 @@ describe("bad platform config fails before any resource, naming the key", () => 
       "two WebApps with one name",
       "edge",
       (r) => r.webapps.push({ ...r.webapps[0], hostName: "blog2" }),
-      ['kantai:webapps[2].serviceName: "default/blog" is already deployed by kantai:webapps[0]'],
+      ['kantai:webapps[3].serviceName: "default/blog" is already deployed by kantai:webapps[0]'],
     ],
     ["a WebApp without its health check path", "edge", (r) => delete r.webapps[0].healthCheckPath, ["kantai:webapps[0].healthCheckPath: is required"]],
     ["a WebApp with a bad memory limit", "edge", (r) => (r.webapps[1].memoryLimit = "lots"), ['kantai:webapps[1].memoryLimit: must be a memory quantity like "50Mi", "512M" or "1Gi"']],

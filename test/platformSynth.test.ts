@@ -63,13 +63,34 @@ const validators: Record<string, (file: string) => void | Promise<void>> = {
     const r = runTool("shellcheck", ["--shell=sh", "--severity=style", f]);
     expect(r.status, r.stdout).toBe(0);
   },
+  // util-linux's own fstab parser (findmnt(8) --verify). The target (/srv/kantai) and the labelled disk
+  // exist only on the storage node, so only parse errors and a wrong filesystem type count here.
+  fstab: (f) => {
+    const r = runTool("findmnt", ["--verify", "--verbose", "--tab-file", f]);
+    const out = r.stdout + r.stderr;
+    expect(out, f).toMatch(/^0 parse errors,/m);
+    expect(out, f).not.toMatch(/\[E\] (unsupported|wrong) .*(type|fs)/i);
+  },
+  // exports(5) syntax: `<path> <network>(<options>)…`. exportfs(8) reads only the live table, so the real
+  // exportfs runs on this file in a mount namespace in test/storage.node.test.ts.
+  exports: (f) => {
+    const lines = fs.readFileSync(f, "utf8").split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
+    expect(lines.length, f).toBeGreaterThan(0);
+    for (const l of lines) expect(l, f).toMatch(/^\/\S+( \d+\.\d+\.\d+\.\d+\/\d+\([a-z_]+(=[^,()\s]+)?(,[a-z_]+(=[^,()\s]+)?)*\))+$/);
+  },
   // K3s' /etc/rancher/k3s/config.yaml: YAML mapping (K3s reads no other format).
   other: (f) => expect(typeof parse(fs.readFileSync(f, "utf8")), f).toBe("object"),
 };
 
-/** Objects a kubernetes artifact of `s` contains. */
+/**
+ * Kubernetes manifests written for the user to apply by hand, not registered by the program:
+ * MariaDB's restore Job (docs/how-to/restore.md runs it with kubectl).
+ */
+const NOT_APPLIED = ["files/mariadb/restore-job.yaml"];
+
+/** Objects a kubernetes artifact of `s` contains (the applied ones). */
 function artifactObjects(s: Synth): K8sObject[] {
-  return s.artifacts.filter((a) => a.kind === "kubernetes").flatMap((a) => parseManifests(fs.readFileSync(path.join(s.dir, a.path), "utf8")));
+  return s.artifacts.filter((a) => a.kind === "kubernetes" && !NOT_APPLIED.includes(a.path)).flatMap((a) => parseManifests(fs.readFileSync(path.join(s.dir, a.path), "utf8")));
 }
 
 /** What the program registers with the Kubernetes provider: objects by id, and manifests installed from pinned sources. */
@@ -106,6 +127,9 @@ describe.each(["edge", "lab"])("synth %s", (stack) => {
     const written = artifactObjects(s).map(objectId).sort();
     expect(new Set(written).size).toBe(written.length);
     expect(written).toEqual(registered(s).ids);
+    // The hand-applied manifests are not registered.
+    const manual = s.artifacts.filter((a) => NOT_APPLIED.includes(a.path)).flatMap((a) => parseManifests(fs.readFileSync(path.join(s.dir, a.path), "utf8")));
+    for (const o of manual) expect(registered(s).ids).not.toContain(objectId(o));
   });
 
   it("passes kantai's policy pack (resource limits, proxied tunnel DNS, secret outputs, …)", () => {
@@ -121,6 +145,14 @@ describe.each(["edge", "lab"])("synth %s", (stack) => {
 });
 
 describe("synth edge", () => {
+  it("the fstab and exports validators can fail (a cut fstab line, an exports client with a space before its options)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-storage-bad-"));
+    fs.writeFileSync(path.join(dir, "fstab"), "LABEL=kantai-hdd\n");
+    fs.writeFileSync(path.join(dir, "kantai.exports"), "/srv/kantai/nfs 192.168.1.0/24 (rw,sync)\n");
+    await expect(async () => validators.fstab(path.join(dir, "fstab"))).rejects.toThrow(/0 parse errors/);
+    await expect(async () => validators.exports(path.join(dir, "kantai.exports"))).rejects.toThrow(/to match/);
+  });
+
   it("renders the platform's Kubernetes objects", () => {
     expect(artifactObjects(synths.edge).map((o) => `${o.kind} ${o.metadata.namespace ?? "-"}/${o.metadata.name}`)).toEqual([
       "IngressRoute kourier-system/knative-ingress",
@@ -139,6 +171,9 @@ describe("synth edge", () => {
       "Deployment default/status",
       "Service default/status",
       "IngressRoute default/status",
+      "Deployment default/lil-linko",
+      "Service default/lil-linko",
+      "IngressRoute default/lil-linko",
       "ConfigMap kube-system/coredns-custom",
       // kantai:routing's LatencyAwareService: per routing node a workload, its headless Service, the proxy's config and Deployment; the front Service.
       ...["edge-vm-1", "edge-vm-2", "pi-1", "pi-2"].flatMap((n) => [
@@ -164,11 +199,28 @@ describe("synth edge", () => {
       "PodMonitor monitoring/knative-queue-proxy",
       "ServiceMonitor knative-serving/knative-autoscaler",
       ...["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Deployment", "Service", "ServiceMonitor"].map((k) => `${k} default/whoami-replanner`),
+      // kantai:storageNode's StorageClass on the NFS export, then kantai:mariadb's objects and backup volume.
+      "StorageClass -/nfs-hdd",
+      "Namespace -/mariadb",
+      "StorageClass -/mariadb-local",
+      "PersistentVolume -/mariadb-data-mariadb-0",
+      "Secret mariadb/mariadb-credentials",
+      "Secret default/lil-linko-database",
+      "ConfigMap mariadb/mariadb-scripts",
+      "Service mariadb/mariadb-headless",
+      "Service mariadb/mariadb",
+      "StatefulSet mariadb/mariadb",
+      "Job mariadb/mariadb-provision-90e4f075",
+      "CronJob mariadb/mariadb-backup",
+      "PersistentVolume -/mariadb-mariadb-backups",
+      "PersistentVolumeClaim mariadb/mariadb-backups",
     ]);
   });
 
   it("installs Knative from pinned release URLs", () => {
     expect(registered(synths.edge).sources).toEqual([
+      // kantai:storageNode: csi-driver-nfs's pinned release manifests, in deploy/install-driver.sh's order.
+      ...["rbac-csi-nfs", "csi-nfs-driverinfo", "csi-nfs-controller", "csi-nfs-node"].map((f) => `https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/v4.13.4/deploy/v4.13.4/${f}.yaml`),
       "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-crds.yaml",
       "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-core.yaml",
       "https://github.com/knative-extensions/net-kourier/releases/download/knative-v1.23.0/kourier.yaml",
@@ -189,7 +241,10 @@ describe("synth edge", () => {
     expect(dep("fn-fibonacci")).toEqual(["knative"]);
     expect(dep("app-blog")).toEqual(["tunnel"]);
     expect(dep("app-status")).toEqual(["tunnel"]);
-    expect(dep("coredns")).toEqual(["app-blog", "app-status"]);
+    // A WebApp with a database also waits for MariaDB, which waits for the storage node's export.
+    expect(dep("app-lil-linko")).toEqual(["tunnel", "mariadb"]);
+    expect(dep("storage")).toEqual(["edge"]);
+    expect(dep("coredns")).toEqual(["app-blog", "app-status", "app-lil-linko"]);
     expect(dep("whoami-plan")).toEqual(["edge"]);
     expect(dep("whoami")).toEqual(["edge"]);
   });
@@ -199,6 +254,7 @@ describe("synth edge", () => {
     expect(config.inputs.config.ingresses).toEqual([
       { hostname: "blog.example.com", service: "http://traefik.kube-system.svc.cluster.local:80" },
       { hostname: "fib.example.com", service: "http://kourier.kourier-system.svc.cluster.local:80", originRequest: { httpHostHeader: "fibonacci.default.kn.example.com" } },
+      { hostname: "lil-linko.example.com", service: "http://traefik.kube-system.svc.cluster.local:80" },
       { hostname: "uptime.example.com", service: "http://traefik.kube-system.svc.cluster.local:80" },
       { service: "http_status:404" },
     ]);
@@ -206,13 +262,14 @@ describe("synth edge", () => {
     expect(cnames).toEqual([
       ["blog.example.com", "tunnel-tunnel-id.cfargotunnel.com", true],
       ["fib.example.com", "tunnel-tunnel-id.cfargotunnel.com", true],
+      ["lil-linko.example.com", "tunnel-tunnel-id.cfargotunnel.com", true],
       ["uptime.example.com", "tunnel-tunnel-id.cfargotunnel.com", true],
     ]);
   });
 
   it("outputs follow the contract (EdgeOutputs)", () => {
     const o = synths.edge.outputs;
-    expect(Object.keys(o)).toEqual(["composition", "cluster", "apiServer", "kubeconfig", "nodes", "knative", "tunnel", "serviceUrls", "routing"]);
+    expect(Object.keys(o)).toEqual(["composition", "cluster", "apiServer", "kubeconfig", "nodes", "knative", "tunnel", "serviceUrls", "routing", "storage", "mariadb"]);
     expect(o.composition).toBe("edge");
     expect(o.cluster).toBe("edge");
     expect(o.apiServer).toBe("https://203.0.113.21:6443");
@@ -227,10 +284,10 @@ describe("synth edge", () => {
       domain: "kn.example.com",
       ingress: "kourier",
       ingressService: "kourier.kourier-system.svc.cluster.local:80",
-      releases: registered(synths.edge).sources.filter((x) => x.startsWith("https://")),
+      releases: registered(synths.edge).sources.filter((x) => x.startsWith("https://") && !x.includes("/csi-driver-nfs/")),
     });
-    expect(o.tunnel).toEqual({ id: "tunnel-tunnel-id", cname: "tunnel-tunnel-id.cfargotunnel.com", hostnames: ["blog.example.com", "fib.example.com", "uptime.example.com"] });
-    expect(o.serviceUrls).toEqual({ fibonacci: "https://fib.example.com", blog: "https://blog.example.com", status: "https://uptime.example.com" });
+    expect(o.tunnel).toEqual({ id: "tunnel-tunnel-id", cname: "tunnel-tunnel-id.cfargotunnel.com", hostnames: ["blog.example.com", "fib.example.com", "lil-linko.example.com", "uptime.example.com"] });
+    expect(o.serviceUrls).toEqual({ fibonacci: "https://fib.example.com", blog: "https://blog.example.com", status: "https://uptime.example.com", "lil-linko": "https://lil-linko.example.com" });
     // The synth's own plan (lib/routing on the RoutingPlan's input): mocks run no dynamic provider.
     expect(o.routing).toEqual({
       whoami: {
@@ -241,6 +298,9 @@ describe("synth edge", () => {
         url: "http://whoami.default.svc.cluster.local:80",
       },
     });
+    // Addresses only: the credentials are in Secrets, never in outputs.
+    expect(o.storage).toEqual({ node: "pi-3", server: "192.168.1.23", exportPath: "/srv/kantai/nfs", storageClass: "nfs-hdd" });
+    expect(o.mariadb).toEqual({ host: "mariadb.mariadb.svc.cluster.local", port: 3306, databases: ["lil_linko"] });
   });
 });
 

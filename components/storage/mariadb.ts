@@ -21,6 +21,8 @@ export interface MariadbArgs extends Omit<MariadbSpec, "backup"> {
     /** Capacity recorded on the volume. Defaults to "50Gi". */
     readonly size?: string;
     readonly mountOptions?: readonly string[];
+    /** Where the backup pod may run (it must reach the NFS server). Defaults to anywhere. */
+    readonly nodeSelector?: Readonly<Record<string, string>>;
   };
   /** Provider of the cluster. Defaults to the provider inherited through `opts`. */
   readonly provider?: kubernetes.Provider;
@@ -50,7 +52,7 @@ export class Mariadb extends pulumi.ComponentResource {
     const { provider, backup, ...rest } = args;
     const ns = rest.namespace ?? MARIADB_DEFAULTS.namespace;
     const claimName = `${rest.name ?? MARIADB_DEFAULTS.name}-backups`;
-    const spec: MariadbSpec = { ...rest, ...(backup ? { backup: { schedule: backup.schedule, keep: backup.keep, claimName } } : {}) };
+    const spec: MariadbSpec = { ...rest, ...(backup ? { backup: { schedule: backup.schedule, keep: backup.keep, claimName, ...(backup.nodeSelector ? { nodeSelector: backup.nodeSelector } : {}) } } : {}) };
     const pw = (n: string) => new random.RandomPassword(`${name}-${n}-password`, { length: 32, special: false }, { parent: this }).result;
     this.rootPassword = pw("root");
     const backupPassword = pw("backup");
@@ -104,7 +106,7 @@ export class Mariadb extends pulumi.ComponentResource {
     this.artifacts = [{ path: `${name}/mariadb.yaml`, kind: "kubernetes", resource: `${name}-server`, content: toYaml(this.objects) }];
     if (backup) {
       // Not applied: docs/how-to/restore.md runs it with kubectl.
-      this.artifacts.push({ path: `${name}/restore-job.yaml`, kind: "kubernetes", resource: `${name}-server`, content: toYaml([renderRestoreJob(spec, { claimName, drop: true })]) });
+      this.artifacts.push({ path: `${name}/restore-job.yaml`, kind: "kubernetes", resource: `${name}-server`, content: toYaml([renderRestoreJob(spec, { claimName, drop: true, ...(backup.nodeSelector ? { nodeSelector: backup.nodeSelector } : {}) })]) });
     }
     this.registerOutputs({ host: this.host, port: this.port });
   }

@@ -66,8 +66,8 @@ export class StorageNode extends pulumi.ComponentResource {
     this.artifacts = [
       { path: `${name}/setup.sh`, kind: "shell", resource: `${name}-setup`, content: create },
       { path: `${name}/delete.sh`, kind: "shell", resource: `${name}-setup`, content: remove },
-      { path: `${name}/fstab`, kind: "other", resource: `${name}-setup`, content: renderFstabEntry(spec) + "\n" },
-      { path: `${name}/kantai.exports`, kind: "other", resource: `${name}-setup`, content: renderExports(spec) },
+      { path: `${name}/fstab`, kind: "fstab", resource: `${name}-setup`, content: renderFstabEntry(spec) + "\n" },
+      { path: `${name}/kantai.exports`, kind: "exports", resource: `${name}-setup`, content: renderExports(spec) },
     ];
     const child = (dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn, ...(provider ? { provider } : {}) });
     let prev: pulumi.Resource[] = [this.setup];

@@ -70,6 +70,8 @@ export interface MariadbSpec {
     readonly claimName: string;
     /** Defaults to "Etc/UTC". */
     readonly timeZone?: string;
+    /** Where the backup pod may run (it mounts the NFS export), e.g. the storage node's site zone. Defaults to anywhere. */
+    readonly nodeSelector?: Readonly<Record<string, string>>;
   };
 }
 
@@ -391,6 +393,7 @@ export function renderMariadb(spec: MariadbSpec, secrets: MariadbSecrets): Maria
               metadata: { labels },
               spec: {
                 restartPolicy: "Never",
+                ...(spec.backup.nodeSelector ? { nodeSelector: { ...spec.backup.nodeSelector } } : {}),
                 containers: [
                   {
                     name: "backup",
@@ -427,7 +430,7 @@ export function renderMariadb(spec: MariadbSpec, secrets: MariadbSecrets): Maria
  * the backups volume mounted: `args` are restore.sh's (default ["latest"]). Not applied by kantai:
  * docs/how-to/restore.md applies it (synth writes it as mariadb/restore-job.yaml).
  */
-export function renderRestoreJob(spec: Pick<MariadbSpec, "name" | "namespace" | "image">, opts: { claimName: string; args?: readonly string[]; drop?: boolean }): K8sObject {
+export function renderRestoreJob(spec: Pick<MariadbSpec, "name" | "namespace" | "image">, opts: { claimName: string; args?: readonly string[]; drop?: boolean; nodeSelector?: Readonly<Record<string, string>> }): K8sObject {
   const name = spec.name ?? MARIADB_DEFAULTS.name;
   const ns = spec.namespace ?? MARIADB_DEFAULTS.namespace;
   return {
@@ -439,11 +442,13 @@ export function renderRestoreJob(spec: Pick<MariadbSpec, "name" | "namespace" | 
       template: {
         spec: {
           restartPolicy: "Never",
+          ...(opts.nodeSelector ? { nodeSelector: { ...opts.nodeSelector } } : {}),
           containers: [
             {
               name: "restore",
               image: spec.image ?? MARIADB_DEFAULTS.image,
               command: ["sh", "/scripts/restore.sh", ...(opts.args ?? ["latest"])],
+              resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
               env: [
                 { name: "MARIADB_HOST", value: mariadbHost(spec) },
                 { name: "MARIADB_PORT", value: String(MARIADB_DEFAULTS.port) },

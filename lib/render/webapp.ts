@@ -39,6 +39,8 @@ export interface WebAppSpec {
   readonly scheme?: "HTTP" | "HTTPS" | null;
   /** Defaults to 5. */
   readonly healthCheckInitialDelaySeconds?: number;
+  /** Env entries read from Secrets (e.g. DATABASE_URL), after `env`. Defaults to []. */
+  readonly secretEnv?: readonly { readonly name: string; readonly valueFrom: { readonly secretKeyRef: { readonly name: string; readonly key: string } } }[];
 }
 
 export const WEBAPP_DEFAULTS = {
@@ -72,7 +74,10 @@ export function renderWebApp(spec: WebAppSpec, zone: string): K8sObject[] {
   const name = spec.serviceName;
   const selector = { app: name };
   const labels = kantaiLabels("webapp", selector);
-  const env = Object.entries(d.env ?? {}).map(([k, value]) => ({ name: k, value }));
+  const env = [
+    ...Object.entries(d.env ?? {}).map(([k, value]) => ({ name: k, value })),
+    ...(spec.secretEnv ?? []).map((e) => ({ name: e.name, valueFrom: { secretKeyRef: { ...e.valueFrom.secretKeyRef } } })),
+  ];
   const annotations = d.annotations ?? {};
   const deployment: K8sObject = {
     apiVersion: "apps/v1",
