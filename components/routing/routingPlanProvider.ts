@@ -121,7 +121,8 @@ async function measured(inputs: RoutingPlanInputs, applied?: RoutingPlanOutputs)
       ...inputs.hysteresis,
     });
   } catch (e) {
-    throw new Error(`RoutingPlan: latencies from ${inputs.latencyPrometheus}: ${(e as Error).message}`, { cause: e });
+    // (No `{ cause }` option: the engine compiles this file for the dynamic provider with an ES2020 lib.)
+    throw Object.assign(new Error(`RoutingPlan: latencies from ${inputs.latencyPrometheus}: ${(e as Error).message}`), { cause: e });
   }
 }
 
