@@ -330,6 +330,12 @@ export async function up(dir: string, nodes: readonly SimNode[]): Promise<State>
       `--cluster-signing-key-file=${path.join(pki, "ca.key")}`,
       "--use-service-account-credentials=false",
       "--profiling=false",
+      // SIMULATED nodes: their heartbeats come from kwok, which lags on a loaded machine; past the
+      // grace periods (defaults 50 s / 1 min) the node lifecycle controller marks every pod of the
+      // node NotReady, and kwok (no kubelet) never sets them Ready again: Deployments never become
+      // Available. Generous grace periods for a plane with no real kubelet.
+      "--node-monitor-grace-period=10m",
+      "--node-startup-grace-period=10m",
     ]);
     pids.scheduler = start(dir, "kube-scheduler", path.join(bin, "kube-scheduler"), [`--kubeconfig=${kc}`, "--secure-port=0", "--leader-elect=false", "--profiling=false"]);
     // SIMULATED nodes: kwok manages only the nodes annotated kwok.x-k8s.io/node=fake.
