@@ -250,12 +250,16 @@ build_tool() {
   (
     cd "$tmp/src"
     if [[ -n "$T_PREP" ]]; then "$T_PREP"; fi
+    # one main package in the module root ("."): Go would name the binary after the module's
+    # last path element (tools/kubernetes-provider -> kubernetes-provider), so name it here
+    local out="$tmp/bin/"
+    if [[ "$T_PKGS" == "." ]]; then out="$tmp/bin/$T_BINS"; fi
     # shellcheck disable=SC2086 # T_PKGS is a list of packages
-    nice -n 10 go build -trimpath -ldflags "$T_LDFLAGS" -o "$tmp/bin/" $T_PKGS
+    nice -n 10 go build -trimpath -ldflags "$T_LDFLAGS" -o "$out" $T_PKGS
   ) >&2 || die "building $name failed (the log above is Go's)"
   t1=$(date +%s)
   for b in $T_BINS; do [[ -x "$tmp/bin/$b" ]] || die "building $name produced no $b"; done
-  rm -rf "$dir/bin" && mv "$tmp/bin" "$dir/bin" && rm -rf "$tmp"
+  rm -rf "${dir:?}/bin" && mv "$tmp/bin" "$dir/bin" && rm -rf "$tmp"
   printf '{"tool":"%s","go":"%s","seconds":%d,"builtAt":"%s"}\n' "$name" "$(go env GOVERSION)" $((t1 - t0)) "$(date -u +%FT%TZ)" >"$dir/build.json"
   touch "$dir/.complete"
   say "$name built in $((t1 - t0))s"

@@ -82,7 +82,9 @@ export function stackNodes(stackFile: string): SimNode[] {
         "topology.kubernetes.io/zone": n.site,
         "kantai.dev/cluster": cluster,
         [SIMULATED_LABEL]: "kwok",
-        ...(n.role === "server" ? { "node-role.kubernetes.io/control-plane": "true", "node-role.kubernetes.io/master": "true" } : {}),
+        ...(n.role === "server"
+          ? { "node-role.kubernetes.io/control-plane": "true", "node-role.kubernetes.io/master": "true" }
+          : {}),
         ...(c.labels?.[n.name] ?? {}),
       };
       out.push({ name: n.name, labels, taints: (c.taints?.[n.name] ?? []).map(parseTaint) });
@@ -149,7 +151,10 @@ function readState(dir: string): State | undefined {
 }
 
 function engineTool(name: string): string {
-  const res = spawnSync("bash", [path.join(REPO, "scripts", "engine.sh"), "tool", name], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const res = spawnSync("bash", [path.join(REPO, "scripts", "engine.sh"), "tool", name], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   if (res.status !== 0) throw new Error(`scripts/engine.sh tool ${name} failed (exit ${res.status})`);
   return res.stdout.trim().split("\n").pop()!;
 }
@@ -162,18 +167,101 @@ function openssl(args: string[], cwd: string): void {
 /** A CA, the API server's serving cert (127.0.0.1/localhost), an admin client cert, the SA key. */
 function makePki(pki: string): void {
   fs.mkdirSync(pki, { recursive: true });
-  openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "3650", "-subj", "/CN=kantai-k8s-local-ca"], pki);
+  openssl(
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.crt",
+      "-days",
+      "3650",
+      "-subj",
+      "/CN=kantai-k8s-local-ca",
+    ],
+    pki,
+  );
   fs.writeFileSync(
     path.join(pki, "apiserver.ext"),
     "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n" +
       "extendedKeyUsage=serverAuth\n",
   );
-  openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "apiserver.key", "-out", "apiserver.csr", "-subj", "/CN=kube-apiserver"], pki);
-  openssl(["x509", "-req", "-in", "apiserver.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "apiserver.crt", "-days", "3650", "-extfile", "apiserver.ext"], pki);
+  openssl(
+    [
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "apiserver.key",
+      "-out",
+      "apiserver.csr",
+      "-subj",
+      "/CN=kube-apiserver",
+    ],
+    pki,
+  );
+  openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      "apiserver.csr",
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      "apiserver.crt",
+      "-days",
+      "3650",
+      "-extfile",
+      "apiserver.ext",
+    ],
+    pki,
+  );
   fs.writeFileSync(path.join(pki, "client.ext"), "extendedKeyUsage=clientAuth\n");
   // O=system:masters: cluster-admin by the API server's built-in group (a local, throw-away plane)
-  openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "admin.key", "-out", "admin.csr", "-subj", "/O=system:masters/CN=kantai-admin"], pki);
-  openssl(["x509", "-req", "-in", "admin.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "admin.crt", "-days", "3650", "-extfile", "client.ext"], pki);
+  openssl(
+    [
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "admin.key",
+      "-out",
+      "admin.csr",
+      "-subj",
+      "/O=system:masters/CN=kantai-admin",
+    ],
+    pki,
+  );
+  openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      "admin.csr",
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      "admin.crt",
+      "-days",
+      "3650",
+      "-extfile",
+      "client.ext",
+    ],
+    pki,
+  );
   openssl(["genrsa", "-out", "sa.key", "2048"], pki);
   openssl(["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"], pki);
 }
@@ -213,24 +301,46 @@ function start(dir: string, name: string, bin: string, args: string[]): number {
 
 function tail(dir: string, name: string): string {
   try {
-    return fs.readFileSync(path.join(dir, "logs", `${name}.log`), "utf8").split("\n").slice(-25).join("\n");
+    return fs
+      .readFileSync(path.join(dir, "logs", `${name}.log`), "utf8")
+      .split("\n")
+      .slice(-25)
+      .join("\n");
   } catch {
     return "(no log)";
   }
 }
 
-async function waitFor(what: string, dir: string, logName: string, pid: number, ok: () => boolean, seconds: number): Promise<void> {
+async function waitFor(
+  what: string,
+  dir: string,
+  logName: string,
+  pid: number,
+  ok: () => boolean,
+  seconds: number,
+): Promise<void> {
   const until = Date.now() + seconds * 1000;
   while (Date.now() < until) {
-    if (!alive(pid)) throw new Error(`${what} exited; its log (${path.join(dir, "logs", logName + ".log")}):\n${tail(dir, logName)}`);
+    if (!alive(pid))
+      throw new Error(`${what} exited; its log (${path.join(dir, "logs", logName + ".log")}):\n${tail(dir, logName)}`);
     if (ok()) return;
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`${what} not ready after ${seconds}s; its log (${path.join(dir, "logs", logName + ".log")}):\n${tail(dir, logName)}`);
+  throw new Error(
+    `${what} not ready after ${seconds}s; its log (${path.join(dir, "logs", logName + ".log")}):\n${tail(dir, logName)}`,
+  );
 }
 
-function kubectl(st: Pick<State, "bin" | "kubeconfig">, args: string[], input?: string): { status: number; stdout: string; stderr: string } {
-  const res = spawnSync(path.join(st.bin, "kubectl"), ["--kubeconfig", st.kubeconfig, ...args], { encoding: "utf8", input, timeout: 60_000 });
+function kubectl(
+  st: Pick<State, "bin" | "kubeconfig">,
+  args: string[],
+  input?: string,
+): { status: number; stdout: string; stderr: string } {
+  const res = spawnSync(path.join(st.bin, "kubectl"), ["--kubeconfig", st.kubeconfig, ...args], {
+    encoding: "utf8",
+    input,
+    timeout: 60_000,
+  });
   return { status: res.status ?? -1, stdout: res.stdout ?? "", stderr: res.stderr ?? "" };
 }
 
@@ -282,7 +392,16 @@ export async function up(dir: string, nodes: readonly SimNode[]): Promise<State>
   const kc = path.join(dir, "kubeconfig");
   fs.writeFileSync(kc, kubeconfig(pki, ports.apiserver), { mode: 0o600 });
   const pids: Record<string, number> = {};
-  const st: State = { dir, kubeconfig: kc, bin, kwokBin, ports, pids, nodes: nodes.map((n) => n.name), startedAt: new Date().toISOString() };
+  const st: State = {
+    dir,
+    kubeconfig: kc,
+    bin,
+    kwokBin,
+    ports,
+    pids,
+    nodes: nodes.map((n) => n.name),
+    startedAt: new Date().toISOString(),
+  };
   const save = () => fs.writeFileSync(path.join(dir, "state.json"), JSON.stringify(st, null, 2) + "\n");
   try {
     const etcdUrl = `http://127.0.0.1:${ports.etcd}`;
@@ -300,7 +419,14 @@ export async function up(dir: string, nodes: readonly SimNode[]): Promise<State>
       "--quota-backend-bytes=1073741824",
     ]);
     save();
-    await waitFor("etcd", dir, "etcd", pids.etcd, () => spawnSync("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${ports.etcd}`]).status === 0, 60);
+    await waitFor(
+      "etcd",
+      dir,
+      "etcd",
+      pids.etcd,
+      () => spawnSync("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${ports.etcd}`]).status === 0,
+      60,
+    );
     pids.apiserver = start(dir, "kube-apiserver", path.join(bin, "kube-apiserver"), [
       `--etcd-servers=${etcdUrl}`,
       "--bind-address=127.0.0.1",
@@ -319,7 +445,14 @@ export async function up(dir: string, nodes: readonly SimNode[]): Promise<State>
       `--cert-dir=${path.join(dir, "apiserver-certs")}`,
     ]);
     save();
-    await waitFor("kube-apiserver", dir, "kube-apiserver", pids.apiserver, () => kubectl(st, ["get", "--raw", "/readyz"]).stdout.trim() === "ok", 180);
+    await waitFor(
+      "kube-apiserver",
+      dir,
+      "kube-apiserver",
+      pids.apiserver,
+      () => kubectl(st, ["get", "--raw", "/readyz"]).stdout.trim() === "ok",
+      180,
+    );
     pids.controllerManager = start(dir, "kube-controller-manager", path.join(bin, "kube-controller-manager"), [
       `--kubeconfig=${kc}`,
       "--secure-port=0",
@@ -330,8 +463,19 @@ export async function up(dir: string, nodes: readonly SimNode[]): Promise<State>
       `--cluster-signing-key-file=${path.join(pki, "ca.key")}`,
       "--use-service-account-credentials=false",
       "--profiling=false",
+      // SIMULATED nodes: their heartbeats come from kwok, which lags on a loaded machine; past the
+      // grace periods (defaults 50 s / 1 min) the node lifecycle controller marks every pod of the
+      // node NotReady, and kwok (no kubelet) never sets them Ready again: Deployments never become
+      // Available. Generous grace periods for a plane with no real kubelet.
+      "--node-monitor-grace-period=10m",
+      "--node-startup-grace-period=10m",
     ]);
-    pids.scheduler = start(dir, "kube-scheduler", path.join(bin, "kube-scheduler"), [`--kubeconfig=${kc}`, "--secure-port=0", "--leader-elect=false", "--profiling=false"]);
+    pids.scheduler = start(dir, "kube-scheduler", path.join(bin, "kube-scheduler"), [
+      `--kubeconfig=${kc}`,
+      "--secure-port=0",
+      "--leader-elect=false",
+      "--profiling=false",
+    ]);
     // SIMULATED nodes: kwok manages only the nodes annotated kwok.x-k8s.io/node=fake.
     pids.kwok = start(dir, "kwok", path.join(kwokBin, "kwok"), [
       `--kubeconfig=${kc}`,
@@ -343,11 +487,26 @@ export async function up(dir: string, nodes: readonly SimNode[]): Promise<State>
     save();
     applyNodes(st, nodes);
     // the default ServiceAccount appears once the controller-manager's controllers run
-    await waitFor("kube-controller-manager", dir, "kube-controller-manager", pids.controllerManager, () => kubectl(st, ["-n", "default", "get", "serviceaccount", "default"]).status === 0, 120);
+    await waitFor(
+      "kube-controller-manager",
+      dir,
+      "kube-controller-manager",
+      pids.controllerManager,
+      () => kubectl(st, ["-n", "default", "get", "serviceaccount", "default"]).status === 0,
+      120,
+    );
     if (nodes.length > 0) {
-      await waitFor("kwok (simulated nodes Ready)", dir, "kwok", pids.kwok, () => kubectl(st, ["wait", "--for=condition=Ready", "node", "--all", "--timeout=2s"]).status === 0, 120);
+      await waitFor(
+        "kwok (simulated nodes Ready)",
+        dir,
+        "kwok",
+        pids.kwok,
+        () => kubectl(st, ["wait", "--for=condition=Ready", "node", "--all", "--timeout=2s"]).status === 0,
+        120,
+      );
     }
-    for (const [name, pid] of Object.entries(pids)) if (!alive(pid)) throw new Error(`${name} exited; its log:\n${tail(dir, name)}`);
+    for (const [name, pid] of Object.entries(pids))
+      if (!alive(pid)) throw new Error(`${name} exited; its log:\n${tail(dir, name)}`);
   } catch (e) {
     log(`stopping what this up started (state and logs stay in ${dir} until \`down\`)`);
     stopAll(st);
@@ -400,7 +559,9 @@ async function main(argv: string[]): Promise<void> {
           `${nodes.length} SIMULATED nodes (kwok, nothing runs in pods) from stack ${stack}: ${nodes.map((n) => n.name).join(", ") || "none"}`,
       );
       log(`kubeconfig: ${st.kubeconfig}`);
-      log(`use it:     eval "$(npm run -s k8s:local -- env${dir === process.env.KANTAI_K8S_LOCAL_DIR || !rest.includes("--dir") ? "" : ` --dir ${dir}`})"`);
+      log(
+        `use it:     eval "$(npm run -s k8s:local -- env${dir === process.env.KANTAI_K8S_LOCAL_DIR || !rest.includes("--dir") ? "" : ` --dir ${dir}`})"`,
+      );
       process.stdout.write(st.kubeconfig + "\n");
       return;
     }
@@ -416,7 +577,9 @@ async function main(argv: string[]): Promise<void> {
     case "status": {
       const st = readState(dir);
       if (running(st)) {
-        log(`running: https://127.0.0.1:${st.ports.apiserver}, kubeconfig ${st.kubeconfig}, simulated nodes ${st.nodes.join(", ")}`);
+        log(
+          `running: https://127.0.0.1:${st.ports.apiserver}, kubeconfig ${st.kubeconfig}, simulated nodes ${st.nodes.join(", ")}`,
+        );
         return;
       }
       log(`not running (${dir})`);

@@ -118,7 +118,7 @@ describe("grogu in the dev stack", () => {
     expect(kc.logging).toBe("none");
     expect(kc.triggers).toEqual(["v1.34.0", 8443]);
     expect(kc.create).toBe(asUser(file("grogu/kubeconfig.sh"), "kantai-kubeconfig"));
-    expect(byName("grogu-k8s").inputs).toEqual({ kubeconfig: "[secret]", enableServerSideApply: "true" });
+    expect(byName("grogu-k8s").inputs).toEqual({ kubeconfig: "[secret]", enableServerSideApply: "true", enableConfigMapMutable: "true" });
     expect(byName("fibonacci-behavior").dependsOn).toEqual(["grogu"]);
   });
 

@@ -133,7 +133,7 @@ describe("K3sCluster edge", () => {
     expect(kc.logging).toBe("none");
     expect(kc.triggers).toEqual(["v1.34.1+k3s1", "203.0.113.21"]);
     expect(kc.create).toBe(asRoot(artifact("edge/kubeconfig.sh").content, "kantai-kubeconfig"));
-    expect(byName("edge-k8s").inputs).toEqual({ kubeconfig: "[secret]", enableServerSideApply: "true" });
+    expect(byName("edge-k8s").inputs).toEqual({ kubeconfig: "[secret]", enableServerSideApply: "true", enableConfigMapMutable: "true" });
   });
 
   it("each node's K3s config: pinned version, node/external IPs, WireGuard, etcd on the first server, joins by site", () => {

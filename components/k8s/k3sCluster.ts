@@ -502,7 +502,12 @@ export class K3sCluster extends pulumi.ComponentResource {
       );
     }
     this.kubeconfig = pulumi.secret(pulumi.all([read.stdout, forwardReady]).apply(([s]) => rewriteKubeconfig(s, this.apiServer, name)));
-    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
+    // enableConfigMapMutable: without it pulumi-kubernetes replaces (deletes, then recreates under the
+    // same name) every ConfigMap whose data changes (provider/pkg/provider/diff.go; the provider
+    // schema's enableConfigMapMutable); kantai's ConfigMaps are updated in place and the Deployments
+    // that mount them roll by their config-hash annotation. Changing it is a provider update, not a
+    // replacement (DiffConfig replaces only when the cluster identity changes).
+    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true, enableConfigMapMutable: true }, { parent: this });
 
     this.nodes = args.nodes.map((n) => ({
       name: n.name,

@@ -47,6 +47,11 @@ beforeAll(async () => {
   });
   const get = <T>(o: import("@pulumi/pulumi").Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
   outputs = { replicas: await get(svc.replicas), serviceName: await get(svc.serviceName), url: await get(svc.url) };
+  // children whose inputs hold Outputs register once those resolve: wait until no more arrive
+  for (let n = -1; n !== recorded.length; ) {
+    n = recorded.length;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }, 120_000);
 
 const find = (type: string, name: string) => {

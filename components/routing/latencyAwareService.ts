@@ -78,30 +78,56 @@ export class LatencyAwareService extends pulumi.ComponentResource {
       servicePort: args.servicePort ?? 80,
       serviceType: args.serviceType ?? "ClusterIP",
     };
-    const rendered: pulumi.Output<LatencyAwareManifests> = pulumi.output(args.plan).apply((plan) => renderLatencyAwareService(options, plan));
+    // What does not depend on the plan (names, labels, namespaces, Deployment selectors, the
+    // Services' specs) is rendered once here with a neutral plan and passed as plain values, so a
+    // preview of a changed plan — unknown until the RoutingPlan provider runs, it has no preview
+    // support — knows every object's identity and shows in-place updates, not replacements
+    // (pulumi-kubernetes replaces an object whose .metadata.name is unknown). Every real render is
+    // checked against these values, so they cannot drift from what the plan renders.
+    const neutral: Plan = {
+      replicas: Object.fromEntries(options.nodes.map((n) => [n, 0])),
+      weights: Object.fromEntries(options.nodes.map((n) => [n, { [n]: 1 }])),
+      predicted: { meanMs: 0 },
+    };
+    const fixed = renderLatencyAwareService(options, neutral);
+    const stable = (r: LatencyAwareManifests) => {
+      const pick = (m: LatencyAwareManifests) => [
+        m.frontend,
+        ...options.nodes.flatMap((n) => {
+          const { workload, backend, proxyConfig, proxy } = m.nodes[n];
+          return [workload.metadata, (workload.spec as Record<string, unknown>).selector, backend, proxyConfig.metadata, proxy.metadata, (proxy.spec as Record<string, unknown>).selector];
+        }),
+      ];
+      if (JSON.stringify(pick(r)) !== JSON.stringify(pick(fixed))) {
+        throw new Error(`LatencyAwareService ${name}: the plan changed an object's identity or a Service (a bug in renderLatencyAwareService)`);
+      }
+      return r;
+    };
+    const rendered: pulumi.Output<LatencyAwareManifests> = pulumi.output(args.plan).apply((plan) => stable(renderLatencyAwareService(options, plan)));
     const child = { parent: this };
-    const field = (pick: (r: LatencyAwareManifests) => Record<string, unknown>, key: string) => rendered.apply((r) => pick(r)[key] as any);
     for (const node of options.nodes) {
-      const of = (kind: "workload" | "backend" | "proxyConfig" | "proxy") => (r: LatencyAwareManifests) => r.nodes[node][kind] as Record<string, unknown>;
-      new kubernetes.apps.v1.Deployment(`${name}-${node}`, { metadata: field(of("workload"), "metadata"), spec: field(of("workload"), "spec") }, child);
-      new kubernetes.core.v1.Service(`${name}-${node}`, { metadata: field(of("backend"), "metadata"), spec: field(of("backend"), "spec") }, child);
+      const f = fixed.nodes[node];
+      const spec = (kind: "workload" | "proxy", key: string) => rendered.apply((r) => (r.nodes[node][kind].spec as Record<string, any>)[key]);
+      const deploymentSpec = (kind: "workload" | "proxy") => ({
+        selector: (f[kind].spec as Record<string, any>).selector,
+        replicas: spec(kind, "replicas"),
+        template: spec(kind, "template"),
+      });
+      new kubernetes.apps.v1.Deployment(`${name}-${node}`, { metadata: f.workload.metadata, spec: deploymentSpec("workload") }, child);
+      new kubernetes.core.v1.Service(`${name}-${node}`, { metadata: f.backend.metadata, spec: f.backend.spec as any }, child);
       const config = new kubernetes.core.v1.ConfigMap(
         `${name}-proxy-${node}`,
-        { metadata: field(of("proxyConfig"), "metadata"), data: field(of("proxyConfig"), "data") },
+        { metadata: f.proxyConfig.metadata, data: rendered.apply((r) => r.nodes[node].proxyConfig.data as Record<string, string>) },
         args.reweight ? { ...child, ignoreChanges: [...REPLANNER_IGNORED_FIELDS] } : child,
       );
-      new kubernetes.apps.v1.Deployment(
-        `${name}-proxy-${node}`,
-        { metadata: field(of("proxy"), "metadata"), spec: field(of("proxy"), "spec") },
-        { parent: this, dependsOn: [config] },
-      );
+      new kubernetes.apps.v1.Deployment(`${name}-proxy-${node}`, { metadata: f.proxy.metadata, spec: deploymentSpec("proxy") }, { parent: this, dependsOn: [config] });
     }
     // Named `${name}-front` like every child; it was registered as bare `name`, so the alias keeps the
     // existing Service (the Kubernetes object's own name comes from the manifest and is unchanged).
     // https://www.pulumi.com/docs/iac/concepts/resources/options/aliases/
     const frontend = new kubernetes.core.v1.Service(
       `${name}-front`,
-      { metadata: field((r) => r.frontend as Record<string, unknown>, "metadata"), spec: field((r) => r.frontend as Record<string, unknown>, "spec") },
+      { metadata: fixed.frontend.metadata, spec: fixed.frontend.spec as any },
       { ...child, aliases: [{ name }] },
     );
     this.replicas = rendered.apply((r) => Object.fromEntries(options.nodes.map((n) => [n, (r.nodes[n].workload.spec as { replicas: number }).replicas])));

@@ -20,7 +20,8 @@ export interface ControlPlane {
   down(): void;
 }
 
-const inNs = (netns: number | undefined, argv: string[]) => (netns ? ["nsenter", "-t", String(netns), "-n", ...argv] : argv);
+const inNs = (netns: number | undefined, argv: string[]) =>
+  netns ? ["nsenter", "-t", String(netns), "-n", ...argv] : argv;
 
 /** A namespace with only loopback, held by a sleeping process; undefined when unshare is refused. */
 function holdNetns(): number | undefined {
@@ -30,12 +31,17 @@ function holdNetns(): number | undefined {
     console.warn("k8s engine tests: no network namespace available; the control plane listens on the host's 127.0.0.1");
     return undefined;
   }
-  const holder = spawn("unshare", [...flags, "sh", "-c", "ip link set lo up && exec sleep 86400"], { detached: true, stdio: "ignore" });
+  const holder = spawn("unshare", [...flags, "sh", "-c", "ip link set lo up && exec sleep 86400"], {
+    detached: true,
+    stdio: "ignore",
+  });
   holder.unref();
   const until = Date.now() + 10_000;
   // the namespace exists once `sleep` runs (sh exec'd into it in the new namespace)
   while (Date.now() < until) {
-    const r = spawnSync("nsenter", ["-t", String(holder.pid), "-n", "ip", "-o", "link", "show", "lo"], { encoding: "utf8" });
+    const r = spawnSync("nsenter", ["-t", String(holder.pid), "-n", "ip", "-o", "link", "show", "lo"], {
+      encoding: "utf8",
+    });
     if (r.status === 0 && /UP|LOOPBACK,UP/.test(r.stdout)) return holder.pid;
     spawnSync("sleep", ["0.2"]);
   }
@@ -46,14 +52,29 @@ function holdNetns(): number | undefined {
 export function startControlPlane(stack: string): ControlPlane {
   const netns = holdNetns();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-k8s-local-"));
-  const argv = inNs(netns, [process.execPath, path.join(REPO, "node_modules", "tsx", "dist", "cli.mjs"), path.join(REPO, "scripts", "k8s-local.ts"), "up", "--stack", stack, "--dir", dir]);
+  const argv = inNs(netns, [
+    process.execPath,
+    path.join(REPO, "node_modules", "tsx", "dist", "cli.mjs"),
+    path.join(REPO, "scripts", "k8s-local.ts"),
+    "up",
+    "--stack",
+    stack,
+    "--dir",
+    dir,
+  ]);
   const t0 = Date.now();
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: 45 * 60_000, stdio: ["ignore", "pipe", "pipe"] });
+  const r = spawnSync(argv[0], argv.slice(1), {
+    encoding: "utf8",
+    timeout: 45 * 60_000,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if (r.status !== 0) {
     if (netns) process.kill(netns, "SIGKILL");
     throw new Error(`scripts/k8s-local.ts up failed (exit ${r.status}):\n${r.stderr}`);
   }
-  console.log(`${r.stderr.trim()}\n(control plane ready in ${((Date.now() - t0) / 1000).toFixed(1)} s${netns ? `, network namespace of pid ${netns}` : ""})`);
+  console.log(
+    `${r.stderr.trim()}\n(control plane ready in ${((Date.now() - t0) / 1000).toFixed(1)} s${netns ? `, network namespace of pid ${netns}` : ""})`,
+  );
   const state = JSON.parse(fs.readFileSync(path.join(dir, "state.json"), "utf8"));
   const cp: ControlPlane = {
     dir,
@@ -62,11 +83,23 @@ export function startControlPlane(stack: string): ControlPlane {
     netns,
     kubectl(args, input) {
       const a = inNs(netns, [path.join(state.bin, "kubectl"), "--kubeconfig", state.kubeconfig, ...args]);
-      const res = spawnSync(a[0], a.slice(1), { encoding: "utf8", input, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+      const res = spawnSync(a[0], a.slice(1), {
+        encoding: "utf8",
+        input,
+        timeout: 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+      });
       return { status: res.status ?? -1, stdout: res.stdout ?? "", stderr: res.stderr ?? "" };
     },
     down() {
-      const a = inNs(netns, [process.execPath, path.join(REPO, "node_modules", "tsx", "dist", "cli.mjs"), path.join(REPO, "scripts", "k8s-local.ts"), "down", "--dir", dir]);
+      const a = inNs(netns, [
+        process.execPath,
+        path.join(REPO, "node_modules", "tsx", "dist", "cli.mjs"),
+        path.join(REPO, "scripts", "k8s-local.ts"),
+        "down",
+        "--dir",
+        dir,
+      ]);
       spawnSync(a[0], a.slice(1), { encoding: "utf8", timeout: 60_000 });
       if (netns) {
         try {
@@ -92,7 +125,11 @@ export function kubectlJson(cp: ControlPlane, args: string[]): any {
  * upstream projects ship their CRDs in their Go modules (docs/how-to/engine.md).
  */
 export function moduleFile(moduleAtVersion: string, file: string): string {
-  const r = spawnSync("go", ["mod", "download", "-json", moduleAtVersion], { encoding: "utf8", env: { ...process.env, GOFLAGS: "-mod=mod" }, timeout: 10 * 60_000 });
+  const r = spawnSync("go", ["mod", "download", "-json", moduleAtVersion], {
+    encoding: "utf8",
+    env: { ...process.env, GOFLAGS: "-mod=mod" },
+    timeout: 10 * 60_000,
+  });
   if (r.status !== 0) throw new Error(`go mod download ${moduleAtVersion} failed:\n${r.stdout}${r.stderr}`);
   const dir: string = JSON.parse(r.stdout).Dir;
   const f = path.join(dir, file);

@@ -38,22 +38,48 @@ const PARTS: readonly Part[] = [
   {
     mirrorPath: `serving/v${KNATIVE_VERSION}/serving-crds.yaml`,
     module: SERVING,
-    files: ["configuration", "domain-mapping", "metric", "podautoscaler", "revision", "route", "service"].map((n) => `config/core/300-resources/${n}.yaml`),
+    files: ["configuration", "domain-mapping", "metric", "podautoscaler", "revision", "route", "service"].map(
+      (n) => `config/core/300-resources/${n}.yaml`,
+    ),
     what: "upstream files, concatenated",
   },
   {
     mirrorPath: `eventing/v${KNATIVE_VERSION}/eventing-crds.yaml`,
     module: EVENTING,
     files: [
-      "apiserversource", "broker", "channel", "containersource", "eventpolicy", "eventtransform", "eventtype", "integrationsink",
-      "integrationsource", "jobsink", "parallel", "pingsource", "requestreply", "sequence", "sinkbindings", "subscription", "trigger",
+      "apiserversource",
+      "broker",
+      "channel",
+      "containersource",
+      "eventpolicy",
+      "eventtransform",
+      "eventtype",
+      "integrationsink",
+      "integrationsource",
+      "jobsink",
+      "parallel",
+      "pingsource",
+      "requestreply",
+      "sequence",
+      "sinkbindings",
+      "subscription",
+      "trigger",
     ].map((n) => `config/core/resources/${n}.yaml`),
     what: "upstream files, concatenated",
   },
   {
     mirrorPath: "tekton-pipeline/v1.0.0/release.yaml",
     module: TEKTON,
-    files: ["customrun", "pipeline", "pipelinerun", "resolutionrequest", "stepaction", "task", "taskrun", "verificationpolicy"].map((n) => `config/300-crds/300-${n}.yaml`),
+    files: [
+      "customrun",
+      "pipeline",
+      "pipelinerun",
+      "resolutionrequest",
+      "stepaction",
+      "task",
+      "taskrun",
+      "verificationpolicy",
+    ].map((n) => `config/300-crds/300-${n}.yaml`),
     what: "assembled for the test (CRDs only)",
   },
   {
@@ -65,11 +91,15 @@ const PARTS: readonly Part[] = [
 ];
 
 const NOT_PRODUCED: Record<string, string> = {
-  [`serving/v${KNATIVE_VERSION}/serving-core.yaml`]: "controllers with ko:// images and webhooks that need them running",
-  [`eventing/v${KNATIVE_VERSION}/eventing-core.yaml`]: "controllers with ko:// images and webhooks that need them running",
-  [`net-kourier/v${KNATIVE_VERSION}/kourier.yaml`]: "knative.dev/net-kourier v0.50.0 is refused by the module proxy; a controller anyway",
+  [`serving/v${KNATIVE_VERSION}/serving-core.yaml`]:
+    "controllers with ko:// images and webhooks that need them running",
+  [`eventing/v${KNATIVE_VERSION}/eventing-core.yaml`]:
+    "controllers with ko:// images and webhooks that need them running",
+  [`net-kourier/v${KNATIVE_VERSION}/kourier.yaml`]:
+    "knative.dev/net-kourier v0.50.0 is refused by the module proxy; a controller anyway",
   [`net-istio/v${KNATIVE_VERSION}/istio.yaml`]: "Istio's release is not a Go module file; a controller anyway",
-  "strimzi/v0.48.0/strimzi-kafka-operator-0.48.0.tgz": "Strimzi is Java (io.strimzi on Maven, not reachable here): no Go module ships its chart or CRDs",
+  "strimzi/v0.48.0/strimzi-kafka-operator-0.48.0.tgz":
+    "Strimzi is Java (io.strimzi on Maven, not reachable here): no Go module ships its chart or CRDs",
 };
 
 /** Write the mirror under `dir`; returns the files written (mirror paths). */

@@ -1,0 +1,7 @@
+import { defineConfig } from "vitest/config";
+import engine from "./vitest.engine.config.mts";
+
+// Only test/engine/k8s.test.ts — the real pulumi-kubernetes provider against the local API server
+// with SIMULATED nodes (kwok) — with the engine suite's settings (`npm run test:engine:k8s`).
+// (mergeConfig would concatenate include/exclude, so the test block is replaced instead.)
+export default defineConfig({ ...engine, test: { ...engine.test, include: ["test/engine/k8s.test.ts"] } });
