@@ -54,14 +54,18 @@ const ALGS: { name: string; algorithm: Algorithm }[] = [
 ];
 
 const GROUP_TITLES: Record<string, string> = {
-  "faast-50ms": "FaaSt replica, edge–cloud 50 ms — 3 nodes (2 cloud × 6 pods, 1 edge × 5 pods), 4 ms service, 90% of demand at the edge, R = 8",
+  "faast-50ms":
+    "FaaSt replica, edge–cloud 50 ms — 3 nodes (2 cloud × 6 pods, 1 edge × 5 pods), 4 ms service, 90% of demand at the edge, R = 8",
   "faast-100ms": "FaaSt replica, edge–cloud 100 ms — as above",
-  "homelab-6": "Homelab, 6 nodes — 3 Proxmox VMs (LAN < 1 ms, 4 ms service, 8 pods), 2 Raspberry Pis (1–3 ms, 10 ms service, 4 pods), 1 VPS (20–80 ms, 5 ms, 4 pods); Zipf demand, R = 10",
+  "homelab-6":
+    "Homelab, 6 nodes — 3 Proxmox VMs (LAN < 1 ms, 4 ms service, 8 pods), 2 Raspberry Pis (1–3 ms, 10 ms service, 4 pods), 1 VPS (20–80 ms, 5 ms, 4 pods); Zipf demand, R = 10",
   "homelab-10": "Homelab, 10 nodes — 5 VMs, 4 Pis, 1 VPS as above; Zipf demand, R = 16",
-  "geometric-100": "Edge fleet, 100 nodes — 2-D geometric RTT 5–150 ms, 4 ms service, 8 pods per node, R = 200, Zipf hotspots",
+  "geometric-100":
+    "Edge fleet, 100 nodes — 2-D geometric RTT 5–150 ms, 4 ms service, 8 pods per node, R = 200, Zipf hotspots",
   "geometric-300": "Edge fleet, 300 nodes — as above, R = 600",
   "geometric-1000": "Edge fleet, 1000 nodes — as above, R = 2000",
-  "mixed-20": "Heterogeneous fleet, 20 nodes — Pis, mini PCs, NUCs and servers (100/200/300/400 req/s per pod), caps 3–8, R ≈ half the caps, RTT 2–40 ms, Zipf demand; load of the largest-capacity placement",
+  "mixed-20":
+    "Heterogeneous fleet, 20 nodes — Pis, mini PCs, NUCs and servers (100/200/300/400 req/s per pod), caps 3–8, R ≈ half the caps, RTT 2–40 ms, Zipf demand; load of the largest-capacity placement",
   "mixed-50": "Heterogeneous fleet, 50 nodes — as above",
   "mixed-100": "Heterogeneous fleet, 100 nodes — as above",
   "mixed-1000": "Heterogeneous fleet, 1000 nodes — as above",
@@ -82,7 +86,7 @@ function singlePodDescent(p: Problem, start: Int32Array, maxEvaluations: number)
   let best = s.solve().cost;
   let snap = s.snapshot();
   let evals = 0;
-  for (let improved = true; improved && evals < maxEvaluations; ) {
+  for (let improved = true; improved && evals < maxEvaluations;) {
     improved = false;
     for (let a = 0; a < p.n && !improved && evals < maxEvaluations; a++) {
       if (cur[a] === 0) continue;
@@ -166,7 +170,11 @@ type Timings = Record<string, Record<string, { cpuMs: number; wallMs: number }>>
  */
 function timingsOf(group: string): Timings {
   const tsx = path.join(__dirname, "..", "node_modules", ".bin", "tsx");
-  const r = spawnSync(tsx, [__filename, "--timing-probe", group], { encoding: "utf8", timeout: 1_800_000, maxBuffer: 1 << 24 });
+  const r = spawnSync(tsx, [__filename, "--timing-probe", group], {
+    encoding: "utf8",
+    timeout: 1_800_000,
+    maxBuffer: 1 << 24,
+  });
   if (r.status !== 0) throw new Error(`timing probe for ${group} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Timings;
 }
@@ -183,14 +191,22 @@ function timingProbeMain(group: string): void {
   process.stdout.write(JSON.stringify(out));
 }
 
-const fmt = (v: number | undefined, digits = 2) => (v === undefined ? "—" : Number.isFinite(v) ? v.toFixed(digits) : "unstable");
+const fmt = (v: number | undefined, digits = 2) =>
+  v === undefined ? "—" : Number.isFinite(v) ? v.toFixed(digits) : "unstable";
 const pct = (v: number | undefined) => (v === undefined ? "—" : Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : "—");
 
 interface Summary {
   group: string;
   load: string;
   rows: Row[];
-  reference: { kind: "optimum" | "lower bound" | "highs bound"; lowerMs: number; upperMs?: number; bestMs: number; seconds: number; highsCpuMs?: number };
+  reference: {
+    kind: "optimum" | "lower bound" | "highs bound";
+    lowerMs: number;
+    upperMs?: number;
+    bestMs: number;
+    seconds: number;
+    highsCpuMs?: number;
+  };
   problem: Problem;
 }
 
@@ -344,7 +360,11 @@ async function main() {
   const small = all.filter((s) => s.group.startsWith("faast") || s.group.startsWith("homelab"));
   const maxGap = Math.max(...small.map((s) => kantai(s).gap ?? Infinity));
   const at85 = all.filter((s) => s.load === "85%");
-  const vsIku = at85.map((s) => ({ name: `${s.group} @85%`, stable: Number.isFinite(iku(s).meanMs), better: 1 - kantai(s).meanMs / iku(s).meanMs }));
+  const vsIku = at85.map((s) => ({
+    name: `${s.group} @85%`,
+    stable: Number.isFinite(iku(s).meanMs),
+    better: 1 - kantai(s).meanMs / iku(s).meanMs,
+  }));
   const mixed = all.filter((s) => s.group.startsWith("mixed"));
   const mixedSmall = mixed.filter((s) => s.problem.n <= 100);
   const worstVsBest = Math.max(...mixedSmall.map((s) => kantai(s).vsBest ?? Infinity));
@@ -387,8 +407,15 @@ async function main() {
     ratios.length
       ? `| (context) kantai's solve time / HiGHS's on the same input (FaaSt, homelab; CPU time both) | median ${median(ratios).toExponential(1)} (range ${Math.min(...ratios).toExponential(1)}–${Math.max(...ratios).toExponential(1)}) | — |`
       : "",
-    tenNodes.length ? `| 10 nodes < 10 ms | median ${tenNodes.map((t) => t.toFixed(1)).join(" / ")} ms CPU (30/60/85/95%) | ${Math.max(...tenNodes) < 10 ? "yes" : "**no**"} |` : "",
-    thousand.length ? `| 1000 nodes < 1 s | median ${thousand.map((t) => t.toFixed(0)).join(" / ")} ms CPU (${all.filter((s) => s.problem.n === 1000).map((s) => s.group + " @" + s.load).join(", ")}) | ${Math.max(...thousand) < 1000 ? "yes" : "**no**"} |` : "",
+    tenNodes.length
+      ? `| 10 nodes < 10 ms | median ${tenNodes.map((t) => t.toFixed(1)).join(" / ")} ms CPU (30/60/85/95%) | ${Math.max(...tenNodes) < 10 ? "yes" : "**no**"} |`
+      : "",
+    thousand.length
+      ? `| 1000 nodes < 1 s | median ${thousand.map((t) => t.toFixed(0)).join(" / ")} ms CPU (${all
+          .filter((s) => s.problem.n === 1000)
+          .map((s) => s.group + " @" + s.load)
+          .join(", ")}) | ${Math.max(...thousand) < 1000 ? "yes" : "**no**"} |`
+      : "",
     probeName
       ? `| memory < 500 MB | kantai alone on ${probeName}: peak RSS ${solverRss.toFixed(0)} MB (fresh process, Node included); whole benchmark process incl. HiGHS and simulator: ${maxRss.toFixed(0)} MB | ${solverRss < 500 ? "yes" : "**no**"} |`
       : "",
@@ -416,7 +443,7 @@ async function main() {
       "heterogeneous fleets ≤ 100 nodes the best of kantai, HiGHS's plan and an independent single-pod descent (every move re-routed exactly) from kantai's plan; for the other",
       "fleets the better of kantai and a search with ten times its budget and ten times the moves per round (an estimate of what the fast search leaves,",
       "not a bound); *remote* is the share of requests served on another node than their ingress node; *solve ms* the",
-      "median CPU time of the algorithm, measured in a separate quiet process (21 runs for ≤ 16 nodes); *heap MB* the heap growth of one run. \"unstable\" means some node would be",
+      'median CPU time of the algorithm, measured in a separate quiet process (21 runs for ≤ 16 nodes); *heap MB* the heap growth of one run. "unstable" means some node would be',
       "loaded at or above capacity (infinite mean).",
       "",
       "## Machine",

@@ -1,7 +1,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 
 /** What a rendered file is, so tools know which validator applies. */
-export type ArtifactKind = "cloud-init" | "caddyfile" | "named-conf" | "bind-zone" | "kubernetes" | "shell" | "fstab" | "exports" | "other";
+export type ArtifactKind =
+  "cloud-init" | "caddyfile" | "named-conf" | "bind-zone" | "kubernetes" | "shell" | "fstab" | "exports" | "other";
 
 /**
  * A file a component renders and hands to a resource (a snippet, a script, a config written by a

@@ -12,16 +12,15 @@ trackSecrets();
 
 /** The pack's policies: one resource policy per rule in RESOURCE_RULES, plus the stack-outputs policy. */
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
-  ...Object.entries(RESOURCE_RULES).map(
-    ([name, { description, rule }]): ResourceValidationPolicy => ({
-      name,
-      description,
-      enforcementLevel: "mandatory",
-      validateResource: (args, reportViolation) => {
-        for (const message of rule({ type: args.type, name: args.name, props: args.props, protect: args.opts.protect })) reportViolation(message);
-      },
-    }),
-  ),
+  ...Object.entries(RESOURCE_RULES).map(([name, { description, rule }]): ResourceValidationPolicy => ({
+    name,
+    description,
+    enforcementLevel: "mandatory",
+    validateResource: (args, reportViolation) => {
+      for (const message of rule({ type: args.type, name: args.name, props: args.props, protect: args.opts.protect }))
+        reportViolation(message);
+    },
+  })),
   {
     name: STACK_OUTPUTS_POLICY.name,
     description: STACK_OUTPUTS_POLICY.description,
@@ -30,7 +29,8 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
       const stack = args.resources.find((r) => r.type === "pulumi:pulumi:Stack" && r.parent === undefined);
       if (!stack) return;
       const secret = secretPathsOf(stack.props);
-      for (const message of plaintextSecretOutputs(unproxied(stack.props), (p) => secret.has(p))) reportViolation(message, stack.urn);
+      for (const message of plaintextSecretOutputs(unproxied(stack.props), (p) => secret.has(p)))
+        reportViolation(message, stack.urn);
     },
   },
 ];

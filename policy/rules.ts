@@ -28,12 +28,15 @@ export const SECRET_MARKER = "[secret]";
 export const AGENT_OPTOUT_TAG = "kantai-agent-optout";
 
 /** Proxmox VM resources (bpg provider 8.x `VmLegacy`/`Vm`, older `vm/virtualMachine`). */
-export const isProxmoxVm = (type: string): boolean => /^proxmoxve:(index\/vm(Legacy)?:Vm(Legacy)?|vm\/virtualMachine:VirtualMachine)$/.test(type);
+export const isProxmoxVm = (type: string): boolean =>
+  /^proxmoxve:(index\/vm(Legacy)?:Vm(Legacy)?|vm\/virtualMachine:VirtualMachine)$/.test(type);
 
 /** Resources that carry a file's text: Proxmox snippets (`FileLegacy`, `storage/file:File`) with `sourceRaw.data`. */
-const isProxmoxFile = (type: string): boolean => /^proxmoxve:(index\/fileLegacy:FileLegacy|storage\/file:File)$/.test(type);
+const isProxmoxFile = (type: string): boolean =>
+  /^proxmoxve:(index\/fileLegacy:FileLegacy|storage\/file:File)$/.test(type);
 
-const truthy = (v: unknown): boolean => v === true || (typeof v === "string" && /^(true|yes|on|1)$/i.test(v)) || v === 1;
+const truthy = (v: unknown): boolean =>
+  v === true || (typeof v === "string" && /^(true|yes|on|1)$/i.test(v)) || v === 1;
 
 // ---------------------------------------------------------------------------------------------
 // 1. no-password-ssh
@@ -64,7 +67,8 @@ export function userDataPasswordFindings(text: string): string[] {
     if (u === null || typeof u !== "object") continue;
     const user = u as Record<string, unknown>;
     for (const key of ["passwd", "plain_text_passwd", "hashed_passwd"]) {
-      if (user[key] !== undefined && user[key] !== null) found.push(`gives user ${String(user.name ?? "?")} a password (${key})`);
+      if (user[key] !== undefined && user[key] !== null)
+        found.push(`gives user ${String(user.name ?? "?")} a password (${key})`);
     }
   }
   return found;
@@ -111,7 +115,8 @@ export function plaintextSecretOutputs(
   const walk = (value: unknown, p: string, key: string) => {
     if (isSecret(p, value)) return;
     if (value !== null && typeof value === "object") {
-      for (const [k, v] of Object.entries(value)) walk(v, p === "" ? k : Array.isArray(value) ? `${p}[${k}]` : `${p}.${k}`, Array.isArray(value) ? key : k);
+      for (const [k, v] of Object.entries(value))
+        walk(v, p === "" ? k : Array.isArray(value) ? `${p}[${k}]` : `${p}.${k}`, Array.isArray(value) ? key : k);
       return;
     }
     if (value === undefined || value === null || value === "") return;
@@ -138,9 +143,15 @@ export const vmGuestAgent: ResourceRule = (r) => {
   const optedOut = tags.includes(AGENT_OPTOUT_TAG);
   if (truthy(enabled)) return [];
   if (optedOut) {
-    return enabled === false || enabled === "false" ? [] : [`tagged ${AGENT_OPTOUT_TAG} but agent.enabled is not false: set agent: {enabled: false} so the provider does not wait for an agent`];
+    return enabled === false || enabled === "false"
+      ? []
+      : [
+          `tagged ${AGENT_OPTOUT_TAG} but agent.enabled is not false: set agent: {enabled: false} so the provider does not wait for an agent`,
+        ];
   }
-  return [`guest agent is off: set agent: {enabled: true} (and install qemu-guest-agent), or opt out with tag ${AGENT_OPTOUT_TAG} and agent: {enabled: false}`];
+  return [
+    `guest agent is off: set agent: {enabled: true} (and install qemu-guest-agent), or opt out with tag ${AGENT_OPTOUT_TAG} and agent: {enabled: false}`,
+  ];
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -171,7 +182,10 @@ export function workloadKind(type: string): string | undefined {
 export function workloadResourceFindings(kind: string, obj: Record<string, any>): string[] {
   let spec: any = obj;
   for (const k of POD_SPEC_PATHS[kind]) spec = spec?.[k];
-  const containers = [...(spec?.initContainers ?? []).map((c: any) => ["init container", c]), ...(spec?.containers ?? []).map((c: any) => ["container", c])];
+  const containers = [
+    ...(spec?.initContainers ?? []).map((c: any) => ["init container", c]),
+    ...(spec?.containers ?? []).map((c: any) => ["container", c]),
+  ];
   if (containers.length === 0) return [`${kind} has no containers in ${POD_SPEC_PATHS[kind].join(".")}.containers`];
   const found: string[] = [];
   for (const [what, c] of containers) {
@@ -182,14 +196,18 @@ export function workloadResourceFindings(kind: string, obj: Record<string, any>)
         if (v === undefined || v === null || v === "") missing.push(`${side}.${res}`);
       }
     }
-    if (missing.length > 0) found.push(`${what} ${c?.name ?? "?"} has no resources.${missing.join(", resources.")}: every container needs CPU and memory requests and limits`);
+    if (missing.length > 0)
+      found.push(
+        `${what} ${c?.name ?? "?"} has no resources.${missing.join(", resources.")}: every container needs CPU and memory requests and limits`,
+      );
   }
   return found;
 }
 
 /** The workload kind of a manifest object (`apiVersion` + `kind`), or undefined. */
 export function manifestKind(obj: Record<string, any>): string | undefined {
-  const group = typeof obj?.apiVersion === "string" && obj.apiVersion.includes("/") ? obj.apiVersion.split("/")[0] : "core";
+  const group =
+    typeof obj?.apiVersion === "string" && obj.apiVersion.includes("/") ? obj.apiVersion.split("/")[0] : "core";
   return workloadKind(`kubernetes:${group}/v1:${obj?.kind}`);
 }
 
@@ -210,7 +228,9 @@ export const tunnelDnsProxied: ResourceRule = (r) => {
   if (!isCloudflareDns(r.type)) return [];
   const content = r.props.content ?? r.props.value;
   if (typeof content !== "string" || !/\.cfargotunnel\.com\.?$/i.test(content)) return [];
-  return truthy(r.props.proxied) ? [] : [`DNS record ${r.props.name ?? r.name} points at tunnel ${content} but is not proxied: set proxied: true`];
+  return truthy(r.props.proxied)
+    ? []
+    : [`DNS record ${r.props.name ?? r.name} points at tunnel ${content} but is not proxied: set proxied: true`];
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -219,19 +239,39 @@ export const tunnelDnsProxied: ResourceRule = (r) => {
 /** templates-protected: a Proxmox VM template is created with `protect: true`. */
 export const templatesProtected: ResourceRule = (r) => {
   if (!isProxmoxVm(r.type) || !truthy(r.props.template)) return [];
-  return r.protect === true ? [] : ["VM template is not protected: create it with {protect: true} (clones depend on it)"];
+  return r.protect === true
+    ? []
+    : ["VM template is not protected: create it with {protect: true} (clones depend on it)"];
 };
 
 /** Every resource rule, by policy name. */
 export const RESOURCE_RULES: Readonly<Record<string, { description: string; rule: ResourceRule }>> = {
-  "no-password-ssh": { description: "VMs allow SSH keys only: no ssh_pwauth, chpasswd or password in cloud-init, no initialization.userAccount.password.", rule: noPasswordSsh },
-  "vm-guest-agent": { description: `Every Proxmox VM runs the QEMU guest agent, or opts out with tag ${AGENT_OPTOUT_TAG} and agent.enabled false.`, rule: vmGuestAgent },
-  "k8s-resources": { description: "Every container of every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Knative Service) has CPU and memory requests and limits.", rule: k8sResources },
-  "tunnel-dns-proxied": { description: "Cloudflare DNS records that point at a tunnel (*.cfargotunnel.com) are proxied.", rule: tunnelDnsProxied },
-  "templates-protected": { description: "Proxmox VM templates (template: true) are created with protect: true.", rule: templatesProtected },
+  "no-password-ssh": {
+    description:
+      "VMs allow SSH keys only: no ssh_pwauth, chpasswd or password in cloud-init, no initialization.userAccount.password.",
+    rule: noPasswordSsh,
+  },
+  "vm-guest-agent": {
+    description: `Every Proxmox VM runs the QEMU guest agent, or opts out with tag ${AGENT_OPTOUT_TAG} and agent.enabled false.`,
+    rule: vmGuestAgent,
+  },
+  "k8s-resources": {
+    description:
+      "Every container of every Kubernetes workload (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Knative Service) has CPU and memory requests and limits.",
+    rule: k8sResources,
+  },
+  "tunnel-dns-proxied": {
+    description: "Cloudflare DNS records that point at a tunnel (*.cfargotunnel.com) are proxied.",
+    rule: tunnelDnsProxied,
+  },
+  "templates-protected": {
+    description: "Proxmox VM templates (template: true) are created with protect: true.",
+    rule: templatesProtected,
+  },
 };
 
 export const STACK_OUTPUTS_POLICY = {
   name: "no-plaintext-secret-outputs",
-  description: "Stack outputs whose names or values look secret (passwords, tokens, private keys, kubeconfigs) are Pulumi secrets.",
+  description:
+    "Stack outputs whose names or values look secret (passwords, tokens, private keys, kubeconfigs) are Pulumi secrets.",
 } as const;

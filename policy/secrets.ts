@@ -33,7 +33,9 @@ export function secretPaths(raw: unknown): Set<string> {
 export function trackSecrets(): void {
   if (installed) return;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require("@pulumi/policy/deserialize") as { deserializeProperties: (s: { toJavaScript(): unknown }, proxySecrets: boolean) => object };
+  const mod = require("@pulumi/policy/deserialize") as {
+    deserializeProperties: (s: { toJavaScript(): unknown }, proxySecrets: boolean) => object;
+  };
   const original = mod.deserializeProperties;
   mod.deserializeProperties = (struct, proxySecrets) => {
     const props = original(struct, proxySecrets);
@@ -52,7 +54,9 @@ export function unproxied<T extends object>(props: T): T {
 export function secretPathsOf(props: object): ReadonlySet<string> {
   const paths = recorded.get(unproxied(props));
   if (!installed || paths === undefined) {
-    throw new Error("kantai policy: cannot tell secret outputs from plaintext ones (trackSecrets() saw no properties: @pulumi/policy changed its deserializer?)");
+    throw new Error(
+      "kantai policy: cannot tell secret outputs from plaintext ones (trackSecrets() saw no properties: @pulumi/policy changed its deserializer?)",
+    );
   }
   return paths;
 }

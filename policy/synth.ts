@@ -7,7 +7,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
-import { manifestKind, plaintextSecretOutputs, RESOURCE_RULES, STACK_OUTPUTS_POLICY, workloadResourceFindings } from "./rules";
+import {
+  manifestKind,
+  plaintextSecretOutputs,
+  RESOURCE_RULES,
+  STACK_OUTPUTS_POLICY,
+  workloadResourceFindings,
+} from "./rules";
 
 /** One entry of synth's resources.json. */
 export interface SynthResource {
@@ -36,10 +42,12 @@ export function checkSynth(input: {
   for (const r of input.resources) {
     if (!r.custom) continue;
     for (const [policy, { rule }] of Object.entries(RESOURCE_RULES)) {
-      for (const message of rule({ type: r.type, name: r.name, props: r.inputs, protect: r.protect })) out.push({ policy, resource: r.name, message });
+      for (const message of rule({ type: r.type, name: r.name, props: r.inputs, protect: r.protect }))
+        out.push({ policy, resource: r.name, message });
     }
   }
-  for (const message of plaintextSecretOutputs(input.outputs)) out.push({ policy: STACK_OUTPUTS_POLICY.name, resource: "stack", message });
+  for (const message of plaintextSecretOutputs(input.outputs))
+    out.push({ policy: STACK_OUTPUTS_POLICY.name, resource: "stack", message });
   for (const m of input.manifests ?? []) {
     for (const doc of parseAllDocuments(m.text)) {
       const obj = doc.toJS();
@@ -60,7 +68,9 @@ export function checkSynthDir(dir: string): Violation[] {
   return checkSynth({
     resources: read("resources.json"),
     outputs: read("outputs.json"),
-    manifests: artifacts.filter((a) => a.kind === "kubernetes").map((a) => ({ file: a.path, text: fs.readFileSync(path.join(dir, a.path), "utf8") })),
+    manifests: artifacts
+      .filter((a) => a.kind === "kubernetes")
+      .map((a) => ({ file: a.path, text: fs.readFileSync(path.join(dir, a.path), "utf8") })),
   });
 }
 

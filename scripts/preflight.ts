@@ -41,7 +41,11 @@ export interface LoadedConfig {
 /** The stack's config: decrypted through the pulumi CLI when it can, else the stack file without secrets. */
 export function loadStackConfig(root: string, stack: string, stackFile?: string): LoadedConfig {
   if (!stackFile) {
-    const res = spawnSync("pulumi", ["config", "--show-secrets", "--json", "--stack", stack], { cwd: root, encoding: "utf8", timeout: 60_000 });
+    const res = spawnSync("pulumi", ["config", "--show-secrets", "--json", "--stack", stack], {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     if (res.status === 0) {
       try {
         const json = JSON.parse(res.stdout) as Record<string, { value?: string; secret?: boolean }>;
@@ -59,21 +63,30 @@ export function loadStackConfig(root: string, stack: string, stackFile?: string)
   }
   const file = stackFile ?? path.join(root, `Pulumi.${stack}.yaml`);
   const { config, secretKeys } = readStackFile(file);
-  return { config, secretKeys, secretsKnown: false, source: `${path.relative(process.cwd(), file) || file} (secrets not decrypted)` };
+  return {
+    config,
+    secretKeys,
+    secretsKnown: false,
+    source: `${path.relative(process.cwd(), file) || file} (secrets not decrypted)`,
+  };
 }
 
 /** What preflight checks, from the validated config. */
 export function targetOf(cfg: StackConfig, tokenId?: string): PreflightTarget {
   const vms: { vmId: number; name: string; node: string; key: string }[] = [];
   if (cfg.fleet) {
-    cfg.fleet.instances.forEach((s) => vms.push({ vmId: s.vmId, name: s.name, node: cfg.fleet!.node, key: "kantai:fleet.firstVmId" }));
+    cfg.fleet.instances.forEach((s) =>
+      vms.push({ vmId: s.vmId, name: s.name, node: cfg.fleet!.node, key: "kantai:fleet.firstVmId" }),
+    );
     const lb = cfg.fleet.loadBalancer;
     vms.push({ vmId: lb.vmId, name: lb.name, node: cfg.fleet.node, key: "kantai:fleet.loadBalancer.vmId" });
   }
-  if (cfg.grogu) vms.push({ vmId: cfg.grogu.vmId, name: cfg.grogu.name, node: cfg.grogu.node, key: "kantai:grogu.vmId" });
+  if (cfg.grogu)
+    vms.push({ vmId: cfg.grogu.vmId, name: cfg.grogu.name, node: cfg.grogu.node, key: "kantai:grogu.vmId" });
   for (const c of cfg.k3s) {
     c.nodes.forEach((n, i) => {
-      if (n.vm) vms.push({ vmId: n.vm.vmId, name: n.name, node: n.vm.node, key: `kantai:k3s.${c.name}.nodes[${i}].vm.vmId` });
+      if (n.vm)
+        vms.push({ vmId: n.vm.vmId, name: n.name, node: n.vm.node, key: `kantai:k3s.${c.name}.nodes[${i}].vm.vmId` });
     });
   }
   return {
@@ -87,13 +100,23 @@ export function targetOf(cfg: StackConfig, tokenId?: string): PreflightTarget {
     networkNode: cfg.network.node,
     storage: cfg.storage,
     image: { node: cfg.network.node, fileName: cfg.image.fileName },
-    templates: Object.values(cfg.templates).map((t) => ({ key: t.key, vmId: t.vmId, node: t.node, name: `template-${t.key}` })),
+    templates: Object.values(cfg.templates).map((t) => ({
+      key: t.key,
+      vmId: t.vmId,
+      node: t.node,
+      name: `template-${t.key}`,
+    })),
     vms,
   };
 }
 
 /** Run the probe on one node with OpenSSH (key in a 0600 temp file, batch mode, no agent). */
-export function runSsh(node: { name: string; address: string }, user: string, key: string, snippetsDir?: string): SshResult {
+export function runSsh(
+  node: { name: string; address: string },
+  user: string,
+  key: string,
+  snippetsDir?: string,
+): SshResult {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-preflight-"));
   try {
     const keyFile = path.join(dir, "key");
@@ -101,19 +124,35 @@ export function runSsh(node: { name: string; address: string }, user: string, ke
     const res = spawnSync(
       "ssh",
       [
-        "-i", keyFile,
-        "-o", "BatchMode=yes",
-        "-o", "IdentitiesOnly=yes",
-        "-o", "IdentityAgent=none",
-        "-o", "ConnectTimeout=10",
-        "-o", "StrictHostKeyChecking=accept-new",
-        "-o", `UserKnownHostsFile=${path.join(dir, "known_hosts")}`,
+        "-i",
+        keyFile,
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "IdentityAgent=none",
+        "-o",
+        "ConnectTimeout=10",
+        "-o",
+        "StrictHostKeyChecking=accept-new",
+        "-o",
+        `UserKnownHostsFile=${path.join(dir, "known_hosts")}`,
         `${user}@${node.address}`,
-        "sh", "-s",
+        "sh",
+        "-s",
       ],
       { input: probeScript(snippetsDir), encoding: "utf8", timeout: 60_000 },
     );
-    return { node: node.name, address: node.address, user, status: res.status ?? 255, stdout: res.stdout ?? "", stderr: res.stderr ?? res.error?.message ?? "", snippetsDir };
+    return {
+      node: node.name,
+      address: node.address,
+      user,
+      status: res.status ?? 255,
+      stdout: res.stdout ?? "",
+      stderr: res.stderr ?? res.error?.message ?? "",
+      snippetsDir,
+    };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -155,20 +194,40 @@ export async function preflight(o: PreflightOptions): Promise<Finding[]> {
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     for (const i of e.issues) findings.push({ level: "error", check: "config", where: i.key, message: i.message });
-    findings.push({ level: "skipped", check: "api", where: "Proxmox API and SSH", message: "not checked until the config is valid" });
+    findings.push({
+      level: "skipped",
+      check: "api",
+      where: "Proxmox API and SSH",
+      message: "not checked until the config is valid",
+    });
     return findings;
   }
-  findings.push({ level: "ok", check: "config", where: `Pulumi.${o.stack}.yaml`, message: `valid (${cfg.composition})` });
+  findings.push({
+    level: "ok",
+    check: "config",
+    where: `Pulumi.${o.stack}.yaml`,
+    message: `valid (${cfg.composition})`,
+  });
 
   const token = typeof raw.proxmoxApiToken === "string" ? raw.proxmoxApiToken : "";
   const target = targetOf(cfg, token.includes("=") ? token.slice(0, token.indexOf("=")) : undefined);
   let snippetsPath: string | undefined;
   if (!o.api) findings.push({ level: "skipped", check: "api", where: cfg.proxmox.endpoint, message: "--no-api" });
   else if (!tokenKnown || isPlaceholderToken(token)) {
-    findings.push({ level: "skipped", check: "api", where: cfg.proxmox.endpoint, message: "no real API token (set kantai:proxmoxApiToken, or PROXMOX_VE_API_TOKEN for this run)" });
+    findings.push({
+      level: "skipped",
+      check: "api",
+      where: cfg.proxmox.endpoint,
+      message: "no real API token (set kantai:proxmoxApiToken, or PROXMOX_VE_API_TOKEN for this run)",
+    });
   } else {
     const ca = o.ca ? fs.readFileSync(o.ca, "utf8") : undefined;
-    const snap = await collectSnapshot(target, { endpoint: cfg.proxmox.endpoint, token, insecure: cfg.proxmox.insecure, ca });
+    const snap = await collectSnapshot(target, {
+      endpoint: cfg.proxmox.endpoint,
+      token,
+      insecure: cfg.proxmox.insecure,
+      ca,
+    });
     findings.push(...apiChecks(target, snap));
     const st = snap.storageConfig?.find((s) => s.storage === cfg.storage.snippets);
     if (st?.path) snippetsPath = path.posix.join(st.path, "snippets");
@@ -177,7 +236,12 @@ export async function preflight(o: PreflightOptions): Promise<Finding[]> {
   const key = typeof raw.sshPrivateKey === "string" ? raw.sshPrivateKey : "";
   if (!o.ssh) findings.push({ level: "skipped", check: "ssh", where: "nodes", message: "--no-ssh" });
   else if (!keyKnown || isPlaceholderPrivateKey(key)) {
-    findings.push({ level: "skipped", check: "ssh", where: "nodes", message: "no real SSH key (set kantai:sshPrivateKey, or PROXMOX_VE_SSH_PRIVATE_KEY for this run)" });
+    findings.push({
+      level: "skipped",
+      check: "ssh",
+      where: "nodes",
+      message: "no real SSH key (set kantai:sshPrivateKey, or PROXMOX_VE_SSH_PRIVATE_KEY for this run)",
+    });
   } else {
     for (const n of cfg.proxmox.nodes) findings.push(...sshChecks(runSsh(n, cfg.proxmox.sshUser, key, snippetsPath)));
   }
@@ -197,7 +261,9 @@ async function main(): Promise<number> {
     strict: true,
   });
   if (!values.stack) {
-    console.error("usage: npm run preflight -- --stack <name> [--stack-file <path>] [--no-api] [--no-ssh] [--ca <pem>] [--json]");
+    console.error(
+      "usage: npm run preflight -- --stack <name> [--stack-file <path>] [--no-api] [--no-ssh] [--ca <pem>] [--json]",
+    );
     return 2;
   }
   const findings = await preflight({

@@ -102,13 +102,19 @@ const network = z.strictObject({
   /** Node that carries the bridge. Defaults to the first of proxmoxNodes. */
   node: dnsLabel.optional(),
   /** Internal bridge name. */
-  bridge: z.string().regex(/^vmbr\d{1,4}$/, 'must be a Proxmox bridge name like "vmbr2"').default("vmbr2"),
+  bridge: z
+    .string()
+    .regex(/^vmbr\d{1,4}$/, 'must be a Proxmox bridge name like "vmbr2"')
+    .default("vmbr2"),
   /** Internal subnet. */
   cidr: cidr.default("10.0.0.0/24"),
   /** Bridge address = gateway of the VMs (NAT). */
   gateway: ipv4.default("10.0.0.1"),
   /** Host interface the NAT masquerades to. */
-  uplink: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, "must be a Linux interface name").default("vmbr0"),
+  uplink: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,15}$/, "must be a Linux interface name")
+    .default("vmbr0"),
 });
 
 const image = z.strictObject({
@@ -121,10 +127,16 @@ const image = z.strictObject({
    */
   fileName: z
     .string()
-    .regex(/^[A-Za-z0-9._+=-]+\.(qcow2|raw|vmdk|ova)$/, 'must be a file name ending in ".qcow2", ".raw", ".vmdk" or ".ova" (the extensions Proxmox\'s import content type accepts)')
+    .regex(
+      /^[A-Za-z0-9._+=-]+\.(qcow2|raw|vmdk|ova)$/,
+      'must be a file name ending in ".qcow2", ".raw", ".vmdk" or ".ova" (the extensions Proxmox\'s import content type accepts)',
+    )
     .optional(),
   /** Expected checksum of the download (hex). */
-  checksum: z.string().regex(/^[0-9a-f]{32,128}$/i, "must be a hex digest").optional(),
+  checksum: z
+    .string()
+    .regex(/^[0-9a-f]{32,128}$/i, "must be a hex digest")
+    .optional(),
   /** Algorithm of `checksum`. */
   checksumAlgorithm: z.enum(["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]).default("sha256"),
 });
@@ -220,14 +232,27 @@ const rawSchema = z.strictObject({
   proxmoxInsecure: z.boolean().default(false),
   proxmoxApiToken: z
     .string({ message: "is required (pulumi config set --secret proxmoxApiToken 'user@realm!tokenid=uuid')" })
-    .regex(/^[^@\s]+@[^!\s]+![^=\s]+=[0-9a-f-]{36}$/i, 'must look like "user@realm!tokenid=xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"'),
-  sshUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name").default("root"),
+    .regex(
+      /^[^@\s]+@[^!\s]+![^=\s]+=[0-9a-f-]{36}$/i,
+      'must look like "user@realm!tokenid=xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"',
+    ),
+  sshUser: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name")
+    .default("root"),
   sshPrivateKey: z
     .string({ message: "is required (pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519)" })
     .refine((s) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(s), { message: "must be a PEM/OpenSSH private key" }),
-  sshPublicKeys: z.array(sshPublicKey, { message: "is required: a list of OpenSSH public keys" }).min(1, "needs at least one key"),
-  vmUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name").default("ubuntu"),
-  proxmoxNodes: z.array(proxmoxNode, { message: "is required: a list of {name, address}" }).min(1, "needs at least one node"),
+  sshPublicKeys: z
+    .array(sshPublicKey, { message: "is required: a list of OpenSSH public keys" })
+    .min(1, "needs at least one key"),
+  vmUser: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name")
+    .default("ubuntu"),
+  proxmoxNodes: z
+    .array(proxmoxNode, { message: "is required: a list of {name, address}" })
+    .min(1, "needs at least one node"),
   network: network.default({ bridge: "vmbr2", cidr: "10.0.0.0/24", gateway: "10.0.0.1", uplink: "vmbr0" }),
   image,
   storage,
@@ -302,7 +327,8 @@ export interface GatewayConfig {
   readonly routes: readonly { readonly label: string; readonly upstream: string }[];
 }
 
-export interface StackConfig extends ClustersConfig, PlatformConfig, RoutingConfig, CiConfig, ObservabilityConfig, StorageConfig {
+export interface StackConfig
+  extends ClustersConfig, PlatformConfig, RoutingConfig, CiConfig, ObservabilityConfig, StorageConfig {
   readonly project: string;
   readonly stack: string;
   readonly composition: Composition;
@@ -339,7 +365,10 @@ function key(path: readonly PropertyKey[]): string {
 function zodIssues(err: z.ZodError): ConfigIssue[] {
   return err.issues.map((i) => {
     if (i.code === "unrecognized_keys") {
-      return { key: key(i.path), message: `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `"${k}"`).join(", ")}` };
+      return {
+        key: key(i.path),
+        message: `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `"${k}"`).join(", ")}`,
+      };
     }
     if (i.code === "invalid_type" && /is required|received undefined/.test(i.message)) {
       return { key: key(i.path), message: /is required/.test(i.message) ? i.message : "is required" };
@@ -387,7 +416,8 @@ export function parseConfig(
   /** Check an explicitly configured node name; a defaulted one was checked where it came from. */
   const knownNode = (k: string, name: string | undefined, fallback: string): string => {
     if (name === undefined) return fallback;
-    if (!nodeNames.has(name)) fail(k, `unknown node "${name}" (proxmoxNodes has ${[...nodeNames].map((x) => `"${x}"`).join(", ")})`);
+    if (!nodeNames.has(name))
+      fail(k, `unknown node "${name}" (proxmoxNodes has ${[...nodeNames].map((x) => `"${x}"`).join(", ")})`);
     return name;
   };
 
@@ -395,7 +425,10 @@ export function parseConfig(
   const subnet = parseSubnet(r.network.cidr) as Ipv4Subnet;
   const netNode = knownNode("network.node", r.network.node, defaultNode);
   if (!isHostAddress(subnet, r.network.gateway)) {
-    fail("network.gateway", `${r.network.gateway} is outside ${networkCidr(subnet)} or is its network/broadcast address`);
+    fail(
+      "network.gateway",
+      `${r.network.gateway} is outside ${networkCidr(subnet)} or is its network/broadcast address`,
+    );
   }
   /**
    * A node for a template, VM or the gateway. kantai supports one Proxmox node for those: the bridge,
@@ -427,18 +460,31 @@ export function parseConfig(
   const names = new Map<string, Claim>();
   const claim = <T>(map: Map<T, Claim>, v: T, c: Claim, label: string) => {
     const prev = map.get(v);
-    if (prev) fail(c.key.slice(NAMESPACE.length + 1), `${label} ${String(v)} of ${c.what} is already used by ${prev.what} (${prev.key})`);
+    if (prev)
+      fail(
+        c.key.slice(NAMESPACE.length + 1),
+        `${label} ${String(v)} of ${c.what} is already used by ${prev.what} (${prev.key})`,
+      );
     else map.set(v, c);
   };
   const checkVmIp = (k: string, ip: string, what: string) => {
-    if (!isHostAddress(subnet, ip)) fail(k, `${ip} (${what}) is outside the bridge subnet ${net.cidr} or is its network/broadcast address`);
+    if (!isHostAddress(subnet, ip))
+      fail(k, `${ip} (${what}) is outside the bridge subnet ${net.cidr} or is its network/broadcast address`);
     else if (ip === net.gateway) fail(k, `${ip} (${what}) is the gateway address`);
   };
 
   const templates: Record<string, TemplateConfig> = {};
   for (const [name, t] of Object.entries(r.templates)) {
     const node = vmNode(`templates.${name}.node`, t.node, net.node);
-    templates[name] = { key: name, vmId: t.vmId, cores: t.cores, memoryMb: t.memoryMb, diskGb: t.diskGb, node, allowReplace: t.allowReplace };
+    templates[name] = {
+      key: name,
+      vmId: t.vmId,
+      cores: t.cores,
+      memoryMb: t.memoryMb,
+      diskGb: t.diskGb,
+      node,
+      allowReplace: t.allowReplace,
+    };
     claim(ids, t.vmId, { key: key(["templates", name, "vmId"]), what: `template "${name}"` }, "VM ID");
     claim(names, `template-${name}`, { key: key(["templates", name]), what: `template "${name}"` }, "name");
   }
@@ -447,7 +493,14 @@ export function parseConfig(
   if (r.fleet) {
     const f = r.fleet;
     if (!templates[f.template]) {
-      fail("fleet.template", `unknown template "${f.template}" (templates has ${Object.keys(templates).map((x) => `"${x}"`).join(", ") || "none"})`);
+      fail(
+        "fleet.template",
+        `unknown template "${f.template}" (templates has ${
+          Object.keys(templates)
+            .map((x) => `"${x}"`)
+            .join(", ") || "none"
+        })`,
+      );
     }
     const node = templates[f.template]?.node ?? net.node;
     // Room: consecutive host addresses from firstIp to the end of the subnet, minus the gateway.
@@ -513,7 +566,9 @@ export function parseConfig(
   }
 
   const claimKind = (kind: "id" | "ip" | "name", v: number | string, k: string, what: string) =>
-    kind === "id" ? claim(ids, v as number, { key: key([k]), what }, "VM ID") : claim(kind === "ip" ? ips : names, v as string, { key: key([k]), what }, kind === "ip" ? "address" : "name");
+    kind === "id"
+      ? claim(ids, v as number, { key: key([k]), what }, "VM ID")
+      : claim(kind === "ip" ? ips : names, v as string, { key: key([k]), what }, kind === "ip" ? "address" : "name");
   const clusters = parseClusters(r, {
     fail,
     claim: claimKind,
@@ -524,15 +579,33 @@ export function parseConfig(
     routedLabels: fleetCfg ? [fleetCfg.label] : [],
     secretKeys: ctx.secretKeys,
   });
-  const platform = parsePlatform(r, { fail, composition: r.composition, stack: ctx.stack ?? "dev", k3s: clusters.k3s, secretKeys: ctx.secretKeys });
+  const platform = parsePlatform(r, {
+    fail,
+    composition: r.composition,
+    stack: ctx.stack ?? "dev",
+    k3s: clusters.k3s,
+    secretKeys: ctx.secretKeys,
+  });
   const routing = parseRouting(r, { fail, composition: r.composition, k3s: clusters.k3s, platform });
   const ci = parseCi(r, { fail, claim: claimKind, checkVmIp, templates, secretKeys: ctx.secretKeys });
-  const observability = parseObservability(r, { fail, composition: r.composition, routing: r.routing, knative: platform.knative !== undefined });
-  const stateful = parseStorage(r, { fail, composition: r.composition, platformCluster: platform.platformCluster, k3s: clusters.k3s, webapps: platform.webapps });
+  const observability = parseObservability(r, {
+    fail,
+    composition: r.composition,
+    routing: r.routing,
+    knative: platform.knative !== undefined,
+  });
+  const stateful = parseStorage(r, {
+    fail,
+    composition: r.composition,
+    platformCluster: platform.platformCluster,
+    k3s: clusters.k3s,
+    webapps: platform.webapps,
+  });
 
   // Gateway.
   const gwNode = vmNode("gateway.node", r.gateway.node, net.node);
-  const gwAddress = r.gateway.address ?? r.proxmoxNodes.find((n) => n.name === gwNode)?.address ?? r.proxmoxNodes[0].address;
+  const gwAddress =
+    r.gateway.address ?? r.proxmoxNodes.find((n) => n.name === gwNode)?.address ?? r.proxmoxNodes[0].address;
   const labels = new Set<string>(fleetCfg ? [fleetCfg.label] : []);
   r.gateway.routes.forEach((route, i) => {
     if (labels.has(route.label)) fail(`gateway.routes[${i}].label`, `"${route.label}" is routed twice`);
@@ -589,7 +662,10 @@ export function parseConfig(
  * by ".qcow2". Proxmox reads the format from the extension, and Ubuntu's ".img" cloud images are qcow2.
  */
 export function importFileName(url: string): string {
-  const base = decodeURIComponent(new URL(url).pathname.split("/").pop() || "cloud-image").replace(/[^A-Za-z0-9._+=-]/g, "-");
+  const base = decodeURIComponent(new URL(url).pathname.split("/").pop() || "cloud-image").replace(
+    /[^A-Za-z0-9._+=-]/g,
+    "-",
+  );
   if (/\.(qcow2|raw|vmdk|ova)$/.test(base)) return base;
   return base.replace(/\.[A-Za-z0-9]+$/, "") + ".qcow2";
 }
@@ -643,4 +719,3 @@ export function loadConfig(): StackConfig {
 export function slotCidr(net: NetworkConfig, ip: string): string {
   return `${ip}/${net.prefix}`;
 }
-

@@ -89,18 +89,34 @@ export interface CiParseContext {
 
 export function parseCi(r: { ciRunner?: RawRunner; githubRunnerToken?: string }, ctx: CiParseContext): CiConfig {
   if (r.githubRunnerToken !== undefined && !r.ciRunner) {
-    ctx.fail("githubRunnerToken", "is set but kantai:ciRunner is not: remove it, or configure the runner (docs/how-to/ci-runner.md)");
+    ctx.fail(
+      "githubRunnerToken",
+      "is set but kantai:ciRunner is not: remove it, or configure the runner (docs/how-to/ci-runner.md)",
+    );
   }
   if (!r.ciRunner) return {};
   const c = r.ciRunner;
   const template = ctx.templates[c.template];
   if (!template) {
-    ctx.fail("ciRunner.template", `unknown template "${c.template}" (templates has ${Object.keys(ctx.templates).map((t) => `"${t}"`).join(", ") || "none"})`);
+    ctx.fail(
+      "ciRunner.template",
+      `unknown template "${c.template}" (templates has ${
+        Object.keys(ctx.templates)
+          .map((t) => `"${t}"`)
+          .join(", ") || "none"
+      })`,
+    );
   }
   if (r.githubRunnerToken === undefined) {
-    ctx.fail("githubRunnerToken", "is required with kantai:ciRunner (pulumi config set --secret githubRunnerToken <fine-grained token with Administration: read and write>)");
+    ctx.fail(
+      "githubRunnerToken",
+      "is required with kantai:ciRunner (pulumi config set --secret githubRunnerToken <fine-grained token with Administration: read and write>)",
+    );
   } else if (ctx.secretKeys && !ctx.secretKeys.includes("kantai:githubRunnerToken")) {
-    ctx.fail("githubRunnerToken", "must be stored as a secret (pulumi config set --secret githubRunnerToken …), not in plaintext");
+    ctx.fail(
+      "githubRunnerToken",
+      "must be stored as a secret (pulumi config set --secret githubRunnerToken …), not in plaintext",
+    );
   }
   const what = `CI runner "${c.name}"`;
   ctx.checkVmIp("ciRunner.ip", c.ip, "the CI runner");

@@ -72,7 +72,9 @@ export function clusterKeys(p: SchemaPrimitives) {
   const release = (example: string) => z.string().regex(/^v\d+\.\d+\.\d+$/, `must be a release tag like "${example}"`);
   const knativeVersion = z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a Knative release like "1.23.0"');
   const unixUser = z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name");
-  const hostOrIp = z.string().refine((s) => isIpv4(s) || isDnsName(s), { message: "must be an IPv4 address or a DNS name" });
+  const hostOrIp = z
+    .string()
+    .refine((s) => isIpv4(s) || isDnsName(s), { message: "must be an IPv4 address or a DNS name" });
 
   const minikubeDefaults = {
     version: GROGU_DEFAULTS.minikubeVersion,
@@ -110,7 +112,9 @@ export function clusterKeys(p: SchemaPrimitives) {
         staticIp: p.ipv4.default(minikubeDefaults.staticIp),
         /** Port the API server is published on, on grogu's address. */
         apiServerPort: p.port.default(minikubeDefaults.apiServerPort),
-        addons: z.array(z.string().regex(/^[a-z0-9-]+$/, "must be a Minikube addon name")).default(minikubeDefaults.addons),
+        addons: z
+          .array(z.string().regex(/^[a-z0-9-]+$/, "must be a Minikube addon name"))
+          .default(minikubeDefaults.addons),
       })
       .default(minikubeDefaults),
     knative: z
@@ -179,10 +183,17 @@ export function clusterKeys(p: SchemaPrimitives) {
     routable: z.boolean().default(false),
   });
   const labelKey = z.string().refine(isLabelKey, { message: "must be a Kubernetes label key ([prefix/]name)" });
-  const labelValue = z.string().refine(isLabelValue, { message: "must be a Kubernetes label value (up to 63 letters, digits, '-', '_', '.')" });
-  const taint = z.string().refine(isTaint, { message: 'must be a taint "key[=value]:NoSchedule|PreferNoSchedule|NoExecute"' });
+  const labelValue = z
+    .string()
+    .refine(isLabelValue, { message: "must be a Kubernetes label value (up to 63 letters, digits, '-', '_', '.')" });
+  const taint = z
+    .string()
+    .refine(isTaint, { message: 'must be a taint "key[=value]:NoSchedule|PreferNoSchedule|NoExecute"' });
   const cluster = z.strictObject({
-    version: z.string().regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, 'must be a K3s release like "v1.34.1+k3s1"').default(K3S_VERSION),
+    version: z
+      .string()
+      .regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, 'must be a K3s release like "v1.34.1+k3s1"')
+      .default(K3S_VERSION),
     sites: z.record(p.dnsLabel, site).refine((s) => Object.keys(s).length > 0, { message: "needs at least one site" }),
     nodes: z.array(node).min(1, "needs at least one node"),
     /** Extra labels by node name. */
@@ -197,14 +208,24 @@ export function clusterKeys(p: SchemaPrimitives) {
      * DNAT on the Proxmox host from `port` to the first server's API (6443). Default: on (port 6443)
      * when the first server is a VM and apiAddress is unset; null turns it off.
      */
-    apiForward: z.strictObject({ port: p.port.default(6443) }).nullable().optional(),
+    apiForward: z
+      .strictObject({ port: p.port.default(6443) })
+      .nullable()
+      .optional(),
     /** Packaged K3s components to leave out, e.g. ["servicelb"]. */
-    disable: z.array(z.enum(["coredns", "servicelb", "traefik", "local-storage", "metrics-server", "runtimes"])).default([]),
+    disable: z
+      .array(z.enum(["coredns", "servicelb", "traefik", "local-storage", "metrics-server", "runtimes"]))
+      .default([]),
     /** Rolling upgrades and node removal (docs/how-to/day-2.md). */
     upgrade: z
       .strictObject({
         /** Seconds a drain may take (PodDisruptionBudgets respected) before the roll stops at that node. */
-        drainTimeoutSeconds: z.number().int().min(30, "must be at least 30").max(3600, "must be at most 3600").default(UPGRADE_DEFAULTS.drainTimeoutSeconds),
+        drainTimeoutSeconds: z
+          .number()
+          .int()
+          .min(30, "must be at least 30")
+          .max(3600, "must be at most 3600")
+          .default(UPGRADE_DEFAULTS.drainTimeoutSeconds),
         /** Agents upgraded at once (servers: always one). */
         maxUnavailable: z.number().int().min(1, "must be at least 1").default(UPGRADE_DEFAULTS.maxUnavailable),
       })
@@ -214,14 +235,20 @@ export function clusterKeys(p: SchemaPrimitives) {
       .strictObject({
         address: p.ipv4,
         /** Network interface the servers announce it on. */
-        interface: z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, "must be a network interface name").default("eth0"),
+        interface: z
+          .string()
+          .regex(/^[A-Za-z0-9_.:-]{1,15}$/, "must be a network interface name")
+          .default("eth0"),
       })
       .optional(),
     /** Embedded etcd snapshots (more than one server). */
     snapshots: z
       .strictObject({
         /** Cron expression (etcd-snapshot-schedule-cron). */
-        schedule: z.string().regex(/^\S+( \S+){4}$/, 'must be a five-field cron expression like "0 */6 * * *"').default(SNAPSHOT_DEFAULTS.schedule),
+        schedule: z
+          .string()
+          .regex(/^\S+( \S+){4}$/, 'must be a five-field cron expression like "0 */6 * * *"')
+          .default(SNAPSHOT_DEFAULTS.schedule),
         /** Snapshots kept (etcd-snapshot-retention). */
         retention: z.number().int().min(1, "must be at least 1").default(SNAPSHOT_DEFAULTS.retention),
         /** S3-compatible target; credentials are the secrets kantai:etcdS3AccessKey and kantai:etcdS3SecretKey. */
@@ -230,7 +257,10 @@ export function clusterKeys(p: SchemaPrimitives) {
             endpoint: hostOrIp.or(z.string().regex(/^[A-Za-z0-9.-]+:\d+$/, "must be host or host:port")),
             bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
             region: z.string().min(1).optional(),
-            folder: z.string().regex(/^[A-Za-z0-9._/-]+$/, "must be a folder name").optional(),
+            folder: z
+              .string()
+              .regex(/^[A-Za-z0-9._/-]+$/, "must be a folder name")
+              .optional(),
           })
           .optional(),
       })
@@ -343,7 +373,8 @@ export function parseClusters(
     readonly k3s?: RawK3s;
     readonly etcdS3AccessKey?: string;
     readonly etcdS3SecretKey?: string;
-    readonly gateway: { readonly routes: readonly { readonly label: string }[] } },
+    readonly gateway: { readonly routes: readonly { readonly label: string }[] };
+  },
   ctx: ClusterParseContext,
 ): ClustersConfig {
   const { fail } = ctx;
@@ -365,7 +396,10 @@ export function parseClusters(
     if (ctx.routedLabels.includes(g.label)) fail("grogu.label", `"${g.label}" is already routed to the fleet`);
     r.gateway.routes.forEach((route, i) => {
       if (route.label === g.label) {
-        fail(`gateway.routes[${i}].label`, `"${route.label}" is grogu's route (kantai:grogu.label): grogu adds it itself, remove it here`);
+        fail(
+          `gateway.routes[${i}].label`,
+          `"${route.label}" is grogu's route (kantai:grogu.label): grogu adds it itself, remove it here`,
+        );
       }
     });
     if (g.dashboardNodePort !== null && g.dashboardNodePort === g.knative.kourierNodePort) {
@@ -404,14 +438,19 @@ export function parseClusters(
     c.nodes.forEach((n, i) => {
       const k = `${base}.nodes[${i}]`;
       const what = `K3s node "${n.name}"`;
-      if (names.has(n.name)) fail(`${k}.name`, `duplicate node name "${n.name}" (also kantai:${base}.nodes[${names.get(n.name)}])`);
+      if (names.has(n.name))
+        fail(`${k}.name`, `duplicate node name "${n.name}" (also kantai:${base}.nodes[${names.get(n.name)}])`);
       else names.set(n.name, i);
       const prevIp = ips.get(n.ip);
       if (prevIp) fail(`${k}.ip`, `address ${n.ip} of node "${n.name}" is already used by node "${prevIp}"`);
       else ips.set(n.ip, n.name);
       if (n.externalIp) {
         const prev = externalIps.get(n.externalIp);
-        if (prev) fail(`${k}.externalIp`, `external address ${n.externalIp} of node "${n.name}" is already used by node "${prev}" (WireGuard needs one endpoint per node)`);
+        if (prev)
+          fail(
+            `${k}.externalIp`,
+            `external address ${n.externalIp} of node "${n.name}" is already used by node "${prev}" (WireGuard needs one endpoint per node)`,
+          );
         else externalIps.set(n.externalIp, n.name);
       }
 
@@ -424,13 +463,19 @@ export function parseClusters(
       if (n.externalIp) {
         for (const [other, sub] of subnets) {
           if (other !== n.site && subnetContains(sub, n.externalIp)) {
-            fail(`${k}.externalIp`, `${n.externalIp} is inside site "${other}" (${c.sites[other].cidr}), but node "${n.name}" is on site "${n.site}"`);
+            fail(
+              `${k}.externalIp`,
+              `${n.externalIp} is inside site "${other}" (${c.sites[other].cidr}), but node "${n.name}" is on site "${n.site}"`,
+            );
           }
         }
       }
 
       if (!n.host === !n.vm) {
-        fail(k, `needs exactly one of "host" (an existing machine reached over SSH) and "vm" (a Proxmox clone), ${n.host ? "not both" : "found neither"}`);
+        fail(
+          k,
+          `needs exactly one of "host" (an existing machine reached over SSH) and "vm" (a Proxmox clone), ${n.host ? "not both" : "found neither"}`,
+        );
         return;
       }
       let vmPlacement: K3sNode["vm"];
@@ -491,15 +536,24 @@ export function parseClusters(
           `removes ${removed.length} of ${prev.length} etcd servers (${list(removed)}) in one change: etcd keeps quorum only with ${quorum} of its ${prev.length} members; remove at most ${prev.length - quorum} per pulumi up`,
         );
       } else if (removed.includes(prev[0])) {
-        fail(`${base}.nodes`, `removes the first server "${prev[0]}", which the other nodes join through and which holds cluster-init; remove the other servers instead`);
+        fail(
+          `${base}.nodes`,
+          `removes the first server "${prev[0]}", which the other nodes join through and which holds cluster-init; remove the other servers instead`,
+        );
       } else if (serverNames[0] !== prev[0] && kept > 0) {
-        fail(`${base}.nodes`, `the first server must stay "${prev[0]}" (kantai:${base}.previousServers[0]); list it first among the servers`);
+        fail(
+          `${base}.nodes`,
+          `the first server must stay "${prev[0]}" (kantai:${base}.previousServers[0]); list it first among the servers`,
+        );
       }
     }
     if (servers === 0) {
       if (!prev || prev.length === 0) fail(`${base}.nodes`, "the cluster needs at least one server (role: server)");
     } else if (servers > 1 && servers % 2 === 0 && !stepDown) {
-      fail(`${base}.nodes`, `${servers} servers means embedded etcd, which needs an odd number of servers (1, 3, 5…) to keep quorum`);
+      fail(
+        `${base}.nodes`,
+        `${servers} servers means embedded etcd, which needs an odd number of servers (1, 3, 5…) to keep quorum`,
+      );
     }
 
     // Labels and taints name known nodes; the zone label comes from the site.
@@ -510,12 +564,16 @@ export function parseClusters(
       ["taints", c.taints],
     ] as const) {
       for (const nodeName of Object.keys(map)) {
-        if (!known.has(nodeName)) fail(`${base}.${what}.${nodeName}`, `unknown node "${nodeName}" (nodes are ${list(known)})`);
+        if (!known.has(nodeName))
+          fail(`${base}.${what}.${nodeName}`, `unknown node "${nodeName}" (nodes are ${list(known)})`);
       }
     }
     for (const [nodeName, labels] of Object.entries(c.labels)) {
       if ("topology.kubernetes.io/zone" in labels) {
-        fail(`${base}.labels.${nodeName}`, '"topology.kubernetes.io/zone" is set from the node\'s site; remove it here');
+        fail(
+          `${base}.labels.${nodeName}`,
+          '"topology.kubernetes.io/zone" is set from the node\'s site; remove it here',
+        );
       }
       const n = byName.get(nodeName);
       if (n) byName.set(nodeName, { ...n, labels });
@@ -550,16 +608,30 @@ export function parseClusters(
     // The API, reachable from where `pulumi up` runs: a VM first server sits on the internal bridge.
     let apiForward: K3sClusterConfig["apiForward"];
     const firstServer = nodes.find((n) => n.role === "server");
-    if (firstServer && c.apiForward !== null && (c.apiForward !== undefined || (firstServer.vm && c.apiAddress === undefined && c.vip === undefined))) {
+    if (
+      firstServer &&
+      c.apiForward !== null &&
+      (c.apiForward !== undefined || (firstServer.vm && c.apiAddress === undefined && c.vip === undefined))
+    ) {
       const port = c.apiForward?.port ?? 6443;
       if (!firstServer.vm) {
-        fail(`${base}.apiForward`, `forwards to the first server, "${firstServer.name}", which is not a Proxmox VM (it is reached at its own address): remove apiForward`);
+        fail(
+          `${base}.apiForward`,
+          `forwards to the first server, "${firstServer.name}", which is not a Proxmox VM (it is reached at its own address): remove apiForward`,
+        );
       } else if (RESERVED_HOST_PORTS[port]) {
-        fail(`${base}.apiForward.port`, `${port} is ${RESERVED_HOST_PORTS[port]} on the Proxmox host; choose another port`);
+        fail(
+          `${base}.apiForward.port`,
+          `${port} is ${RESERVED_HOST_PORTS[port]} on the Proxmox host; choose another port`,
+        );
       } else {
         const key = `${firstServer.vm.node}:${port}`;
         const prev = forwarded.get(key);
-        if (prev) fail(`${base}.apiForward.port`, `port ${port} on Proxmox node "${firstServer.vm.node}" already forwards to cluster "${prev}"; give this cluster another port`);
+        if (prev)
+          fail(
+            `${base}.apiForward.port`,
+            `port ${port} on Proxmox node "${firstServer.vm.node}" already forwards to cluster "${prev}"; give this cluster another port`,
+          );
         else forwarded.set(key, cname);
         apiForward = { port, node: firstServer.vm.node };
       }
@@ -572,31 +644,64 @@ export function parseClusters(
       const site = [...subnets.entries()].find(([, sub]) => subnetContains(sub, a))?.[0];
       const owner = c.nodes.find((n) => n.ip === a || n.externalIp === a);
       const onSite = site ? c.nodes.filter((n) => n.role === "server" && n.site === site).map((n) => n.name) : [];
-      if (servers < 2) fail(`${base}.vip`, `a virtual API address needs more than one server (the cluster has ${servers}); remove vip`);
-      else if (!site) fail(`${base}.vip.address`, `${a} is outside every site of the cluster (${[...Object.entries(c.sites)].map(([k, v]) => `${k} ${v.cidr}`).join(", ")}): kube-vip announces it with ARP on the servers' own network`);
+      if (servers < 2)
+        fail(
+          `${base}.vip`,
+          `a virtual API address needs more than one server (the cluster has ${servers}); remove vip`,
+        );
+      else if (!site)
+        fail(
+          `${base}.vip.address`,
+          `${a} is outside every site of the cluster (${[...Object.entries(c.sites)].map(([k, v]) => `${k} ${v.cidr}`).join(", ")}): kube-vip announces it with ARP on the servers' own network`,
+        );
       else if (owner) fail(`${base}.vip.address`, `${a} is already the address of node "${owner.name}"`);
-      else if (onSite.length < 2) fail(`${base}.vip.address`, `${a} is on site "${site}", which has ${onSite.length === 0 ? "no server" : `one server (${list(onSite)})`}: the address can move only between at least two servers on its network`);
-      else if (c.apiForward && c.nodes.find((n) => n.role === "server")?.vm) fail(`${base}.apiForward`, "a virtual API address (vip) replaces the forward: remove apiForward");
-      else if (c.apiAddress) fail(`${base}.apiAddress`, "the virtual API address (vip) is the API address: remove apiAddress");
-      else if (!isHostAddress(subnets.get(site)!, a)) fail(`${base}.vip.address`, `${a} is the network or broadcast address of site "${site}" (${c.sites[site].cidr})`);
+      else if (onSite.length < 2)
+        fail(
+          `${base}.vip.address`,
+          `${a} is on site "${site}", which has ${onSite.length === 0 ? "no server" : `one server (${list(onSite)})`}: the address can move only between at least two servers on its network`,
+        );
+      else if (c.apiForward && c.nodes.find((n) => n.role === "server")?.vm)
+        fail(`${base}.apiForward`, "a virtual API address (vip) replaces the forward: remove apiForward");
+      else if (c.apiAddress)
+        fail(`${base}.apiAddress`, "the virtual API address (vip) is the API address: remove apiAddress");
+      else if (!isHostAddress(subnets.get(site)!, a))
+        fail(
+          `${base}.vip.address`,
+          `${a} is the network or broadcast address of site "${site}" (${c.sites[site].cidr})`,
+        );
       else vip = { address: a, interface: c.vip.interface, site };
     }
     let snapshots: K3sEtcdSnapshots | undefined;
     let s3Credentials: K3sClusterConfig["s3Credentials"];
     if (c.snapshots) {
-      if (servers < 2) fail(`${base}.snapshots`, `etcd snapshots need embedded etcd, i.e. more than one server (the cluster has ${servers}); a single server keeps its data in SQLite`);
+      if (servers < 2)
+        fail(
+          `${base}.snapshots`,
+          `etcd snapshots need embedded etcd, i.e. more than one server (the cluster has ${servers}); a single server keeps its data in SQLite`,
+        );
       const s3 = c.snapshots.s3;
       if (s3) {
         for (const k of ["etcdS3AccessKey", "etcdS3SecretKey"] as const) {
           if (!r[k]) fail(k, `is required by kantai:${base}.snapshots.s3 (pulumi config set --secret ${k} …)`);
-          else if (ctx.secretKeys && !ctx.secretKeys.includes(`kantai:${k}`)) fail(k, `must be a secret (pulumi config set --secret ${k} …)`);
+          else if (ctx.secretKeys && !ctx.secretKeys.includes(`kantai:${k}`))
+            fail(k, `must be a secret (pulumi config set --secret ${k} …)`);
         }
-        if (r.etcdS3AccessKey && r.etcdS3SecretKey) s3Credentials = { accessKey: pulumi.secret(r.etcdS3AccessKey), secretKey: pulumi.secret(r.etcdS3SecretKey) };
+        if (r.etcdS3AccessKey && r.etcdS3SecretKey)
+          s3Credentials = { accessKey: pulumi.secret(r.etcdS3AccessKey), secretKey: pulumi.secret(r.etcdS3SecretKey) };
       }
       snapshots = {
         schedule: c.snapshots.schedule,
         retention: c.snapshots.retention,
-        ...(s3 ? { s3: { endpoint: s3.endpoint, bucket: s3.bucket, ...(s3.region ? { region: s3.region } : {}), ...(s3.folder ? { folder: s3.folder } : {}) } } : {}),
+        ...(s3
+          ? {
+              s3: {
+                endpoint: s3.endpoint,
+                bucket: s3.bucket,
+                ...(s3.region ? { region: s3.region } : {}),
+                ...(s3.folder ? { folder: s3.folder } : {}),
+              },
+            }
+          : {}),
       };
     }
 

@@ -16,13 +16,25 @@ import { PROMETHEUS_STACK_CHART, PROMETHEUS_STACK_DEFAULTS, RTT_AGENT_DEFAULTS }
 
 /** Prometheus duration (https://prometheus.io/docs/prometheus/latest/configuration/configuration/#duration). */
 const DURATION = /^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$/;
-const duration = z.string().regex(DURATION, 'must be a Prometheus duration like "15s", "5m" or "2d"').refine((s) => s !== "", 'must be a Prometheus duration like "15s", "5m" or "2d"');
-const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a Kubernetes name (lower-case letters, digits and inner '-')").max(63);
-const msInt = (min: number) => z.number().int("must be a whole number of milliseconds").min(min, `must be at least ${min} ms`);
+const duration = z
+  .string()
+  .regex(DURATION, 'must be a Prometheus duration like "15s", "5m" or "2d"')
+  .refine((s) => s !== "", 'must be a Prometheus duration like "15s", "5m" or "2d"');
+const k8sName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a Kubernetes name (lower-case letters, digits and inner '-')")
+  .max(63);
+const msInt = (min: number) =>
+  z.number().int("must be a whole number of milliseconds").min(min, `must be at least ${min} ms`);
 
 export const OBSERVABILITY_DEFAULTS = {
   namespace: "monitoring",
-  prometheus: { enabled: true, version: PROMETHEUS_STACK_CHART.version, retention: PROMETHEUS_STACK_DEFAULTS.retention, scrapeInterval: PROMETHEUS_STACK_DEFAULTS.scrapeInterval },
+  prometheus: {
+    enabled: true,
+    version: PROMETHEUS_STACK_CHART.version,
+    retention: PROMETHEUS_STACK_DEFAULTS.retention,
+    scrapeInterval: PROMETHEUS_STACK_DEFAULTS.scrapeInterval,
+  },
   agents: {
     intervalMs: RTT_AGENT_DEFAULTS.intervalMs,
     windowMs: RTT_AGENT_DEFAULTS.windowMs,
@@ -48,13 +60,26 @@ export function observabilityKeys() {
             /** Install kube-prometheus-stack; false: an existing Prometheus Operator picks up the monitors. */
             enabled: z.boolean().default(d.prometheus.enabled),
             /** Chart version (pinned). */
-            version: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a chart version like "88.5.3"').default(d.prometheus.version),
+            version: z
+              .string()
+              .regex(/^\d+\.\d+\.\d+$/, 'must be a chart version like "88.5.3"')
+              .default(d.prometheus.version),
             retention: duration.default(d.prometheus.retention),
             scrapeInterval: duration.default(d.prometheus.scrapeInterval),
             /** A PersistentVolumeClaim for the TSDB; unset keeps it in an emptyDir. */
-            storage: z.strictObject({ size: z.string().regex(/^\d+(Ki|Mi|Gi|Ti)$/, 'must be a size like "10Gi"'), storageClass: k8sName.optional() }).optional(),
+            storage: z
+              .strictObject({
+                size: z.string().regex(/^\d+(Ki|Mi|Gi|Ti)$/, 'must be a size like "10Gi"'),
+                storageClass: k8sName.optional(),
+              })
+              .optional(),
             /** URL of an existing Prometheus (only with enabled: false): what re-planners query. */
-            url: z.url({ protocol: /^https?$/, message: "must be an http(s) URL like http://prometheus.monitoring.svc:9090" }).optional(),
+            url: z
+              .url({
+                protocol: /^https?$/,
+                message: "must be an http(s) URL like http://prometheus.monitoring.svc:9090",
+              })
+              .optional(),
           })
           .default({ ...d.prometheus }),
         agents: z
@@ -62,7 +87,12 @@ export function observabilityKeys() {
             intervalMs: msInt(100).default(d.agents.intervalMs),
             windowMs: msInt(100).default(d.agents.windowMs),
             timeoutMs: msInt(10).default(d.agents.timeoutMs),
-            port: z.number().int().min(1024, "must be 1024 or above (the agent runs as a non-root user)").max(65535).default(d.agents.port),
+            port: z
+              .number()
+              .int()
+              .min(1024, "must be 1024 or above (the agent runs as a non-root user)")
+              .max(65535)
+              .default(d.agents.port),
             hostNetwork: z.boolean().default(d.agents.hostNetwork),
             scrapeInterval: duration.default(d.agents.scrapeInterval),
           })
@@ -71,7 +101,10 @@ export function observabilityKeys() {
         grafana: z
           .strictObject({
             enabled: z.boolean().default(d.grafana.enabled),
-            adminUser: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be a user name (letters, digits, '_', '.', '-')").default(d.grafana.adminUser),
+            adminUser: z
+              .string()
+              .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be a user name (letters, digits, '_', '.', '-')")
+              .default(d.grafana.adminUser),
           })
           .default({ ...d.grafana }),
         /** A PodMonitor for the queue-proxy of every Knative revision (port http-usermetric). */
@@ -85,8 +118,22 @@ type RawObservability = NonNullable<z.output<ReturnType<typeof observabilityKeys
 
 export interface ObservabilityServiceConfig {
   readonly namespace: string;
-  readonly prometheus: { readonly enabled: boolean; readonly version: string; readonly retention: string; readonly scrapeInterval: string; readonly storage?: { readonly size: string; readonly storageClass?: string }; readonly url?: string };
-  readonly agents: { readonly intervalMs: number; readonly windowMs: number; readonly timeoutMs: number; readonly port: number; readonly hostNetwork: boolean; readonly scrapeInterval: string };
+  readonly prometheus: {
+    readonly enabled: boolean;
+    readonly version: string;
+    readonly retention: string;
+    readonly scrapeInterval: string;
+    readonly storage?: { readonly size: string; readonly storageClass?: string };
+    readonly url?: string;
+  };
+  readonly agents: {
+    readonly intervalMs: number;
+    readonly windowMs: number;
+    readonly timeoutMs: number;
+    readonly port: number;
+    readonly hostNetwork: boolean;
+    readonly scrapeInterval: string;
+  };
   readonly grafana: { readonly enabled: boolean; readonly adminUser: string };
   readonly knativeMonitor: boolean;
 }
@@ -107,17 +154,25 @@ export interface ObservabilityParseContext {
 }
 
 /** Validate kantai:observability and the routing services' need for it. */
-export function parseObservability(r: { readonly observability?: RawObservability }, ctx: ObservabilityParseContext): ObservabilityConfig {
+export function parseObservability(
+  r: { readonly observability?: RawObservability },
+  ctx: ObservabilityParseContext,
+): ObservabilityConfig {
   const { fail } = ctx;
   const o = r.observability;
   const reweighting = (ctx.routing?.services ?? []).map((s, i) => [s, i] as const).filter(([s]) => s.reweight?.enabled);
   if (ctx.composition !== "edge") {
     // kantai:routing outside edge is reported by configRouting.ts; its reweight adds nothing.
-    if (o !== undefined) fail("observability", `is not part of the "${ctx.composition}" composition (measured latencies and dashboards run on the "edge" composition's cluster)`);
+    if (o !== undefined)
+      fail(
+        "observability",
+        `is not part of the "${ctx.composition}" composition (measured latencies and dashboards run on the "edge" composition's cluster)`,
+      );
     return {};
   }
   if (o === undefined) {
-    for (const [, i] of reweighting) fail(`routing.services[${i}].reweight`, "needs kantai:observability (the re-planner reads Prometheus)");
+    for (const [, i] of reweighting)
+      fail(`routing.services[${i}].reweight`, "needs kantai:observability (the re-planner reads Prometheus)");
     return {};
   }
   let ok = true;
@@ -126,19 +181,45 @@ export function parseObservability(r: { readonly observability?: RawObservabilit
     ok = false;
   };
   const p = o.prometheus;
-  if (p.enabled && p.url !== undefined) bad("observability.prometheus.url", "is only for an existing Prometheus (prometheus.enabled: false); with enabled: true kantai installs one and knows its URL");
+  if (p.enabled && p.url !== undefined)
+    bad(
+      "observability.prometheus.url",
+      "is only for an existing Prometheus (prometheus.enabled: false); with enabled: true kantai installs one and knows its URL",
+    );
   if (!p.enabled && p.url === undefined && reweighting.length > 0) {
-    bad("observability.prometheus.url", `is required with prometheus.enabled: false while a re-planner runs (kantai:routing.services[${reweighting[0][1]}].reweight): it is the Prometheus the re-planner queries`);
+    bad(
+      "observability.prometheus.url",
+      `is required with prometheus.enabled: false while a re-planner runs (kantai:routing.services[${reweighting[0][1]}].reweight): it is the Prometheus the re-planner queries`,
+    );
   }
-  if (!p.enabled && o.grafana.enabled) bad("observability.grafana.enabled", "needs prometheus.enabled: true (Grafana comes from the kube-prometheus-stack chart kantai installs)");
+  if (!p.enabled && o.grafana.enabled)
+    bad(
+      "observability.grafana.enabled",
+      "needs prometheus.enabled: true (Grafana comes from the kube-prometheus-stack chart kantai installs)",
+    );
   const a = o.agents;
-  if (a.windowMs < a.intervalMs) bad("observability.agents.windowMs", `${a.windowMs} ms is shorter than agents.intervalMs (${a.intervalMs} ms): the window must hold at least one probe`);
-  if (a.timeoutMs >= a.intervalMs) bad("observability.agents.timeoutMs", `${a.timeoutMs} ms must be below agents.intervalMs (${a.intervalMs} ms): a probe must end before the next starts`);
+  if (a.windowMs < a.intervalMs)
+    bad(
+      "observability.agents.windowMs",
+      `${a.windowMs} ms is shorter than agents.intervalMs (${a.intervalMs} ms): the window must hold at least one probe`,
+    );
+  if (a.timeoutMs >= a.intervalMs)
+    bad(
+      "observability.agents.timeoutMs",
+      `${a.timeoutMs} ms must be below agents.intervalMs (${a.intervalMs} ms): a probe must end before the next starts`,
+    );
   if (!ok) return {};
   return {
     observability: {
       namespace: o.namespace,
-      prometheus: { enabled: p.enabled, version: p.version, retention: p.retention, scrapeInterval: p.scrapeInterval, ...(p.storage ? { storage: p.storage } : {}), ...(p.url ? { url: p.url } : {}) },
+      prometheus: {
+        enabled: p.enabled,
+        version: p.version,
+        retention: p.retention,
+        scrapeInterval: p.scrapeInterval,
+        ...(p.storage ? { storage: p.storage } : {}),
+        ...(p.url ? { url: p.url } : {}),
+      },
       agents: { ...a },
       grafana: { ...o.grafana },
       knativeMonitor: o.knativeMonitor && ctx.knative,

@@ -58,8 +58,12 @@ const semver = z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a version like "1.23
 /** A Go duration Knative accepts for windows, in s/m/h. */
 const duration = z.string().regex(/^\d+(s|m|h)$/, 'must be a duration like "30s", "2m" or "1h"');
 const seconds = (d: string) => Number(d.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[d.slice(-1) as "s" | "m" | "h"];
-const window = duration.refine((d) => seconds(d) >= 6 && seconds(d) <= 3600, { message: "must be between 6s and 1h (Knative's bounds)" });
-const k8sName = z.string().regex(K8S_NAME, "must be a Kubernetes name (lower-case letters, digits and inner '-', at most 63)");
+const window = duration.refine((d) => seconds(d) >= 6 && seconds(d) <= 3600, {
+  message: "must be between 6s and 1h (Knative's bounds)",
+});
+const k8sName = z
+  .string()
+  .regex(K8S_NAME, "must be a Kubernetes name (lower-case letters, digits and inner '-', at most 63)");
 const cpu = z.string().regex(CPU_QUANTITY, 'must be a CPU quantity like "250m", "0.5" or "1"');
 const memory = z.string().regex(MEMORY_QUANTITY, 'must be a memory quantity like "50Mi", "512M" or "1Gi"');
 const hex32 = z.string().regex(/^[0-9a-f]{32}$/, "must be a 32-character hex id (Cloudflare dashboard → Overview)");
@@ -80,7 +84,14 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
       enableScaleToZero: z.boolean().default(true),
       maxScale: z.number().int().min(0, "0 (unbounded) or more").default(0),
     })
-    .default({ concurrencyTarget: 100, targetBurstCapacity: 200, stableWindow: "60s", scaleToZeroGracePeriod: "30s", enableScaleToZero: true, maxScale: 0 });
+    .default({
+      concurrencyTarget: 100,
+      targetBurstCapacity: 200,
+      stableWindow: "60s",
+      scaleToZeroGracePeriod: "30s",
+      enableScaleToZero: true,
+      maxScale: 0,
+    });
   const storage = z.discriminatedUnion(
     "type",
     [
@@ -90,7 +101,10 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
         /** Size of each broker's volume, GiB. */
         sizeGi: z.number().int().min(1, "at least 1 GiB"),
         /** Directory under which kubelet creates each broker's volume directory (hostPath DirectoryOrCreate). */
-        path: z.string().regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path").default("/var/lib/kantai/kafka"),
+        path: z
+          .string()
+          .regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path")
+          .default("/var/lib/kantai/kafka"),
         /** One node per broker. Defaults to the cluster's agents, then servers, in config order. */
         nodes: z.array(p.dnsLabel).optional(),
       }),
@@ -129,15 +143,21 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
     servingVersion: semver.default(PLATFORM_DEFAULTS.knativeVersion),
     ingress: z.enum(["kourier", "istio"], { message: 'must be "kourier" or "istio"' }).default("kourier"),
     /** "traefik": the gateway as ClusterIP behind K3s' Traefik; "loadBalancer": the upstream LoadBalancer (Traefik off). */
-    exposure: z.enum(["traefik", "loadBalancer"], { message: 'must be "traefik" or "loadBalancer"' }).default("traefik"),
+    exposure: z
+      .enum(["traefik", "loadBalancer"], { message: 'must be "traefik" or "loadBalancer"' })
+      .default("traefik"),
     /** Knative route domain (config-domain). */
     domain: p.dnsName.default("local.knative"),
     domainTemplate: z
       .string()
-      .refine(isSimpleDomainTemplate, { message: "must contain {{.Name}} and use only {{.Name}}, {{.Namespace}} and {{.Domain}}" })
+      .refine(isSimpleDomainTemplate, {
+        message: "must contain {{.Name}} and use only {{.Name}}, {{.Namespace}} and {{.Domain}}",
+      })
       .optional(),
     autoscaler,
-    eventing: z.strictObject({ version: semver.default(PLATFORM_DEFAULTS.knativeVersion), kafka: kafka.optional() }).optional(),
+    eventing: z
+      .strictObject({ version: semver.default(PLATFORM_DEFAULTS.knativeVersion), kafka: kafka.optional() })
+      .optional(),
     tekton: z.strictObject({ version: semver.default(PLATFORM_DEFAULTS.tektonVersion) }).optional(),
     services: z.array(fn).default([]),
   });
@@ -163,7 +183,9 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
     namespace: k8sName.default("default"),
     hostName: z.union([z.literal(""), p.dnsLabel]).default(""),
     replicas: z.number().int().min(0).default(1),
-    imageUrl: z.string().regex(/^[a-z0-9][a-z0-9._\-/:]*$/, "must be an image reference without tag, e.g. ghcr.io/acme/blog"),
+    imageUrl: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._\-/:]*$/, "must be an image reference without tag, e.g. ghcr.io/acme/blog"),
     imageTag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be an image tag"),
     cpuLimit: cpu.default("0.5"),
     memoryLimit: memory.default("512Mi"),
@@ -182,10 +204,14 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
     /** A base URL (http/https) or an absolute local directory standing in for every release location. */
     mirror: z
       .string()
-      .refine((m) => /^https?:\/\/[^\s/]+(\/\S*)?$/.test(m) || /^\/\S*$/.test(m), { message: "must be an http(s) base URL or an absolute directory path" })
+      .refine((m) => /^https?:\/\/[^\s/]+(\/\S*)?$/.test(m) || /^\/\S*$/.test(m), {
+        message: "must be an http(s) base URL or an absolute directory path",
+      })
       .optional(),
     /** sha256 by release manifest key, verified before anything is applied. */
-    sha256: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 in lower-case hex (64 characters)")).default({}),
+    sha256: z
+      .record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 in lower-case hex (64 characters)"))
+      .default({}),
   });
   return {
     platformCluster: p.dnsLabel.optional(),
@@ -193,7 +219,10 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
     releases: releases.optional(),
     tunnel: tunnel.optional(),
     webapps: z.array(webapp).optional(),
-    cloudflareApiToken: z.string().regex(/^[A-Za-z0-9_-]{40}$/, "must be a Cloudflare API token (40 letters, digits, '-' or '_')").optional(),
+    cloudflareApiToken: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{40}$/, "must be a Cloudflare API token (40 letters, digits, '-' or '_')")
+      .optional(),
     cloudflareAccountId: hex32.optional(),
     cloudflareZone: p.dnsName.optional(),
     cloudflareZoneId: hex32.optional(),
@@ -236,7 +265,12 @@ export interface KnativeConfig {
   readonly autoscaler: AutoscalerDefaults;
   readonly eventing?: {
     readonly version: string;
-    readonly kafka?: { readonly strimziVersion: string; readonly version: string; readonly brokers: number; readonly storage: KafkaStorage };
+    readonly kafka?: {
+      readonly strimziVersion: string;
+      readonly version: string;
+      readonly brokers: number;
+      readonly storage: KafkaStorage;
+    };
   };
   readonly tektonVersion?: string;
   readonly services: readonly KnativeFunctionConfig[];
@@ -302,7 +336,10 @@ export interface PlatformParseContext {
 const quoted = (xs: Iterable<string>) => [...xs].map((x) => `"${x}"`).join(", ");
 
 /** Validate the platform keys against each other and the clusters; resolve defaults. */
-export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; readonly grogu?: unknown }, ctx: PlatformParseContext): PlatformConfig {
+export function parsePlatform(
+  r: RawPlatform & { readonly fleet?: unknown; readonly grogu?: unknown },
+  ctx: PlatformParseContext,
+): PlatformConfig {
   const { fail } = ctx;
   const zone = r.cloudflareZone?.replace(/\.$/, "").toLowerCase();
   const webappsRaw = r.webapps ?? [];
@@ -314,19 +351,29 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
     if (r.tunnel === undefined) fail("tunnel", 'is required by the "edge" composition (the Cloudflare tunnel)');
   }
   if (ctx.composition === "edge" || ctx.composition === "lab") {
-    if (r.fleet !== undefined) fail("fleet", `is not part of the "${ctx.composition}" composition (the conventional fleet belongs to "homelab")`);
-    if (r.grogu !== undefined) fail("grogu", `is not part of the "${ctx.composition}" composition (grogu belongs to "homelab")`);
+    if (r.fleet !== undefined)
+      fail(
+        "fleet",
+        `is not part of the "${ctx.composition}" composition (the conventional fleet belongs to "homelab")`,
+      );
+    if (r.grogu !== undefined)
+      fail("grogu", `is not part of the "${ctx.composition}" composition (grogu belongs to "homelab")`);
   }
   if (ctx.composition === "lab") {
     if (ctx.k3s.length === 0) fail("k3s", 'is required by the "lab" composition (seed 001\'s VM cluster)');
-    if (r.knative?.eventing?.kafka === undefined) fail("knative.eventing.kafka", 'is required by the "lab" composition (seed 001: Serving, Eventing and Kafka)');
+    if (r.knative?.eventing?.kafka === undefined)
+      fail("knative.eventing.kafka", 'is required by the "lab" composition (seed 001: Serving, Eventing and Kafka)');
   }
 
   // The cluster everything runs on.
   let cluster: PlatformClusterView | undefined;
   if (r.platformCluster !== undefined) {
     cluster = ctx.k3s.find((c) => c.name === r.platformCluster);
-    if (!cluster) fail("platformCluster", `unknown K3s cluster "${r.platformCluster}" (kantai:k3s has ${quoted(ctx.k3s.map((c) => c.name)) || "none"})`);
+    if (!cluster)
+      fail(
+        "platformCluster",
+        `unknown K3s cluster "${r.platformCluster}" (kantai:k3s has ${quoted(ctx.k3s.map((c) => c.name)) || "none"})`,
+      );
   } else if (anySet) {
     cluster = ctx.k3s[0];
     if (!cluster && ctx.composition !== "edge" && ctx.composition !== "lab") {
@@ -339,17 +386,31 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
   let cloudflare: CloudflareConfig | undefined;
   if (r.tunnel !== undefined) {
     if (r.cloudflareApiToken === undefined) {
-      fail("cloudflareApiToken", "is required when kantai:tunnel is set (pulumi config set --secret cloudflareApiToken <token with Tunnel and DNS edit rights>)");
+      fail(
+        "cloudflareApiToken",
+        "is required when kantai:tunnel is set (pulumi config set --secret cloudflareApiToken <token with Tunnel and DNS edit rights>)",
+      );
     } else if (ctx.secretKeys && !ctx.secretKeys.includes("kantai:cloudflareApiToken")) {
-      fail("cloudflareApiToken", "must be stored as a secret (pulumi config set --secret cloudflareApiToken …), not in plaintext");
+      fail(
+        "cloudflareApiToken",
+        "must be stored as a secret (pulumi config set --secret cloudflareApiToken …), not in plaintext",
+      );
     }
     if (r.cloudflareAccountId === undefined) fail("cloudflareAccountId", "is required when kantai:tunnel is set");
   }
   if ((r.tunnel !== undefined || r.webapps !== undefined) && zone === undefined) {
-    fail("cloudflareZone", "is required when kantai:tunnel or kantai:webapps is set (the public zone, e.g. example.com)");
+    fail(
+      "cloudflareZone",
+      "is required when kantai:tunnel or kantai:webapps is set (the public zone, e.g. example.com)",
+    );
   }
   if (r.tunnel && r.cloudflareApiToken !== undefined && r.cloudflareAccountId !== undefined && zone !== undefined) {
-    cloudflare = { apiToken: pulumi.secret(r.cloudflareApiToken), accountId: r.cloudflareAccountId, zone, zoneId: r.cloudflareZoneId };
+    cloudflare = {
+      apiToken: pulumi.secret(r.cloudflareApiToken),
+      accountId: r.cloudflareAccountId,
+      zone,
+      zoneId: r.cloudflareZoneId,
+    };
   }
 
   // Knative.
@@ -366,18 +427,36 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
         let nodes: string[];
         if (kr.storage.nodes !== undefined) {
           nodes = kr.storage.nodes;
-          if (nodes.length !== kr.brokers) fail(`${base}.storage.nodes`, `${nodes.length} node${nodes.length === 1 ? "" : "s"} for ${kr.brokers} brokers: list one node per broker`);
+          if (nodes.length !== kr.brokers)
+            fail(
+              `${base}.storage.nodes`,
+              `${nodes.length} node${nodes.length === 1 ? "" : "s"} for ${kr.brokers} brokers: list one node per broker`,
+            );
           const seen = new Set<string>();
           nodes.forEach((n, i) => {
-            if (seen.has(n)) fail(`${base}.storage.nodes[${i}]`, `node "${n}" is listed twice: each broker's local volume needs a node of its own`);
+            if (seen.has(n))
+              fail(
+                `${base}.storage.nodes[${i}]`,
+                `node "${n}" is listed twice: each broker's local volume needs a node of its own`,
+              );
             seen.add(n);
-            if (cluster && !known.includes(n)) fail(`${base}.storage.nodes[${i}]`, `unknown node "${n}" (cluster "${cluster.name}" has ${quoted(known)})`);
+            if (cluster && !known.includes(n))
+              fail(
+                `${base}.storage.nodes[${i}]`,
+                `unknown node "${n}" (cluster "${cluster.name}" has ${quoted(known)})`,
+              );
           });
         } else {
-          const ordered = [...(cluster?.nodes.filter((n) => n.role !== "server") ?? []), ...(cluster?.nodes.filter((n) => n.role === "server") ?? [])];
+          const ordered = [
+            ...(cluster?.nodes.filter((n) => n.role !== "server") ?? []),
+            ...(cluster?.nodes.filter((n) => n.role === "server") ?? []),
+          ];
           nodes = ordered.slice(0, kr.brokers).map((n) => n.name);
           if (cluster && nodes.length < kr.brokers) {
-            fail(`${base}.brokers`, `${kr.brokers} brokers on local volumes need ${kr.brokers} nodes, but cluster "${cluster.name}" has ${known.length}`);
+            fail(
+              `${base}.brokers`,
+              `${kr.brokers} brokers on local volumes need ${kr.brokers} nodes, but cluster "${cluster.name}" has ${known.length}`,
+            );
           }
         }
         storage = { type: "persistent", sizeGi: kr.storage.sizeGi, path: kr.storage.path, nodes };
@@ -389,7 +468,8 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
     k.services.forEach((s, i) => {
       const base = `knative.services[${i}]`;
       const id = `${s.namespace}/${s.name}`;
-      if (fnNames.has(id)) fail(`${base}.name`, `"${id}" is already defined by kantai:knative.services[${fnNames.get(id)}]`);
+      if (fnNames.has(id))
+        fail(`${base}.name`, `"${id}" is already defined by kantai:knative.services[${fnNames.get(id)}]`);
       else fnNames.set(id, i);
       if (s.scale?.min !== undefined && s.scale.max !== undefined && s.scale.max > 0 && s.scale.min > s.scale.max) {
         fail(`${base}.scale`, `min ${s.scale.min} is above max ${s.scale.max}`);
@@ -397,7 +477,8 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
       if (s.scale?.class === "hpa" && s.scale.metric !== undefined && s.scale.metric !== "cpu") {
         fail(`${base}.scale.metric`, `"${s.scale.metric}" needs the Knative autoscaler: the HPA class scales on "cpu"`);
       }
-      if (s.public !== undefined && r.tunnel === undefined) fail(`${base}.public`, "needs kantai:tunnel to publish the function");
+      if (s.public !== undefined && r.tunnel === undefined)
+        fail(`${base}.public`, "needs kantai:tunnel to publish the function");
       services.push({
         name: s.name,
         namespace: s.namespace,
@@ -413,9 +494,17 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
     // The gateway's way in (K3s: Traefik holds 80/443 on every node through ServiceLB, which admits
     // one LoadBalancer per port — k3s #1969 — so a second LoadBalancer on 80/443 stays Pending).
     if (cluster && k.exposure === "traefik" && cluster.disable.includes("traefik")) {
-      fail("knative.exposure", `"traefik" needs Traefik, but kantai:k3s.${cluster.name}.disable turns it off: set exposure "loadBalancer" (the gateway's own LoadBalancer on 80/443)`);
+      fail(
+        "knative.exposure",
+        `"traefik" needs Traefik, but kantai:k3s.${cluster.name}.disable turns it off: set exposure "loadBalancer" (the gateway's own LoadBalancer on 80/443)`,
+      );
     }
-    if (cluster && k.exposure === "loadBalancer" && !cluster.disable.includes("traefik") && !cluster.disable.includes("servicelb")) {
+    if (
+      cluster &&
+      k.exposure === "loadBalancer" &&
+      !cluster.disable.includes("traefik") &&
+      !cluster.disable.includes("servicelb")
+    ) {
       fail(
         "knative.exposure",
         `"loadBalancer" would ask K3s' ServiceLB for ports 80/443, which Traefik holds on every node (k3s #1969): the gateway would stay Pending. Keep "traefik", or add "traefik" to kantai:k3s.${cluster.name}.disable`,
@@ -444,7 +533,8 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
       const all = stackReleases(knative);
       const keys = all.map((x) => x.key);
       for (const key of Object.keys(rr.sha256)) {
-        if (!keys.includes(key)) fail(`releases.sha256.${key}`, `unknown release manifest "${key}" (this stack installs ${quoted(keys)})`);
+        if (!keys.includes(key))
+          fail(`releases.sha256.${key}`, `unknown release manifest "${key}" (this stack installs ${quoted(keys)})`);
       }
       let mirror: ReleaseMirror | undefined;
       if (rr.mirror !== undefined) {
@@ -459,7 +549,10 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
             if (kafka) needed.push({ key: "strimzi chart", path: strimziChart(kafka.strimziVersion).mirrorPath });
             const missing = needed.filter((n) => !existsSync(`${dir.replace(/\/+$/, "")}/${n.path}`));
             if (missing.length > 0) {
-              fail("releases.mirror", `${dir} lacks ${missing.map((m) => `${m.path} (${m.key})`).join(", ")}; the layout is in docs/reference/config.md#release-manifests-and-mirror`);
+              fail(
+                "releases.mirror",
+                `${dir} lacks ${missing.map((m) => `${m.path} (${m.key})`).join(", ")}; the layout is in docs/reference/config.md#release-manifests-and-mirror`,
+              );
             }
           }
         }
@@ -473,14 +566,19 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
   const appIds = new Map<string, number>();
   webappsRaw.forEach((w, i) => {
     const id = `${w.namespace}/${w.serviceName}`;
-    if (appIds.has(id)) fail(`webapps[${i}].serviceName`, `"${id}" is already deployed by kantai:webapps[${appIds.get(id)}]`);
+    if (appIds.has(id))
+      fail(`webapps[${i}].serviceName`, `"${id}" is already deployed by kantai:webapps[${appIds.get(id)}]`);
     else appIds.set(id, i);
     webapps.push({ ...w });
   });
   if (webappsRaw.length > 0) {
-    if (r.tunnel === undefined) fail("webapps", "needs kantai:tunnel: every WebApp is published through the Cloudflare tunnel");
+    if (r.tunnel === undefined)
+      fail("webapps", "needs kantai:tunnel: every WebApp is published through the Cloudflare tunnel");
     if (cluster?.disable.includes("traefik")) {
-      fail("webapps", `needs Traefik, but kantai:k3s.${cluster.name}.disable turns it off (WebApps route through Traefik IngressRoutes)`);
+      fail(
+        "webapps",
+        `needs Traefik, but kantai:k3s.${cluster.name}.disable turns it off (WebApps route through Traefik IngressRoutes)`,
+      );
     }
   }
 
@@ -505,7 +603,11 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
       routes.push({ hostname: h, ...route, source: `kantai:${key}` });
     };
     if (zone !== undefined) {
-      webapps.forEach((w, i) => add(`webapps[${i}].hostName`, `${w.hostName || w.serviceName}.${zone}`, { service: `http://${TRAEFIK_SERVICE}` }));
+      webapps.forEach((w, i) =>
+        add(`webapps[${i}].hostName`, `${w.hostName || w.serviceName}.${zone}`, {
+          service: `http://${TRAEFIK_SERVICE}`,
+        }),
+      );
       knative?.services.forEach((s, i) => {
         if (s.publicHost) {
           add(`knative.services[${i}].public`, s.publicHost, {
@@ -529,7 +631,13 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
         ...(rt.hostHeader ? { hostHeader: rt.hostHeader } : {}),
       });
     });
-    tunnel = { name: t.name ?? `kantai-${ctx.stack}`, namespace: t.namespace, replicas: t.replicas, image: t.image, routes };
+    tunnel = {
+      name: t.name ?? `kantai-${ctx.stack}`,
+      namespace: t.namespace,
+      replicas: t.replicas,
+      image: t.image,
+      routes,
+    };
   }
 
   return {
@@ -543,7 +651,9 @@ export function parsePlatform(r: RawPlatform & { readonly fleet?: unknown; reado
 }
 
 /** Every release manifest a Knative config installs, in install order (what kantai:releases refers to). */
-export function stackReleases(k: Pick<KnativeConfig, "servingVersion" | "ingress" | "eventing" | "tektonVersion">): ReleaseManifest[] {
+export function stackReleases(
+  k: Pick<KnativeConfig, "servingVersion" | "ingress" | "eventing" | "tektonVersion">,
+): ReleaseManifest[] {
   return [
     ...servingReleases({ serving: k.servingVersion }, k.ingress),
     ...(k.eventing ? eventingReleases(k.eventing.version, k.eventing.kafka ? k.eventing.version : undefined) : []),

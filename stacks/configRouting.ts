@@ -14,7 +14,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { ALGORITHMS, parseMonlat, planRouting, RoutingInputError, routingInputIssues, type Algorithm, type RoutingInput, type RoutingNode } from "../lib/routing";
+import {
+  ALGORITHMS,
+  parseMonlat,
+  planRouting,
+  RoutingInputError,
+  routingInputIssues,
+  type Algorithm,
+  type RoutingInput,
+  type RoutingNode,
+} from "../lib/routing";
 import { CPU_QUANTITY, K8S_NAME, MEMORY_QUANTITY } from "../lib/render/k8s";
 import { REPLANNER_DEFAULTS } from "../lib/render/replanner";
 import { DEFAULT_IMPROVEMENT_PCT, DEFAULT_RTT_MOVE_MS } from "../lib/routing/hysteresis";
@@ -22,7 +31,9 @@ import { DEFAULT_IMPROVEMENT_PCT, DEFAULT_RTT_MOVE_MS } from "../lib/routing/hys
 /** Where relative `latencyFile` paths start: the repository root (the Pulumi project directory). */
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
-const k8sName = z.string().regex(K8S_NAME, "must be a Kubernetes name (lower-case letters, digits and inner '-', at most 63)");
+const k8sName = z
+  .string()
+  .regex(K8S_NAME, "must be a Kubernetes name (lower-case letters, digits and inner '-', at most 63)");
 const cpu = z.string().regex(CPU_QUANTITY, 'must be a CPU quantity like "250m", "0.5" or "1"');
 const memory = z.string().regex(MEMORY_QUANTITY, 'must be a memory quantity like "50Mi", "512M" or "1Gi"');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
@@ -31,13 +42,21 @@ const ms = z.number().finite().min(0, "must be a non-negative number of millisec
 /** Defaults of the measured-latency fields (lib/routing/hysteresis.ts, lib/render/replanner.ts). */
 export const ROUTING_DEFAULTS = {
   hysteresis: { improvementPct: DEFAULT_IMPROVEMENT_PCT, rttMoveMs: DEFAULT_RTT_MOVE_MS },
-  reweight: { enabled: false, intervalMs: REPLANNER_DEFAULTS.intervalMs, minIntervalMs: REPLANNER_DEFAULTS.minIntervalMs, maxStep: REPLANNER_DEFAULTS.maxStep },
+  reweight: {
+    enabled: false,
+    intervalMs: REPLANNER_DEFAULTS.intervalMs,
+    minIntervalMs: REPLANNER_DEFAULTS.minIntervalMs,
+    maxStep: REPLANNER_DEFAULTS.maxStep,
+  },
 } as const;
 
 /** The `routing` key of the raw schema (spread into stacks/config.ts's). */
 export function routingKeys() {
   const quantities = (what: string) =>
-    z.strictObject({ cpu, memory }, { message: `is required: {cpu, memory} ${what} (the policy pack demands them on every container)` });
+    z.strictObject(
+      { cpu, memory },
+      { message: `is required: {cpu, memory} ${what} (the policy pack demands them on every container)` },
+    );
   const service = z.strictObject({
     /** Component name and base of every object name (`<name>-<node>`, `<name>-proxy-<node>`, Service `<name>`). */
     name: k8sName,
@@ -49,14 +68,24 @@ export function routingKeys() {
     args: z.array(z.string()).optional(),
     env: z.record(envName, z.string()).default({}),
     /** Requests and limits, both with cpu and memory (policy pack: every container). */
-    resources: z.strictObject({ requests: quantities("requests"), limits: quantities("limits") }, { message: "is required: {requests: {cpu, memory}, limits: {cpu, memory}}" }),
+    resources: z.strictObject(
+      { requests: quantities("requests"), limits: quantities("limits") },
+      { message: "is required: {requests: {cpu, memory}, limits: {cpu, memory}}" },
+    ),
     /** HTTP path of the readiness probe; a TCP probe on `port` when unset. */
-    readinessPath: z.string().regex(/^\/\S*$/, 'must be an absolute URL path like "/healthz"').optional(),
+    readinessPath: z
+      .string()
+      .regex(/^\/\S*$/, 'must be an absolute URL path like "/healthz"')
+      .optional(),
     /** Type of the front Service. */
-    serviceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer"], { message: 'must be "ClusterIP", "NodePort" or "LoadBalancer"' }).default("ClusterIP"),
+    serviceType: z
+      .enum(["ClusterIP", "NodePort", "LoadBalancer"], { message: 'must be "ClusterIP", "NodePort" or "LoadBalancer"' })
+      .default("ClusterIP"),
     /** Replica budget R: the plan's replicas sum to exactly R. */
     replicas: z.number().int("must be a whole number").min(1, "at least 1 replica"),
-    algorithm: z.enum(ALGORITHMS, { message: `must be one of ${ALGORITHMS.map((a) => `"${a}"`).join(", ")}` }).default("optimal"),
+    algorithm: z
+      .enum(ALGORITHMS, { message: `must be one of ${ALGORITHMS.map((a) => `"${a}"`).join(", ")}` })
+      .default("optimal"),
     /** Nodes (K3s node names) that run a proxy and may run replicas. */
     nodes: z.record(
       z.string(),
@@ -73,11 +102,17 @@ export function routingKeys() {
     /** monlat measurements (`latency_between_nodes{from="a",to="b"} 12.3`), relative to the repository root. */
     latencyFile: z.string().min(1, "must be a file path").optional(),
     /** Prometheus the RoutingPlan reads the matrix from at `pulumi up` (reachable from where pulumi runs). */
-    latencyPrometheus: z.url({ protocol: /^https?$/, message: "must be an http(s) URL of a Prometheus, e.g. http://127.0.0.1:9090" }).optional(),
+    latencyPrometheus: z
+      .url({ protocol: /^https?$/, message: "must be an http(s) URL of a Prometheus, e.g. http://127.0.0.1:9090" })
+      .optional(),
     /** Hysteresis for measured matrices (latencyPrometheus, the re-planner): lib/routing/hysteresis.ts. */
     hysteresis: z
       .strictObject({
-        improvementPct: z.number().finite().min(0, "must be a non-negative percentage").default(ROUTING_DEFAULTS.hysteresis.improvementPct),
+        improvementPct: z
+          .number()
+          .finite()
+          .min(0, "must be a non-negative percentage")
+          .default(ROUTING_DEFAULTS.hysteresis.improvementPct),
         rttMoveMs: ms.default(ROUTING_DEFAULTS.hysteresis.rttMoveMs),
       })
       .default({ ...ROUTING_DEFAULTS.hysteresis }),
@@ -85,9 +120,21 @@ export function routingKeys() {
     reweight: z
       .strictObject({
         enabled: z.boolean().default(ROUTING_DEFAULTS.reweight.enabled),
-        intervalMs: z.number().int("must be a whole number of milliseconds").min(1000, "must be at least 1000 ms").default(ROUTING_DEFAULTS.reweight.intervalMs),
-        minIntervalMs: z.number().int("must be a whole number of milliseconds").min(0, "must be 0 or more ms").default(ROUTING_DEFAULTS.reweight.minIntervalMs),
-        maxStep: z.number().gt(0, "must be in (0, 1]").max(1, "must be in (0, 1]").default(ROUTING_DEFAULTS.reweight.maxStep),
+        intervalMs: z
+          .number()
+          .int("must be a whole number of milliseconds")
+          .min(1000, "must be at least 1000 ms")
+          .default(ROUTING_DEFAULTS.reweight.intervalMs),
+        minIntervalMs: z
+          .number()
+          .int("must be a whole number of milliseconds")
+          .min(0, "must be 0 or more ms")
+          .default(ROUTING_DEFAULTS.reweight.minIntervalMs),
+        maxStep: z
+          .number()
+          .gt(0, "must be in (0, 1]")
+          .max(1, "must be in (0, 1]")
+          .default(ROUTING_DEFAULTS.reweight.maxStep),
       })
       .default({ ...ROUTING_DEFAULTS.reweight }),
   });
@@ -108,7 +155,10 @@ export interface RoutingServiceConfig {
   readonly port: number;
   readonly args?: readonly string[];
   readonly env: Readonly<Record<string, string>>;
-  readonly resources: { readonly requests: { readonly cpu: string; readonly memory: string }; readonly limits: { readonly cpu: string; readonly memory: string } };
+  readonly resources: {
+    readonly requests: { readonly cpu: string; readonly memory: string };
+    readonly limits: { readonly cpu: string; readonly memory: string };
+  };
   readonly readinessPath?: string;
   readonly serviceType: "ClusterIP" | "NodePort" | "LoadBalancer";
   readonly algorithm: Algorithm;
@@ -120,7 +170,12 @@ export interface RoutingServiceConfig {
   readonly latencyPrometheus?: string;
   readonly hysteresis: { readonly improvementPct: number; readonly rttMoveMs: number };
   /** The re-planner; enabled false: observe-only. */
-  readonly reweight: { readonly enabled: boolean; readonly intervalMs: number; readonly minIntervalMs: number; readonly maxStep: number };
+  readonly reweight: {
+    readonly enabled: boolean;
+    readonly intervalMs: number;
+    readonly minIntervalMs: number;
+    readonly maxStep: number;
+  };
 }
 
 export interface RoutingConfig {
@@ -134,7 +189,10 @@ export interface RoutingParseContext {
   fail(key: string, message: string): void;
   readonly composition: string;
   /** Every K3s cluster (K3sClusterConfig has these fields). */
-  readonly k3s: readonly { readonly name: string; readonly nodes: readonly { readonly name: string; readonly taints: readonly string[] }[] }[];
+  readonly k3s: readonly {
+    readonly name: string;
+    readonly nodes: readonly { readonly name: string; readonly taints: readonly string[] }[];
+  }[];
   /** The platform's resolved config: its cluster and the Services other keys create. */
   readonly platform: {
     readonly platformCluster?: string;
@@ -148,12 +206,21 @@ export interface RoutingParseContext {
 const quoted = (xs: Iterable<string>) => [...xs].map((x) => `"${x}"`).join(", ");
 
 /** Read and parse a monlat file over `nodes`; problems go to `fail` with the line number or the missing pair. */
-function readLatencyFile(file: string, nodes: readonly string[], root: string, k: string, fail: RoutingParseContext["fail"]): Record<string, Record<string, number>> | undefined {
+function readLatencyFile(
+  file: string,
+  nodes: readonly string[],
+  root: string,
+  k: string,
+  fail: RoutingParseContext["fail"],
+): Record<string, Record<string, number>> | undefined {
   let text: string;
   try {
     text = fs.readFileSync(path.resolve(root, file), "utf8");
   } catch (e) {
-    fail(k, `cannot read "${file}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; relative paths start at the repository root)`);
+    fail(
+      k,
+      `cannot read "${file}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; relative paths start at the repository root)`,
+    );
     return undefined;
   }
   try {
@@ -173,18 +240,24 @@ export function parseRouting(r: { readonly routing?: RawRouting }, ctx: RoutingP
   if (r.routing === undefined) return {};
   const { fail } = ctx;
   if (ctx.composition !== "edge") {
-    fail("routing", `is not part of the "${ctx.composition}" composition (latency-aware routing runs on the "edge" composition's cluster)`);
+    fail(
+      "routing",
+      `is not part of the "${ctx.composition}" composition (latency-aware routing runs on the "edge" composition's cluster)`,
+    );
     return {};
   }
   // The cluster the platform runs on (edge.ts: platformCluster, else the first).
   const cluster = ctx.k3s.find((c) => c.name === ctx.platform.platformCluster) ?? ctx.k3s[0];
   const others = new Map<string, string>();
-  ctx.platform.knative?.services.forEach((f, i) => others.set(`${f.namespace}/${f.name}`, `kantai:knative.services[${i}]`));
+  ctx.platform.knative?.services.forEach((f, i) =>
+    others.set(`${f.namespace}/${f.name}`, `kantai:knative.services[${i}]`),
+  );
   ctx.platform.webapps.forEach((w, i) => others.set(`${w.namespace}/${w.serviceName}`, `kantai:webapps[${i}]`));
   // Without a cluster the edge composition already fails with "kantai:k3s: is required".
   if (!cluster) return {};
   const clusterNodes = new Map(cluster.nodes.map((n) => [n.name, n]));
-  const unknown = (k: string, node: string) => fail(k, `unknown node "${node}" (cluster "${cluster.name}" has ${quoted(clusterNodes.keys())})`);
+  const unknown = (k: string, node: string) =>
+    fail(k, `unknown node "${node}" (cluster "${cluster.name}" has ${quoted(clusterNodes.keys())})`);
 
   const services: RoutingServiceConfig[] = [];
   const names = new Map<string, number>();
@@ -195,7 +268,11 @@ export function parseRouting(r: { readonly routing?: RawRouting }, ctx: RoutingP
       fail(k, message);
       ok = false;
     };
-    if (names.has(s.name)) bad(`${base}.name`, `"${s.name}" is already used by kantai:routing.services[${names.get(s.name)}] (names are unique across namespaces: they name the Pulumi components)`);
+    if (names.has(s.name))
+      bad(
+        `${base}.name`,
+        `"${s.name}" is already used by kantai:routing.services[${names.get(s.name)}] (names are unique across namespaces: they name the Pulumi components)`,
+      );
     else names.set(s.name, i);
     const owner = others.get(`${s.namespace}/${s.name}`);
     if (owner) bad(`${base}.name`, `Service "${s.namespace}/${s.name}" is already created by ${owner}`);
@@ -211,14 +288,21 @@ export function parseRouting(r: { readonly routing?: RawRouting }, ctx: RoutingP
         continue;
       }
       const blocking = node.taints.filter((t) => /:(NoSchedule|NoExecute)$/.test(t));
-      if (blocking.length > 0) bad(`${base}.nodes.${n}`, `node "${n}" is tainted ${blocking.join(", ")}: the routing workload and proxy have no tolerations`);
+      if (blocking.length > 0)
+        bad(
+          `${base}.nodes.${n}`,
+          `node "${n}" is tainted ${blocking.join(", ")}: the routing workload and proxy have no tolerations`,
+        );
     }
     for (const n of Object.keys(s.demand)) {
       if (!clusterNodes.has(n)) {
         unknown(`${base}.demand.${n}`, n);
         ok = false;
       } else if (!(n in s.nodes)) {
-        bad(`${base}.demand.${n}`, `node "${n}" has demand but no entry in kantai:${base}.nodes (its proxy routes the requests entering there: give it maxPods, 0 or more, and serviceRate)`);
+        bad(
+          `${base}.demand.${n}`,
+          `node "${n}" has demand but no entry in kantai:${base}.nodes (its proxy routes the requests entering there: give it maxPods, 0 or more, and serviceRate)`,
+        );
       }
     }
 
@@ -226,7 +310,11 @@ export function parseRouting(r: { readonly routing?: RawRouting }, ctx: RoutingP
     let rttMs: Record<string, Record<string, number>> | undefined;
     const sources = [s.rttMs, s.latencyFile, s.latencyPrometheus].filter((x) => x !== undefined).length;
     if (sources > 1) bad(base, "set exactly one of rttMs, latencyFile and latencyPrometheus");
-    else if (sources === 0) bad(base, "needs the RTT matrix: set rttMs ({from: {to: ms}}), latencyFile (monlat measurements) or latencyPrometheus (a Prometheus URL)");
+    else if (sources === 0)
+      bad(
+        base,
+        "needs the RTT matrix: set rttMs ({from: {to: ms}}), latencyFile (monlat measurements) or latencyPrometheus (a Prometheus URL)",
+      );
     else if (s.latencyPrometheus !== undefined) {
       // Measured at `pulumi up` by the RoutingPlan provider; zeros stand in here so the rest of the
       // input (nodes, demand, budget, stability) is validated now.
@@ -259,13 +347,22 @@ export function parseRouting(r: { readonly routing?: RawRouting }, ctx: RoutingP
 
     // The library's validation (paths name fields: rttMs.a.b, demand.x, replicas), then a trial plan
     // (a baseline may be unable to serve the demand stably).
-    const nodes: RoutingNode[] = nodeNames.map((name) => ({ name, maxPods: s.nodes[name].maxPods, serviceRate: s.nodes[name].serviceRate }));
+    const nodes: RoutingNode[] = nodeNames.map((name) => ({
+      name,
+      maxPods: s.nodes[name].maxPods,
+      serviceRate: s.nodes[name].serviceRate,
+    }));
     const input: RoutingInput = { nodes, rttMs, demand: s.demand, replicas: s.replicas };
     const issues = routingInputIssues(input);
     for (const issue of issues) {
       const m = /^nodes\[(\d+)\](.*)$/.exec(issue.path);
       const at = m ? `nodes.${nodeNames[Number(m[1])]}${m[2]}` : issue.path;
-      fail(s.latencyFile !== undefined && at.startsWith("rttMs") ? `${base}.latencyFile` : `${base}.${at}`, s.latencyFile !== undefined && at.startsWith("rttMs") ? `${s.latencyFile}: ${at}: ${issue.message}` : issue.message);
+      fail(
+        s.latencyFile !== undefined && at.startsWith("rttMs") ? `${base}.latencyFile` : `${base}.${at}`,
+        s.latencyFile !== undefined && at.startsWith("rttMs")
+          ? `${s.latencyFile}: ${at}: ${issue.message}`
+          : issue.message,
+      );
     }
     if (issues.length > 0) return;
     try {
@@ -287,7 +384,8 @@ export function parseRouting(r: { readonly routing?: RawRouting }, ctx: RoutingP
       serviceType: s.serviceType,
       algorithm: s.algorithm,
       input,
-      latencySource: s.latencyPrometheus !== undefined ? `prometheus ${s.latencyPrometheus}` : (s.latencyFile ?? "config"),
+      latencySource:
+        s.latencyPrometheus !== undefined ? `prometheus ${s.latencyPrometheus}` : (s.latencyFile ?? "config"),
       ...(s.latencyPrometheus !== undefined ? { latencyPrometheus: s.latencyPrometheus } : {}),
       hysteresis: s.hysteresis,
       reweight: s.reweight,

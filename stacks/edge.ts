@@ -19,7 +19,14 @@ import { planRouting, type RoutingPlan as Plan } from "../lib/routing";
 import { toYaml } from "../lib/render/k8s";
 import { webServiceFunctionSource } from "../components/webService";
 import type { StackConfig } from "./config";
-import { k3sCluster, k3sProxmoxContext, nodeConnection, proxmoxFoundation, type ProxmoxFoundation, type StackResult } from "./homelab";
+import {
+  k3sCluster,
+  k3sProxmoxContext,
+  nodeConnection,
+  proxmoxFoundation,
+  type ProxmoxFoundation,
+  type StackResult,
+} from "./homelab";
 import type { ClusterPlatformOutputs, EdgeOutputs, Exported, RoutingServiceOutput, TunnelOutput } from "./outputs";
 
 /** The Proxmox side every cluster composition shares: provider, NAT bridge, image, templates, hosts gateway. */
@@ -53,7 +60,12 @@ export function proxmoxBase(cfg: StackConfig): ProxmoxBase {
 
 /** The K3s clusters of kantai:k3s, and the one the platform runs on. */
 export function clusters(cfg: StackConfig, base: ProxmoxBase): { all: K3sCluster[]; platform: K3sCluster } {
-  const all = cfg.k3s.map((c) => k3sCluster(cfg, c, k3sProxmoxContext(cfg, base.templates, base.network.bridgeName), { ...base.opts, dependsOn: [base.network, base.gateway] }));
+  const all = cfg.k3s.map((c) =>
+    k3sCluster(cfg, c, k3sProxmoxContext(cfg, base.templates, base.network.bridgeName), {
+      ...base.opts,
+      dependsOn: [base.network, base.gateway],
+    }),
+  );
   // The config module guarantees a platform cluster for the edge and lab compositions.
   const platform = all.find((c, i) => cfg.k3s[i].name === cfg.platformCluster) ?? all[0];
   return { all, platform };
@@ -159,7 +171,11 @@ export function platformOnCluster(cfg: StackConfig, cluster: K3sCluster, db?: Ma
 
   let coredns: CorednsRewrite | undefined;
   if (webapps.length > 0) {
-    coredns = new CorednsRewrite("coredns", { rewrites: webapps.map((a) => ({ from: a.host, to: a.serviceDns })), mode: "k3s", provider }, { dependsOn: webapps });
+    coredns = new CorednsRewrite(
+      "coredns",
+      { rewrites: webapps.map((a) => ({ from: a.host, to: a.serviceDns })), mode: "k3s", provider },
+      { dependsOn: webapps },
+    );
   }
 
   const tunnelOut: pulumi.Output<TunnelOutput> | undefined = tunnel
@@ -169,7 +185,14 @@ export function platformOnCluster(cfg: StackConfig, cluster: K3sCluster, db?: Ma
     cluster: cfg.platformCluster ?? cfg.k3s[0]?.name ?? "",
     apiServer: cluster.apiServer,
     kubeconfig: cluster.kubeconfig,
-    nodes: cluster.nodes.map((n) => ({ name: n.name, role: n.role, site: n.site, ip: n.ip, ...(n.externalIp ? { externalIp: n.externalIp } : {}), kind: n.kind })),
+    nodes: cluster.nodes.map((n) => ({
+      name: n.name,
+      role: n.role,
+      site: n.site,
+      ip: n.ip,
+      ...(n.externalIp ? { externalIp: n.externalIp } : {}),
+      kind: n.kind,
+    })),
     ...(knative && cfg.knative
       ? {
           knative: {
@@ -218,7 +241,10 @@ export interface Routing {
  * computation — the same library on the same input, deterministic, so what the provider returns on
  * `pulumi up` — stands in and is labelled as such in the artifact.
  */
-export function appliedPlan(resource: RoutingPlan, local: () => Plan): pulumi.Output<{ plan: Plan; simulated: boolean }> {
+export function appliedPlan(
+  resource: RoutingPlan,
+  local: () => Plan,
+): pulumi.Output<{ plan: Plan; simulated: boolean }> {
   return resource.plan.apply((p) => (p ? { plan: p, simulated: false } : { plan: local(), simulated: true }));
 }
 
@@ -248,7 +274,9 @@ export function routingOnCluster(cfg: StackConfig, cluster: K3sCluster, knative?
         demand: input.demand,
         replicas: input.replicas,
         algorithm: s.algorithm,
-        ...(s.latencyPrometheus !== undefined ? { latencyPrometheus: s.latencyPrometheus, hysteresis: { ...s.hysteresis } } : {}),
+        ...(s.latencyPrometheus !== undefined
+          ? { latencyPrometheus: s.latencyPrometheus, hysteresis: { ...s.hysteresis } }
+          : {}),
       },
       { dependsOn: [cluster] },
     );
@@ -260,12 +288,23 @@ export function routingOnCluster(cfg: StackConfig, cluster: K3sCluster, knative?
       name: s.name,
       namespace: s.namespace,
       nodes,
-      service: { image: s.image, port: s.port, ...(Object.keys(s.env).length > 0 ? { env: s.env } : {}), ...(s.args ? { args: s.args } : {}), resources: s.resources, ...(s.readinessPath ? { readinessPath: s.readinessPath } : {}) },
+      service: {
+        image: s.image,
+        port: s.port,
+        ...(Object.keys(s.env).length > 0 ? { env: s.env } : {}),
+        ...(s.args ? { args: s.args } : {}),
+        resources: s.resources,
+        ...(s.readinessPath ? { readinessPath: s.readinessPath } : {}),
+      },
       serviceType: s.serviceType,
     };
     const svc = new LatencyAwareService(
       s.name,
-      { ...options, plan: applied.apply((a) => a.plan), reweight: s.reweight.enabled && cfg.observability !== undefined },
+      {
+        ...options,
+        plan: applied.apply((a) => a.plan),
+        reweight: s.reweight.enabled && cfg.observability !== undefined,
+      },
       { providers: { kubernetes: cluster.provider }, dependsOn: [cluster] },
     );
     plans.push(plan);
@@ -283,7 +322,12 @@ export function routingOnCluster(cfg: StackConfig, cluster: K3sCluster, knative?
         return (
           header +
           `# ${s.algorithm} plan, predicted mean ${p.predicted.meanMs} ms; replicas ${nodes.map((n) => `${n}=${p.replicas[n] ?? 0}`).join(" ")}; RTTs from ${s.latencySource}.\n` +
-          toYaml(latencyAwareServiceManifests({ ...options, proxyImage: DEFAULT_PROXY_IMAGE, proxyPort: 8080, servicePort: 80 }, p))
+          toYaml(
+            latencyAwareServiceManifests(
+              { ...options, proxyImage: DEFAULT_PROXY_IMAGE, proxyPort: 8080, servicePort: 80 },
+              p,
+            ),
+          )
         );
       }),
     });
@@ -320,7 +364,12 @@ export function routingOnCluster(cfg: StackConfig, cluster: K3sCluster, knative?
             // Off: observe-only (exports the dashboard's weights and predicted mean, writes nothing).
             write: s.reweight.enabled,
             nodes: applieds[k].apply(({ plan }) =>
-              s.input.nodes.map((n) => ({ name: n.name, replicas: plan.replicas[n.name] ?? 0, serviceRate: n.serviceRate, configMap: objectName(s.name, "proxy", n.name) })),
+              s.input.nodes.map((n) => ({
+                name: n.name,
+                replicas: plan.replicas[n.name] ?? 0,
+                serviceRate: n.serviceRate,
+                configMap: objectName(s.name, "proxy", n.name),
+              })),
             ),
           },
         })),
@@ -349,10 +398,18 @@ export function edge(cfg: StackConfig): StackResult<Exported<EdgeOutputs>> {
       composition: "edge",
       ...p.outputs,
       tunnel: p.outputs.tunnel as pulumi.Input<TunnelOutput>,
-      ...(routing.services.length > 0 ? { routing: pulumi.all(routing.outputs) as pulumi.Output<Record<string, RoutingServiceOutput>> } : {}),
+      ...(routing.services.length > 0
+        ? { routing: pulumi.all(routing.outputs) as pulumi.Output<Record<string, RoutingServiceOutput>> }
+        : {}),
       ...st.outputs,
     },
-    artifacts: [...base.artifacts, ...all.flatMap((c) => c.artifacts), ...p.artifacts, ...routing.artifacts, ...st.artifacts],
+    artifacts: [
+      ...base.artifacts,
+      ...all.flatMap((c) => c.artifacts),
+      ...p.artifacts,
+      ...routing.artifacts,
+      ...st.artifacts,
+    ],
   };
 }
 
@@ -392,7 +449,14 @@ export function statefulOnCluster(cfg: StackConfig, cluster: K3sCluster): Statef
       clients: s.export.clients,
       exportOptions: s.export.options,
       dataDirs: m ? [m.dataDir, ...(m.backup ? [backupDir] : [])] : [],
-      connection: pulumi.secret({ host: host.address, user: host.user, port: host.port, privateKey: cfg.proxmox.sshPrivateKey, dialErrorLimit: 10, perDialTimeout: 15 }) as pulumi.Output<SshConnection>,
+      connection: pulumi.secret({
+        host: host.address,
+        user: host.user,
+        port: host.port,
+        privateKey: cfg.proxmox.sshPrivateKey,
+        dialErrorLimit: 10,
+        perDialTimeout: 15,
+      }) as pulumi.Output<SshConnection>,
       server: s.server,
       ...(s.storageClass ? { storageClass: s.storageClass } : {}),
       csiDriver: s.storageClass !== undefined || m?.backup !== undefined,
@@ -415,7 +479,19 @@ export function statefulOnCluster(cfg: StackConfig, cluster: K3sCluster): Statef
         bufferPool: m.bufferPool,
         resources: m.resources,
         databases: m.databases,
-        ...(m.backup ? { backup: { schedule: m.backup.schedule, keep: m.backup.keep, size: m.backup.size, server: s.server, share: storage.exportPath, subDir: "backups/mariadb", nodeSelector: { "topology.kubernetes.io/zone": s.site } } } : {}),
+        ...(m.backup
+          ? {
+              backup: {
+                schedule: m.backup.schedule,
+                keep: m.backup.keep,
+                size: m.backup.size,
+                server: s.server,
+                share: storage.exportPath,
+                subDir: "backups/mariadb",
+                nodeSelector: { "topology.kubernetes.io/zone": s.site },
+              },
+            }
+          : {}),
         provider: cluster.provider,
       },
       { dependsOn: storage.ready },
@@ -426,8 +502,15 @@ export function statefulOnCluster(cfg: StackConfig, cluster: K3sCluster): Statef
     mariadb,
     artifacts: [...storage.artifacts, ...(mariadb?.artifacts ?? [])],
     outputs: {
-      storage: { node: s.node, server: storage.server, exportPath: storage.exportPath, ...(storage.storageClassName ? { storageClass: storage.storageClassName } : {}) },
-      ...(mariadb && m ? { mariadb: { host: mariadb.host, port: mariadb.port, databases: m.databases.map((d) => d.database) } } : {}),
+      storage: {
+        node: s.node,
+        server: storage.server,
+        exportPath: storage.exportPath,
+        ...(storage.storageClassName ? { storageClass: storage.storageClassName } : {}),
+      },
+      ...(mariadb && m
+        ? { mariadb: { host: mariadb.host, port: mariadb.port, databases: m.databases.map((d) => d.database) } }
+        : {}),
     },
   };
 }

@@ -35,7 +35,11 @@ export function nodeConnection(cfg: StackConfig, node: string): pulumi.Output<Ss
 }
 
 /** What K3s VM nodes need from the stack's Proxmox side (templates, bridge, access). */
-export function k3sProxmoxContext(cfg: StackConfig, templates: Readonly<Record<string, VmTemplate>>, bridge: pulumi.Input<string>): K3sProxmoxContext {
+export function k3sProxmoxContext(
+  cfg: StackConfig,
+  templates: Readonly<Record<string, VmTemplate>>,
+  bridge: pulumi.Input<string>,
+): K3sProxmoxContext {
   return {
     templateVmIds: Object.fromEntries(Object.entries(templates).map(([k, t]) => [k, t.vmId])),
     nodeAddresses: Object.fromEntries(cfg.proxmox.nodes.map((n) => [n.name, n.address])),
@@ -51,7 +55,12 @@ export function k3sProxmoxContext(cfg: StackConfig, templates: Readonly<Record<s
 }
 
 /** One configured K3s cluster (kantai:k3s.<name>) as a K3sCluster component. */
-export function k3sCluster(cfg: StackConfig, c: K3sClusterConfig, proxmox: K3sProxmoxContext | undefined, opts?: pulumi.ComponentResourceOptions): K3sCluster {
+export function k3sCluster(
+  cfg: StackConfig,
+  c: K3sClusterConfig,
+  proxmox: K3sProxmoxContext | undefined,
+  opts?: pulumi.ComponentResourceOptions,
+): K3sCluster {
   return new K3sCluster(
     c.name,
     {
@@ -308,7 +317,9 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
   }
 
   // K3s clusters (kantai:k3s), when configured.
-  const clusters = cfg.k3s.map((c) => k3sCluster(cfg, c, k3sProxmoxContext(cfg, templates, network.bridgeName), afterGateway));
+  const clusters = cfg.k3s.map((c) =>
+    k3sCluster(cfg, c, k3sProxmoxContext(cfg, templates, network.bridgeName), afterGateway),
+  );
 
   const outputs: HomelabOutputs = {
     composition: "homelab",
@@ -320,7 +331,11 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
       ? {
           fleet: {
             instances: cfg.fleet.instances.map((s) => ({ name: s.name, vmId: s.vmId, ip: s.ip })),
-            loadBalancer: { name: cfg.fleet.loadBalancer.name, vmId: cfg.fleet.loadBalancer.vmId, ip: cfg.fleet.loadBalancer.ip },
+            loadBalancer: {
+              name: cfg.fleet.loadBalancer.name,
+              vmId: cfg.fleet.loadBalancer.vmId,
+              ip: cfg.fleet.loadBalancer.ip,
+            },
             siteUrls: fleet.siteUrls,
           },
         }
@@ -342,7 +357,15 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
       : {}),
     ...(clusters.length > 0 ? { k3s: clusters.map((c, i) => k3sClusterOutputs(c, cfg.k3s[i])) } : {}),
     ...(cfg.ciRunner && runner
-      ? { ciRunner: { name: cfg.ciRunner.name, vmId: cfg.ciRunner.vmId, ip: runner.ip, repository: cfg.ciRunner.repository, labels: runner.labels } }
+      ? {
+          ciRunner: {
+            name: cfg.ciRunner.name,
+            vmId: cfg.ciRunner.vmId,
+            ip: runner.ip,
+            repository: cfg.ciRunner.repository,
+            labels: runner.labels,
+          },
+        }
       : {}),
   };
 

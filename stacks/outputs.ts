@@ -150,7 +150,12 @@ export interface EdgeOutputs extends ClusterPlatformOutputs {
   /** Latency-aware services by name, when kantai:routing is set. */
   readonly routing?: Readonly<Record<string, RoutingServiceOutput>>;
   /** The storage node's NFS export, when kantai:storageNode is set. */
-  readonly storage?: { readonly node: string; readonly server: string; readonly exportPath: string; readonly storageClass?: string };
+  readonly storage?: {
+    readonly node: string;
+    readonly server: string;
+    readonly exportPath: string;
+    readonly storageClass?: string;
+  };
   /** MariaDB's in-cluster address, when kantai:mariadb is set (no credentials: they live in Secrets). */
   readonly mariadb?: { readonly host: string; readonly port: number; readonly databases: readonly string[] };
 }

@@ -37,7 +37,10 @@ export type RunMode =
 
 /** Thrown for a real run with placeholders; a RunError, so the user sees the message only. */
 export class PlaceholderError extends pulumi.RunError {
-  constructor(readonly findings: readonly PlaceholderFinding[], stack: string) {
+  constructor(
+    readonly findings: readonly PlaceholderFinding[],
+    stack: string,
+  ) {
     super(placeholderMessage(findings, stack));
     this.name = "PlaceholderError";
   }
@@ -51,7 +54,10 @@ export function isMockRuntime(): boolean {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: new (...a: never[]) => unknown };
   const m = settings.getMonitor();
-  return m instanceof MockMonitor || (m as { constructor?: { name?: string } } | undefined)?.constructor?.name === "MockMonitor";
+  return (
+    m instanceof MockMonitor ||
+    (m as { constructor?: { name?: string } } | undefined)?.constructor?.name === "MockMonitor"
+  );
 }
 
 /** The file `exec.LookPath("pulumi-resource-<name>")` would find on `pathVar`, as the engine looks. */
@@ -94,7 +100,8 @@ export function detectRunMode(env: NodeJS.ProcessEnv = process.env, mock: boolea
   const plugins: Record<string, string> = {};
   for (const name of SECRET_CONSUMERS) {
     const p = lookPath(`pulumi-resource-${name}`, env.PATH);
-    if (!p) return { kind: "real", why: `pulumi-resource-${name} is not on $PATH: the engine loads the installed provider` };
+    if (!p)
+      return { kind: "real", why: `pulumi-resource-${name} is not on $PATH: the engine loads the installed provider` };
     if (!isStandin(p)) return { kind: "real", why: `${p} is not a kantai stand-in` };
     plugins[name] = p;
   }

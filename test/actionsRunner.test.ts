@@ -28,7 +28,11 @@ import {
 import { runTool } from "./support/tools";
 
 const spec = {
-  identity: { hostname: "ci-runner", domain: "hosts.pve", sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKantaiTestKeyOnly kantai"] },
+  identity: {
+    hostname: "ci-runner",
+    domain: "hosts.pve",
+    sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKantaiTestKeyOnly kantai"],
+  },
   repository: "acme/homelab",
   labels: ["kantai"],
 };
@@ -69,7 +73,10 @@ describe("runner VM user-data", () => {
         "",
       ].join("\n"),
     );
-    expect(doc.runcmd).toEqual([["systemctl", "enable", "--now", "qemu-guest-agent"], [`${RUNNER_PATHS.libexec}/install.sh`]]);
+    expect(doc.runcmd).toEqual([
+      ["systemctl", "enable", "--now", "qemu-guest-agent"],
+      [`${RUNNER_PATHS.libexec}/install.sh`],
+    ]);
     expect(doc.packages).toContain("jq");
     expect(userData).not.toMatch(/gh[pousr]_|github_pat_|Bearer [^%]/);
   });
@@ -78,7 +85,9 @@ describe("runner VM user-data", () => {
     const install = renderRunnerInstall();
     const file = `actions-runner-linux-x64-${ACTIONS_RUNNER_RELEASE.version}.tar.gz`;
     const lines = install.split("\n");
-    const check = lines.findIndex((l) => l.includes(`${ACTIONS_RUNNER_RELEASE.sha256}  ${file}`) && l.includes("sha256sum -c -"));
+    const check = lines.findIndex(
+      (l) => l.includes(`${ACTIONS_RUNNER_RELEASE.sha256}  ${file}`) && l.includes("sha256sum -c -"),
+    );
     const untar = lines.findIndex((l) => l.includes(`tar -xzf ${file}`));
     expect(check).toBeGreaterThan(0);
     expect(untar).toBeGreaterThan(check);
@@ -89,7 +98,9 @@ describe("runner VM user-data", () => {
     const dir = tmp();
     const file = `actions-runner-linux-x64-${ACTIONS_RUNNER_RELEASE.version}.tar.gz`;
     fs.writeFileSync(path.join(dir, file), "not the release");
-    const line = renderRunnerInstall().split("\n").find((l) => l.includes("sha256sum -c -"))!;
+    const line = renderRunnerInstall()
+      .split("\n")
+      .find((l) => l.includes("sha256sum -c -"))!;
     const r = spawnSync("bash", ["-euo", "pipefail", "-c", line], { cwd: dir, encoding: "utf8" });
     expect(r.status).not.toBe(0);
     expect(r.stdout + r.stderr).toContain("FAILED");
@@ -126,9 +137,15 @@ describe("job-started hook (real bash + jq)", () => {
   });
 
   it("refuses a pull request from a fork, naming it", () => {
-    const r = run({ action: "synchronize", repository: repo, pull_request: { head: { repo: { full_name: "mallory/homelab" } } } });
+    const r = run({
+      action: "synchronize",
+      repository: repo,
+      pull_request: { head: { repo: { full_name: "mallory/homelab" } } },
+    });
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain("::error::kantai runner: refusing a job for a pull request from 'mallory/homelab' (not acme/homelab)");
+    expect(r.stdout).toContain(
+      "::error::kantai runner: refusing a job for a pull request from 'mallory/homelab' (not acme/homelab)",
+    );
   });
 
   it("refuses a pull request whose fork was deleted (head.repo is null)", () => {
@@ -219,7 +236,12 @@ describe("runner loop (one iteration, loopback stand-in for GitHub's API)", () =
       auth: "Bearer github_pat_TESTONLY",
       version: "2022-11-28",
     });
-    expect(seen.body).toEqual({ name: expect.stringMatching(/^[\w.-]+-\d+$/), runner_group_id: 1, labels: ["kantai", "lab"], work_folder: "_work" });
+    expect(seen.body).toEqual({
+      name: expect.stringMatching(/^[\w.-]+-\d+$/),
+      runner_group_id: 1,
+      labels: ["kantai", "lab"],
+      work_folder: "_work",
+    });
     expect(fs.readFileSync(path.join(r.dir, "args"), "utf8")).toBe("--jitconfig\nSklULWNvbmZpZw==\n");
     // The job never sees the token, nor the last job's files.
     expect(fs.readFileSync(path.join(r.dir, "env"), "utf8")).not.toContain("github_pat_TESTONLY");
@@ -231,7 +253,9 @@ describe("runner loop (one iteration, loopback stand-in for GitHub's API)", () =
     const { url } = await api(403, { message: "Resource not accessible by personal access token" });
     const r = await loop(url, "github_pat_TESTONLY");
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("generate-jitconfig for acme/homelab failed (curl exit 0, HTTP 403); check the token's 'Administration: read and write' permission");
+    expect(r.stderr).toContain(
+      "generate-jitconfig for acme/homelab failed (curl exit 0, HTTP 403); check the token's 'Administration: read and write' permission",
+    );
     expect(fs.existsSync(path.join(r.dir, "args"))).toBe(false);
   });
 

@@ -53,7 +53,7 @@ function inNamespaces(script: string): { status: number | null; stdout: string; 
   fs.writeFileSync(log, "");
   const wrapper = [
     "set -e",
-    "for d in /etc/systemd/system /usr/local/sbin /run; do mount -t tmpfs kantai-test \"$d\"; done",
+    'for d in /etc/systemd/system /usr/local/sbin /run; do mount -t tmpfs kantai-test "$d"; done',
     "mkdir -p /run/netns",
     `export PATH="${dir}/bin:$PATH" KANTAI_LOG="${log}"`,
     `cd "${dir}"`,
@@ -139,7 +139,9 @@ describe("the cluster API forward, in namespaces", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("after1=3");
     expect(r.stdout).toContain("after2=3");
-    expect(r.stdout).toContain("-A PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 16443 -m comment --comment kantai-apifwd-lab -j DNAT --to-destination 10.0.0.50:6443");
+    expect(r.stdout).toContain(
+      "-A PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 16443 -m comment --comment kantai-apifwd-lab -j DNAT --to-destination 10.0.0.50:6443",
+    );
     expect(r.stdout).toContain("deleted=0");
     expect(r.stdout).toContain("client: error ECONNREFUSED");
     expect(r.stdout).toContain("again=0");
@@ -147,7 +149,16 @@ describe("the cluster API forward, in namespaces", () => {
   });
 
   it("a boot (the unit's ExecStart on empty tables) restores the forward", () => {
-    const r = inNamespaces(["sh create.sh >/dev/null", "iptables -t nat -F; iptables -F FORWARD", 'echo "flushed=$(rules)"', "systemctl restart kantai-apifwd-lab.service", 'echo "booted=$(rules)"', viaHost].join("\n"));
+    const r = inNamespaces(
+      [
+        "sh create.sh >/dev/null",
+        "iptables -t nat -F; iptables -F FORWARD",
+        'echo "flushed=$(rules)"',
+        "systemctl restart kantai-apifwd-lab.service",
+        'echo "booted=$(rules)"',
+        viaHost,
+      ].join("\n"),
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("flushed=0");
     expect(r.stdout).toContain("booted=3");

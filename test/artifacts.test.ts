@@ -97,7 +97,13 @@ describe("synth dev artifacts", () => {
   });
 
   it("the load balancer's sites, as Caddy itself reads them: site k → first k backends, least_conn, health checks", () => {
-    const r = runTool("caddy", ["adapt", "--adapter", "caddyfile", "--config", path.join(out, "files/kenobi/kenobi-6.Caddyfile")]);
+    const r = runTool("caddy", [
+      "adapt",
+      "--adapter",
+      "caddyfile",
+      "--config",
+      path.join(out, "files/kenobi/kenobi-6.Caddyfile"),
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const cfg = JSON.parse(r.stdout);
     const routes = Object.values(cfg.apps.http.servers as Record<string, { routes: any[] }>).flatMap((s) => s.routes);
@@ -118,7 +124,13 @@ describe("synth dev artifacts", () => {
   });
 
   it("the root proxy routes the fleet's wildcard to the load balancer and grogu's to grogu", () => {
-    const r = runTool("caddy", ["adapt", "--adapter", "caddyfile", "--config", path.join(out, "files/hosts/Caddyfile")]);
+    const r = runTool("caddy", [
+      "adapt",
+      "--adapter",
+      "caddyfile",
+      "--config",
+      path.join(out, "files/hosts/Caddyfile"),
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const text = r.stdout;
     const cfg = JSON.parse(text);

@@ -39,14 +39,26 @@ describe("kantai:ciRunner config", () => {
 
   it.each([
     [{ repository: "acme" }, 'kantai:ciRunner.repository: must be a GitHub repository "owner/name"'],
-    [{ labels: ["self-hosted"] }, "kantai:ciRunner.labels[0]: is a label GitHub assigns by itself (self-hosted, Linux, X64, ARM64, ARM); give a custom one"],
+    [
+      { labels: ["self-hosted"] },
+      "kantai:ciRunner.labels[0]: is a label GitHub assigns by itself (self-hosted, Linux, X64, ARM64, ARM); give a custom one",
+    ],
     [{ labels: [] }, "kantai:ciRunner.labels: needs at least one custom label"],
     [{ apiUrl: "http://ghe.lan/api/v3" }, "kantai:ciRunner.apiUrl: must be an https:// URL"],
     [{ template: "big" }, 'kantai:ciRunner.template: unknown template "big" (templates has "standalone", "knative")'],
     [{ ip: "10.0.0.1" }, "kantai:ciRunner.ip: 10.0.0.1 (the CI runner) is the gateway address"],
-    [{ ip: "10.0.1.5" }, "kantai:ciRunner.ip: 10.0.1.5 (the CI runner) is outside the bridge subnet 10.0.0.0/24 or is its network/broadcast address"],
-    [{ vmId: 800 }, 'kantai:ciRunner.vmId: VM ID 800 of CI runner "ci-runner" is already used by web VM "kenobi-1" (kantai:fleet.firstVmId)'],
-    [{ ip: "10.0.0.30" }, 'kantai:ciRunner.ip: address 10.0.0.30 of CI runner "ci-runner" is already used by web VM "kenobi-1" (kantai:fleet.firstIp)'],
+    [
+      { ip: "10.0.1.5" },
+      "kantai:ciRunner.ip: 10.0.1.5 (the CI runner) is outside the bridge subnet 10.0.0.0/24 or is its network/broadcast address",
+    ],
+    [
+      { vmId: 800 },
+      'kantai:ciRunner.vmId: VM ID 800 of CI runner "ci-runner" is already used by web VM "kenobi-1" (kantai:fleet.firstVmId)',
+    ],
+    [
+      { ip: "10.0.0.30" },
+      'kantai:ciRunner.ip: address 10.0.0.30 of CI runner "ci-runner" is already used by web VM "kenobi-1" (kantai:fleet.firstIp)',
+    ],
   ])("rejects %j", (change, message) => {
     const raw = devRaw();
     raw.ciRunner = { ...raw.ciRunner, ...change };
@@ -88,7 +100,13 @@ describe("the runner's registrations in the dev stack (simulated)", () => {
   it("clones the runner VM from the standalone template, after the gateway, with the runner's user-data", () => {
     expect(byName("ci-runner")?.type).toBe("kantai:ci:ActionsRunner");
     const vm = byName("ci-runner-vm-vm")!;
-    expect(vm.inputs).toMatchObject({ vmId: 810, name: "ci-runner", cpu: { cores: 2 }, memory: { dedicated: 2048 }, tags: ["kantai", "ci"] });
+    expect(vm.inputs).toMatchObject({
+      vmId: 810,
+      name: "ci-runner",
+      cpu: { cores: 2 },
+      memory: { dedicated: 2048 },
+      tags: ["kantai", "ci"],
+    });
     expect(vm.inputs.initialization.ipConfigs).toEqual([{ ipv4: { address: "10.0.0.40/24", gateway: "10.0.0.1" } }]);
     const userData = parse(String(byName("ci-runner-vm-user-data")!.inputs.sourceRaw.data));
     const env = userData.write_files.find((f: { path: string }) => f.path === "/etc/kantai-runner/runner.env").content;
@@ -106,7 +124,13 @@ describe("the runner's registrations in the dev stack (simulated)", () => {
   });
 
   it("outputs the labels workflows use, and no token", () => {
-    expect(outputs.ciRunner).toEqual({ name: "ci-runner", vmId: 810, ip: "10.0.0.40", repository: "acme/homelab", labels: ["self-hosted", "kantai"] });
+    expect(outputs.ciRunner).toEqual({
+      name: "ci-runner",
+      vmId: 810,
+      ip: "10.0.0.40",
+      repository: "acme/homelab",
+      labels: ["self-hosted", "kantai"],
+    });
     expect(JSON.stringify(outputs)).not.toContain("synth-placeholder-secret");
   });
 });

@@ -65,15 +65,27 @@ describe("kantai:k3s.<cluster>.apiForward", () => {
       (r: any) => (r.k3s.edge.apiForward = { port: 16443 }),
       'kantai:k3s.edge.apiForward: forwards to the first server, "pi-1", which is not a Proxmox VM (it is reached at its own address): remove apiForward',
     ],
-    ["the Proxmox UI's port", "lab", (r: any) => (r.k3s.lab.apiForward = { port: 8006 }), "kantai:k3s.lab.apiForward.port: 8006 is the Proxmox web UI and API on the Proxmox host; choose another port"],
-    ["SSH's port", "lab", (r: any) => (r.k3s.lab.apiForward = { port: 22 }), "kantai:k3s.lab.apiForward.port: 22 is SSH on the Proxmox host; choose another port"],
+    [
+      "the Proxmox UI's port",
+      "lab",
+      (r: any) => (r.k3s.lab.apiForward = { port: 8006 }),
+      "kantai:k3s.lab.apiForward.port: 8006 is the Proxmox web UI and API on the Proxmox host; choose another port",
+    ],
+    [
+      "SSH's port",
+      "lab",
+      (r: any) => (r.k3s.lab.apiForward = { port: 22 }),
+      "kantai:k3s.lab.apiForward.port: 22 is SSH on the Proxmox host; choose another port",
+    ],
     [
       "two clusters forwarding one port",
       "lab",
       (r: any) => {
         r.k3s.lab2 = {
           sites: { lab: { cidr: "10.0.0.0/24" } },
-          nodes: [{ name: "lab2-cp", role: "server", site: "lab", ip: "10.0.0.60", vm: { vmId: 760, template: "k3s" } }],
+          nodes: [
+            { name: "lab2-cp", role: "server", site: "lab", ip: "10.0.0.60", vm: { vmId: 760, template: "k3s" } },
+          ],
         };
       },
       'kantai:k3s.lab2.apiForward.port: port 6443 on Proxmox node "pve" already forwards to cluster "lab"; give this cluster another port',
@@ -98,7 +110,11 @@ describe("the lab stack's cluster API (recorded)", () => {
     resources = rec.resources;
     // The resources the kubeconfig Output depends on (what the Kubernetes provider, and so every
     // object on the cluster, waits for).
-    const deps = await ((rec.result.outputs as { kubeconfig?: unknown }).kubeconfig as unknown as { allResources(): Promise<Set<unknown>> }).allResources();
+    const deps = await (
+      (rec.result.outputs as { kubeconfig?: unknown }).kubeconfig as unknown as {
+        allResources(): Promise<Set<unknown>>;
+      }
+    ).allResources();
     kubeconfigDeps = [...deps].map((r) => (r as { __name?: string }).__name ?? "?").sort();
     outputs = await resolveDeep(rec.result.outputs);
     artifacts = (await resolveDeep(rec.result.artifacts, true)) as typeof artifacts;

@@ -52,7 +52,13 @@ describe("kantai:grogu", () => {
       memoryMb: 8192,
       label: "grogu",
       kubectlVersion: "v1.34.1",
-      minikube: { version: "v1.37.0", kubernetesVersion: "v1.34.0", staticIp: "192.168.49.2", apiServerPort: 8443, addons: ["dashboard", "metrics-server"] },
+      minikube: {
+        version: "v1.37.0",
+        kubernetesVersion: "v1.34.0",
+        staticIp: "192.168.49.2",
+        apiServerPort: 8443,
+        addons: ["dashboard", "metrics-server"],
+      },
       knative: { servingVersion: "1.23.0", kourierVersion: "1.23.0", domain: "local.knative", kourierNodePort: 31080 },
       dashboardNodePort: 30000,
       caddyImage: "caddy:2.10",
@@ -64,7 +70,14 @@ describe("kantai:grogu", () => {
     const raw = devRaw();
     raw.grogu = {};
     const g = parseConfig(raw).grogu!;
-    expect(g).toMatchObject({ name: "grogu", vmId: 600, ip: "10.0.0.10", cores: 6, memoryMb: 8192, kubectlVersion: GROGU_DEFAULTS.kubectlVersion });
+    expect(g).toMatchObject({
+      name: "grogu",
+      vmId: 600,
+      ip: "10.0.0.10",
+      cores: 6,
+      memoryMb: 8192,
+      kubectlVersion: GROGU_DEFAULTS.kubectlVersion,
+    });
     expect(g.minikube.version).toBe(GROGU_DEFAULTS.minikubeVersion);
     expect(g.knative.servingVersion).toBe(GROGU_DEFAULTS.servingVersion);
     expect(g.demo).toBeUndefined();
@@ -83,7 +96,13 @@ describe("kantai:k3s", () => {
     expect(edge.name).toBe("edge");
     expect(edge.version).toBe("v1.34.1+k3s1");
     expect(edge.flannelBackend).toBe("wireguard-native");
-    expect(edge.nodes.map((n) => `${n.role} ${n.name}`)).toEqual(["server pi-1", "server pi-2", "server vm-1", "agent pi-3", "agent vm-2"]);
+    expect(edge.nodes.map((n) => `${n.role} ${n.name}`)).toEqual([
+      "server pi-1",
+      "server pi-2",
+      "server vm-1",
+      "agent pi-3",
+      "agent vm-2",
+    ]);
     expect(edge.nodes[0]).toEqual({
       name: "pi-1",
       role: "server",
@@ -101,8 +120,13 @@ describe("kantai:k3s", () => {
       host: { iptablesLegacy: true },
     });
     // A VM takes its Proxmox node, cores and memory from its template unless given.
-    expect(edge.nodes[4]).toMatchObject({ name: "vm-2", vm: { vmId: 742, template: "knative", node: "pve", cores: 6, memoryMb: 8192 } });
-    expect(edge.nodes[2]).toMatchObject({ vm: { vmId: 741, template: "standalone", node: "pve", cores: 2, memoryMb: 2048 } });
+    expect(edge.nodes[4]).toMatchObject({
+      name: "vm-2",
+      vm: { vmId: 742, template: "knative", node: "pve", cores: 6, memoryMb: 8192 },
+    });
+    expect(edge.nodes[2]).toMatchObject({
+      vm: { vmId: 741, template: "standalone", node: "pve", cores: 2, memoryMb: 2048 },
+    });
   });
 
   it("seed 001's shape is one configuration: 1 server + N VM workers, one site, default version and vxlan", () => {
@@ -123,8 +147,16 @@ describe("kantai:k3s", () => {
 
 describe("cluster rules, each naming its key", () => {
   const cases: [string, (r: Record<string, any>) => void, string][] = [
-    ["a label on an unknown node", (r) => (r.k3s.edge.labels["pi-9"] = { a: "b" }), 'kantai:k3s.edge.labels.pi-9: unknown node "pi-9" (nodes are "pi-1", "pi-2", "vm-1", "pi-3", "vm-2")'],
-    ["a taint on an unknown node", (r) => (r.k3s.edge.taints.nope = ["a=b:NoSchedule"]), 'kantai:k3s.edge.taints.nope: unknown node "nope" (nodes are "pi-1", "pi-2", "vm-1", "pi-3", "vm-2")'],
+    [
+      "a label on an unknown node",
+      (r) => (r.k3s.edge.labels["pi-9"] = { a: "b" }),
+      'kantai:k3s.edge.labels.pi-9: unknown node "pi-9" (nodes are "pi-1", "pi-2", "vm-1", "pi-3", "vm-2")',
+    ],
+    [
+      "a taint on an unknown node",
+      (r) => (r.k3s.edge.taints.nope = ["a=b:NoSchedule"]),
+      'kantai:k3s.edge.taints.nope: unknown node "nope" (nodes are "pi-1", "pi-2", "vm-1", "pi-3", "vm-2")',
+    ],
     [
       "zero servers",
       (r) => r.k3s.edge.nodes.forEach((n: any) => (n.role = "agent")),
@@ -143,8 +175,16 @@ describe("cluster rules, each naming its key", () => {
       },
       'kantai:k3s.edge.sites.home: no address the other sites can reach for nodes "pi-1", "pi-3": give each an externalIp, or set routable: true if the site\'s addresses are routed between sites',
     ],
-    ["duplicate node names", (r) => (r.k3s.edge.nodes[1].name = "pi-1"), 'kantai:k3s.edge.nodes[1].name: duplicate node name "pi-1" (also kantai:k3s.edge.nodes[0])'],
-    ["duplicate node addresses", (r) => (r.k3s.edge.nodes[1].ip = "192.168.1.21"), 'kantai:k3s.edge.nodes[1].ip: address 192.168.1.21 of node "pi-2" is already used by node "pi-1"'],
+    [
+      "duplicate node names",
+      (r) => (r.k3s.edge.nodes[1].name = "pi-1"),
+      'kantai:k3s.edge.nodes[1].name: duplicate node name "pi-1" (also kantai:k3s.edge.nodes[0])',
+    ],
+    [
+      "duplicate node addresses",
+      (r) => (r.k3s.edge.nodes[1].ip = "192.168.1.21"),
+      'kantai:k3s.edge.nodes[1].ip: address 192.168.1.21 of node "pi-2" is already used by node "pi-1"',
+    ],
     [
       "duplicate external addresses",
       (r) => (r.k3s.edge.nodes[1].externalIp = "203.0.113.21"),
@@ -173,8 +213,16 @@ describe("cluster rules, each naming its key", () => {
       },
       'kantai:k3s.edge.nodes[2].ip: 10.9.0.41 (K3s node "vm-1") is outside the bridge subnet 10.0.0.0/24 or is its network/broadcast address',
     ],
-    ["an unknown site", (r) => (r.k3s.edge.nodes[0].site = "office"), 'kantai:k3s.edge.nodes[0].site: unknown site "office" (sites has "home", "lab")'],
-    ["an address outside its site", (r) => (r.k3s.edge.nodes[0].ip = "192.168.7.21"), 'kantai:k3s.edge.nodes[0].ip: 192.168.7.21 is outside site "home" (192.168.1.0/24)'],
+    [
+      "an unknown site",
+      (r) => (r.k3s.edge.nodes[0].site = "office"),
+      'kantai:k3s.edge.nodes[0].site: unknown site "office" (sites has "home", "lab")',
+    ],
+    [
+      "an address outside its site",
+      (r) => (r.k3s.edge.nodes[0].ip = "192.168.7.21"),
+      'kantai:k3s.edge.nodes[0].ip: 192.168.7.21 is outside site "home" (192.168.1.0/24)',
+    ],
     [
       "an external address inside another site",
       (r) => (r.k3s.edge.nodes[0].externalIp = "10.0.0.77"),
@@ -200,25 +248,81 @@ describe("cluster rules, each naming its key", () => {
       (r) => delete r.k3s.edge.nodes[0].host,
       'kantai:k3s.edge.nodes[0]: needs exactly one of "host" (an existing machine reached over SSH) and "vm" (a Proxmox clone), found neither',
     ],
-    ["an unknown template", (r) => (r.k3s.edge.nodes[2].vm.template = "jammy"), 'kantai:k3s.edge.nodes[2].vm.template: unknown template "jammy" (templates has "standalone", "knative")'],
-    ["an unknown Proxmox node", (r) => (r.k3s.edge.nodes[2].vm.node = "pve7"), 'kantai:k3s.edge.nodes[2].vm.node: unknown node "pve7" (proxmoxNodes has "pve")'],
-    ["a malformed taint", (r) => (r.k3s.edge.taints["pi-3"] = ["storage"]), 'kantai:k3s.edge.taints.pi-3[0]: must be a taint "key[=value]:NoSchedule|PreferNoSchedule|NoExecute"'],
-    ["a malformed K3s version", (r) => (r.k3s.edge.version = "1.34"), 'kantai:k3s.edge.version: must be a K3s release like "v1.34.1+k3s1"'],
-    ["a bad role", (r) => (r.k3s.edge.nodes[0].role = "master"), 'kantai:k3s.edge.nodes[0].role: must be "server" or "agent"'],
-    ["grogu outside the bridge subnet", (r) => (r.grogu.ip = "10.1.0.10"), "kantai:grogu.ip: 10.1.0.10 (grogu) is outside the bridge subnet 10.0.0.0/24 or is its network/broadcast address"],
-    ["grogu on the gateway address", (r) => (r.grogu.ip = "10.0.0.1"), "kantai:grogu.ip: 10.0.0.1 (grogu) is the gateway address"],
-    ["grogu's VM ID taken", (r) => (r.grogu.vmId = 805), 'kantai:grogu.vmId: VM ID 805 of grogu "grogu" is already used by load balancer "kenobi-6" (kantai:fleet.loadBalancer.vmId)'],
-    ["grogu's address taken", (r) => (r.grogu.ip = "10.0.0.31"), 'kantai:grogu.ip: address 10.0.0.31 of grogu "grogu" is already used by web VM "kenobi-2" (kantai:fleet.firstIp)'],
+    [
+      "an unknown template",
+      (r) => (r.k3s.edge.nodes[2].vm.template = "jammy"),
+      'kantai:k3s.edge.nodes[2].vm.template: unknown template "jammy" (templates has "standalone", "knative")',
+    ],
+    [
+      "an unknown Proxmox node",
+      (r) => (r.k3s.edge.nodes[2].vm.node = "pve7"),
+      'kantai:k3s.edge.nodes[2].vm.node: unknown node "pve7" (proxmoxNodes has "pve")',
+    ],
+    [
+      "a malformed taint",
+      (r) => (r.k3s.edge.taints["pi-3"] = ["storage"]),
+      'kantai:k3s.edge.taints.pi-3[0]: must be a taint "key[=value]:NoSchedule|PreferNoSchedule|NoExecute"',
+    ],
+    [
+      "a malformed K3s version",
+      (r) => (r.k3s.edge.version = "1.34"),
+      'kantai:k3s.edge.version: must be a K3s release like "v1.34.1+k3s1"',
+    ],
+    [
+      "a bad role",
+      (r) => (r.k3s.edge.nodes[0].role = "master"),
+      'kantai:k3s.edge.nodes[0].role: must be "server" or "agent"',
+    ],
+    [
+      "grogu outside the bridge subnet",
+      (r) => (r.grogu.ip = "10.1.0.10"),
+      "kantai:grogu.ip: 10.1.0.10 (grogu) is outside the bridge subnet 10.0.0.0/24 or is its network/broadcast address",
+    ],
+    [
+      "grogu on the gateway address",
+      (r) => (r.grogu.ip = "10.0.0.1"),
+      "kantai:grogu.ip: 10.0.0.1 (grogu) is the gateway address",
+    ],
+    [
+      "grogu's VM ID taken",
+      (r) => (r.grogu.vmId = 805),
+      'kantai:grogu.vmId: VM ID 805 of grogu "grogu" is already used by load balancer "kenobi-6" (kantai:fleet.loadBalancer.vmId)',
+    ],
+    [
+      "grogu's address taken",
+      (r) => (r.grogu.ip = "10.0.0.31"),
+      'kantai:grogu.ip: address 10.0.0.31 of grogu "grogu" is already used by web VM "kenobi-2" (kantai:fleet.firstIp)',
+    ],
     [
       "a gateway route colliding with grogu's",
       (r) => r.gateway.routes.push({ label: "grogu", upstream: "10.0.0.10:80" }),
       'kantai:gateway.routes[0].label: "grogu" is grogu\'s route (kantai:grogu.label): grogu adds it itself, remove it here',
     ],
-    ["grogu on the fleet's label", (r) => (r.grogu.label = "standalone"), 'kantai:grogu.label: "standalone" is already routed to the fleet'],
-    ["grogu's template unknown", (r) => (r.grogu.template = "big"), 'kantai:grogu.template: unknown template "big" (templates has "standalone", "knative")'],
-    ["a NodePort out of range", (r) => (r.grogu.knative.kourierNodePort = 8080), "kantai:grogu.knative.kourierNodePort: NodePorts start at 30000"],
-    ["two uses of one NodePort", (r) => (r.grogu.dashboardNodePort = 31080), "kantai:grogu.dashboardNodePort: 31080 is also kantai:grogu.knative.kourierNodePort"],
-    ["a demo with an unknown source", (r) => (r.grogu.demo.source = "git"), 'kantai:grogu.demo.source: must be "web" or "none"'],
+    [
+      "grogu on the fleet's label",
+      (r) => (r.grogu.label = "standalone"),
+      'kantai:grogu.label: "standalone" is already routed to the fleet',
+    ],
+    [
+      "grogu's template unknown",
+      (r) => (r.grogu.template = "big"),
+      'kantai:grogu.template: unknown template "big" (templates has "standalone", "knative")',
+    ],
+    [
+      "a NodePort out of range",
+      (r) => (r.grogu.knative.kourierNodePort = 8080),
+      "kantai:grogu.knative.kourierNodePort: NodePorts start at 30000",
+    ],
+    [
+      "two uses of one NodePort",
+      (r) => (r.grogu.dashboardNodePort = 31080),
+      "kantai:grogu.dashboardNodePort: 31080 is also kantai:grogu.knative.kourierNodePort",
+    ],
+    [
+      "a demo with an unknown source",
+      (r) => (r.grogu.demo.source = "git"),
+      'kantai:grogu.demo.source: must be "web" or "none"',
+    ],
   ];
 
   it.each(cases)("%s", (_name, mutate, expected) => {
@@ -243,7 +347,9 @@ describe("cluster rules, each naming its key", () => {
   it("a cluster VM keeps its address unique against the fleet, once per clash", () => {
     const raw = clustersRaw();
     raw.k3s.edge.nodes[2].ip = "10.0.0.30";
-    expect(problems(raw)).toEqual(['kantai:k3s.edge.nodes[2].ip: address 10.0.0.30 of K3s node "vm-1" is already used by web VM "kenobi-1" (kantai:fleet.firstIp)']);
+    expect(problems(raw)).toEqual([
+      'kantai:k3s.edge.nodes[2].ip: address 10.0.0.30 of K3s node "vm-1" is already used by web VM "kenobi-1" (kantai:fleet.firstIp)',
+    ]);
   });
 });
 

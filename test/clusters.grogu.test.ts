@@ -38,7 +38,9 @@ const file = (p: string) => {
 
 describe("grogu in the dev stack", () => {
   it("its children, in order: VM → Minikube → Knative → Caddy and kubeconfig", () => {
-    expect(resources.filter((r) => r.name.startsWith("grogu")).map((r) => `${r.type} ${r.name} <- ${r.dependsOn.join(",")}`)).toEqual([
+    expect(
+      resources.filter((r) => r.name.startsWith("grogu")).map((r) => `${r.type} ${r.name} <- ${r.dependsOn.join(",")}`),
+    ).toEqual([
       "kantai:k8s:GroguNode grogu <- lan,hosts",
       "kantai:proxmox:ClonedVm grogu-vm <- ",
       "proxmoxve:index/fileLegacy:FileLegacy grogu-vm-user-data <- ",
@@ -77,10 +79,16 @@ describe("grogu in the dev stack", () => {
     });
     const ud = parse(file("grogu/grogu.user-data.yaml").replace(/^#cloud-config\n/, ""));
     expect(ud.packages).toEqual(["qemu-guest-agent", "git", "make", "curl", "docker.io", "conntrack"]);
-    expect(ud.write_files[0]).toMatchObject({ path: "/usr/local/sbin/kantai-grogu-tools", permissions: "0755", content: file("grogu/tools.sh") });
+    expect(ud.write_files[0]).toMatchObject({
+      path: "/usr/local/sbin/kantai-grogu-tools",
+      permissions: "0755",
+      content: file("grogu/tools.sh"),
+    });
     expect(ud.runcmd.at(-1)).toEqual(["/usr/local/sbin/kantai-grogu-tools"]);
     expect(file("grogu/tools.sh")).toContain("https://dl.k8s.io/release/v1.34.1/bin/linux/amd64/kubectl");
-    expect(file("grogu/tools.sh")).toContain("https://storage.googleapis.com/minikube/releases/v1.37.0/minikube-linux-amd64");
+    expect(file("grogu/tools.sh")).toContain(
+      "https://storage.googleapis.com/minikube/releases/v1.37.0/minikube-linux-amd64",
+    );
     expect(file("grogu/tools.sh")).toContain("sha256sum -c -");
   });
 
@@ -98,11 +106,17 @@ describe("grogu in the dev stack", () => {
     const s = file("grogu/knative.sh");
     expect(s).toContain("https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-crds.yaml");
     expect(s).toContain("https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-core.yaml");
-    expect(s).toContain("https://github.com/knative-extensions/net-kourier/releases/download/knative-v1.23.0/kourier.yaml");
+    expect(s).toContain(
+      "https://github.com/knative-extensions/net-kourier/releases/download/knative-v1.23.0/kourier.yaml",
+    );
     expect(s).toContain(`'{"data":{"ingress-class":"${KOURIER_INGRESS_CLASS}"}}'`);
     expect(s).toContain(`patch configmap/config-domain --type merge -p '{"data":{"local.knative":""}}'`);
-    expect(s).toContain(`patch service/kourier -p '{"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":31080}]}}'`);
-    expect(s).toContain(`patch service/kubernetes-dashboard -p '{"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":30000}]}}'`);
+    expect(s).toContain(
+      `patch service/kourier -p '{"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":31080}]}}'`,
+    );
+    expect(s).toContain(
+      `patch service/kubernetes-dashboard -p '{"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":30000}]}}'`,
+    );
     expect(s).toMatch(/wait deployment --all --for=condition=Available --timeout=600s/);
     expect(byName("grogu-knative").inputs.create).toBe(asUser(s, "kantai-knative"));
   });
@@ -118,7 +132,11 @@ describe("grogu in the dev stack", () => {
     expect(kc.logging).toBe("none");
     expect(kc.triggers).toEqual(["v1.34.0", 8443]);
     expect(kc.create).toBe(asUser(file("grogu/kubeconfig.sh"), "kantai-kubeconfig"));
-    expect(byName("grogu-k8s").inputs).toEqual({ kubeconfig: "[secret]", enableServerSideApply: "true", enableConfigMapMutable: "true" });
+    expect(byName("grogu-k8s").inputs).toEqual({
+      kubeconfig: "[secret]",
+      enableServerSideApply: "true",
+      enableConfigMapMutable: "true",
+    });
     expect(byName("fibonacci-behavior").dependsOn).toEqual(["grogu"]);
   });
 
@@ -126,7 +144,12 @@ describe("grogu in the dev stack", () => {
     const svc = byName("fibonacci-behavior-service").inputs;
     expect(svc.metadata).toMatchObject({ name: "fibonacci-behavior", namespace: "default" });
     const source = byName("fibonacci-behavior-source").inputs;
-    const sha = createHash("sha256").update("server.js").update("\0").update(source.data["server.js"]).update("\0").digest("hex");
+    const sha = createHash("sha256")
+      .update("server.js")
+      .update("\0")
+      .update(source.data["server.js"])
+      .update("\0")
+      .digest("hex");
     expect(svc.spec.template.metadata.annotations).toEqual({
       "autoscaling.knative.dev/target": "200",
       "autoscaling.knative.dev/min-scale": "0",
@@ -141,13 +164,17 @@ describe("grogu in the dev stack", () => {
       volumeMounts: [{ name: "source", mountPath: "/app", readOnly: true }],
       resources: { requests: { cpu: "200m", memory: "512M" }, limits: { cpu: "1", memory: "512M" } },
     });
-    expect(svc.spec.template.spec.volumes).toEqual([{ name: "source", configMap: { name: "fibonacci-behavior-source" } }]);
+    expect(svc.spec.template.spec.volumes).toEqual([
+      { name: "source", configMap: { name: "fibonacci-behavior-source" } },
+    ]);
   });
 
   it("the demo runs the repo's web/server.js from a ConfigMap (nothing to build)", () => {
     const source = byName("fibonacci-behavior-source");
     expect(source.inputs.metadata).toMatchObject({ name: "fibonacci-behavior-source", namespace: "default" });
-    expect(source.inputs.data).toEqual({ "server.js": fs.readFileSync(path.join(__dirname, "..", "web", "server.js"), "utf8") });
+    expect(source.inputs.data).toEqual({
+      "server.js": fs.readFileSync(path.join(__dirname, "..", "web", "server.js"), "utf8"),
+    });
     expect(byName("fibonacci-behavior-service").dependsOn).toEqual(["fibonacci-behavior-source"]);
   });
 });

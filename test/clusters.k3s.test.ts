@@ -51,10 +51,15 @@ describe("K3sCluster edge", () => {
           `proxmoxve:index/fileLegacy:FileLegacy edge-${v}-user-data`,
           `proxmoxve:index/vmLegacy:VmLegacy edge-${v}-vm`,
         ]),
-        ...[...SERVERS, ...AGENTS].flatMap((n) => [`command:remote:Command edge-${n}-prepare`, `command:remote:Command edge-${n}-install`]),
+        ...[...SERVERS, ...AGENTS].flatMap((n) => [
+          `command:remote:Command edge-${n}-prepare`,
+          `command:remote:Command edge-${n}-install`,
+        ]),
         ...PIS.map((n) => `command:remote:Command edge-${n}-boot`),
         // Day 2 (test/clusters.day2.test.ts): per node the roll, per node but the first a forget step, the etcd snapshot.
-        ...[...SERVERS, ...AGENTS].flatMap((n) => ["drain", "upgrade", "gate"].map((s) => `command:remote:Command edge-${n}-${s}`)),
+        ...[...SERVERS, ...AGENTS].flatMap((n) =>
+          ["drain", "upgrade", "gate"].map((s) => `command:remote:Command edge-${n}-${s}`),
+        ),
         ...[...SERVERS, ...AGENTS].filter((n) => n !== "pi-1").map((n) => `command:remote:Command edge-${n}-forget`),
         "command:remote:Command edge-etcd-snapshot",
         "command:remote:Command edge-nodes",
@@ -85,7 +90,11 @@ describe("K3sCluster edge", () => {
     }
     expect(byName("edge-pi-1-install").dependsOn).toEqual(["edge-pi-1-boot"]);
     expect(byName("edge-pi-2-install").dependsOn).toEqual(["edge-pi-2-boot", "edge-pi-1-install", "edge-pi-2-forget"]);
-    expect(byName("edge-vm-1-install").dependsOn).toEqual(["edge-vm-1-prepare", "edge-pi-1-install", "edge-pi-2-install"]);
+    expect(byName("edge-vm-1-install").dependsOn).toEqual([
+      "edge-vm-1-prepare",
+      "edge-pi-1-install",
+      "edge-pi-2-install",
+    ]);
     const servers = SERVERS.map((s) => `edge-${s}-install`);
     expect(byName("edge-pi-3-install").dependsOn).toEqual(["edge-pi-3-boot", ...servers, "edge-pi-3-forget"]);
     expect(byName("edge-vm-2-install").dependsOn).toEqual(["edge-vm-2-prepare", ...servers]);
@@ -133,7 +142,11 @@ describe("K3sCluster edge", () => {
     expect(kc.logging).toBe("none");
     expect(kc.triggers).toEqual(["v1.34.1+k3s1", "203.0.113.21"]);
     expect(kc.create).toBe(asRoot(artifact("edge/kubeconfig.sh").content, "kantai-kubeconfig"));
-    expect(byName("edge-k8s").inputs).toEqual({ kubeconfig: "[secret]", enableServerSideApply: "true", enableConfigMapMutable: "true" });
+    expect(byName("edge-k8s").inputs).toEqual({
+      kubeconfig: "[secret]",
+      enableServerSideApply: "true",
+      enableConfigMapMutable: "true",
+    });
   });
 
   it("each node's K3s config: pinned version, node/external IPs, WireGuard, etcd on the first server, joins by site", () => {
@@ -171,12 +184,14 @@ describe("K3sCluster edge", () => {
     expect(artifact("edge/pi-3.install.sh").content).toContain(artifact("edge/pi-3.config.yaml").content);
     // The version is the upgrade step's (test/clusters.day2.test.ts), not the configure step's.
     expect(artifact("edge/pi-3.install.sh").content).not.toContain("INSTALL_K3S_VERSION");
-    expect(artifact("edge/pi-3.upgrade.sh").content).toContain("INSTALL_K3S_VERSION=\"$VERSION\" INSTALL_K3S_EXEC=agent");
+    expect(artifact("edge/pi-3.upgrade.sh").content).toContain('INSTALL_K3S_VERSION="$VERSION" INSTALL_K3S_EXEC=agent');
   });
 
   it("labels and taints are converged on the first server after every node is Ready", () => {
     const nodes = artifact("edge/nodes.sh").content;
-    expect(nodes).toContain("k3s kubectl label node 'pi-3' --overwrite 'kantai.dev/storage=hdd' 'topology.kubernetes.io/zone=home' >/dev/null");
+    expect(nodes).toContain(
+      "k3s kubectl label node 'pi-3' --overwrite 'kantai.dev/storage=hdd' 'topology.kubernetes.io/zone=home' >/dev/null",
+    );
     expect(nodes).toContain("k3s kubectl taint node 'pi-3' --overwrite 'kantai.dev/storage=hdd:NoSchedule' >/dev/null");
     for (const n of [...SERVERS, ...AGENTS]) expect(nodes).toContain(`node_ready '${n}'`);
     expect(byName("edge-nodes").inputs.create).toBe(asRoot(nodes, "kantai-nodes"));
@@ -205,7 +220,13 @@ describe("K3sCluster edge", () => {
       tags: ["kantai", "edge", "k3s-server"],
       initialization: { ipConfigs: [{ ipv4: { address: "10.0.0.41/24", gateway: "10.0.0.1" } }] },
     });
-    expect(byName("edge-vm-2-vm").inputs).toMatchObject({ vmId: 742, clone: { vmId: 9000 }, cpu: { cores: 6 }, memory: { dedicated: 8192 }, tags: ["kantai", "edge", "k3s-agent"] });
+    expect(byName("edge-vm-2-vm").inputs).toMatchObject({
+      vmId: 742,
+      clone: { vmId: 9000 },
+      cpu: { cores: 6 },
+      memory: { dedicated: 8192 },
+      tags: ["kantai", "edge", "k3s-agent"],
+    });
     const ud = artifact("edge/vm-1.user-data.yaml").content;
     expect(ud).toContain("ssh_pwauth: false");
     expect(ud).not.toContain("docker.io");

@@ -28,23 +28,42 @@ const out = tmp();
 let artifacts: Entry[] = [];
 
 beforeAll(() => {
-  const r = runSynth(["--stack", "clusters", "--out", out, "--stack-file", path.join(ROOT, "test/fixtures/Pulumi.clusters.yaml")]);
+  const r = runSynth([
+    "--stack",
+    "clusters",
+    "--out",
+    out,
+    "--stack-file",
+    path.join(ROOT, "test/fixtures/Pulumi.clusters.yaml"),
+  ]);
   expect(r.status, r.stderr).toBe(0);
   artifacts = JSON.parse(fs.readFileSync(path.join(out, "artifacts.json"), "utf8"));
 });
 
-const sh = (script: string, args: string[] = [], input?: string) => spawnSync("sh", ["-c", script, "kantai-test", ...args], { encoding: "utf8", input });
+const sh = (script: string, args: string[] = [], input?: string) =>
+  spawnSync("sh", ["-c", script, "kantai-test", ...args], { encoding: "utf8", input });
 
 describe("synth of a stack with a K3s cluster and grogu", () => {
   it("renders every cluster script, config and user-data", () => {
-    const edge = artifacts.filter((a) => a.path.startsWith("files/edge/")).map((a) => `${a.kind} ${a.path.slice("files/edge/".length)}`);
+    const edge = artifacts
+      .filter((a) => a.path.startsWith("files/edge/"))
+      .map((a) => `${a.kind} ${a.path.slice("files/edge/".length)}`);
     expect(edge.sort()).toEqual(
       [
         ...["vm-1", "vm-2"].map((v) => `cloud-init ${v}.user-data.yaml`),
-        ...["pi-1", "pi-2", "vm-1", "pi-3", "vm-2"].flatMap((n) => [`shell ${n}.prepare.sh`, `other ${n}.config.yaml`, `shell ${n}.install.sh`, `shell ${n}.uninstall.sh`]),
+        ...["pi-1", "pi-2", "vm-1", "pi-3", "vm-2"].flatMap((n) => [
+          `shell ${n}.prepare.sh`,
+          `other ${n}.config.yaml`,
+          `shell ${n}.install.sh`,
+          `shell ${n}.uninstall.sh`,
+        ]),
         ...["pi-1", "pi-2", "pi-3"].map((n) => `shell ${n}.boot-check.sh`),
         // Day 2 (test/clusters.day2.test.ts): the roll per node, removal steps for all but the first server, etcd snapshot and restore.
-        ...["pi-1", "pi-2", "vm-1", "pi-3", "vm-2"].flatMap((n) => [`shell ${n}.drain.sh`, `shell ${n}.upgrade.sh`, `shell ${n}.gate.sh`]),
+        ...["pi-1", "pi-2", "vm-1", "pi-3", "vm-2"].flatMap((n) => [
+          `shell ${n}.drain.sh`,
+          `shell ${n}.upgrade.sh`,
+          `shell ${n}.gate.sh`,
+        ]),
         ...["pi-2", "vm-1", "pi-3", "vm-2"].flatMap((n) => [`shell ${n}.remove-drain.sh`, `shell ${n}.forget.sh`]),
         "shell etcd-snapshot.sh",
         "shell etcd-restore.sh",
@@ -82,7 +101,13 @@ describe("synth of a stack with a K3s cluster and grogu", () => {
   });
 
   it("grogu's Caddy, as Caddy reads it: <svc>.grogu.hosts.pve → Kourier with Host <svc>.default.local.knative", () => {
-    const r = runTool("caddy", ["adapt", "--adapter", "caddyfile", "--config", path.join(out, "files/grogu/Caddyfile")]);
+    const r = runTool("caddy", [
+      "adapt",
+      "--adapter",
+      "caddyfile",
+      "--config",
+      path.join(out, "files/grogu/Caddyfile"),
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const cfg = JSON.parse(r.stdout);
     const routes = Object.values(cfg.apps.http.servers as Record<string, { routes: any[] }>).flatMap((s) => s.routes);
@@ -95,7 +120,13 @@ describe("synth of a stack with a K3s cluster and grogu", () => {
   });
 
   it("the label index follows the domain's depth", () => {
-    const c = renderGroguCaddyfile({ domain: "lab.example.org", label: "grogu", knativeDomain: "kn.local", minikubeIp: "192.168.49.2", kourierNodePort: 31080 });
+    const c = renderGroguCaddyfile({
+      domain: "lab.example.org",
+      label: "grogu",
+      knativeDomain: "kn.local",
+      minikubeIp: "192.168.49.2",
+      kourierNodePort: 31080,
+    });
     expect(c).toContain("header_up Host {labels.4}.default.kn.local");
   });
 
@@ -106,7 +137,13 @@ describe("synth of a stack with a K3s cluster and grogu", () => {
         sites: { lab: { cidr: "10.0.0.0/24" } },
         nodes: [
           { name: "lab-cp", role: "server", site: "lab", ip: "10.0.0.50", vm: { vmId: 750, template: "knative" } },
-          ...[1, 2, 3].map((i) => ({ name: `lab-worker-${i}`, role: "agent", site: "lab", ip: `10.0.0.${50 + i}`, vm: { vmId: 750 + i, template: "standalone" } })),
+          ...[1, 2, 3].map((i) => ({
+            name: `lab-worker-${i}`,
+            role: "agent",
+            site: "lab",
+            ip: `10.0.0.${50 + i}`,
+            vm: { vmId: 750 + i, template: "standalone" },
+          })),
         ],
       },
     };
@@ -115,12 +152,19 @@ describe("synth of a stack with a K3s cluster and grogu", () => {
     const dir = tmp();
     const r = runSynth(["--stack", "lab001", "--out", dir, "--stack-file", file]);
     expect(r.status, r.stderr).toBe(0);
-    const resources: { type: string; name: string; dependsOn: string[] }[] = JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8"));
+    const resources: { type: string; name: string; dependsOn: string[] }[] = JSON.parse(
+      fs.readFileSync(path.join(dir, "resources.json"), "utf8"),
+    );
     const names = resources.filter((x) => x.name.startsWith("lab-")).map((x) => x.name);
     expect(names.filter((n) => n.endsWith("-boot"))).toEqual([]);
-    expect(names.filter((n) => n.endsWith("-vm")).sort()).toEqual(["lab-lab-cp-vm", ...[1, 2, 3].map((i) => `lab-lab-worker-${i}-vm`)].sort());
+    expect(names.filter((n) => n.endsWith("-vm")).sort()).toEqual(
+      ["lab-lab-cp-vm", ...[1, 2, 3].map((i) => `lab-lab-worker-${i}-vm`)].sort(),
+    );
     for (const i of [1, 2, 3]) {
-      expect(resources.find((x) => x.name === `lab-lab-worker-${i}-install`)!.dependsOn).toEqual([`lab-lab-worker-${i}-prepare`, "lab-lab-cp-install"]);
+      expect(resources.find((x) => x.name === `lab-lab-worker-${i}-install`)!.dependsOn).toEqual([
+        `lab-lab-worker-${i}-prepare`,
+        "lab-lab-cp-install",
+      ]);
     }
     const cp = parse(fs.readFileSync(path.join(dir, "files/lab/lab-cp.config.yaml"), "utf8"));
     expect(cp["flannel-backend"]).toBe("vxlan");
@@ -131,7 +175,12 @@ describe("synth of a stack with a K3s cluster and grogu", () => {
     const outputs = JSON.parse(fs.readFileSync(path.join(dir, "outputs.json"), "utf8"));
     // The first server is a VM on the bridge: its API is reached through the Proxmox host's
     // port-forward (issue 10 item 6, docs/how-to/cluster-api-access.md); workers still join at 10.0.0.50.
-    expect(outputs.k3s[0]).toMatchObject({ name: "lab", apiServer: "https://10.15.40.20:6443", flannelBackend: "vxlan", kubeconfig: "[secret]" });
+    expect(outputs.k3s[0]).toMatchObject({
+      name: "lab",
+      apiServer: "https://10.15.40.20:6443",
+      flannelBackend: "vxlan",
+      kubeconfig: "[secret]",
+    });
     expect(names).toContain("lab-api-forward");
   });
 });
@@ -140,7 +189,8 @@ describe("idempotency, run locally", () => {
   it("the cmdline.txt edit: first run adds both cgroup flags once, second run changes nothing", () => {
     const dir = tmp();
     const file = path.join(dir, "cmdline.txt");
-    const original = "console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait\n";
+    const original =
+      "console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait\n";
     fs.writeFileSync(file, original);
     const script = renderCmdlineEditScript();
     const first = sh(script, [file]);
@@ -164,7 +214,11 @@ describe("idempotency, run locally", () => {
 
   it("write-if-changed: the first run writes and reports, the second leaves the file alone", () => {
     const target = path.join(tmp(), "etc", "config.yaml");
-    const script = [preamble("test", "local (127.0.0.1)", { put: true }), putFile(target, "node-name: pi-1\n", "0600", ["echo changed"]), ""].join("\n");
+    const script = [
+      preamble("test", "local (127.0.0.1)", { put: true }),
+      putFile(target, "node-name: pi-1\n", "0600", ["echo changed"]),
+      "",
+    ].join("\n");
     const first = sh(script);
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toBe("changed\n");
@@ -177,7 +231,12 @@ describe("idempotency, run locally", () => {
   });
 
   it("a wait gives up at its timeout, and the failure names the host and the step", () => {
-    const script = [preamble("K3s agent install", "pi-3 (192.168.1.23)", { wait: true }), 'step "wait for k3s-agent to be active"', 'kantai_wait 0 "k3s-agent to be active" false', ""].join("\n");
+    const script = [
+      preamble("K3s agent install", "pi-3 (192.168.1.23)", { wait: true }),
+      'step "wait for k3s-agent to be active"',
+      'kantai_wait 0 "k3s-agent to be active" false',
+      "",
+    ].join("\n");
     const r = sh(script);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(
@@ -195,7 +254,9 @@ describe("idempotency, run locally", () => {
     const r = sh(script, [], "");
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("kantai: pi-3 (192.168.1.23): no join token on standard input");
-    expect(r.stderr).toContain('kantai: pi-3 (192.168.1.23): K3s agent configuration failed at step "join token (standard input)" (exit 1)');
+    expect(r.stderr).toContain(
+      'kantai: pi-3 (192.168.1.23): K3s agent configuration failed at step "join token (standard input)" (exit 1)',
+    );
   });
 });
 
@@ -224,14 +285,21 @@ describe("kubeconfig rewrite", () => {
 
   it("points the server at the cluster's address and names everything after the cluster", () => {
     const doc = parse(rewriteKubeconfig(k3s, "https://203.0.113.21:6443", "edge"));
-    expect(doc.clusters).toEqual([{ cluster: { "certificate-authority-data": "Q0E=", server: "https://203.0.113.21:6443" }, name: "edge" }]);
+    expect(doc.clusters).toEqual([
+      { cluster: { "certificate-authority-data": "Q0E=", server: "https://203.0.113.21:6443" }, name: "edge" },
+    ]);
     expect(doc.contexts).toEqual([{ context: { cluster: "edge", user: "edge" }, name: "edge" }]);
     expect(doc["current-context"]).toBe("edge");
-    expect(doc.users[0]).toEqual({ name: "edge", user: { "client-certificate-data": "Q0VSVA==", "client-key-data": "S0VZ" } });
+    expect(doc.users[0]).toEqual({
+      name: "edge",
+      user: { "client-certificate-data": "Q0VSVA==", "client-key-data": "S0VZ" },
+    });
   });
 
   it("leaves an empty kubeconfig empty (preview) and refuses text that is not one", () => {
     expect(rewriteKubeconfig("", "https://x:6443")).toBe("");
-    expect(() => rewriteKubeconfig("error: not found\n", "https://x:6443")).toThrow("rewriteKubeconfig: the text is not a kubeconfig (no clusters)");
+    expect(() => rewriteKubeconfig("error: not found\n", "https://x:6443")).toThrow(
+      "rewriteKubeconfig: the text is not a kubeconfig (no clusters)",
+    );
   });
 });

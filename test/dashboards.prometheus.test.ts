@@ -29,7 +29,17 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dashboardIssues, dashboardQueries, DASHBOARD_LABEL, GRAFANA_DATASOURCE, GRAFANA_DEFAULTS, renderDashboardConfigMaps, substituteVariables, withGrafana, type Dashboard } from "../lib/render/grafana";
+import {
+  dashboardIssues,
+  dashboardQueries,
+  DASHBOARD_LABEL,
+  GRAFANA_DATASOURCE,
+  GRAFANA_DEFAULTS,
+  renderDashboardConfigMaps,
+  substituteVariables,
+  withGrafana,
+  type Dashboard,
+} from "../lib/render/grafana";
 import { prometheusStackValues, PROMETHEUS_STACK_DEFAULTS } from "../lib/render/latency";
 import { metricsText, type ReplannerConfig } from "../web/replanner";
 import { startPrometheus, waitFor, type PrometheusProcess } from "./support/prometheus";
@@ -50,7 +60,10 @@ const BUILTINS = { __rate_interval: "15s", __interval: "5s", __range: "1m" };
 type Render = (n: number) => string;
 const hist = (name: string, labels: string, n: number, bounds: number[], per: number, sum: number) =>
   [
-    ...bounds.map((le, k) => `${name}_bucket{${labels}${labels ? "," : ""}le="${le}"} ${Math.round((n * per * (k + 1)) / bounds.length)}`),
+    ...bounds.map(
+      (le, k) =>
+        `${name}_bucket{${labels}${labels ? "," : ""}le="${le}"} ${Math.round((n * per * (k + 1)) / bounds.length)}`,
+    ),
     `${name}_bucket{${labels}${labels ? "," : ""}le="+Inf"} ${n * per}`,
     `${name}_sum{${labels}} ${n * sum}`,
     `${name}_count{${labels}} ${n * per}`,
@@ -112,7 +125,10 @@ const TARGETS: { job: string; labels?: Record<string, string>; render: Render }[
     render: () =>
       [
         "# TYPE kube_node_status_condition gauge",
-        ...NODES.flatMap((x) => [`kube_node_status_condition{node="${x}",condition="Ready",status="true"} 1`, `kube_node_status_condition{node="${x}",condition="Ready",status="false"} 0`]),
+        ...NODES.flatMap((x) => [
+          `kube_node_status_condition{node="${x}",condition="Ready",status="true"} 1`,
+          `kube_node_status_condition{node="${x}",condition="Ready",status="false"} 0`,
+        ]),
         "# TYPE kube_node_info gauge",
         ...NODES.map((x) => `kube_node_info{node="${x}",kubelet_version="v1.33.1+k3s1"} 1`),
         "# TYPE kube_pod_info gauge",
@@ -121,7 +137,16 @@ const TARGETS: { job: string; labels?: Record<string, string>; render: Render }[
   },
   {
     job: "rtt-agent",
-    render: () => ["# TYPE latency_between_nodes gauge", ...NODES.flatMap((a) => NODES.filter((b) => b !== a).map((b) => `latency_between_nodes{from="${a}",to="${b}"} ${a.startsWith("pi") === b.startsWith("pi") ? 0.6 : 18.4}`))].join("\n"),
+    render: () =>
+      [
+        "# TYPE latency_between_nodes gauge",
+        ...NODES.flatMap((a) =>
+          NODES.filter((b) => b !== a).map(
+            (b) =>
+              `latency_between_nodes{from="${a}",to="${b}"} ${a.startsWith("pi") === b.startsWith("pi") ? 0.6 : 18.4}`,
+          ),
+        ),
+      ].join("\n"),
   },
   ...NODES.map((node) => ({
     job: "whoami-proxy",
@@ -129,18 +154,32 @@ const TARGETS: { job: string; labels?: Record<string, string>; render: Render }[
     render: (n: number) =>
       [
         "# TYPE envoy_cluster_upstream_rq_total counter",
-        ...NODES.map((to) => `envoy_cluster_upstream_rq_total{envoy_cluster_name="node-${to}"} ${to === node ? n * 9 : n}`),
+        ...NODES.map(
+          (to) => `envoy_cluster_upstream_rq_total{envoy_cluster_name="node-${to}"} ${to === node ? n * 9 : n}`,
+        ),
         'envoy_cluster_upstream_rq_total{envoy_cluster_name="admin"} 0',
         "# TYPE envoy_http_downstream_rq_total counter",
         `envoy_http_downstream_rq_total{envoy_http_conn_manager_prefix="ingress"} ${n * 11}`,
         `envoy_http_downstream_rq_total{envoy_http_conn_manager_prefix="stats"} ${n}`,
         "# TYPE envoy_http_downstream_rq_time histogram",
-        hist("envoy_http_downstream_rq_time", 'envoy_http_conn_manager_prefix="ingress"', n, [1, 5, 25, 100], 11, 11 * 4.2),
+        hist(
+          "envoy_http_downstream_rq_time",
+          'envoy_http_conn_manager_prefix="ingress"',
+          n,
+          [1, 5, 25, 100],
+          11,
+          11 * 4.2,
+        ),
       ].join("\n"),
   })),
   {
     job: "whoami-replanner",
-    render: () => metricsText(REPLANNER, { weights: { "edge-vm-1": { "edge-vm-1": 1 }, "pi-1": { "pi-1": 0.75, "pi-2": 0.25 }, "pi-2": { "pi-2": 1 } }, predictedMeanMs: 4.4, atMs: 0 }),
+    render: () =>
+      metricsText(REPLANNER, {
+        weights: { "edge-vm-1": { "edge-vm-1": 1 }, "pi-1": { "pi-1": 0.75, "pi-2": 0.25 }, "pi-2": { "pi-2": 1 } },
+        predictedMeanMs: 4.4,
+        atMs: 0,
+      }),
   },
 ];
 
@@ -169,14 +208,17 @@ function serve(render: Render): Promise<string> {
     res.end(`${render(n)}\n`);
   });
   servers.push(s);
-  return new Promise((resolve) => s.listen(0, "127.0.0.1", () => resolve(`127.0.0.1:${(s.address() as { port: number }).port}`)));
+  return new Promise((resolve) =>
+    s.listen(0, "127.0.0.1", () => resolve(`127.0.0.1:${(s.address() as { port: number }).port}`)),
+  );
 }
 
 let prom: PrometheusProcess;
 
 beforeAll(async () => {
   const targets = [];
-  for (const t of TARGETS) targets.push({ job: t.job, address: await serve(t.render), ...(t.labels ? { labels: t.labels } : {}) });
+  for (const t of TARGETS)
+    targets.push({ job: t.job, address: await serve(t.render), ...(t.labels ? { labels: t.labels } : {}) });
   prom = await startPrometheus(targets, 1000);
 }, 60_000);
 
@@ -194,7 +236,11 @@ interface Result {
   readonly error?: string;
 }
 
-async function instant(expr: string): Promise<{ status: string; error?: string; data?: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] } }> {
+async function instant(expr: string): Promise<{
+  status: string;
+  error?: string;
+  data?: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
+}> {
   const r = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
   return (await r.json()) as never;
 }
@@ -205,11 +251,16 @@ async function labelValues(query: string): Promise<string[]> {
   if (!m) throw new Error(`not a label_values() query: ${query}`);
   const r = await instant(`count by (${m[2]}) (${m[1] ?? `{${m[2]}!=""}`})`);
   if (r.status !== "success") throw new Error(`variable query ${query}: ${r.error}`);
-  return r.data!.result.map((s) => s.metric[m[2]]).filter((v) => v !== undefined).sort();
+  return r
+    .data!.result.map((s) => s.metric[m[2]])
+    .filter((v) => v !== undefined)
+    .sort();
 }
 
 /** Resolve a dashboard's variables in order, then run every panel query; problems by location. */
-async function checkDashboard(d: Dashboard): Promise<{ problems: string[]; values: Record<string, string>; results: Record<string, Result> }> {
+async function checkDashboard(
+  d: Dashboard,
+): Promise<{ problems: string[]; values: Record<string, string>; results: Record<string, Result> }> {
   const values: Record<string, string> = { ...BUILTINS };
   const problems: string[] = [];
   const results: Record<string, Result> = {};
@@ -256,13 +307,20 @@ describe("dashboards: every PromQL expression parsed and executed by a real Prom
     it(`${id}: every query returns data from the fed targets`, async () => {
       const d = parsed(id);
       // Counters need two scrapes inside the rate window: wait until the dashboard is fully served.
-      const done = await waitFor(`${id} to return data for every query`, async () => {
-        const r = await checkDashboard(d);
-        return r.problems.length === 0 ? r : undefined;
-      }, 40_000, 1000).catch(async () => checkDashboard(d));
+      const done = await waitFor(
+        `${id} to return data for every query`,
+        async () => {
+          const r = await checkDashboard(d);
+          return r.problems.length === 0 ? r : undefined;
+        },
+        40_000,
+        1000,
+      ).catch(async () => checkDashboard(d));
       expect(done.problems).toEqual([]);
       const n = dashboardQueries(d).length;
-      console.log(`dashboard ${id}: ${n} queries executed by Prometheus, all with data; variables ${JSON.stringify(Object.fromEntries(Object.entries(done.values).filter(([k]) => !k.startsWith("__"))))}`);
+      console.log(
+        `dashboard ${id}: ${n} queries executed by Prometheus, all with data; variables ${JSON.stringify(Object.fromEntries(Object.entries(done.values).filter(([k]) => !k.startsWith("__"))))}`,
+      );
       expect(Object.values(done.results).filter((r) => r.ok).length).toBe(n);
     }, 60_000);
   }
@@ -271,13 +329,26 @@ describe("dashboards: every PromQL expression parsed and executed by a real Prom
     const d = parsed("kantai-routing");
     const { values } = await checkDashboard(d);
     expect(values).toMatchObject({ service: "whoami", namespace: "default" });
-    const q = (title: string, k = 0) => substituteVariables(d.panels!.find((p) => p.title === title)!.targets![k].expr!, values);
-    const weights = (await instant(q("Plan weights per source node"))).data!.result.map((s) => `${s.metric.from}→${s.metric.to}=${s.value[1]}`).sort();
+    const q = (title: string, k = 0) =>
+      substituteVariables(d.panels!.find((p) => p.title === title)!.targets![k].expr!, values);
+    const weights = (await instant(q("Plan weights per source node")))
+      .data!.result.map((s) => `${s.metric.from}→${s.metric.to}=${s.value[1]}`)
+      .sort();
     expect(weights).toContain("pi-1→pi-2=0.25");
     expect(weights).toHaveLength(9);
-    const rtt = (await instant(q("Measured RTT per pair"))).data!.result.map((s) => `${s.metric.from}→${s.metric.to}=${s.value[1]}`).sort();
-    expect(rtt).toEqual(["edge-vm-1→pi-1=18.4", "edge-vm-1→pi-2=18.4", "pi-1→edge-vm-1=18.4", "pi-1→pi-2=0.6", "pi-2→edge-vm-1=18.4", "pi-2→pi-1=0.6"]);
-    const perNode = (await instant(q("Requests per node: from the proxy at each node to each serving node"))).data!.result;
+    const rtt = (await instant(q("Measured RTT per pair")))
+      .data!.result.map((s) => `${s.metric.from}→${s.metric.to}=${s.value[1]}`)
+      .sort();
+    expect(rtt).toEqual([
+      "edge-vm-1→pi-1=18.4",
+      "edge-vm-1→pi-2=18.4",
+      "pi-1→edge-vm-1=18.4",
+      "pi-1→pi-2=0.6",
+      "pi-2→edge-vm-1=18.4",
+      "pi-2→pi-1=0.6",
+    ]);
+    const perNode = (await instant(q("Requests per node: from the proxy at each node to each serving node"))).data!
+      .result;
     expect(new Set(perNode.map((s) => s.metric.routing_kantai_dev_node))).toEqual(new Set(NODES));
     expect(perNode.every((s) => s.metric.envoy_cluster_name !== "admin")).toBe(true);
     const title = "Mean response time: predicted by the plan vs measured";
@@ -294,17 +365,24 @@ describe("dashboards: every PromQL expression parsed and executed by a real Prom
     const { problems } = await checkDashboard(broken);
     expect(problems).toHaveLength(2);
     expect(problems[0]).toMatch(/^panel 1 "Plan weights per source node" target A: Prometheus rejected .*parse error/);
-    expect(problems[1]).toBe('panel 2 "Measured RTT per pair" target A: no data for kantai_routing_wieght{service="whoami"}');
+    expect(problems[1]).toBe(
+      'panel 2 "Measured RTT per pair" target A: no data for kantai_routing_wieght{service="whoami"}',
+    );
     const unknownVar: Dashboard = structuredClone(d);
     unknownVar.panels![0].targets![0].expr = 'kantai_routing_weight{service="$servce"}';
-    expect((await checkDashboard(unknownVar)).problems).toEqual(['panel 1 "Plan weights per source node" target A: unknown template variable $servce in kantai_routing_weight{service="$servce"}']);
+    expect((await checkDashboard(unknownVar)).problems).toEqual([
+      'panel 1 "Plan weights per source node" target A: unknown template variable $servce in kantai_routing_weight{service="$servce"}',
+    ]);
   }, 30_000);
 });
 
 describe("dashboards: structure and datasource references", () => {
   it("every dashboard has unique panel ids and references only the chart's provisioned Prometheus datasource", () => {
     // The datasource the chart provisions from these values (templates/grafana/configmaps-datasources.yaml: name/uid from grafana.sidecar.datasources).
-    const values = withGrafana(prometheusStackValues(PROMETHEUS_STACK_DEFAULTS), { adminSecret: "x", ...GRAFANA_DEFAULTS }) as any;
+    const values = withGrafana(prometheusStackValues(PROMETHEUS_STACK_DEFAULTS), {
+      adminSecret: "x",
+      ...GRAFANA_DEFAULTS,
+    }) as any;
     const provisioned = { uid: values.grafana.sidecar.datasources.uid, type: "prometheus" };
     expect(provisioned).toEqual({ uid: GRAFANA_DATASOURCE.uid, type: GRAFANA_DATASOURCE.type });
     for (const { id, json } of DASHBOARDS) expect(dashboardIssues(JSON.parse(json), [provisioned]), id).toEqual([]);
@@ -324,15 +402,26 @@ describe("dashboards: structure and datasource references", () => {
       'panel 5 target A references an unknown datasource "Prometheus"',
       'variable $instance references an unknown datasource {"type":"loki","uid":"prometheus"}',
     ]);
-    expect(() => renderDashboardConfigMaps("monitoring", [{ id: "bad", json: JSON.stringify(d) }])).toThrow(/^dashboard bad: panel id 1 is used by/);
+    expect(() => renderDashboardConfigMaps("monitoring", [{ id: "bad", json: JSON.stringify(d) }])).toThrow(
+      /^dashboard bad: panel id 1 is used by/,
+    );
   });
 
   it("delivers each dashboard as a ConfigMap labelled for the chart's sidecar", () => {
-    const values = withGrafana(prometheusStackValues(PROMETHEUS_STACK_DEFAULTS), { adminSecret: "x", ...GRAFANA_DEFAULTS }) as any;
+    const values = withGrafana(prometheusStackValues(PROMETHEUS_STACK_DEFAULTS), {
+      adminSecret: "x",
+      ...GRAFANA_DEFAULTS,
+    }) as any;
     const cms = renderDashboardConfigMaps("monitoring", DASHBOARDS);
-    expect(cms.map((c) => c.metadata.name)).toEqual(["kantai-dashboard-cluster-nodes", "kantai-dashboard-kantai-routing", "kantai-dashboard-knative-serving"]);
+    expect(cms.map((c) => c.metadata.name)).toEqual([
+      "kantai-dashboard-cluster-nodes",
+      "kantai-dashboard-kantai-routing",
+      "kantai-dashboard-knative-serving",
+    ]);
     for (const c of cms) {
-      expect(c.metadata.labels![values.grafana.sidecar.dashboards.label]).toBe(values.grafana.sidecar.dashboards.labelValue);
+      expect(c.metadata.labels![values.grafana.sidecar.dashboards.label]).toBe(
+        values.grafana.sidecar.dashboards.labelValue,
+      );
       expect(c.metadata.labels![DASHBOARD_LABEL.key]).toBe("1");
     }
     expect(Object.keys((cms[1] as any).data)).toEqual(["kantai-routing.json"]);

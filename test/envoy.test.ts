@@ -19,7 +19,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_PROXY_IMAGE, renderProxyConfig, type LatencyAwareManifestOptions } from "../components/routing/manifests";
+import {
+  DEFAULT_PROXY_IMAGE,
+  renderProxyConfig,
+  type LatencyAwareManifestOptions,
+} from "../components/routing/manifests";
 import { runSynth } from "./support/tools";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -39,8 +43,14 @@ function writeBootstrap(name: string, text: string): string {
 
 beforeAll(() => {
   // builds it when missing (cold: ~1-3 min); scripts/setup.sh normally has
-  const r = spawnSync("bash", [path.join(ROOT, "scripts", "engine.sh"), "tool", "envoy-validate"], { encoding: "utf8", timeout: 30 * 60_000 });
-  if (r.status !== 0) throw new Error(`scripts/engine.sh tool envoy-validate failed (exit ${r.status}); scripts/setup.sh builds it:\n${r.stderr}`);
+  const r = spawnSync("bash", [path.join(ROOT, "scripts", "engine.sh"), "tool", "envoy-validate"], {
+    encoding: "utf8",
+    timeout: 30 * 60_000,
+  });
+  if (r.status !== 0)
+    throw new Error(
+      `scripts/engine.sh tool envoy-validate failed (exit ${r.status}); scripts/setup.sh builds it:\n${r.stderr}`,
+    );
   validator = path.join(r.stdout.trim().split("\n").pop()!, "envoy-validate");
 }, 30 * 60_000);
 
@@ -58,7 +68,9 @@ describe("every Envoy bootstrap the stacks render passes Envoy's own rules", () 
       const out = path.join(tmp, `synth-${stack}`);
       const s = runSynth(["--stack", stack, "--out", out]);
       expect(s.status, s.stderr).toBe(0);
-      const resources: { type: string; name: string; inputs: any }[] = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8"));
+      const resources: { type: string; name: string; inputs: any }[] = JSON.parse(
+        fs.readFileSync(path.join(out, "resources.json"), "utf8"),
+      );
       const files: string[] = [];
       for (const r of resources) {
         const text = r.inputs?.data?.["envoy.yaml"];
@@ -71,7 +83,9 @@ describe("every Envoy bootstrap the stacks render passes Envoy's own rules", () 
       expect(v.stderr).toBe("");
       expect(v.status).toBe(0);
       for (const f of files) expect(v.stdout).toContain(`${f}: valid envoy.config.bootstrap.v3.Bootstrap`);
-      console.log(`envoy-validate ${stack}: ${files.length} bootstraps valid (${files.map((f) => path.basename(f)).join(", ")})`);
+      console.log(
+        `envoy-validate ${stack}: ${files.length} bootstraps valid (${files.map((f) => path.basename(f)).join(", ")})`,
+      );
     }, 240_000);
   }
 
@@ -115,7 +129,9 @@ describe("envoy-validate rejects what Envoy would reject", () => {
     ],
     [
       "a typed_config whose @type is not an Envoy extension (unresolvable Any)",
-      (b) => (b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config["@type"] = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManagr"),
+      (b) =>
+        (b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config["@type"] =
+          "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManagr"),
       /unable to resolve|HttpConnectionManagr/,
     ],
     [
@@ -126,7 +142,9 @@ describe("envoy-validate rejects what Envoy would reject", () => {
     [
       // inside typed_config: PGV's ValidateAll stops at an Any, Envoy validates the unpacked config
       "a virtual host with no domains, inside the HttpConnectionManager's typed_config (config/route/v3/route_components.proto: domains min_items 1)",
-      (b) => (b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].domains = []),
+      (b) =>
+        (b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].domains =
+          []),
       /Domains: value must contain at least 1 item/,
     ],
     [

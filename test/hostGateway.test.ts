@@ -21,7 +21,12 @@ const install = renderGatewayInstall({
   zoneFile,
   zone: renderZone({ domain, gatewayAddress: "10.15.40.20" }),
   // The config's default ACL (stacks/config.ts): BIND's built-in "localnets" plus the bridge.
-  namedConf: renderNamedConf({ domain, zoneFile, internalNetworks: ["localnets", "10.0.0.0/24"], forwarders: ["1.1.1.1"] }),
+  namedConf: renderNamedConf({
+    domain,
+    zoneFile,
+    internalNetworks: ["localnets", "10.0.0.0/24"],
+    forwarders: ["1.1.1.1"],
+  }),
   caddyfile: renderRootCaddyfile({ domain, routes: [{ label: "standalone", upstream: "10.0.0.35:80" }] }),
 });
 
@@ -63,9 +68,26 @@ exec "$@"
 `;
 
 /** Tools the install script uses besides the stand-ins; named and caddy arrive with `apt-get install`. */
-const TOOLS = ["sh", "ln", "mkdir", "dirname", "cat", "chmod", "mv", "cp", "chown", "rm", "id", "named-checkconf", "named-checkzone"];
+const TOOLS = [
+  "sh",
+  "ln",
+  "mkdir",
+  "dirname",
+  "cat",
+  "chmod",
+  "mv",
+  "cp",
+  "chown",
+  "rm",
+  "id",
+  "named-checkconf",
+  "named-checkzone",
+];
 
-function inNamespace(script: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string; log: string } {
+function inNamespace(
+  script: string,
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string; log: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-gw-"));
   const bin = path.join(dir, "bin");
   fs.mkdirSync(bin);
@@ -80,8 +102,10 @@ function inNamespace(script: string, env: Record<string, string> = {}): { status
   fs.chmodSync(log, 0o666); // the non-root case logs too
   const wrapper = [
     "set -e",
-    "for d in /etc/bind /etc/caddy /var/lib/bind; do mount -t tmpfs kantai-test \"$d\"; done",
-    `export PATH="${bin}" KANTAI_BIN="${bin}" KANTAI_LOG="${log}" ${Object.entries(env).map(([k, v]) => `${k}="${v}"`).join(" ")}`,
+    'for d in /etc/bind /etc/caddy /var/lib/bind; do mount -t tmpfs kantai-test "$d"; done',
+    `export PATH="${bin}" KANTAI_BIN="${bin}" KANTAI_LOG="${log}" ${Object.entries(env)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(" ")}`,
     `cd "${dir}"`,
     script,
   ].join("\n");
@@ -93,8 +117,16 @@ describe("gateway install on a Proxmox host without a subscription", () => {
   it("goes on when apt-get update fails on the enterprise repository, installs, validates and restarts", () => {
     const r = inNamespace("sh install.sh");
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toContain("kantai: apt-get update reported errors (a Proxmox enterprise repository without a subscription answers 401)");
-    expect(r.log.split("\n")).toEqual(expect.arrayContaining(["apt-get update -q", "apt-get install -y -q bind9 bind9-utils caddy", "systemctl restart caddy"]));
+    expect(r.stderr).toContain(
+      "kantai: apt-get update reported errors (a Proxmox enterprise repository without a subscription answers 401)",
+    );
+    expect(r.log.split("\n")).toEqual(
+      expect.arrayContaining([
+        "apt-get update -q",
+        "apt-get install -y -q bind9 bind9-utils caddy",
+        "systemctl restart caddy",
+      ]),
+    );
     expect(r.stderr).not.toContain("gateway install failed");
   });
 
@@ -120,7 +152,12 @@ describe("host scripts as root for any SSH user (issue 10 item 10)", () => {
   it("another user goes through sudo -n (never a password prompt), like the K3s scripts", () => {
     // setpriv drops to nobody; the sudo stand-in refuses anything but -n, as real sudo -n fails
     // instead of prompting ("sudo: a password is required").
-    const r = inNamespace(`setpriv --reuid=65534 --regid=65534 --clear-groups sh -c '${probe.replace(/'/g, `'\\''`)}'`.replace(/^setpriv/, "/usr/bin/setpriv"));
+    const r = inNamespace(
+      `setpriv --reuid=65534 --regid=65534 --clear-groups sh -c '${probe.replace(/'/g, `'\\''`)}'`.replace(
+        /^setpriv/,
+        "/usr/bin/setpriv",
+      ),
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.log).toMatch(/^sudo -n sh -c /m);
     expect(r.stdout.trim()).toBe("ran as uid 65534 with kantai-probe");

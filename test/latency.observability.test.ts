@@ -40,13 +40,27 @@ beforeAll(async () => {
   const { MeasuredLatency } = await import("../components/observability/measuredLatency");
   const m = new MeasuredLatency("latency", {
     services: [
-      { name: "fib", namespace: "apps", replanner: { nodes: pulumi.output([{ name: "edge", replicas: 2, serviceRate: 250, configMap: "fib-proxy-edge" }, { name: "cloud1", replicas: 1, serviceRate: 250, configMap: "fib-proxy-cloud1" }]) } },
+      {
+        name: "fib",
+        namespace: "apps",
+        replanner: {
+          nodes: pulumi.output([
+            { name: "edge", replicas: 2, serviceRate: 250, configMap: "fib-proxy-edge" },
+            { name: "cloud1", replicas: 1, serviceRate: 250, configMap: "fib-proxy-cloud1" },
+          ]),
+        },
+      },
       { name: "static", namespace: "apps" },
     ],
   });
   promUrl = m.prometheusUrl;
-  const text = (c: unknown) => (typeof c === "string" ? Promise.resolve(c) : new Promise<string>((r) => (c as import("@pulumi/pulumi").Output<string>).apply(r)));
-  artifacts = await Promise.all(m.artifacts.map(async (a) => ({ path: a.path, kind: a.kind, content: await text(a.content) })));
+  const text = (c: unknown) =>
+    typeof c === "string"
+      ? Promise.resolve(c)
+      : new Promise<string>((r) => (c as import("@pulumi/pulumi").Output<string>).apply(r));
+  artifacts = await Promise.all(
+    m.artifacts.map(async (a) => ({ path: a.path, kind: a.kind, content: await text(a.content) })),
+  );
   await new Promise((r) => setTimeout(r, 200));
 }, 120_000);
 
@@ -54,19 +68,49 @@ describe("MeasuredLatency (Pulumi mocks)", () => {
   it("registers Prometheus from the pinned chart, the agents, the monitors and one re-planner", () => {
     const chart = recorded.find((r) => r.type === "kubernetes:helm.sh/v4:Chart");
     expect(chart?.name).toBe("latency-prometheus");
-    expect(chart?.inputs).toMatchObject({ chart: "kube-prometheus-stack", version: PROMETHEUS_STACK_CHART.version, namespace: "monitoring", repositoryOpts: { repo: "https://prometheus-community.github.io/helm-charts" } });
+    expect(chart?.inputs).toMatchObject({
+      chart: "kube-prometheus-stack",
+      version: PROMETHEUS_STACK_CHART.version,
+      namespace: "monitoring",
+      repositoryOpts: { repo: "https://prometheus-community.github.io/helm-charts" },
+    });
     expect(chart?.inputs.values.prometheus.prometheusSpec.serviceMonitorSelectorNilUsesHelmValues).toBe(false);
-    const groups = recorded.filter((r) => r.type === "kubernetes:yaml/v2:ConfigGroup").map((r) => r.name).sort();
+    const groups = recorded
+      .filter((r) => r.type === "kubernetes:yaml/v2:ConfigGroup")
+      .map((r) => r.name)
+      .sort();
     expect(groups).toEqual(["latency-agents", "latency-monitors", "latency-replanner-fib"]);
     expect(promUrl).toBe("http://kantai-prometheus-prometheus.monitoring.svc.cluster.local:9090");
   });
 
   it("lists artifacts whose objects pass their schemas and the policy pack", async () => {
-    expect(artifacts.map((a) => a.path).sort()).toEqual(["observability/fib-replanner.yaml", "observability/latency-agents.yaml", "observability/latency-monitors.yaml", "observability/latency-namespace.yaml", "observability/latency-prometheus-values.yaml"]);
+    expect(artifacts.map((a) => a.path).sort()).toEqual([
+      "observability/fib-replanner.yaml",
+      "observability/latency-agents.yaml",
+      "observability/latency-monitors.yaml",
+      "observability/latency-namespace.yaml",
+      "observability/latency-prometheus-values.yaml",
+    ]);
     const objs = artifacts.filter((a) => a.kind === "kubernetes").flatMap((a) => parseManifests(a.content));
-    expect(objs.filter((o) => o.kind === "ServiceMonitor").map((o) => o.metadata.name).sort()).toEqual(["fib-proxy", "fib-replanner", "rtt-agent", "static-proxy"]);
-    const config = JSON.parse((objs.find((o) => o.kind === "ConfigMap" && o.metadata.name === "fib-replanner") as any).data["config.json"]);
-    expect(config).toMatchObject({ prometheus: promUrl, nodes: [{ name: "edge", replicas: 2, serviceRate: 250 }, { name: "cloud1", replicas: 1, serviceRate: 250 }], configMaps: { edge: "fib-proxy-edge", cloud1: "fib-proxy-cloud1" }, minIntervalMs: 60000, maxStep: 0.25 });
+    expect(
+      objs
+        .filter((o) => o.kind === "ServiceMonitor")
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(["fib-proxy", "fib-replanner", "rtt-agent", "static-proxy"]);
+    const config = JSON.parse(
+      (objs.find((o) => o.kind === "ConfigMap" && o.metadata.name === "fib-replanner") as any).data["config.json"],
+    );
+    expect(config).toMatchObject({
+      prometheus: promUrl,
+      nodes: [
+        { name: "edge", replicas: 2, serviceRate: 250 },
+        { name: "cloud1", replicas: 1, serviceRate: 250 },
+      ],
+      configMaps: { edge: "fib-proxy-edge", cloud1: "fib-proxy-cloud1" },
+      minIntervalMs: 60000,
+      maxStep: 0.25,
+    });
     expect(await validateAll(objs)).toEqual([]);
     for (const o of objs) {
       const kind = manifestKind(o as any);
@@ -77,11 +121,25 @@ describe("MeasuredLatency (Pulumi mocks)", () => {
 
 describe("re-planner objects", () => {
   const objs = () =>
-    renderReplanner({ service: "fib", namespace: "apps", bundle: "// bundle", config: { configMaps: { a: "fib-proxy-a", b: "fib-proxy-b" } }, image: REPLANNER_DEFAULTS.image, resources: REPLANNER_DEFAULTS.resources });
+    renderReplanner({
+      service: "fib",
+      namespace: "apps",
+      bundle: "// bundle",
+      config: { configMaps: { a: "fib-proxy-a", b: "fib-proxy-b" } },
+      image: REPLANNER_DEFAULTS.image,
+      resources: REPLANNER_DEFAULTS.resources,
+    });
 
   it("may only get and patch the service's proxy ConfigMaps", () => {
     const role: any = objs().find((o) => o.kind === "Role");
-    expect(role.rules).toEqual([{ apiGroups: [""], resources: ["configmaps"], resourceNames: ["fib-proxy-a", "fib-proxy-b"], verbs: ["get", "patch"] }]);
+    expect(role.rules).toEqual([
+      {
+        apiGroups: [""],
+        resources: ["configmaps"],
+        resourceNames: ["fib-proxy-a", "fib-proxy-b"],
+        verbs: ["get", "patch"],
+      },
+    ]);
     const binding: any = objs().find((o) => o.kind === "RoleBinding");
     expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "fib-replanner", namespace: "apps" }]);
     const dep: any = objs().find((o) => o.kind === "Deployment");
@@ -97,7 +155,12 @@ describe("the re-planner bundle (esbuild) runs as a real process", () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-replanner-"));
     fs.writeFileSync(path.join(dir, "replanner.js"), replannerBundle());
     kube = await startFakeKube({
-      "apps/fib-proxy-a": { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "fib-proxy-a", namespace: "apps" }, data: { "rds.yaml": renderRouteFile("fib", { a: 1 }, "pulumi") } },
+      "apps/fib-proxy-a": {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "fib-proxy-a", namespace: "apps" },
+        data: { "rds.yaml": renderRouteFile("fib", { a: 1 }, "pulumi") },
+      },
     });
   });
   afterAll(async () => {
@@ -111,7 +174,12 @@ describe("the re-planner bundle (esbuild) runs as a real process", () => {
       encoding: "utf8",
       timeout: 20_000,
       killSignal: "SIGTERM",
-      env: { PATH: process.env.PATH ?? "", REPLANNER_CONFIG: path.join(dir, "config.json"), KUBE_API_URL: kube.url, ...extraEnv },
+      env: {
+        PATH: process.env.PATH ?? "",
+        REPLANNER_CONFIG: path.join(dir, "config.json"),
+        KUBE_API_URL: kube.url,
+        ...extraEnv,
+      },
     });
   };
 
@@ -119,10 +187,22 @@ describe("the re-planner bundle (esbuild) runs as a real process", () => {
     const closed = await freePort();
     fs.writeFileSync(
       path.join(dir, "config.json"),
-      JSON.stringify({ service: "fib", namespace: "apps", prometheus: `http://127.0.0.1:${closed}`, nodes: [{ name: "a", replicas: 1, serviceRate: 100 }], configMaps: { a: "fib-proxy-a" }, demandQuery: "x", demandLabel: "n", intervalMs: 60_000 }),
+      JSON.stringify({
+        service: "fib",
+        namespace: "apps",
+        prometheus: `http://127.0.0.1:${closed}`,
+        nodes: [{ name: "a", replicas: 1, serviceRate: 100 }],
+        configMaps: { a: "fib-proxy-a" },
+        demandQuery: "x",
+        demandLabel: "n",
+        intervalMs: 60_000,
+      }),
     );
     // Asynchronously: the fake API answers from this process. One tick, then stop it.
-    const child = spawn(process.execPath, [path.join(dir, "replanner.js")], { env: { PATH: process.env.PATH ?? "", REPLANNER_CONFIG: path.join(dir, "config.json"), KUBE_API_URL: kube.url }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [path.join(dir, "replanner.js")], {
+      env: { PATH: process.env.PATH ?? "", REPLANNER_CONFIG: path.join(dir, "config.json"), KUBE_API_URL: kube.url },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const first = await new Promise<string>((resolve, reject) => {
       let out = "";
       let err = "";
@@ -136,13 +216,21 @@ describe("the re-planner bundle (esbuild) runs as a real process", () => {
     });
     child.kill("SIGTERM");
     const line = JSON.parse(first);
-    expect(line).toMatchObject({ service: "apps/fib", action: "skip", reason: `prometheus: cannot reach http://127.0.0.1:${closed} (ECONNREFUSED)` });
-    expect(kube.requests.map((q) => `${q.method} ${q.path}`)).toEqual(["GET /api/v1/namespaces/apps/configmaps/fib-proxy-a"]);
+    expect(line).toMatchObject({
+      service: "apps/fib",
+      action: "skip",
+      reason: `prometheus: cannot reach http://127.0.0.1:${closed} (ECONNREFUSED)`,
+    });
+    expect(kube.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
+      "GET /api/v1/namespaces/apps/configmaps/fib-proxy-a",
+    ]);
   }, 30_000);
 
   it("refuses a config without its keys, naming them", () => {
     const r = run({ service: "fib" });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("replanner config: missing namespace, prometheus, nodes, configMaps, demandQuery, demandLabel, intervalMs");
+    expect(r.stderr).toContain(
+      "replanner config: missing namespace, prometheus, nodes, configMaps, demandQuery, demandLabel, intervalMs",
+    );
   });
 });

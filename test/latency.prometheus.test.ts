@@ -30,7 +30,15 @@ import { measuredPlan } from "../lib/routing/measured";
 import { metricsText, tick, type Deps, type Observed, type ReplannerConfig } from "../web/replanner";
 import { routingPlanProvider, type RoutingPlanOutputs } from "../components/routing/routingPlanProvider";
 import { startDemandExporter, startFakeKube } from "./support/fakeKube";
-import { freePort, sleep, startAgent, startPrometheus, waitFor, type AgentProcess, type PrometheusProcess } from "./support/prometheus";
+import {
+  freePort,
+  sleep,
+  startAgent,
+  startPrometheus,
+  waitFor,
+  type AgentProcess,
+  type PrometheusProcess,
+} from "./support/prometheus";
 
 const ROOT = path.resolve(__dirname, "..");
 const WINDOW_MS = 1500;
@@ -44,7 +52,16 @@ const DEMAND = { a: 300, b: 50, c: 100 } as const;
 
 /** `npm run -s routing -- matrix …` as a user runs it: tsx on lib/routing/cli.ts in a subprocess. */
 function cli(args: string[]) {
-  return spawnSync(process.execPath, [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(ROOT, "lib", "routing", "cli.ts"), "matrix", ...args], { encoding: "utf8", cwd: ROOT, timeout: 60_000 });
+  return spawnSync(
+    process.execPath,
+    [
+      path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
+      path.join(ROOT, "lib", "routing", "cli.ts"),
+      "matrix",
+      ...args,
+    ],
+    { encoding: "utf8", cwd: ROOT, timeout: 60_000 },
+  );
 }
 
 beforeAll(async () => {
@@ -58,12 +75,18 @@ beforeAll(async () => {
     startAgent("b", hosts.b, ports.b, { ...common, DELAY_MS: "40" }),
     startAgent("c", hosts.c, ports.c, common),
   ];
-  exporters = await Promise.all((Object.keys(DEMAND) as (keyof typeof DEMAND)[]).map((n) => startDemandExporter(hosts[n], DEMAND[n])));
+  exporters = await Promise.all(
+    (Object.keys(DEMAND) as (keyof typeof DEMAND)[]).map((n) => startDemandExporter(hosts[n], DEMAND[n])),
+  );
   prom = await startPrometheus(
     [
       ...agents.map((a) => ({ job: "rtt-agent", address: `${a.host}:${a.port}` })),
       // The ServiceMonitor's podTargetLabels put the proxy's node on its samples as routing_kantai_dev_node.
-      ...(Object.keys(DEMAND) as (keyof typeof DEMAND)[]).map((n, k) => ({ job: "fib-proxy", address: exporters[k].address, labels: { routing_kantai_dev_node: n } })),
+      ...(Object.keys(DEMAND) as (keyof typeof DEMAND)[]).map((n, k) => ({
+        job: "fib-proxy",
+        address: exporters[k].address,
+        labels: { routing_kantai_dev_node: n },
+      })),
     ],
     1000,
   );
@@ -91,19 +114,35 @@ describe("RTT agents → Prometheus → routing matrix (real processes on loopba
     expect(r.stdout + r.stderr).toBe("");
     expect(r.status).toBe(0);
     // A broken exposition is rejected by the same tool (the check can fail).
-    const bad = spawnSync("promtool", ["check", "metrics"], { input: text.replace(/^# TYPE latency_between_nodes gauge$/m, "# TYPE latency_between_nodes gauge\n# TYPE latency_between_nodes counter"), encoding: "utf8" });
+    const bad = spawnSync("promtool", ["check", "metrics"], {
+      input: text.replace(
+        /^# TYPE latency_between_nodes gauge$/m,
+        "# TYPE latency_between_nodes gauge\n# TYPE latency_between_nodes counter",
+      ),
+      encoding: "utf8",
+    });
     expect(bad.status).not.toBe(0);
   });
 
   it("reads the full matrix back from Prometheus, the slow agent's pairs slow", async () => {
-    const m = await waitFor("a 3×3 matrix in Prometheus", () => readMatrix({ prometheus: prom.url }).catch(() => undefined), 30_000);
+    const m = await waitFor(
+      "a 3×3 matrix in Prometheus",
+      () => readMatrix({ prometheus: prom.url }).catch(() => undefined),
+      30_000,
+    );
     expect(m.nodes).toEqual(["a", "b", "c"]);
     // b answers 40 ms late: every pair towards b is ≥ 40 ms, every other pair far below.
     for (const from of ["a", "c"]) {
       expect(m.rttMs[from].b).toBeGreaterThanOrEqual(40);
       expect(m.rttMs[from].b).toBeLessThan(200);
     }
-    for (const [from, to] of [["a", "c"], ["b", "a"], ["b", "c"], ["c", "a"]]) expect(m.rttMs[from][to]).toBeLessThan(40);
+    for (const [from, to] of [
+      ["a", "c"],
+      ["b", "a"],
+      ["b", "c"],
+      ["c", "a"],
+    ])
+      expect(m.rttMs[from][to]).toBeLessThan(40);
     expect(m.rttMs.a.a).toBe(0);
     // The monlat text round-trips through the parser the stack uses.
     expect(parseMonlat(m.monlat, { symmetric: false })).toEqual(m.rttMs);
@@ -117,7 +156,11 @@ describe("RTT agents → Prometheus → routing matrix (real processes on loopba
   });
 
   it("plans from Prometheus at deploy time, and keeps the applied plan through measurement noise", async () => {
-    const base = { nodes: ["a", "b", "c"].map((name) => ({ name, maxPods: 3, serviceRate: 150 })), demand: { a: 200, b: 50, c: 100 }, replicas: 4 };
+    const base = {
+      nodes: ["a", "b", "c"].map((name) => ({ name, maxPods: 3, serviceRate: 150 })),
+      demand: { a: 200, b: 50, c: 100 },
+      replicas: 4,
+    };
     const first = await measuredPlan({ base, prometheus: prom.url });
     expect(first.decision.reason).toBe("no plan applied yet");
     // Everything towards b costs 40 ms: a and c keep their requests away from it.
@@ -129,13 +172,26 @@ describe("RTT agents → Prometheus → routing matrix (real processes on loopba
     // thresholds here are sized for that noise, not the defaults.
     const noise = { rttMoveMs: 40, improvementPct: 25 };
     await sleep(1500);
-    const second = await measuredPlan({ base, prometheus: prom.url, applied: { input: first.input, plan: first.plan }, ...noise });
+    const second = await measuredPlan({
+      base,
+      prometheus: prom.url,
+      applied: { input: first.input, plan: first.plan },
+      ...noise,
+    });
     expect(second.decision.replan, second.decision.reason).toBe(false);
     expect(second.plan).toBe(first.plan);
     expect(second.input).toBe(first.input);
     // An RTT that really moved (the applied plan was made for a→b 100 ms shorter) re-plans.
-    const moved = { ...first.input, rttMs: { ...first.input.rttMs, a: { ...first.input.rttMs.a, b: first.input.rttMs.a.b + 100 } } };
-    const third = await measuredPlan({ base, prometheus: prom.url, applied: { input: moved, plan: first.plan }, ...noise });
+    const moved = {
+      ...first.input,
+      rttMs: { ...first.input.rttMs, a: { ...first.input.rttMs.a, b: first.input.rttMs.a.b + 100 } },
+    };
+    const third = await measuredPlan({
+      base,
+      prometheus: prom.url,
+      applied: { input: moved, plan: first.plan },
+      ...noise,
+    });
     expect(third.decision.replan).toBe(true);
     expect(third.decision.reason).toMatch(/^RTT a→b moved by \d+(\.\d+)? ms \(> 40 ms\)$/);
   });
@@ -160,31 +216,58 @@ describe("RTT agents → Prometheus → routing matrix (real processes on loopba
   });
   let now = Date.parse("2026-12-01T00:00:00Z");
   const logs: Record<string, unknown>[] = [];
-  const deps = (): Deps => ({ fetch, kubeApi: kube!.url, token: "test-token", now: () => now, log: (l) => logs.push(l) });
+  const deps = (): Deps => ({
+    fetch,
+    kubeApi: kube!.url,
+    token: "test-token",
+    now: () => now,
+    log: (l) => logs.push(l),
+  });
   const weightsOf = (n: keyof typeof NAMES) => parseRouteFile(kube!.store[`apps/${NAMES[n]}`].data["rds.yaml"], parse);
 
   it("re-plans the proxies' weights from Prometheus within its step and rate limits (FAKE Kubernetes API, recorded)", async () => {
     kube = await startFakeKube(
       Object.fromEntries(
-        Object.values(NAMES).map((cm) => [`apps/${cm}`, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: cm, namespace: "apps" }, data: { "envoy.yaml": "# bootstrap", "rds.yaml": renderRouteFile("fib", INITIAL, "pulumi") } }]),
+        Object.values(NAMES).map((cm) => [
+          `apps/${cm}`,
+          {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: cm, namespace: "apps" },
+            data: { "envoy.yaml": "# bootstrap", "rds.yaml": renderRouteFile("fib", INITIAL, "pulumi") },
+          },
+        ]),
       ),
     );
-    await waitFor("demand of every node in Prometheus", async () => ((await instantQuery(prom.url, config().demandQuery)).length === 3 ? true : undefined));
+    await waitFor("demand of every node in Prometheus", async () =>
+      (await instantQuery(prom.url, config().demandQuery)).length === 3 ? true : undefined,
+    );
     const first = await tick(config(), deps());
     expect(first.action, JSON.stringify(first)).toBe("write");
     expect(first.reason).toMatch(/; step limited to 0\.25 per weight$/);
     expect(first.written).toEqual(["a", "b", "c"]);
     const gets = kube.requests.filter((r) => r.method === "GET").map((r) => r.path);
-    expect(gets).toEqual(["/api/v1/namespaces/apps/configmaps/fib-proxy-a", "/api/v1/namespaces/apps/configmaps/fib-proxy-b", "/api/v1/namespaces/apps/configmaps/fib-proxy-c"]);
+    expect(gets).toEqual([
+      "/api/v1/namespaces/apps/configmaps/fib-proxy-a",
+      "/api/v1/namespaces/apps/configmaps/fib-proxy-b",
+      "/api/v1/namespaces/apps/configmaps/fib-proxy-c",
+    ]);
     const patches = kube.requests.filter((r) => r.method === "PATCH");
-    expect(patches.map((p) => [p.path, p.contentType, p.authorization])).toEqual(Object.values(NAMES).map((cm) => [`/api/v1/namespaces/apps/configmaps/${cm}`, "application/merge-patch+json", "Bearer test-token"]));
+    expect(patches.map((p) => [p.path, p.contentType, p.authorization])).toEqual(
+      Object.values(NAMES).map((cm) => [
+        `/api/v1/namespaces/apps/configmaps/${cm}`,
+        "application/merge-patch+json",
+        "Bearer test-token",
+      ]),
+    );
     // The bootstrap is never touched: only rds.yaml and the bookkeeping annotations.
     for (const p of patches) expect(Object.keys(p.body.data)).toEqual(["rds.yaml"]);
     expect(kube.store["apps/fib-proxy-a"].data["envoy.yaml"]).toBe("# bootstrap");
     // No weight moved by more than maxStep (± one basis point of rounding).
     for (const n of ["a", "b", "c"] as const) {
       const w = weightsOf(n);
-      for (const k of ["a", "b", "c"] as const) expect(Math.abs((w[k] ?? 0) - INITIAL[k])).toBeLessThanOrEqual(0.25 + 1e-4);
+      for (const k of ["a", "b", "c"] as const)
+        expect(Math.abs((w[k] ?? 0) - INITIAL[k])).toBeLessThanOrEqual(0.25 + 1e-4);
     }
     // Further ticks converge, then hysteresis keeps the weights.
     let last: Record<string, unknown> = first;
@@ -209,13 +292,27 @@ describe("RTT agents → Prometheus → routing matrix (real processes on loopba
   it("observe-only (reweight off): reads and decides, never patches, and exports the weights and predicted mean (FAKE Kubernetes API, recorded)", async () => {
     const observeKube = await startFakeKube(
       Object.fromEntries(
-        Object.values(NAMES).map((cm) => [`apps/${cm}`, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: cm, namespace: "apps" }, data: { "envoy.yaml": "# bootstrap", "rds.yaml": renderRouteFile("fib", INITIAL, "pulumi") } }]),
+        Object.values(NAMES).map((cm) => [
+          `apps/${cm}`,
+          {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: cm, namespace: "apps" },
+            data: { "envoy.yaml": "# bootstrap", "rds.yaml": renderRouteFile("fib", INITIAL, "pulumi") },
+          },
+        ]),
       ),
     );
     try {
       let seen: Observed | undefined;
       const c = { ...config(), write: false };
-      const r = await tick(c, { fetch, kubeApi: observeKube.url, now: () => now, log: () => {}, observe: (o) => (seen = o) });
+      const r = await tick(c, {
+        fetch,
+        kubeApi: observeKube.url,
+        now: () => now,
+        log: () => {},
+        observe: (o) => (seen = o),
+      });
       // The same measurements make the writing re-planner write (previous test); observe-only only says so.
       expect(r.action, JSON.stringify(r)).toBe("observe");
       expect(String(r.reason)).toMatch(/^would write: /);
@@ -224,8 +321,12 @@ describe("RTT agents → Prometheus → routing matrix (real processes on loopba
       expect(Number.isFinite(seen!.predictedMeanMs)).toBe(true);
       expect(r.predictedMeanMs).toBe(seen!.predictedMeanMs);
       const text = metricsText(c, seen);
-      expect(text).toContain(`kantai_routing_weight{service="fib",namespace="apps",from="a",to="b"} ${seen!.weights.a.b}`);
-      expect(text).toContain(`kantai_routing_predicted_mean_seconds{service="fib",namespace="apps"} ${seen!.predictedMeanMs! / 1000}`);
+      expect(text).toContain(
+        `kantai_routing_weight{service="fib",namespace="apps",from="a",to="b"} ${seen!.weights.a.b}`,
+      );
+      expect(text).toContain(
+        `kantai_routing_predicted_mean_seconds{service="fib",namespace="apps"} ${seen!.predictedMeanMs! / 1000}`,
+      );
       expect(text).toContain('kantai_routing_replanner_writes{service="fib",namespace="apps"} 0');
       expect(text.match(/^kantai_routing_weight\{/gm)).toHaveLength(9);
       // The real promtool accepts the exposition (format 0.0.4).
@@ -237,7 +338,12 @@ describe("RTT agents → Prometheus → routing matrix (real processes on loopba
   });
 
   it("the RoutingPlan provider plans from Prometheus (latencyPrometheus), and only a real change is a diff", async () => {
-    const base = { nodes: ["a", "b", "c"].map((name) => ({ name, maxPods: 3, serviceRate: 150 })), demand: { a: 200, b: 50, c: 100 }, replicas: 4, algorithm: "optimal" };
+    const base = {
+      nodes: ["a", "b", "c"].map((name) => ({ name, maxPods: 3, serviceRate: 150 })),
+      demand: { a: 200, b: 50, c: 100 },
+      replicas: 4,
+      algorithm: "optimal",
+    };
     // Thresholds sized for loopback jitter on a loaded machine (see the measuredPlan test above).
     const news = { ...base, rttMs: {}, latencyPrometheus: prom.url, hysteresis: { improvementPct: 25, rttMoveMs: 40 } };
     const checked = await routingPlanProvider.check!({} as never, news as never);
@@ -257,22 +363,40 @@ describe("RTT agents → Prometheus → routing matrix (real processes on loopba
     // A changed input (demand) is always a diff, and update plans for it without hysteresis.
     const more = { ...checked.inputs, demand: { a: 200, b: 50, c: 250 } };
     expect((await routingPlanProvider.diff!(created.id, outs as never, more as never)).changes).toBe(true);
-    const updated = (await routingPlanProvider.update!(created.id, outs as never, more as never)).outs as RoutingPlanOutputs;
+    const updated = (await routingPlanProvider.update!(created.id, outs as never, more as never))
+      .outs as RoutingPlanOutputs;
     expect(updated.demand).toEqual({ a: 200, b: 50, c: 250 });
     // An unreachable Prometheus fails with its URL.
     const closed = await freePort();
-    await expect(routingPlanProvider.create!({ ...(checked.inputs as object), latencyPrometheus: `http://127.0.0.1:${closed}` } as never)).rejects.toThrow(`RoutingPlan: latencies from http://127.0.0.1:${closed}: prometheus: cannot reach http://127.0.0.1:${closed} (ECONNREFUSED)`);
+    await expect(
+      routingPlanProvider.create!({
+        ...(checked.inputs as object),
+        latencyPrometheus: `http://127.0.0.1:${closed}`,
+      } as never),
+    ).rejects.toThrow(
+      `RoutingPlan: latencies from http://127.0.0.1:${closed}: prometheus: cannot reach http://127.0.0.1:${closed} (ECONNREFUSED)`,
+    );
   }, 60_000);
 
   it("drops a silent node after the window and reports its pairs missing, never 0", async () => {
     const c = agents[2];
     c.proc.kill("SIGSTOP"); // c stops answering probes and scrapes
-    await waitFor("c's pairs to leave Prometheus", async () => {
-      const r = (await (await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent('latency_between_nodes{to="c"} or latency_between_nodes{from="c"}')}`)).json()) as { data: { result: unknown[] } };
-      return r.data.result.length === 0 ? true : undefined;
-    }, WINDOW_MS + 15_000);
+    await waitFor(
+      "c's pairs to leave Prometheus",
+      async () => {
+        const r = (await (
+          await fetch(
+            `${prom.url}/api/v1/query?query=${encodeURIComponent('latency_between_nodes{to="c"} or latency_between_nodes{from="c"}')}`,
+          )
+        ).json()) as { data: { result: unknown[] } };
+        return r.data.result.length === 0 ? true : undefined;
+      },
+      WINDOW_MS + 15_000,
+    );
     // Nothing anywhere says 0 ms for c.
-    const zero = (await (await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent("latency_between_nodes == 0")}`)).json()) as { data: { result: unknown[] } };
+    const zero = (await (
+      await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent("latency_between_nodes == 0")}`)
+    ).json()) as { data: { result: unknown[] } };
     expect(zero.data.result).toEqual([]);
 
     const err = await readMatrix({ prometheus: prom.url }).then(
@@ -281,12 +405,19 @@ describe("RTT agents → Prometheus → routing matrix (real processes on loopba
     );
     expect(err).toBeInstanceOf(MatrixError);
     expect((err as MatrixError).kind).toBe("data");
-    expect((err as MatrixError).issues.map((i) => i.path)).toEqual(["rttMs.a.c", "rttMs.b.c", "rttMs.c.a", "rttMs.c.b"]);
+    expect((err as MatrixError).issues.map((i) => i.path)).toEqual([
+      "rttMs.a.c",
+      "rttMs.b.c",
+      "rttMs.c.a",
+      "rttMs.c.b",
+    ]);
 
     const r = cli(["--prometheus", prom.url]);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr.split("\n")[0]).toBe('rttMs.a.c: no measurement in Prometheus from "a" to "c" (a silent or missing RTT agent; nothing is filled in)');
+    expect(r.stderr.split("\n")[0]).toBe(
+      'rttMs.a.c: no measurement in Prometheus from "a" to "c" (a silent or missing RTT agent; nothing is filled in)',
+    );
 
     // The re-planner skips the tick and leaves the weights as they are.
     const before = kube!.requests.length;
@@ -316,7 +447,14 @@ describe("RTT agents → Prometheus → routing matrix (real processes on loopba
     expect(u.stderr).toBe(`prometheus: cannot reach http://127.0.0.1:${closed} (ECONNREFUSED)\n`);
 
     // In-process, with the same real Prometheus: an unknown metric is an empty matrix, not zeros.
-    const none = await runMatrixCli(["--prometheus", prom.url, "--query", "max by (from, to) (no_such_metric)", "--nodes", "a,b"]);
+    const none = await runMatrixCli([
+      "--prometheus",
+      prom.url,
+      "--query",
+      "max by (from, to) (no_such_metric)",
+      "--nodes",
+      "a,b",
+    ]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('rttMs.a.b: no measurement in Prometheus from "a" to "b"');
     await sleep(0);

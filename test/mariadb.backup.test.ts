@@ -44,8 +44,19 @@ class Server {
   }
   async start(): Promise<void> {
     fs.mkdirSync(this.dir, { recursive: true });
-    const inst = spawnSync("mariadb-install-db", ["--no-defaults", `--datadir=${this.dir}/data`, "--user=root", "--auth-root-authentication-method=socket", "--skip-test-db"], { encoding: "utf8" });
-    if (inst.error) throw new Error(`mariadb-install-db: ${inst.error.message} (scripts/setup.sh installs mariadb-server)`);
+    const inst = spawnSync(
+      "mariadb-install-db",
+      [
+        "--no-defaults",
+        `--datadir=${this.dir}/data`,
+        "--user=root",
+        "--auth-root-authentication-method=socket",
+        "--skip-test-db",
+      ],
+      { encoding: "utf8" },
+    );
+    if (inst.error)
+      throw new Error(`mariadb-install-db: ${inst.error.message} (scripts/setup.sh installs mariadb-server)`);
     if (inst.status !== 0) throw new Error(`mariadb-install-db failed: ${inst.stderr}`);
     this.port = await freePort();
     this.proc = spawn(
@@ -65,7 +76,10 @@ class Server {
       { stdio: "ignore" },
     );
     for (let i = 0; i < 100; i++) {
-      if (spawnSync("mariadb-admin", ["--no-defaults", "-S", this.sock, "-u", "root", "ping"], { encoding: "utf8" }).status === 0) {
+      if (
+        spawnSync("mariadb-admin", ["--no-defaults", "-S", this.sock, "-u", "root", "ping"], { encoding: "utf8" })
+          .status === 0
+      ) {
         // What the image's entrypoint does with MARIADB_ROOT_PASSWORD (MariaDB/mariadb-docker
         // docker-entrypoint.sh, MARIADB_ROOT_HOST defaults to '%'): root@'%' with that password.
         // (root@localhost, which 127.0.0.1 connections match, keeps socket access for the test's checks.)
@@ -81,7 +95,23 @@ class Server {
   }
   /** SQL as root over the socket (the test's own checks). */
   sql(q: string, db?: string): string {
-    const r = spawnSync("mariadb", ["--no-defaults", "--default-character-set=utf8mb4", "-S", this.sock, "-u", "root", "-N", "-B", ...(db ? [db] : []), "-e", q], { encoding: "utf8" });
+    const r = spawnSync(
+      "mariadb",
+      [
+        "--no-defaults",
+        "--default-character-set=utf8mb4",
+        "-S",
+        this.sock,
+        "-u",
+        "root",
+        "-N",
+        "-B",
+        ...(db ? [db] : []),
+        "-e",
+        q,
+      ],
+      { encoding: "utf8" },
+    );
     if (r.status !== 0) throw new Error(`SQL failed (${q.slice(0, 80)}): ${r.stderr}`);
     return r.stdout.trim();
   }
@@ -100,7 +130,12 @@ const backups = path.join(work, "backups");
 const A = new Server(path.join(work, "a"));
 const B = new Server(path.join(work, "b"));
 
-function runScript(name: "provision" | "backup" | "restore", env: Record<string, string>, args: string[] = [], extraPath?: string) {
+function runScript(
+  name: "provision" | "backup" | "restore",
+  env: Record<string, string>,
+  args: string[] = [],
+  extraPath?: string,
+) {
   return spawnSync("sh", [path.join(scripts, `${name}.sh`), ...args], {
     encoding: "utf8",
     env: { PATH: `${extraPath ? extraPath + ":" : ""}${process.env.PATH}`, TMPDIR: os.tmpdir(), ...env },
@@ -123,7 +158,11 @@ const provisionEnv = (s: Server) => ({
   BACKUP_PASSWORD: BACKUP_PW,
   ...Object.fromEntries(apps.map((a) => [provisionPasswordEnv(a.app), APP_PW])),
 });
-const completed = () => fs.readdirSync(backups).filter((d) => /^\d{8}T\d{6}Z$/.test(d)).sort();
+const completed = () =>
+  fs
+    .readdirSync(backups)
+    .filter((d) => /^\d{8}T\d{6}Z$/.test(d))
+    .sort();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
@@ -154,11 +193,32 @@ describe("MariaDB provisioning, backup and restore against real servers", () => 
     expect(A.sql("SHOW DATABASES")).toMatch(/blog[\s\S]*lil_linko/);
     // The app's user works over TCP with its password, in its own database only.
     const asApp = (db: string, q: string) =>
-      spawnSync("mariadb", ["--no-defaults", "-h", "127.0.0.1", "-P", String(A.port), "-u", "lil_linko", `-p${APP_PW}`, "-N", "-B", db, "-e", q], { encoding: "utf8" });
+      spawnSync(
+        "mariadb",
+        [
+          "--no-defaults",
+          "-h",
+          "127.0.0.1",
+          "-P",
+          String(A.port),
+          "-u",
+          "lil_linko",
+          `-p${APP_PW}`,
+          "-N",
+          "-B",
+          db,
+          "-e",
+          q,
+        ],
+        { encoding: "utf8" },
+      );
     expect(asApp("lil_linko", "SELECT DATABASE()").stdout.trim()).toBe("lil_linko");
     expect(asApp("blog", "SELECT 1").status).not.toBe(0);
     // A non-alphanumeric password is refused before any SQL runs.
-    const bad = runScript("provision", { ...provisionEnv(A), [provisionPasswordEnv("blog")]: "x'; DROP DATABASE lil_linko; --" });
+    const bad = runScript("provision", {
+      ...provisionEnv(A),
+      [provisionPasswordEnv("blog")]: "x'; DROP DATABASE lil_linko; --",
+    });
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain("FAILED: the password for blog must be alphanumeric");
   }, 60_000);
@@ -176,7 +236,10 @@ describe("MariaDB provisioning, backup and restore against real servers", () => 
       ].join(";"),
       "lil_linko",
     );
-    A.sql("CREATE TABLE posts (id INT PRIMARY KEY, title TEXT); INSERT INTO posts SELECT seq, CONCAT('post ', seq) FROM seq_1_to_500", "blog");
+    A.sql(
+      "CREATE TABLE posts (id INT PRIMARY KEY, title TEXT); INSERT INTO posts SELECT seq, CONCAT('post ', seq) FROM seq_1_to_500",
+      "blog",
+    );
 
     // The writer: one transaction per order; its number is logged only after COMMIT returned.
     const log = path.join(work, "committed.log");
@@ -209,16 +272,31 @@ describe("MariaDB provisioning, backup and restore against real servers", () => 
     expect(afterDump).toBeGreaterThan(beforeDump);
 
     const newest = completed().at(-1)!;
-    expect(fs.readdirSync(path.join(backups, newest)).sort()).toEqual(["SHA256SUMS", "blog.sql.gz", "lil_linko.sql.gz"]);
+    expect(fs.readdirSync(path.join(backups, newest)).sort()).toEqual([
+      "SHA256SUMS",
+      "blog.sql.gz",
+      "lil_linko.sql.gz",
+    ]);
     expect(fs.readdirSync(backups).filter((d) => d.startsWith(".partial"))).toEqual([]);
 
     await B.start();
-    const restore = runScript("restore", { ...conn(B), MARIADB_USER: "root", MARIADB_PASSWORD: ROOT_PW, BACKUP_DIR: backups }, ["latest"]);
+    const restore = runScript(
+      "restore",
+      { ...conn(B), MARIADB_USER: "root", MARIADB_PASSWORD: ROOT_PW, BACKUP_DIR: backups },
+      ["latest"],
+    );
     expect(restore.status, restore.stderr).toBe(0);
 
-    const [count, max] = B.sql(`SELECT COUNT(*), COALESCE(MAX(id), ${ORDER_BASE}) FROM orders WHERE id > ${ORDER_BASE}`, "lil_linko").split("\t").map(Number);
+    const [count, max] = B.sql(
+      `SELECT COUNT(*), COALESCE(MAX(id), ${ORDER_BASE}) FROM orders WHERE id > ${ORDER_BASE}`,
+      "lil_linko",
+    )
+      .split("\t")
+      .map(Number);
     const dumped = max - ORDER_BASE;
-    console.log(`[mariadb backup under load] ${beforeDump} orders committed before the dump began, ${dumped} in the dump, ${afterDump} when it ended; backup script ${dumpMs} ms`);
+    console.log(
+      `[mariadb backup under load] ${beforeDump} orders committed before the dump began, ${dumped} in the dump, ${afterDump} when it ended; backup script ${dumpMs} ms`,
+    );
     // Every order committed before the dump began is there …
     expect(dumped).toBeGreaterThanOrEqual(beforeDump);
     // … as one snapshot: no gaps, and each order's line came with it (same transaction).
@@ -226,7 +304,9 @@ describe("MariaDB provisioning, backup and restore against real servers", () => 
     expect(B.sql(`SELECT COUNT(*) FROM order_lines WHERE order_id > ${ORDER_BASE}`, "lil_linko")).toBe(String(dumped));
     // The source at the dumped state (the later orders removed) checksums the same as the restore.
     A.sql(`DELETE FROM orders WHERE id > ${max}; DELETE FROM order_lines WHERE order_id > ${max}`, "lil_linko");
-    const sums = (s: Server) => [s.sql("CHECKSUM TABLE lil_linko.static_t, lil_linko.orders, lil_linko.order_lines, blog.posts")];
+    const sums = (s: Server) => [
+      s.sql("CHECKSUM TABLE lil_linko.static_t, lil_linko.orders, lil_linko.order_lines, blog.posts"),
+    ];
     const a = sums(A);
     expect(a[0]).toMatch(/static_t\t\d+/);
     expect(sums(B)).toEqual(a);
@@ -255,18 +335,41 @@ describe("MariaDB provisioning, backup and restore against real servers", () => 
       expect(fs.readdirSync(backups).filter((d) => d.startsWith(".partial"))).toEqual([]);
     };
     await sleep(1100);
-    expectFail(runScript("backup", backupEnv(A, { BACKUP_DATABASES: "lil_linko nope" })), /FAILED: mariadb-dump of nope exited 2: .*Unknown database/);
-    expectFail(runScript("backup", backupEnv(A, { MARIADB_PASSWORD: "wrong" })), /FAILED: mariadb-dump of lil_linko exited 2: .*Access denied/);
-    expectFail(runScript("backup", backupEnv(A, { BACKUP_DATABASES: "" })), "FAILED: BACKUP_DATABASES is empty: nothing to back up");
+    expectFail(
+      runScript("backup", backupEnv(A, { BACKUP_DATABASES: "lil_linko nope" })),
+      /FAILED: mariadb-dump of nope exited 2: .*Unknown database/,
+    );
+    expectFail(
+      runScript("backup", backupEnv(A, { MARIADB_PASSWORD: "wrong" })),
+      /FAILED: mariadb-dump of lil_linko exited 2: .*Access denied/,
+    );
+    expectFail(
+      runScript("backup", backupEnv(A, { BACKUP_DATABASES: "" })),
+      "FAILED: BACKUP_DATABASES is empty: nothing to back up",
+    );
 
     // STAND-INS for mariadb-dump: one prints nothing and exits 0, one stops before its trailer.
     const bin = path.join(work, "fake-bin");
     fs.mkdirSync(path.join(bin, "empty"), { recursive: true });
     fs.mkdirSync(path.join(bin, "cut"), { recursive: true });
-    fs.writeFileSync(path.join(bin, "empty", "mariadb-dump"), "#!/bin/sh\n# TEST STAND-IN: an empty dump that claims success\nexit 0\n", { mode: 0o755 });
-    fs.writeFileSync(path.join(bin, "cut", "mariadb-dump"), "#!/bin/sh\n# TEST STAND-IN: the real dump, cut off before its last line\n/usr/bin/mariadb-dump \"$@\" | sed '$d'\n", { mode: 0o755 });
-    expectFail(runScript("backup", backupEnv(A), [], path.join(bin, "empty")), "FAILED: the dump of lil_linko is empty or incomplete");
-    expectFail(runScript("backup", backupEnv(A), [], path.join(bin, "cut")), "FAILED: the dump of lil_linko is empty or incomplete");
+    fs.writeFileSync(
+      path.join(bin, "empty", "mariadb-dump"),
+      "#!/bin/sh\n# TEST STAND-IN: an empty dump that claims success\nexit 0\n",
+      { mode: 0o755 },
+    );
+    fs.writeFileSync(
+      path.join(bin, "cut", "mariadb-dump"),
+      "#!/bin/sh\n# TEST STAND-IN: the real dump, cut off before its last line\n/usr/bin/mariadb-dump \"$@\" | sed '$d'\n",
+      { mode: 0o755 },
+    );
+    expectFail(
+      runScript("backup", backupEnv(A), [], path.join(bin, "empty")),
+      "FAILED: the dump of lil_linko is empty or incomplete",
+    );
+    expectFail(
+      runScript("backup", backupEnv(A), [], path.join(bin, "cut")),
+      "FAILED: the dump of lil_linko is empty or incomplete",
+    );
 
     // The server gone.
     await B.stop();

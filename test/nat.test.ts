@@ -34,7 +34,7 @@ function inNamespace(script: string): { status: number | null; stdout: string; s
   fs.writeFileSync(log, "");
   const wrapper = [
     "set -e",
-    "for d in /etc/systemd/system /etc/sysctl.d /usr/local/sbin; do mount -t tmpfs kantai-test \"$d\"; done",
+    'for d in /etc/systemd/system /etc/sysctl.d /usr/local/sbin; do mount -t tmpfs kantai-test "$d"; done',
     `export PATH="${dir}/bin:$PATH" KANTAI_LOG="${log}"`,
     `cd "${dir}"`,
     "rules() { iptables -t nat -S POSTROUTING | grep -c 'kantai-vmbr2' || true; }",
@@ -61,7 +61,9 @@ describe("NAT host scripts in a namespace", () => {
     expect(r.stdout).toContain("after1=1");
     expect(r.stdout).toContain("after2=1");
     expect(r.stdout).toContain("forward=1");
-    expect(r.stdout).toContain("-A POSTROUTING -s 10.0.0.0/24 -o vmbr0 -m comment --comment kantai-vmbr2 -j MASQUERADE");
+    expect(r.stdout).toContain(
+      "-A POSTROUTING -s 10.0.0.0/24 -o vmbr0 -m comment --comment kantai-vmbr2 -j MASQUERADE",
+    );
     expect(r.stdout).toMatch(/kantai-nat-vmbr2\.service/);
     expect(r.stdout).toMatch(/90-kantai-nat-vmbr2\.conf/);
     expect(r.log.split("\n").filter((l) => l === "systemctl enable kantai-nat-vmbr2.service")).toHaveLength(2);

@@ -40,11 +40,22 @@ describe("kantai:observability", () => {
     expect(c.observability).toEqual({
       namespace: "monitoring",
       prometheus: { enabled: true, version: "88.5.3", retention: "2d", scrapeInterval: "15s" },
-      agents: { intervalMs: 5000, windowMs: 10000, timeoutMs: 1000, port: 9470, hostNetwork: true, scrapeInterval: "5s" },
+      agents: {
+        intervalMs: 5000,
+        windowMs: 10000,
+        timeoutMs: 1000,
+        port: 9470,
+        hostNetwork: true,
+        scrapeInterval: "5s",
+      },
       grafana: { enabled: true, adminUser: "admin" },
       knativeMonitor: true,
     });
-    expect(c.routing!.services[0]).toMatchObject({ reweight: { enabled: true, intervalMs: 15000, minIntervalMs: 60000, maxStep: 0.25 }, hysteresis: { improvementPct: 5, rttMoveMs: 10 }, latencySource: "stacks/data/edge-latency.prom" });
+    expect(c.routing!.services[0]).toMatchObject({
+      reweight: { enabled: true, intervalMs: 15000, minIntervalMs: 60000, maxStep: 0.25 },
+      hysteresis: { improvementPct: 5, rttMoveMs: 10 },
+      latencySource: "stacks/data/edge-latency.prom",
+    });
     expect(c.routing!.services[0].latencyPrometheus).toBeUndefined();
   });
 
@@ -58,11 +69,15 @@ describe("kantai:observability", () => {
   });
 
   it("belongs to the edge composition only", () => {
-    expect(problems((r) => (r.observability = {}), "lab")).toEqual(['kantai:observability: is not part of the "lab" composition (measured latencies and dashboards run on the "edge" composition\'s cluster)']);
+    expect(problems((r) => (r.observability = {}), "lab")).toEqual([
+      'kantai:observability: is not part of the "lab" composition (measured latencies and dashboards run on the "edge" composition\'s cluster)',
+    ]);
   });
 
   it("re-planning needs it", () => {
-    expect(problems((r) => delete r.observability)).toEqual(["kantai:routing.services[0].reweight: needs kantai:observability (the re-planner reads Prometheus)"]);
+    expect(problems((r) => delete r.observability)).toEqual([
+      "kantai:routing.services[0].reweight: needs kantai:observability (the re-planner reads Prometheus)",
+    ]);
   });
 
   it("names every bad value with its key", () => {
@@ -115,11 +130,15 @@ describe("kantai:observability", () => {
 
 describe("kantai:routing.services[i]: measured-latency fields", () => {
   it("latencyPrometheus is one of the three matrix sources", () => {
-    expect(problems(svc((s) => (s.latencyPrometheus = "http://127.0.0.1:9090")))).toEqual(["kantai:routing.services[0]: set exactly one of rttMs, latencyFile and latencyPrometheus"]);
+    expect(problems(svc((s) => (s.latencyPrometheus = "http://127.0.0.1:9090")))).toEqual([
+      "kantai:routing.services[0]: set exactly one of rttMs, latencyFile and latencyPrometheus",
+    ]);
     expect(problems(svc((s) => delete s.latencyFile))).toEqual([
       "kantai:routing.services[0]: needs the RTT matrix: set rttMs ({from: {to: ms}}), latencyFile (monlat measurements) or latencyPrometheus (a Prometheus URL)",
     ]);
-    expect(problems(svc((s) => ((s.latencyPrometheus = "prometheus:9090"), delete s.latencyFile)))).toEqual(["kantai:routing.services[0].latencyPrometheus: must be an http(s) URL of a Prometheus, e.g. http://127.0.0.1:9090"]);
+    expect(problems(svc((s) => ((s.latencyPrometheus = "prometheus:9090"), delete s.latencyFile)))).toEqual([
+      "kantai:routing.services[0].latencyPrometheus: must be an http(s) URL of a Prometheus, e.g. http://127.0.0.1:9090",
+    ]);
   });
 
   it("with latencyPrometheus the rest of the input is still validated now, with zero RTTs standing in", () => {
@@ -128,14 +147,18 @@ describe("kantai:routing.services[i]: measured-latency fields", () => {
     expect(s.latencyPrometheus).toBe("http://127.0.0.1:9090");
     expect(s.latencySource).toBe("prometheus http://127.0.0.1:9090");
     expect(Object.values(s.input.rttMs).flatMap((row) => Object.values(row))).toEqual(Array(16).fill(0));
-    expect(problems(svc((s) => ((s.latencyPrometheus = "http://127.0.0.1:9090"), delete s.latencyFile, (s.replicas = 12))))).toEqual([
-      "kantai:routing.services[0].replicas: 12 exceeds the total maxPods of all nodes (11)",
-    ]);
+    expect(
+      problems(svc((s) => ((s.latencyPrometheus = "http://127.0.0.1:9090"), delete s.latencyFile, (s.replicas = 12)))),
+    ).toEqual(["kantai:routing.services[0].replicas: 12 exceeds the total maxPods of all nodes (11)"]);
   });
 
   it("reweight and hysteresis: exact messages", () => {
-    expect(problems(svc((s) => (s.reweight = { enabled: true, maxStep: 0 })))).toEqual(["kantai:routing.services[0].reweight.maxStep: must be in (0, 1]"]);
-    expect(problems(svc((s) => (s.reweight = { enabled: true, maxStep: 1.5 })))).toEqual(["kantai:routing.services[0].reweight.maxStep: must be in (0, 1]"]);
+    expect(problems(svc((s) => (s.reweight = { enabled: true, maxStep: 0 })))).toEqual([
+      "kantai:routing.services[0].reweight.maxStep: must be in (0, 1]",
+    ]);
+    expect(problems(svc((s) => (s.reweight = { enabled: true, maxStep: 1.5 })))).toEqual([
+      "kantai:routing.services[0].reweight.maxStep: must be in (0, 1]",
+    ]);
     expect(problems(svc((s) => (s.reweight = { enabled: true, intervalMs: 500, speed: 2 })))).toEqual([
       "kantai:routing.services[0].reweight.intervalMs: must be at least 1000 ms",
       'kantai:routing.services[0].reweight: unknown key "speed"',

@@ -27,7 +27,8 @@ beforeAll(async () => {
   const newResource = synthMocks.newResource.bind(synthMocks);
   synthMocks.newResource = async (args) => {
     const r = await newResource(args);
-    if (args.type === "random:index/randomPassword:RandomPassword" && args.name === "latency-grafana-admin") password = (r.state as { result: string }).result;
+    if (args.type === "random:index/randomPassword:RandomPassword" && args.name === "latency-grafana-admin")
+      password = (r.state as { result: string }).result;
     return r;
   };
   const { run } = await import("../stacks");
@@ -43,7 +44,8 @@ beforeAll(async () => {
   );
   resources = rec.resources;
   outputsJson = JSON.stringify(await resolveDeep(rec.result.outputs));
-  for (const a of rec.result.artifacts) artifacts.push({ path: a.path, kind: a.kind, content: (await resolveDeep(a.content)) as string });
+  for (const a of rec.result.artifacts)
+    artifacts.push({ path: a.path, kind: a.kind, content: (await resolveDeep(a.content)) as string });
 }, 120_000);
 
 const one = (type: string, name: string) => {
@@ -60,13 +62,25 @@ describe("edge stack: measured latency and dashboards", () => {
     const v = chart.inputs.values;
     expect(v.grafana).toMatchObject({
       enabled: true,
-      admin: { existingSecret: "kantai-prometheus-grafana-admin", userKey: "admin-user", passwordKey: "admin-password" },
-      sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1" }, datasources: { uid: "prometheus", name: "Prometheus" } },
+      admin: {
+        existingSecret: "kantai-prometheus-grafana-admin",
+        userKey: "admin-user",
+        passwordKey: "admin-password",
+      },
+      sidecar: {
+        dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1" },
+        datasources: { uid: "prometheus", name: "Prometheus" },
+      },
     });
     expect(v.grafana.adminPassword).toBeUndefined();
     expect([v.kubeStateMetrics.enabled, v.nodeExporter.enabled]).toEqual([true, true]);
     // Requests and limits on every container the chart adds for Grafana and the exporters (policy pack).
-    for (const r of [v.grafana.resources, v.grafana.sidecar.resources, v["kube-state-metrics"].resources, v["prometheus-node-exporter"].resources]) {
+    for (const r of [
+      v.grafana.resources,
+      v.grafana.sidecar.resources,
+      v["kube-state-metrics"].resources,
+      v["prometheus-node-exporter"].resources,
+    ]) {
       expect(Object.keys(r.requests).sort()).toEqual(["cpu", "memory"]);
       expect(Object.keys(r.limits).sort()).toEqual(["cpu", "memory"]);
     }
@@ -84,30 +98,65 @@ describe("edge stack: measured latency and dashboards", () => {
   });
 
   it("runs an RTT agent per node and a ServiceMonitor per latency-aware service", () => {
-    expect(group("latency-agents").map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["ConfigMap/rtt-agent", "Service/rtt-agent", "DaemonSet/rtt-agent", "ServiceMonitor/rtt-agent"]);
+    expect(group("latency-agents").map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "ConfigMap/rtt-agent",
+      "Service/rtt-agent",
+      "DaemonSet/rtt-agent",
+      "ServiceMonitor/rtt-agent",
+    ]);
     const monitors = group("latency-monitors");
-    expect(monitors.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual(["Service/default/whoami-proxy-metrics", "ServiceMonitor/default/whoami-proxy"]);
+    expect(monitors.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      "Service/default/whoami-proxy-metrics",
+      "ServiceMonitor/default/whoami-proxy",
+    ]);
   });
 
   it("monitors Knative Serving: the queue-proxy of every revision and the autoscaler", () => {
     const k = group("latency-knative-monitors");
-    expect(k.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual(["PodMonitor/monitoring/knative-queue-proxy", "ServiceMonitor/knative-serving/knative-autoscaler"]);
+    expect(k.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      "PodMonitor/monitoring/knative-queue-proxy",
+      "ServiceMonitor/knative-serving/knative-autoscaler",
+    ]);
     expect((k[0] as any).spec.podMetricsEndpoints[0].port).toBe("http-usermetric");
     expect(one("kubernetes:yaml/v2:ConfigGroup", "latency-knative-monitors").dependsOn).toContain("knative");
   });
 
   it("delivers the three dashboards as sidecar ConfigMaps", () => {
     const d = group("latency-dashboards");
-    expect(d.map((o) => o.metadata.name)).toEqual(["kantai-dashboard-cluster-nodes", "kantai-dashboard-kantai-routing", "kantai-dashboard-knative-serving"]);
+    expect(d.map((o) => o.metadata.name)).toEqual([
+      "kantai-dashboard-cluster-nodes",
+      "kantai-dashboard-kantai-routing",
+      "kantai-dashboard-knative-serving",
+    ]);
     for (const o of d) expect(o.metadata.labels).toMatchObject({ grafana_dashboard: "1" });
-    expect(artifacts.map((a) => a.path)).toEqual(expect.arrayContaining(["observability/latency-dashboards.yaml", "observability/latency-knative-monitors.yaml", "observability/latency-prometheus-values.yaml", "observability/whoami-replanner.yaml"]));
+    expect(artifacts.map((a) => a.path)).toEqual(
+      expect.arrayContaining([
+        "observability/latency-dashboards.yaml",
+        "observability/latency-knative-monitors.yaml",
+        "observability/latency-prometheus-values.yaml",
+        "observability/whoami-replanner.yaml",
+      ]),
+    );
   });
 
   it("runs the whoami re-planner writing weights (reweight on), with its /metrics scraped", () => {
     const r = group("latency-replanner-whoami");
-    expect(r.map((o) => o.kind)).toEqual(["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Deployment", "Service", "ServiceMonitor"]);
+    expect(r.map((o) => o.kind)).toEqual([
+      "ServiceAccount",
+      "Role",
+      "RoleBinding",
+      "ConfigMap",
+      "Deployment",
+      "Service",
+      "ServiceMonitor",
+    ]);
     const config = JSON.parse((r[3] as any).data["config.json"]);
-    expect(config).toMatchObject({ service: "whoami", write: true, metricsPort: 9471, prometheus: "http://kantai-prometheus-prometheus.monitoring.svc.cluster.local:9090" });
+    expect(config).toMatchObject({
+      service: "whoami",
+      write: true,
+      metricsPort: 9471,
+      prometheus: "http://kantai-prometheus-prometheus.monitoring.svc.cluster.local:9090",
+    });
     expect(config.nodes.map((n: any) => n.name)).toEqual(["edge-vm-1", "edge-vm-2", "pi-1", "pi-2"]);
     expect((r[1] as any).rules[0].verbs).toEqual(["get", "patch"]);
     expect((r[6] as any).spec.endpoints[0]).toMatchObject({ port: "metrics", honorLabels: true });
@@ -115,17 +164,23 @@ describe("edge stack: measured latency and dashboards", () => {
 
   it("leaves rds.yaml and the re-planner's annotations to the re-planner on every proxy ConfigMap", () => {
     for (const node of ["edge-vm-1", "edge-vm-2", "pi-1", "pi-2"]) {
-      expect(options.get(`kubernetes:core/v1:ConfigMap whoami-proxy-${node}`)?.ignoreChanges, node).toEqual([...REPLANNER_IGNORED_FIELDS]);
+      expect(options.get(`kubernetes:core/v1:ConfigMap whoami-proxy-${node}`)?.ignoreChanges, node).toEqual([
+        ...REPLANNER_IGNORED_FIELDS,
+      ]);
     }
   });
 
   it("the observability artifacts pass their schemas", async () => {
-    const objs = artifacts.filter((a) => a.path.startsWith("observability/") && a.kind === "kubernetes").flatMap((a) => parseManifests(a.content));
+    const objs = artifacts
+      .filter((a) => a.path.startsWith("observability/") && a.kind === "kubernetes")
+      .flatMap((a) => parseManifests(a.content));
     expect(objs.length).toBeGreaterThan(10);
     expect(await validateAll(objs)).toEqual([]);
     // The PodMonitor schema can fail: a relabeling action the CRD does not know.
     const bad = structuredClone(objs.find((o) => o.kind === "PodMonitor")!) as any;
     bad.spec.podMetricsEndpoints[0].relabelings[0].action = "rename";
-    expect((await validateAll([bad]))[0]).toMatch(/^monitoring.coreos.com\/v1 PodMonitor monitoring\/knative-queue-proxy: .*must be equal to one of the allowed values/);
+    expect((await validateAll([bad]))[0]).toMatch(
+      /^monitoring.coreos.com\/v1 PodMonitor monitoring\/knative-queue-proxy: .*must be equal to one of the allowed values/,
+    );
   });
 });

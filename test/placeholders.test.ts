@@ -28,7 +28,13 @@ import {
   PUBLIC_ENCRYPTION_SALT,
   PUBLIC_PASSPHRASE,
 } from "../lib/preflight/placeholders";
-import { detectRunMode, isMockRuntime, PlaceholderError, refusePlaceholders, STANDIN_MARKER } from "../stacks/placeholders";
+import {
+  detectRunMode,
+  isMockRuntime,
+  PlaceholderError,
+  refusePlaceholders,
+  STANDIN_MARKER,
+} from "../stacks/placeholders";
 import { rawFromConfigMap } from "../stacks/config";
 import { SECRET_PLACEHOLDERS } from "../scripts/synth/stackFile";
 
@@ -69,7 +75,10 @@ function pluginDir(name: string, plugins: Record<string, "standin" | "real" | "n
   const dir = path.join(tmp, name);
   fs.mkdirSync(dir, { recursive: true });
   for (const [p, kind] of Object.entries(plugins)) {
-    const body = kind === "standin" ? `#!/usr/bin/env bash\n# ${STANDIN_MARKER} "${p}" for kantai's engine tests.\n` : "#!/bin/sh\nexec true\n";
+    const body =
+      kind === "standin"
+        ? `#!/usr/bin/env bash\n# ${STANDIN_MARKER} "${p}" for kantai's engine tests.\n`
+        : "#!/bin/sh\nexec true\n";
     fs.writeFileSync(path.join(dir, `pulumi-resource-${p}`), body, { mode: kind === "noexec" ? 0o644 : 0o755 });
   }
   return dir;
@@ -131,11 +140,15 @@ describe("the committed stack files' placeholders", () => {
       sshPublicKeys: [pub],
       cloudflareApiToken: "Zx8d1pVq3mC0rT6yW2nA9sK4eF7hJ5uL0oB3iG8c",
     };
-    expect(findPlaceholders({ raw, stack: "dev", encryptionSalt: "v1:AAAAAAAAAAA=:v1:x:y", passphrase: "correct horse" })).toEqual([]);
+    expect(
+      findPlaceholders({ raw, stack: "dev", encryptionSalt: "v1:AAAAAAAAAAA=:v1:x:y", passphrase: "correct horse" }),
+    ).toEqual([]);
   });
 
   it("the passphrase alone is caught from PULUMI_CONFIG_PASSPHRASE when the file is elsewhere", () => {
-    expect(findPlaceholders({ raw: {}, stack: "dev", passphrase: "kantai-dev" }).map((f) => f.key)).toEqual(["Pulumi.dev.yaml encryptionsalt"]);
+    expect(findPlaceholders({ raw: {}, stack: "dev", passphrase: "kantai-dev" }).map((f) => f.key)).toEqual([
+      "Pulumi.dev.yaml encryptionsalt",
+    ]);
   });
 });
 
@@ -150,7 +163,10 @@ describe("run mode", () => {
 
   it("one provider that is not a stand-in, or missing, or not executable: a real run", () => {
     const mixed = pluginDir("mixed", { ...all, cloudflare: "real" });
-    expect(detectRunMode({ PATH: mixed }, false)).toEqual({ kind: "real", why: `${mixed}/pulumi-resource-cloudflare is not a kantai stand-in` });
+    expect(detectRunMode({ PATH: mixed }, false)).toEqual({
+      kind: "real",
+      why: `${mixed}/pulumi-resource-cloudflare is not a kantai stand-in`,
+    });
     const missing = pluginDir("missing", { proxmoxve: "standin", command: "standin" });
     expect(detectRunMode({ PATH: missing }, false)).toEqual({
       kind: "real",
@@ -169,7 +185,6 @@ describe("run mode", () => {
     }
     expect(detectRunMode({ PATH: dir, PULUMI_IGNORE_AMBIENT_PLUGINS: "false" }, false).kind).toBe("standins");
   });
-
 });
 
 describe("refusePlaceholders", () => {
@@ -190,15 +205,21 @@ describe("refusePlaceholders", () => {
 
   it("the edge stack also names the Cloudflare token", () => {
     const edge = rawFromConfigMap(decrypted.edge.config);
-    expect(() => refusePlaceholders(edge, { stack: "edge", env: {}, mode: { kind: "real", why: "test" }, rootDir: REPO })).toThrow(
+    expect(() =>
+      refusePlaceholders(edge, { stack: "edge", env: {}, mode: { kind: "real", why: "test" }, rootDir: REPO }),
+    ).toThrow(
       "  - kantai:cloudflareApiToken: is a placeholder, not a Cloudflare API token\n" +
         "      set: pulumi config set --secret cloudflareApiToken <token with Account.Cloudflare Tunnel:Edit and Zone.DNS:Edit> --stack edge\n",
     );
   });
 
   it("synth (mock runtime) and the engine suite (stand-ins) are not refused", () => {
-    expect(() => refusePlaceholders(raw, { stack: "dev", env: {}, mode: { kind: "mock" }, rootDir: REPO })).not.toThrow();
-    expect(() => refusePlaceholders(raw, { stack: "dev", env: {}, mode: { kind: "standins", plugins: {} }, rootDir: REPO })).not.toThrow();
+    expect(() =>
+      refusePlaceholders(raw, { stack: "dev", env: {}, mode: { kind: "mock" }, rootDir: REPO }),
+    ).not.toThrow();
+    expect(() =>
+      refusePlaceholders(raw, { stack: "dev", env: {}, mode: { kind: "standins", plugins: {} }, rootDir: REPO }),
+    ).not.toThrow();
     const dir = pluginDir("standins", { proxmoxve: "standin", command: "standin", cloudflare: "standin" });
     expect(() => refusePlaceholders(raw, { stack: "dev", env: { PATH: dir }, rootDir: REPO })).not.toThrow();
   });
@@ -213,8 +234,18 @@ describe("refusePlaceholders", () => {
     };
     const dir = path.join(tmp, "own");
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "encryptionsalt: v1:c2FsdHNhbHQ=:v1:bm9uY2U=:Y2hlY2s=\nconfig: {}\n");
-    expect(() => refusePlaceholders(own, { stack: "dev", env: { PULUMI_CONFIG_PASSPHRASE: "mine" }, mode: { kind: "real", why: "test" }, rootDir: dir })).not.toThrow();
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.dev.yaml"),
+      "encryptionsalt: v1:c2FsdHNhbHQ=:v1:bm9uY2U=:Y2hlY2s=\nconfig: {}\n",
+    );
+    expect(() =>
+      refusePlaceholders(own, {
+        stack: "dev",
+        env: { PULUMI_CONFIG_PASSPHRASE: "mine" },
+        mode: { kind: "real", why: "test" },
+        rootDir: dir,
+      }),
+    ).not.toThrow();
   });
 });
 
@@ -222,7 +253,11 @@ describe("refusePlaceholders", () => {
 describe("mock runtime", () => {
   it("outside Pulumi's mock runtime isMockRuntime is false; under setMocks it is true", async () => {
     expect(isMockRuntime()).toBe(false);
-    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name, state: a.inputs }), call: () => ({}) }, "kantai", "dev");
+    await pulumi.runtime.setMocks(
+      { newResource: (a) => ({ id: a.name, state: a.inputs }), call: () => ({}) },
+      "kantai",
+      "dev",
+    );
     expect(isMockRuntime()).toBe(true);
     expect(detectRunMode({ PATH: "" }).kind).toBe("mock");
   });

@@ -28,7 +28,11 @@ beforeAll(async () => {
       }
     }
     const cluster = new Cluster();
-    const provider = new kubernetes.Provider("cluster-k8s", { kubeconfig: "apiVersion: v1\nkind: Config\n" }, { dependsOn: [cluster] });
+    const provider = new kubernetes.Provider(
+      "cluster-k8s",
+      { kubeconfig: "apiVersion: v1\nkind: Config\n" },
+      { dependsOn: [cluster] },
+    );
     const cf = new cloudflare.Provider("cloudflare", { apiToken: pulumi.secret("x".repeat(40)) });
     const knative = new Knative(
       "knative",
@@ -39,7 +43,12 @@ beforeAll(async () => {
         autoscaler: { concurrencyTarget: 50 },
         eventing: {
           version: "1.23.0",
-          kafka: { strimziVersion: "0.48.0", version: "4.1.0", brokers: 3, storage: { type: "persistent", sizeGi: 10, path: "/var/lib/kantai/kafka", nodes: ["w1", "w2", "w3"] } },
+          kafka: {
+            strimziVersion: "0.48.0",
+            version: "4.1.0",
+            brokers: 3,
+            storage: { type: "persistent", sizeGi: 10, path: "/var/lib/kantai/kafka", nodes: ["w1", "w2", "w3"] },
+          },
         },
         tektonVersion: "1.0.0",
         provider,
@@ -55,7 +64,11 @@ beforeAll(async () => {
         tunnelName: "kantai-edge",
         routes: [
           { hostname: "blog.example.com", service: "http://traefik.kube-system.svc.cluster.local:80" },
-          { hostname: "fib.example.com", service: "http://istio-ingressgateway.istio-system.svc.cluster.local:80", hostHeader: "fib.default.kn.example.com" },
+          {
+            hostname: "fib.example.com",
+            service: "http://istio-ingressgateway.istio-system.svc.cluster.local:80",
+            hostHeader: "fib.default.kn.example.com",
+          },
         ],
         provider,
         cloudflareProvider: cf,
@@ -64,14 +77,29 @@ beforeAll(async () => {
     );
     const blog = new WebApp(
       "blog",
-      { serviceName: "blog", imageUrl: "ghcr.io/acme/blog", imageTag: "1.2.0", healthCheckPath: "/healthz", zone: "example.com", provider },
+      {
+        serviceName: "blog",
+        imageUrl: "ghcr.io/acme/blog",
+        imageTag: "1.2.0",
+        healthCheckPath: "/healthz",
+        zone: "example.com",
+        provider,
+      },
       { dependsOn: [tunnel] },
     );
-    const dns = new CorednsRewrite("coredns", { rewrites: [{ from: blog.host, to: blog.serviceDns }], provider }, { dependsOn: [blog] });
+    const dns = new CorednsRewrite(
+      "coredns",
+      { rewrites: [{ from: blog.host, to: blog.serviceDns }], provider },
+      { dependsOn: [blog] },
+    );
     return { knative, tunnel, blog, dns };
   });
   resources = rec.resources;
-  result = { ...rec.result, tunnelId: await resolveDeep(rec.result.tunnel.tunnelId), cname: await resolveDeep(rec.result.tunnel.cname) };
+  result = {
+    ...rec.result,
+    tunnelId: await resolveDeep(rec.result.tunnel.tunnelId),
+    cname: await resolveDeep(rec.result.tunnel.cname),
+  };
 });
 
 const byName = (n: string) => {
@@ -88,7 +116,8 @@ describe("Knative", () => {
     expect(chain("knative-serving-core")).toEqual(["knative-serving-crds"]);
     expect(chain("knative-istio")).toEqual(["knative-serving-core"]);
     expect(chain("knative-net-istio")).toEqual(["knative-istio"]);
-    for (const cm of ["config-network", "config-domain", "config-autoscaler"]) expect(chain(`knative-${cm}`)).toEqual(["knative-net-istio"]);
+    for (const cm of ["config-network", "config-domain", "config-autoscaler"])
+      expect(chain(`knative-${cm}`)).toEqual(["knative-net-istio"]);
     expect(chain("knative-peer-authentication")).toEqual(["knative-net-istio"]);
     expect(chain("knative-eventing-crds")).toEqual(["knative-net-istio"]);
     expect(chain("knative-eventing-core")).toEqual(["knative-eventing-crds"]);
@@ -105,17 +134,25 @@ describe("Knative", () => {
       inputs: { file: "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-crds.yaml" },
     });
     // Tekton's current location (tektoncd/pipeline #9566, #9569).
-    expect(byName("knative-tekton-pipelines").inputs.file).toBe("https://infra.tekton.dev/tekton-releases/pipeline/previous/v1.0.0/release.yaml");
-    expect(byName("knative-istio").inputs.file).toBe("https://github.com/knative-extensions/net-istio/releases/download/knative-v1.23.0/istio.yaml");
+    expect(byName("knative-tekton-pipelines").inputs.file).toBe(
+      "https://infra.tekton.dev/tekton-releases/pipeline/previous/v1.0.0/release.yaml",
+    );
+    expect(byName("knative-istio").inputs.file).toBe(
+      "https://github.com/knative-extensions/net-istio/releases/download/knative-v1.23.0/istio.yaml",
+    );
   });
 
   it("the networking layer's ConfigFile carries the gateway transform; Traefik routes the Knative domain to the gateway after it", () => {
     expect(byName("knative-istio").transforms).toBe(1);
-    for (const k of ["serving-crds", "serving-core", "net-istio", "eventing-core", "tekton-pipelines"]) expect(byName(`knative-${k}`).transforms, k).toBeUndefined();
+    for (const k of ["serving-crds", "serving-core", "net-istio", "eventing-core", "tekton-pipelines"])
+      expect(byName(`knative-${k}`).transforms, k).toBeUndefined();
     expect(byName("knative-traefik-route")).toMatchObject({
       type: "kubernetes:traefik.io/v1alpha1:IngressRoute",
       dependsOn: ["knative-net-istio"],
-      inputs: { metadata: { name: "knative-ingress", namespace: "istio-system" }, spec: { routes: [{ services: [{ name: "istio-ingressgateway", port: 80 }] }] } },
+      inputs: {
+        metadata: { name: "knative-ingress", namespace: "istio-system" },
+        spec: { routes: [{ services: [{ name: "istio-ingressgateway", port: 80 }] }] },
+      },
     });
   });
 
@@ -123,8 +160,15 @@ describe("Knative", () => {
     expect(byName("knative-config-network")).toMatchObject({
       type: "kubernetes:core/v1:ConfigMapPatch",
       inputs: {
-        metadata: { name: "config-network", namespace: "knative-serving", annotations: { "pulumi.com/patchForce": "true" } },
-        data: { "ingress-class": "istio.ingress.networking.knative.dev", "domain-template": "{{.Name}}.{{.Namespace}}.{{.Domain}}" },
+        metadata: {
+          name: "config-network",
+          namespace: "knative-serving",
+          annotations: { "pulumi.com/patchForce": "true" },
+        },
+        data: {
+          "ingress-class": "istio.ingress.networking.knative.dev",
+          "domain-template": "{{.Name}}.{{.Namespace}}.{{.Domain}}",
+        },
       },
     });
     expect(byName("knative-config-domain").inputs.data).toEqual({ "kn.example.com": "" });
@@ -159,7 +203,9 @@ describe("Knative", () => {
   });
 
   it("lists every object it generates as one kubernetes artifact, all valid", async () => {
-    expect(result.knative.artifacts.map((a: any) => [a.path, a.kind])).toEqual([["knative/objects.yaml", "kubernetes"]]);
+    expect(result.knative.artifacts.map((a: any) => [a.path, a.kind])).toEqual([
+      ["knative/objects.yaml", "kubernetes"],
+    ]);
     const objs = parseManifests(result.knative.artifacts[0].content);
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       "IngressRoute/knative-ingress",
@@ -188,10 +234,18 @@ describe("CloudflareTunnel", () => {
   });
 
   it("a tunnel with a generated 32-byte secret, remotely configured", () => {
-    expect(byName("edge-tunnel-secret")).toMatchObject({ type: "random:index/randomBytes:RandomBytes", inputs: { length: 32 } });
+    expect(byName("edge-tunnel-secret")).toMatchObject({
+      type: "random:index/randomBytes:RandomBytes",
+      inputs: { length: 32 },
+    });
     expect(byName("edge-tunnel-tunnel")).toMatchObject({
       type: "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared",
-      inputs: { accountId: "0123456789abcdef0123456789abcdef", name: "kantai-edge", configSrc: "cloudflare", tunnelSecret: "[secret]" },
+      inputs: {
+        accountId: "0123456789abcdef0123456789abcdef",
+        name: "kantai-edge",
+        configSrc: "cloudflare",
+        tunnelSecret: "[secret]",
+      },
     });
   });
 
@@ -232,7 +286,11 @@ describe("CloudflareTunnel", () => {
   it("cloudflared in the cluster, with the token as a secret in a Kubernetes Secret", () => {
     expect(byName("edge-tunnel-token")).toMatchObject({
       type: "kubernetes:core/v1:Secret",
-      inputs: { metadata: { name: "cloudflared-token", namespace: "cloudflared" }, type: "Opaque", stringData: "[secret]" },
+      inputs: {
+        metadata: { name: "cloudflared-token", namespace: "cloudflared" },
+        type: "Opaque",
+        stringData: "[secret]",
+      },
     });
     expect(byName("edge-tunnel-token").dependsOn).toEqual(["edge-tunnel-namespace"]);
     const dep = byName("edge-tunnel-cloudflared");
@@ -251,8 +309,15 @@ describe("WebApp and CoreDNS", () => {
     expect(byName("blog-ingress-route").inputs).toEqual({
       apiVersion: "traefik.io/v1alpha1",
       kind: "IngressRoute",
-      metadata: { name: "blog", namespace: "default", labels: { "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/part-of": "webapp", app: "blog" } },
-      spec: { entryPoints: ["web", "websecure"], routes: [{ match: "Host(`blog.example.com`)", kind: "Rule", services: [{ name: "blog", port: 8080 }] }] },
+      metadata: {
+        name: "blog",
+        namespace: "default",
+        labels: { "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/part-of": "webapp", app: "blog" },
+      },
+      spec: {
+        entryPoints: ["web", "websecure"],
+        routes: [{ match: "Host(`blog.example.com`)", kind: "Rule", services: [{ name: "blog", port: 8080 }] }],
+      },
     });
     expect(result.blog.url).toBe("https://blog.example.com");
   });
@@ -261,7 +326,11 @@ describe("WebApp and CoreDNS", () => {
     expect(byName("coredns-coredns-custom").inputs).toEqual({
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: { name: "coredns-custom", namespace: "kube-system", labels: { "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/part-of": "coredns" } },
+      metadata: {
+        name: "coredns-custom",
+        namespace: "kube-system",
+        labels: { "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/part-of": "coredns" },
+      },
       data: {
         "kantai.override": [
           "rewrite stop {",
@@ -276,6 +345,7 @@ describe("WebApp and CoreDNS", () => {
   });
 
   it("every child is named after its component", () => {
-    for (const r of resources.filter((x) => x.parent)) expect(r.name.startsWith(`${r.parent}-`), `${r.name} under ${r.parent}`).toBe(true);
+    for (const r of resources.filter((x) => x.parent))
+      expect(r.name.startsWith(`${r.parent}-`), `${r.name} under ${r.parent}`).toBe(true);
   });
 });

@@ -20,7 +20,11 @@ function stack(name: "edge" | "lab"): { raw: Record<string, any>; secretKeys: st
   return { raw: structuredClone(raw), secretKeys };
 }
 
-function problems(name: "edge" | "lab", edit: (r: Record<string, any>) => void, secretKeys?: (keys: string[]) => string[]): string[] {
+function problems(
+  name: "edge" | "lab",
+  edit: (r: Record<string, any>) => void,
+  secretKeys?: (keys: string[]) => string[],
+): string[] {
   const s = stack(name);
   edit(s.raw);
   try {
@@ -45,7 +49,14 @@ describe("the edge stack's platform config", () => {
       exposure: "traefik",
       domain: "kn.example.com",
       domainTemplate: undefined,
-      autoscaler: { concurrencyTarget: 100, targetBurstCapacity: 200, stableWindow: "60s", scaleToZeroGracePeriod: "30s", enableScaleToZero: true, maxScale: 0 },
+      autoscaler: {
+        concurrencyTarget: 100,
+        targetBurstCapacity: 200,
+        stableWindow: "60s",
+        scaleToZeroGracePeriod: "30s",
+        enableScaleToZero: true,
+        maxScale: 0,
+      },
       eventing: undefined,
       tektonVersion: undefined,
       services: [
@@ -71,9 +82,21 @@ describe("the edge stack's platform config", () => {
       replicas: 2,
       image: "cloudflare/cloudflared:2025.9.1",
       routes: [
-        { hostname: "blog.example.com", service: "http://traefik.kube-system.svc.cluster.local:80", source: "kantai:webapps[0].hostName" },
-        { hostname: "uptime.example.com", service: "http://traefik.kube-system.svc.cluster.local:80", source: "kantai:webapps[1].hostName" },
-        { hostname: "lil-linko.example.com", service: "http://traefik.kube-system.svc.cluster.local:80", source: "kantai:webapps[2].hostName" },
+        {
+          hostname: "blog.example.com",
+          service: "http://traefik.kube-system.svc.cluster.local:80",
+          source: "kantai:webapps[0].hostName",
+        },
+        {
+          hostname: "uptime.example.com",
+          service: "http://traefik.kube-system.svc.cluster.local:80",
+          source: "kantai:webapps[1].hostName",
+        },
+        {
+          hostname: "lil-linko.example.com",
+          service: "http://traefik.kube-system.svc.cluster.local:80",
+          source: "kantai:webapps[2].hostName",
+        },
         {
           hostname: "fib.example.com",
           service: "http://kourier.kourier-system.svc.cluster.local:80",
@@ -82,7 +105,11 @@ describe("the edge stack's platform config", () => {
         },
       ],
     });
-    expect(c.cloudflare).toMatchObject({ accountId: "0123456789abcdef0123456789abcdef", zone: "example.com", zoneId: "fedcba9876543210fedcba9876543210" });
+    expect(c.cloudflare).toMatchObject({
+      accountId: "0123456789abcdef0123456789abcdef",
+      zone: "example.com",
+      zoneId: "fedcba9876543210fedcba9876543210",
+    });
   });
 
   it("WebApps get seed 003's defaults for every variable left out", () => {
@@ -112,7 +139,9 @@ describe("a custom Knative domain template", () => {
     const s = stack("edge");
     s.raw.knative.domainTemplate = "{{.Name}}-{{.Namespace}}.{{.Domain}}";
     const c = parseConfig(s.raw, { stack: "edge", secretKeys: s.secretKeys });
-    expect(c.tunnel!.routes.find((r) => r.hostname === "fib.example.com")!.hostHeader).toBe("fibonacci-default.kn.example.com");
+    expect(c.tunnel!.routes.find((r) => r.hostname === "fib.example.com")!.hostHeader).toBe(
+      "fibonacci-default.kn.example.com",
+    );
   });
 });
 
@@ -127,7 +156,12 @@ describe("the lab stack's platform config (seed 001)", () => {
         strimziVersion: "0.48.0",
         version: "4.1.0",
         brokers: 3,
-        storage: { type: "persistent", sizeGi: 10, path: "/var/lib/kantai/kafka", nodes: ["lab-w1", "lab-w2", "lab-w3"] },
+        storage: {
+          type: "persistent",
+          sizeGi: 10,
+          path: "/var/lib/kantai/kafka",
+          nodes: ["lab-w1", "lab-w2", "lab-w3"],
+        },
       },
     });
     expect(c.knative!.tektonVersion).toBe("1.0.0");
@@ -147,7 +181,9 @@ describe("bad platform config fails before any resource, naming the key", () => 
       "duplicate hostnames (an extra route and a function)",
       "edge",
       (r) => (r.tunnel.routes = [{ hostname: "fib.example.com", target: "knative" }]),
-      ['kantai:tunnel.routes[0].hostname: hostname "fib.example.com" is already exposed by kantai:knative.services[0].public'],
+      [
+        'kantai:tunnel.routes[0].hostname: hostname "fib.example.com" is already exposed by kantai:knative.services[0].public',
+      ],
     ],
     [
       "a hostname outside the tunnel's zone",
@@ -165,11 +201,30 @@ describe("bad platform config fails before any resource, naming the key", () => 
       "no Cloudflare API token",
       "edge",
       (r) => delete r.cloudflareApiToken,
-      ["kantai:cloudflareApiToken: is required when kantai:tunnel is set (pulumi config set --secret cloudflareApiToken <token with Tunnel and DNS edit rights>)"],
+      [
+        "kantai:cloudflareApiToken: is required when kantai:tunnel is set (pulumi config set --secret cloudflareApiToken <token with Tunnel and DNS edit rights>)",
+      ],
     ],
-    ["no account id", "edge", (r) => delete r.cloudflareAccountId, ["kantai:cloudflareAccountId: is required when kantai:tunnel is set"]],
-    ["a malformed account id", "edge", (r) => (r.cloudflareAccountId = "acme"), ["kantai:cloudflareAccountId: must be a 32-character hex id (Cloudflare dashboard → Overview)"]],
-    ["no zone", "edge", (r) => delete r.cloudflareZone, ["kantai:cloudflareZone: is required when kantai:tunnel or kantai:webapps is set (the public zone, e.g. example.com)"]],
+    [
+      "no account id",
+      "edge",
+      (r) => delete r.cloudflareAccountId,
+      ["kantai:cloudflareAccountId: is required when kantai:tunnel is set"],
+    ],
+    [
+      "a malformed account id",
+      "edge",
+      (r) => (r.cloudflareAccountId = "acme"),
+      ["kantai:cloudflareAccountId: must be a 32-character hex id (Cloudflare dashboard → Overview)"],
+    ],
+    [
+      "no zone",
+      "edge",
+      (r) => delete r.cloudflareZone,
+      [
+        "kantai:cloudflareZone: is required when kantai:tunnel or kantai:webapps is set (the public zone, e.g. example.com)",
+      ],
+    ],
     [
       "the edge composition without a tunnel",
       "edge",
@@ -192,15 +247,30 @@ describe("bad platform config fails before any resource, naming the key", () => 
       (r) => (r.fleet = { template: "k3s", size: 1 }),
       ['kantai:fleet: is not part of the "edge" composition (the conventional fleet belongs to "homelab")'],
     ],
-    ["an unknown platform cluster", "edge", (r) => (r.platformCluster = "edge2"), ['kantai:platformCluster: unknown K3s cluster "edge2" (kantai:k3s has "edge")']],
+    [
+      "an unknown platform cluster",
+      "edge",
+      (r) => (r.platformCluster = "edge2"),
+      ['kantai:platformCluster: unknown K3s cluster "edge2" (kantai:k3s has "edge")'],
+    ],
     [
       "two WebApps with one name",
       "edge",
       (r) => r.webapps.push({ ...r.webapps[0], hostName: "blog2" }),
       ['kantai:webapps[3].serviceName: "default/blog" is already deployed by kantai:webapps[0]'],
     ],
-    ["a WebApp without its health check path", "edge", (r) => delete r.webapps[0].healthCheckPath, ["kantai:webapps[0].healthCheckPath: is required"]],
-    ["a WebApp with a bad memory limit", "edge", (r) => (r.webapps[1].memoryLimit = "lots"), ['kantai:webapps[1].memoryLimit: must be a memory quantity like "50Mi", "512M" or "1Gi"']],
+    [
+      "a WebApp without its health check path",
+      "edge",
+      (r) => delete r.webapps[0].healthCheckPath,
+      ["kantai:webapps[0].healthCheckPath: is required"],
+    ],
+    [
+      "a WebApp with a bad memory limit",
+      "edge",
+      (r) => (r.webapps[1].memoryLimit = "lots"),
+      ['kantai:webapps[1].memoryLimit: must be a memory quantity like "50Mi", "512M" or "1Gi"'],
+    ],
     [
       "WebApps with Traefik disabled",
       "edge",
@@ -219,14 +289,31 @@ describe("bad platform config fails before any resource, naming the key", () => 
       },
       ['kantai:tunnel.routes[0].target: "knative" needs kantai:knative'],
     ],
-    ["a typo in the tunnel", "edge", (r) => (r.tunnel.hostnames = ["a.example.com"]), ['kantai:tunnel: unknown key "hostnames"']],
-    ["min scale above max", "edge", (r) => (r.knative.services[0].scale.min = 6), ["kantai:knative.services[0].scale: min 6 is above max 5"]],
-    ["a window Knative refuses", "edge", (r) => (r.knative.services[0].scale.window = "2h"), ["kantai:knative.services[0].scale.window: must be between 6s and 1h (Knative's bounds)"]],
+    [
+      "a typo in the tunnel",
+      "edge",
+      (r) => (r.tunnel.hostnames = ["a.example.com"]),
+      ['kantai:tunnel: unknown key "hostnames"'],
+    ],
+    [
+      "min scale above max",
+      "edge",
+      (r) => (r.knative.services[0].scale.min = 6),
+      ["kantai:knative.services[0].scale: min 6 is above max 5"],
+    ],
+    [
+      "a window Knative refuses",
+      "edge",
+      (r) => (r.knative.services[0].scale.window = "2h"),
+      ["kantai:knative.services[0].scale.window: must be between 6s and 1h (Knative's bounds)"],
+    ],
     [
       "the HPA class on concurrency",
       "edge",
       (r) => Object.assign(r.knative.services[0].scale, { class: "hpa", metric: "concurrency" }),
-      ['kantai:knative.services[0].scale.metric: "concurrency" needs the Knative autoscaler: the HPA class scales on "cpu"'],
+      [
+        'kantai:knative.services[0].scale.metric: "concurrency" needs the Knative autoscaler: the HPA class scales on "cpu"',
+      ],
     ],
     [
       "the lab composition without Kafka",
@@ -244,13 +331,17 @@ describe("bad platform config fails before any resource, naming the key", () => 
       "a Kafka node that is not in the cluster",
       "lab",
       (r) => (r.knative.eventing.kafka.storage.nodes = ["lab-w1", "lab-w2", "lab-w9"]),
-      ['kantai:knative.eventing.kafka.storage.nodes[2]: unknown node "lab-w9" (cluster "lab" has "lab-cp", "lab-w1", "lab-w2", "lab-w3")'],
+      [
+        'kantai:knative.eventing.kafka.storage.nodes[2]: unknown node "lab-w9" (cluster "lab" has "lab-cp", "lab-w1", "lab-w2", "lab-w3")',
+      ],
     ],
     [
       "one node for two brokers",
       "lab",
       (r) => (r.knative.eventing.kafka.storage.nodes = ["lab-w1", "lab-w1", "lab-w2"]),
-      ['kantai:knative.eventing.kafka.storage.nodes[1]: node "lab-w1" is listed twice: each broker\'s local volume needs a node of its own'],
+      [
+        'kantai:knative.eventing.kafka.storage.nodes[1]: node "lab-w1" is listed twice: each broker\'s local volume needs a node of its own',
+      ],
     ],
     [
       "more persistent brokers than nodes",
@@ -264,14 +355,24 @@ describe("bad platform config fails before any resource, naming the key", () => 
       (r) => (r.knative.eventing.kafka.storage = { type: "nfs" }),
       ['kantai:knative.eventing.kafka.storage.type: must be {type: "ephemeral"} or {type: "persistent", sizeGi: N}'],
     ],
-    ["a function published without a tunnel", "lab", (r) => (r.knative.services[0].public = "hello"), ["kantai:knative.services[0].public: needs kantai:tunnel to publish the function"]],
+    [
+      "a function published without a tunnel",
+      "lab",
+      (r) => (r.knative.services[0].public = "hello"),
+      ["kantai:knative.services[0].public: needs kantai:tunnel to publish the function"],
+    ],
     [
       "a domain template with a placeholder kantai cannot fill",
       "edge",
-      (r) => (r.knative.domainTemplate = "{{.Name}}-{{index .Annotations \"x\"}}.{{.Domain}}"),
+      (r) => (r.knative.domainTemplate = '{{.Name}}-{{index .Annotations "x"}}.{{.Domain}}'),
       ["kantai:knative.domainTemplate: must contain {{.Name}} and use only {{.Name}}, {{.Namespace}} and {{.Domain}}"],
     ],
-    ["an unknown Knative ingress", "lab", (r) => (r.knative.ingress = "contour"), ['kantai:knative.ingress: must be "kourier" or "istio"']],
+    [
+      "an unknown Knative ingress",
+      "lab",
+      (r) => (r.knative.ingress = "contour"),
+      ['kantai:knative.ingress: must be "kourier" or "istio"'],
+    ],
     // Issue 10 item 3: K3s' ServiceLB gives each LoadBalancer port a host port on the nodes and leaves
     // the Service Pending when none is free (https://github.com/k3s-io/klipper-lb README); Traefik holds
     // 80/443 (https://docs.k3s.io/networking/networking-services; k3s #1969).
@@ -287,19 +388,43 @@ describe("bad platform config fails before any resource, naming the key", () => 
       "Traefik off with the gateway behind Traefik",
       "lab",
       (r) => (r.k3s.lab.disable = ["traefik"]),
-      ['kantai:knative.exposure: "traefik" needs Traefik, but kantai:k3s.lab.disable turns it off: set exposure "loadBalancer" (the gateway\'s own LoadBalancer on 80/443)'],
+      [
+        'kantai:knative.exposure: "traefik" needs Traefik, but kantai:k3s.lab.disable turns it off: set exposure "loadBalancer" (the gateway\'s own LoadBalancer on 80/443)',
+      ],
     ],
-    ["an unknown exposure", "lab", (r) => (r.knative.exposure = "nodePort"), ['kantai:knative.exposure: must be "traefik" or "loadBalancer"']],
+    [
+      "an unknown exposure",
+      "lab",
+      (r) => (r.knative.exposure = "nodePort"),
+      ['kantai:knative.exposure: must be "traefik" or "loadBalancer"'],
+    ],
     // Issue 12 §3 / issue 10 item 11: the release mirror and the sha256 pins.
     [
       "a pin for a manifest the stack does not install",
       "edge",
       (r) => (r.releases = { sha256: { "net-istio": "0".repeat(64) } }),
-      ['kantai:releases.sha256.net-istio: unknown release manifest "net-istio" (this stack installs "serving-crds", "serving-core", "net-kourier")'],
+      [
+        'kantai:releases.sha256.net-istio: unknown release manifest "net-istio" (this stack installs "serving-crds", "serving-core", "net-kourier")',
+      ],
     ],
-    ["a pin that is no sha256", "edge", (r) => (r.releases = { sha256: { "serving-crds": "abc" } }), ["kantai:releases.sha256.serving-crds: must be a sha256 in lower-case hex (64 characters)"]],
-    ["a relative mirror", "edge", (r) => (r.releases = { mirror: "mirror/kantai" }), ["kantai:releases.mirror: must be an http(s) base URL or an absolute directory path"]],
-    ["a mirror directory that does not exist", "edge", (r) => (r.releases = { mirror: "/nonexistent/kantai-mirror" }), ["kantai:releases.mirror: /nonexistent/kantai-mirror is not a directory"]],
+    [
+      "a pin that is no sha256",
+      "edge",
+      (r) => (r.releases = { sha256: { "serving-crds": "abc" } }),
+      ["kantai:releases.sha256.serving-crds: must be a sha256 in lower-case hex (64 characters)"],
+    ],
+    [
+      "a relative mirror",
+      "edge",
+      (r) => (r.releases = { mirror: "mirror/kantai" }),
+      ["kantai:releases.mirror: must be an http(s) base URL or an absolute directory path"],
+    ],
+    [
+      "a mirror directory that does not exist",
+      "edge",
+      (r) => (r.releases = { mirror: "/nonexistent/kantai-mirror" }),
+      ["kantai:releases.mirror: /nonexistent/kantai-mirror is not a directory"],
+    ],
     [
       "a mirror directory without the stack's manifests",
       "lab",
@@ -308,10 +433,15 @@ describe("bad platform config fails before any resource, naming the key", () => 
         `kantai:releases.mirror: ${partialMirror} lacks serving/v1.23.0/serving-core.yaml (serving-core), net-istio/v1.23.0/istio.yaml (istio), net-istio/v1.23.0/net-istio.yaml (net-istio), eventing/v1.23.0/eventing-crds.yaml (eventing-crds), eventing/v1.23.0/eventing-core.yaml (eventing-core), eventing-kafka-broker/v1.23.0/eventing-kafka-controller.yaml (kafka-controller), eventing-kafka-broker/v1.23.0/eventing-kafka-broker.yaml (kafka-broker), tekton-pipeline/v1.0.0/release.yaml (tekton-pipelines), strimzi/v0.48.0/strimzi-kafka-operator-0.48.0.tgz (strimzi chart); the layout is in docs/reference/config.md#release-manifests-and-mirror`,
       ],
     ],
-    ["a mirror without Knative", "edge", (r) => {
-      delete r.knative;
-      r.releases = { mirror: "https://mirror.example.com/kantai" };
-    }, ["kantai:releases: needs kantai:knative (only the Knative layer installs release manifests)"]],
+    [
+      "a mirror without Knative",
+      "edge",
+      (r) => {
+        delete r.knative;
+        r.releases = { mirror: "https://mirror.example.com/kantai" };
+      },
+      ["kantai:releases: needs kantai:knative (only the Knative layer installs release manifests)"],
+    ],
   ];
   it.each(cases)("%s", (_what, name, edit, expected) => {
     expect(problems(name, edit)).toEqual(expected);
@@ -326,19 +456,35 @@ describe("bad platform config fails before any resource, naming the key", () => 
 
   it("a directory mirror with every file, and pins for known keys, are accepted", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "kantai-mirror-full-"));
-    for (const f of ["serving/v1.23.0/serving-crds.yaml", "serving/v1.23.0/serving-core.yaml", "net-kourier/v1.23.0/kourier.yaml"]) {
+    for (const f of [
+      "serving/v1.23.0/serving-crds.yaml",
+      "serving/v1.23.0/serving-core.yaml",
+      "net-kourier/v1.23.0/kourier.yaml",
+    ]) {
       mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
       writeFileSync(path.join(dir, f), "");
     }
     const s = stack("edge");
     s.raw.releases = { mirror: dir, sha256: { "net-kourier": "a".repeat(64) } };
-    expect(parseConfig(s.raw, { stack: "edge", secretKeys: s.secretKeys }).releases).toEqual({ mirror: { kind: "dir", path: dir }, sha256: { "net-kourier": "a".repeat(64) } });
+    expect(parseConfig(s.raw, { stack: "edge", secretKeys: s.secretKeys }).releases).toEqual({
+      mirror: { kind: "dir", path: dir },
+      sha256: { "net-kourier": "a".repeat(64) },
+    });
     s.raw.releases = { mirror: "https://mirror.example.com/kantai/" };
-    expect(parseConfig(s.raw, { stack: "edge", secretKeys: s.secretKeys }).releases).toEqual({ mirror: { kind: "url", base: "https://mirror.example.com/kantai/" }, sha256: {} });
+    expect(parseConfig(s.raw, { stack: "edge", secretKeys: s.secretKeys }).releases).toEqual({
+      mirror: { kind: "url", base: "https://mirror.example.com/kantai/" },
+      sha256: {},
+    });
   });
 
   it("a Cloudflare API token stored in plaintext", () => {
-    expect(problems("edge", () => {}, (keys) => keys.filter((k) => k !== "kantai:cloudflareApiToken"))).toEqual([
+    expect(
+      problems(
+        "edge",
+        () => {},
+        (keys) => keys.filter((k) => k !== "kantai:cloudflareApiToken"),
+      ),
+    ).toEqual([
       "kantai:cloudflareApiToken: must be stored as a secret (pulumi config set --secret cloudflareApiToken …), not in plaintext",
     ]);
   });

@@ -12,7 +12,11 @@ import type { EdgeOutputs } from "../stacks/outputs";
 import { ROOT } from "./support/devConfig";
 
 const tsc = (project: string) =>
-  spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", project], { encoding: "utf8", cwd: ROOT, timeout: 120_000 });
+  spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", project], {
+    encoding: "utf8",
+    cwd: ROOT,
+    timeout: 120_000,
+  });
 
 /** What an edge stack exports (the shape synth writes to outputs.json), with a real-looking kubeconfig. */
 const EDGE: EdgeOutputs = {
@@ -24,7 +28,12 @@ const EDGE: EdgeOutputs = {
     { name: "pi-1", role: "server", site: "home", ip: "192.168.1.21", externalIp: "203.0.113.21", kind: "host" },
     { name: "edge-vm-1", role: "server", site: "lab", ip: "10.0.0.41", kind: "vm" },
   ],
-  knative: { domain: "kn.example.com", ingress: "kourier", ingressService: "kourier.kourier-system.svc.cluster.local:80", releases: [] },
+  knative: {
+    domain: "kn.example.com",
+    ingress: "kourier",
+    ingressService: "kourier.kourier-system.svc.cluster.local:80",
+    releases: [],
+  },
   tunnel: { id: "t-1", cname: "t-1.cfargotunnel.com", hostnames: ["blog.example.com", "fib.example.com"] },
   serviceUrls: { blog: "https://blog.example.com", fibonacci: "https://fib.example.com" },
 };
@@ -52,7 +61,9 @@ describe("examples/consumer", () => {
     expect(r.status).not.toBe(0);
     const errors = r.stdout.split("\n").filter((l) => /error TS/.test(l));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/bad\.ts\(3,\d+\): error TS2551: Property 'kubeConfig' does not exist on type 'StackOutputsOf<EdgeOutputs>'\. Did you mean 'kubeconfig'\?$/);
+    expect(errors[0]).toMatch(
+      /bad\.ts\(3,\d+\): error TS2551: Property 'kubeConfig' does not exist on type 'StackOutputsOf<EdgeOutputs>'\. Did you mean 'kubeconfig'\?$/,
+    );
   });
 });
 

@@ -18,7 +18,14 @@
 import { describe, expect, it } from "vitest";
 import { ingressGatewayTransform } from "../components/knative/knative";
 import type { K8sObject } from "../lib/render/k8s";
-import { INGRESS_GATEWAY, INGRESS_SERVICE, ingressGatewayOverride, knativeHost, renderKnativeTraefikRoute, type KnativeIngress } from "../lib/render/knative";
+import {
+  INGRESS_GATEWAY,
+  INGRESS_SERVICE,
+  ingressGatewayOverride,
+  knativeHost,
+  renderKnativeTraefikRoute,
+  type KnativeIngress,
+} from "../lib/render/knative";
 import { validateAll } from "./support/k8sSchemas";
 
 /** The gateway Services as the upstream release manifests ship them (fields as in the files cited above). */
@@ -26,7 +33,11 @@ const UPSTREAM: Record<KnativeIngress, K8sObject> = {
   kourier: {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name: "kourier", namespace: "kourier-system", labels: { "networking.knative.dev/ingress-provider": "kourier" } },
+    metadata: {
+      name: "kourier",
+      namespace: "kourier-system",
+      labels: { "networking.knative.dev/ingress-provider": "kourier" },
+    },
     spec: {
       ports: [
         { name: "http2", port: 80, protocol: "TCP", targetPort: 8080 },
@@ -39,7 +50,11 @@ const UPSTREAM: Record<KnativeIngress, K8sObject> = {
   istio: {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name: "istio-ingressgateway", namespace: "istio-system", labels: { app: "istio-ingressgateway", istio: "ingressgateway" } },
+    metadata: {
+      name: "istio-ingressgateway",
+      namespace: "istio-system",
+      labels: { app: "istio-ingressgateway", istio: "ingressgateway" },
+    },
     spec: {
       type: "LoadBalancer",
       externalTrafficPolicy: "Cluster",
@@ -58,7 +73,14 @@ const TRAEFIK: K8sObject = {
   apiVersion: "v1",
   kind: "Service",
   metadata: { name: "traefik", namespace: "kube-system" },
-  spec: { type: "LoadBalancer", ports: [{ name: "web", port: 80 }, { name: "websecure", port: 443 }], selector: { "app.kubernetes.io/name": "traefik" } },
+  spec: {
+    type: "LoadBalancer",
+    ports: [
+      { name: "web", port: 80 },
+      { name: "websecure", port: 443 },
+    ],
+    selector: { "app.kubernetes.io/name": "traefik" },
+  },
 };
 
 /**
@@ -73,14 +95,18 @@ function pendingLoadBalancers(services: readonly K8sObject[]): string[] {
     if (spec?.type !== "LoadBalancer") continue;
     const id = `${s.metadata.namespace}/${s.metadata.name}`;
     const clash = (spec.ports as { port: number }[]).filter((p) => owner.has(p.port));
-    if (clash.length > 0) pending.push(`${id} (port ${clash.map((p) => `${p.port} held by ${owner.get(p.port)}`).join(", ")})`);
+    if (clash.length > 0)
+      pending.push(`${id} (port ${clash.map((p) => `${p.port} held by ${owner.get(p.port)}`).join(", ")})`);
     else for (const p of spec.ports) owner.set(p.port, id);
   }
   return pending;
 }
 
 const transformed = (ingress: KnativeIngress, exposure: "traefik" | "loadBalancer" = "traefik"): K8sObject => {
-  const r = ingressGatewayTransform(ingress, exposure)({ type: "kubernetes:core/v1:Service", name: `knative-${ingress}`, props: UPSTREAM[ingress], opts: {} } as any);
+  const r = ingressGatewayTransform(
+    ingress,
+    exposure,
+  )({ type: "kubernetes:core/v1:Service", name: `knative-${ingress}`, props: UPSTREAM[ingress], opts: {} } as any);
   return (r ? (r as any).props : UPSTREAM[ingress]) as K8sObject;
 };
 
@@ -96,7 +122,9 @@ describe.each(["kourier", "istio"] as const)("the %s gateway on K3s", (ingress) 
     expect(svc.spec.type).toBe("ClusterIP");
     expect(svc.spec.externalTrafficPolicy).toBeUndefined();
     for (const p of svc.spec.ports) expect(p.nodePort).toBeUndefined();
-    expect(svc.spec.ports.map((p: any) => p.port)).toEqual((UPSTREAM[ingress] as any).spec.ports.map((p: any) => p.port));
+    expect(svc.spec.ports.map((p: any) => p.port)).toEqual(
+      (UPSTREAM[ingress] as any).spec.ports.map((p: any) => p.port),
+    );
     expect(svc.spec.selector).toEqual((UPSTREAM[ingress] as any).spec.selector);
     expect(pendingLoadBalancers([TRAEFIK, svc])).toEqual([]);
     expect(await validateAll([svc])).toEqual([]);
@@ -111,7 +139,9 @@ describe.each(["kourier", "istio"] as const)("the %s gateway on K3s", (ingress) 
     const [backend] = route.spec.routes[0].services;
     expect(backend.name).toBe(svc.metadata.name);
     expect(svc.spec.ports.map((p: any) => p.port)).toContain(backend.port);
-    expect(INGRESS_SERVICE[ingress]).toBe(`${svc.metadata.name}.${svc.metadata.namespace}.svc.cluster.local:${backend.port}`);
+    expect(INGRESS_SERVICE[ingress]).toBe(
+      `${svc.metadata.name}.${svc.metadata.namespace}.svc.cluster.local:${backend.port}`,
+    );
     expect(route.spec.entryPoints).toEqual(["web"]);
     expect(await validateAll([route])).toEqual([]);
   });
@@ -129,7 +159,9 @@ describe("the transform touches only the gateway Service", () => {
     const elsewhere = { ...UPSTREAM.kourier, metadata: { name: "kourier", namespace: "default" } };
     expect(t({ type: "kubernetes:core/v1:Service", name: "x", props: internal, opts: {} } as any)).toBeUndefined();
     expect(t({ type: "kubernetes:core/v1:Service", name: "x", props: elsewhere, opts: {} } as any)).toBeUndefined();
-    expect(t({ type: "kubernetes:apps/v1:Deployment", name: "x", props: UPSTREAM.kourier, opts: {} } as any)).toBeUndefined();
+    expect(
+      t({ type: "kubernetes:apps/v1:Deployment", name: "x", props: UPSTREAM.kourier, opts: {} } as any),
+    ).toBeUndefined();
     expect(ingressGatewayOverride(UPSTREAM.istio, "kourier", "traefik")).toBeUndefined();
   });
 });
@@ -139,9 +171,21 @@ describe("the route's host match (Traefik v3 HostRegexp, Go RE2; this pattern re
   const match = /^HostRegexp\(`(.*)`\)$/.exec(route.spec.routes[0].match);
   const re = new RegExp(match![1]);
   it("every Knative host under the domain, at any depth, matches", () => {
-    for (const h of [knativeHost("fibonacci", "default", "kn.example.com"), knativeHost("a", "team-1", "kn.example.com"), "x.kn.example.com"]) expect(h).toMatch(re);
+    for (const h of [
+      knativeHost("fibonacci", "default", "kn.example.com"),
+      knativeHost("a", "team-1", "kn.example.com"),
+      "x.kn.example.com",
+    ])
+      expect(h).toMatch(re);
   });
   it("hosts outside the domain do not (the WebApps' hosts stay with their own routes)", () => {
-    for (const h of ["kn.example.com", "blog.example.com", "fibonacci.default.kn.example.com.evil.net", "xkn.example.com", "fib.default.knxexample.com"]) expect(h).not.toMatch(re);
+    for (const h of [
+      "kn.example.com",
+      "blog.example.com",
+      "fibonacci.default.kn.example.com.evil.net",
+      "xkn.example.com",
+      "fib.default.knxexample.com",
+    ])
+      expect(h).not.toMatch(re);
   });
 });

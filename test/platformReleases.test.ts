@@ -12,12 +12,23 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { releaseFiles, verifyRelease } from "../components/knative/releases";
-import { eventingReleases, servingReleases, strimziChart, tektonRelease, type ReleaseManifest } from "../lib/render/knative";
+import {
+  eventingReleases,
+  servingReleases,
+  strimziChart,
+  tektonRelease,
+  type ReleaseManifest,
+} from "../lib/render/knative";
 import type { RecordedResource } from "../scripts/synth/recorder";
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
-const RELEASES: ReleaseManifest[] = [...servingReleases({ serving: "1.23.0" }, "istio"), ...eventingReleases("1.23.0", "1.23.0"), tektonRelease("1.0.0")];
-const body = (r: ReleaseManifest) => `# ${r.key}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${r.key}\n  namespace: default\n`;
+const RELEASES: ReleaseManifest[] = [
+  ...servingReleases({ serving: "1.23.0" }, "istio"),
+  ...eventingReleases("1.23.0", "1.23.0"),
+  tektonRelease("1.0.0"),
+];
+const body = (r: ReleaseManifest) =>
+  `# ${r.key}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${r.key}\n  namespace: default\n`;
 
 /** A mirror directory laid out as docs/reference/config.md documents it. */
 const dir = mkdtempSync(path.join(tmpdir(), "kantai-mirror-"));
@@ -58,7 +69,10 @@ beforeAll(async () => {
       servingVersion: "1.23.0",
       ingress: "istio",
       domain: "lab.example.com",
-      eventing: { version: "1.23.0", kafka: { strimziVersion: "0.48.0", version: "4.1.0", brokers: 1, storage: { type: "ephemeral" } } },
+      eventing: {
+        version: "1.23.0",
+        kafka: { strimziVersion: "0.48.0", version: "4.1.0", brokers: 1, storage: { type: "ephemeral" } },
+      },
       tektonVersion: "1.0.0",
       releaseSource: { mirror: { kind: "dir", path: dir }, sha256: { "tekton-pipelines": sha(body(tekton)) } },
       provider,
@@ -114,7 +128,10 @@ describe("releaseFiles", () => {
     };
     process.on("unhandledRejection", hold);
     try {
-      const files = releaseFiles(RELEASES, { mirror: { kind: "dir", path: dir }, sha256: { "serving-crds": sha(body(RELEASES[0])), "kafka-broker": "f".repeat(64) } });
+      const files = releaseFiles(RELEASES, {
+        mirror: { kind: "dir", path: dir },
+        sha256: { "serving-crds": sha(body(RELEASES[0])), "kafka-broker": "f".repeat(64) },
+      });
       for (const r of RELEASES) await expect(out(files[r.key]), r.key).rejects.toThrow(expected);
       await new Promise((resolve) => setTimeout(resolve, 50));
     } finally {
@@ -128,7 +145,8 @@ describe("Knative with a directory mirror and one pin (recorded)", () => {
   it("every ConfigFile reads from the mirror; the pinned one from its verified copy", () => {
     for (const r of RELEASES) {
       const file = byName(`knative-${r.key}`).inputs.file as string;
-      if (r.key === "tekton-pipelines") expect(file).toMatch(new RegExp(`/kantai-releases/${sha(body(tekton))}\\.yaml$`));
+      if (r.key === "tekton-pipelines")
+        expect(file).toMatch(new RegExp(`/kantai-releases/${sha(body(tekton))}\\.yaml$`));
       else expect(file, r.key).toBe(path.join(dir, r.mirrorPath));
     }
     expect(readFileSync(byName("knative-tekton-pipelines").inputs.file, "utf8")).toBe(body(tekton));

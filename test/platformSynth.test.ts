@@ -36,7 +36,13 @@ beforeAll(() => {
     const r = runSynth(["--stack", stack, "--out", dir]);
     expect(r.status, r.stderr).toBe(0);
     const read = (f: string) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
-    synths[stack] = { dir, artifacts: read("artifacts.json"), resources: read("resources.json"), outputs: read("outputs.json"), stdout: r.stdout };
+    synths[stack] = {
+      dir,
+      artifacts: read("artifacts.json"),
+      resources: read("resources.json"),
+      outputs: read("outputs.json"),
+      stdout: r.stdout,
+    };
   }
 });
 
@@ -74,9 +80,13 @@ const validators: Record<string, (file: string) => void | Promise<void>> = {
   // exports(5) syntax: `<path> <network>(<options>)…`. exportfs(8) reads only the live table, so the real
   // exportfs runs on this file in a mount namespace in test/storage.node.test.ts.
   exports: (f) => {
-    const lines = fs.readFileSync(f, "utf8").split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
+    const lines = fs
+      .readFileSync(f, "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "" && !l.startsWith("#"));
     expect(lines.length, f).toBeGreaterThan(0);
-    for (const l of lines) expect(l, f).toMatch(/^\/\S+( \d+\.\d+\.\d+\.\d+\/\d+\([a-z_]+(=[^,()\s]+)?(,[a-z_]+(=[^,()\s]+)?)*\))+$/);
+    for (const l of lines)
+      expect(l, f).toMatch(/^\/\S+( \d+\.\d+\.\d+\.\d+\/\d+\([a-z_]+(=[^,()\s]+)?(,[a-z_]+(=[^,()\s]+)?)*\))+$/);
   },
   // K3s' /etc/rancher/k3s/config.yaml: YAML mapping (K3s reads no other format).
   other: (f) => expect(typeof parse(fs.readFileSync(f, "utf8")), f).toBe("object"),
@@ -90,7 +100,9 @@ const NOT_APPLIED = ["files/mariadb/restore-job.yaml"];
 
 /** Objects a kubernetes artifact of `s` contains (the applied ones). */
 function artifactObjects(s: Synth): K8sObject[] {
-  return s.artifacts.filter((a) => a.kind === "kubernetes" && !NOT_APPLIED.includes(a.path)).flatMap((a) => parseManifests(fs.readFileSync(path.join(s.dir, a.path), "utf8")));
+  return s.artifacts
+    .filter((a) => a.kind === "kubernetes" && !NOT_APPLIED.includes(a.path))
+    .flatMap((a) => parseManifests(fs.readFileSync(path.join(s.dir, a.path), "utf8")));
 }
 
 /** What the program registers with the Kubernetes provider: objects by id, and manifests installed from pinned sources. */
@@ -128,7 +140,9 @@ describe.each(["edge", "lab"])("synth %s", (stack) => {
     expect(new Set(written).size).toBe(written.length);
     expect(written).toEqual(registered(s).ids);
     // The hand-applied manifests are not registered.
-    const manual = s.artifacts.filter((a) => NOT_APPLIED.includes(a.path)).flatMap((a) => parseManifests(fs.readFileSync(path.join(s.dir, a.path), "utf8")));
+    const manual = s.artifacts
+      .filter((a) => NOT_APPLIED.includes(a.path))
+      .flatMap((a) => parseManifests(fs.readFileSync(path.join(s.dir, a.path), "utf8")));
     for (const o of manual) expect(registered(s).ids).not.toContain(objectId(o));
   });
 
@@ -154,7 +168,9 @@ describe("synth edge", () => {
   });
 
   it("renders the platform's Kubernetes objects", () => {
-    expect(artifactObjects(synths.edge).map((o) => `${o.kind} ${o.metadata.namespace ?? "-"}/${o.metadata.name}`)).toEqual([
+    expect(
+      artifactObjects(synths.edge).map((o) => `${o.kind} ${o.metadata.namespace ?? "-"}/${o.metadata.name}`),
+    ).toEqual([
       "IngressRoute kourier-system/knative-ingress",
       "ConfigMap knative-serving/config-network",
       "ConfigMap knative-serving/config-domain",
@@ -198,7 +214,9 @@ describe("synth edge", () => {
       "ConfigMap monitoring/kantai-dashboard-knative-serving",
       "PodMonitor monitoring/knative-queue-proxy",
       "ServiceMonitor knative-serving/knative-autoscaler",
-      ...["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Deployment", "Service", "ServiceMonitor"].map((k) => `${k} default/whoami-replanner`),
+      ...["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Deployment", "Service", "ServiceMonitor"].map(
+        (k) => `${k} default/whoami-replanner`,
+      ),
       // kantai:storageNode's StorageClass on the NFS export, then kantai:mariadb's objects and backup volume.
       "StorageClass -/nfs-hdd",
       "Namespace -/mariadb",
@@ -220,7 +238,9 @@ describe("synth edge", () => {
   it("installs Knative from pinned release URLs", () => {
     expect(registered(synths.edge).sources).toEqual([
       // kantai:storageNode: csi-driver-nfs's pinned release manifests, in deploy/install-driver.sh's order.
-      ...["rbac-csi-nfs", "csi-nfs-driverinfo", "csi-nfs-controller", "csi-nfs-node"].map((f) => `https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/v4.13.4/deploy/v4.13.4/${f}.yaml`),
+      ...["rbac-csi-nfs", "csi-nfs-driverinfo", "csi-nfs-controller", "csi-nfs-node"].map(
+        (f) => `https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/v4.13.4/deploy/v4.13.4/${f}.yaml`,
+      ),
       "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-crds.yaml",
       "https://github.com/knative/serving/releases/download/knative-v1.23.0/serving-core.yaml",
       "https://github.com/knative-extensions/net-kourier/releases/download/knative-v1.23.0/kourier.yaml",
@@ -253,12 +273,18 @@ describe("synth edge", () => {
     const config = synths.edge.resources.find((r) => r.name === "tunnel-config")!;
     expect(config.inputs.config.ingresses).toEqual([
       { hostname: "blog.example.com", service: "http://traefik.kube-system.svc.cluster.local:80" },
-      { hostname: "fib.example.com", service: "http://kourier.kourier-system.svc.cluster.local:80", originRequest: { httpHostHeader: "fibonacci.default.kn.example.com" } },
+      {
+        hostname: "fib.example.com",
+        service: "http://kourier.kourier-system.svc.cluster.local:80",
+        originRequest: { httpHostHeader: "fibonacci.default.kn.example.com" },
+      },
       { hostname: "lil-linko.example.com", service: "http://traefik.kube-system.svc.cluster.local:80" },
       { hostname: "uptime.example.com", service: "http://traefik.kube-system.svc.cluster.local:80" },
       { service: "http_status:404" },
     ]);
-    const cnames = synths.edge.resources.filter((r) => r.type === "cloudflare:index/dnsRecord:DnsRecord").map((r) => [r.inputs.name, r.inputs.content, r.inputs.proxied]);
+    const cnames = synths.edge.resources
+      .filter((r) => r.type === "cloudflare:index/dnsRecord:DnsRecord")
+      .map((r) => [r.inputs.name, r.inputs.content, r.inputs.proxied]);
     expect(cnames).toEqual([
       ["blog.example.com", "tunnel-tunnel-id.cfargotunnel.com", true],
       ["fib.example.com", "tunnel-tunnel-id.cfargotunnel.com", true],
@@ -269,7 +295,19 @@ describe("synth edge", () => {
 
   it("outputs follow the contract (EdgeOutputs)", () => {
     const o = synths.edge.outputs;
-    expect(Object.keys(o)).toEqual(["composition", "cluster", "apiServer", "kubeconfig", "nodes", "knative", "tunnel", "serviceUrls", "routing", "storage", "mariadb"]);
+    expect(Object.keys(o)).toEqual([
+      "composition",
+      "cluster",
+      "apiServer",
+      "kubeconfig",
+      "nodes",
+      "knative",
+      "tunnel",
+      "serviceUrls",
+      "routing",
+      "storage",
+      "mariadb",
+    ]);
     expect(o.composition).toBe("edge");
     expect(o.cluster).toBe("edge");
     expect(o.apiServer).toBe("https://203.0.113.21:6443");
@@ -284,10 +322,21 @@ describe("synth edge", () => {
       domain: "kn.example.com",
       ingress: "kourier",
       ingressService: "kourier.kourier-system.svc.cluster.local:80",
-      releases: registered(synths.edge).sources.filter((x) => x.startsWith("https://") && !x.includes("/csi-driver-nfs/")),
+      releases: registered(synths.edge).sources.filter(
+        (x) => x.startsWith("https://") && !x.includes("/csi-driver-nfs/"),
+      ),
     });
-    expect(o.tunnel).toEqual({ id: "tunnel-tunnel-id", cname: "tunnel-tunnel-id.cfargotunnel.com", hostnames: ["blog.example.com", "fib.example.com", "lil-linko.example.com", "uptime.example.com"] });
-    expect(o.serviceUrls).toEqual({ fibonacci: "https://fib.example.com", blog: "https://blog.example.com", status: "https://uptime.example.com", "lil-linko": "https://lil-linko.example.com" });
+    expect(o.tunnel).toEqual({
+      id: "tunnel-tunnel-id",
+      cname: "tunnel-tunnel-id.cfargotunnel.com",
+      hostnames: ["blog.example.com", "fib.example.com", "lil-linko.example.com", "uptime.example.com"],
+    });
+    expect(o.serviceUrls).toEqual({
+      fibonacci: "https://fib.example.com",
+      blog: "https://blog.example.com",
+      status: "https://uptime.example.com",
+      "lil-linko": "https://lil-linko.example.com",
+    });
     // The synth's own plan (lib/routing on the RoutingPlan's input): mocks run no dynamic provider.
     expect(o.routing).toEqual({
       whoami: {
@@ -299,14 +348,21 @@ describe("synth edge", () => {
       },
     });
     // Addresses only: the credentials are in Secrets, never in outputs.
-    expect(o.storage).toEqual({ node: "pi-3", server: "192.168.1.23", exportPath: "/srv/kantai/nfs", storageClass: "nfs-hdd" });
+    expect(o.storage).toEqual({
+      node: "pi-3",
+      server: "192.168.1.23",
+      exportPath: "/srv/kantai/nfs",
+      storageClass: "nfs-hdd",
+    });
     expect(o.mariadb).toEqual({ host: "mariadb.mariadb.svc.cluster.local", port: 3306, databases: ["lil_linko"] });
   });
 });
 
 describe("synth lab (seed 001)", () => {
   it("renders Serving config, Istio settings, Strimzi Kafka on local volumes, the Kafka Broker and the sample function", () => {
-    expect(artifactObjects(synths.lab).map((o) => `${o.kind} ${o.metadata.namespace ?? "-"}/${o.metadata.name}`)).toEqual([
+    expect(
+      artifactObjects(synths.lab).map((o) => `${o.kind} ${o.metadata.namespace ?? "-"}/${o.metadata.name}`),
+    ).toEqual([
       "IngressRoute istio-system/knative-ingress",
       "ConfigMap knative-serving/config-network",
       "ConfigMap knative-serving/config-domain",

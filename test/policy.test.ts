@@ -31,38 +31,59 @@ import { runSynth } from "./support/tools";
 
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
 const FILE = "proxmoxve:index/fileLegacy:FileLegacy";
-const vm = (props: Record<string, any>, protect?: boolean): ResourceView => ({ type: VM, name: "web-vm", props, protect });
-const snippet = (data: string): ResourceView => ({ type: FILE, name: "web-user-data", props: { contentType: "snippets", sourceRaw: { data, fileName: "web.yaml" } } });
-const KEYS_ONLY = "#cloud-config\nusers:\n  - name: ubuntu\n    lock_passwd: true\n    ssh_authorized_keys: [ssh-ed25519 AAAA k]\nssh_pwauth: false\n";
+const vm = (props: Record<string, any>, protect?: boolean): ResourceView => ({
+  type: VM,
+  name: "web-vm",
+  props,
+  protect,
+});
+const snippet = (data: string): ResourceView => ({
+  type: FILE,
+  name: "web-user-data",
+  props: { contentType: "snippets", sourceRaw: { data, fileName: "web.yaml" } },
+});
+const KEYS_ONLY =
+  "#cloud-config\nusers:\n  - name: ubuntu\n    lock_passwd: true\n    ssh_authorized_keys: [ssh-ed25519 AAAA k]\nssh_pwauth: false\n";
 
 describe("no-password-ssh", () => {
   it("passes keys-only cloud-init and VMs without a password", () => {
     expect(noPasswordSsh(snippet(KEYS_ONLY))).toEqual([]);
-    expect(noPasswordSsh(vm({ initialization: { userAccount: { username: "ubuntu", keys: ["ssh-ed25519 AAAA k"] } } }))).toEqual([]);
+    expect(
+      noPasswordSsh(vm({ initialization: { userAccount: { username: "ubuntu", keys: ["ssh-ed25519 AAAA k"] } } })),
+    ).toEqual([]);
     expect(noPasswordSsh(vm({ initialization: { userDataFileId: "local:snippets/x.yaml" } }))).toEqual([]);
     expect(noPasswordSsh(snippet("#!/bin/sh\necho hi\n"))).toEqual([]);
     expect(noPasswordSsh(snippet("[secret]"))).toEqual([]);
   });
 
   it("fails ssh_pwauth: true, chpasswd, password and user passwords in user-data", () => {
-    expect(noPasswordSsh(snippet("#cloud-config\nssh_pwauth: true\n"))).toEqual(["cloud-init user-data sets ssh_pwauth: true: VMs must allow SSH keys only"]);
-    expect(noPasswordSsh(snippet("#cloud-config\nssh_pwauth: yes\n"))).toEqual(["cloud-init user-data sets ssh_pwauth: true: VMs must allow SSH keys only"]);
+    expect(noPasswordSsh(snippet("#cloud-config\nssh_pwauth: true\n"))).toEqual([
+      "cloud-init user-data sets ssh_pwauth: true: VMs must allow SSH keys only",
+    ]);
+    expect(noPasswordSsh(snippet("#cloud-config\nssh_pwauth: yes\n"))).toEqual([
+      "cloud-init user-data sets ssh_pwauth: true: VMs must allow SSH keys only",
+    ]);
     expect(noPasswordSsh(snippet("#cloud-config\npassword: ubuntu\nchpasswd:\n  expire: false\n"))).toEqual([
       "cloud-init user-data sets chpasswd: VMs must allow SSH keys only",
       "cloud-init user-data sets password: VMs must allow SSH keys only",
     ]);
-    expect(userDataPasswordFindings("#cloud-config\nusers:\n  - name: ops\n    plain_text_passwd: hunter2\n  - default\n")).toEqual(["gives user ops a password (plain_text_passwd)"]);
-    expect(userDataPasswordFindings("#!/bin/sh\nsed -i 's/.*/PasswordAuthentication yes/' /etc/ssh/sshd_config\necho 'u:p' | chpasswd\n")).toEqual([
-      "sets PasswordAuthentication yes",
-      "runs chpasswd",
+    expect(
+      userDataPasswordFindings("#cloud-config\nusers:\n  - name: ops\n    plain_text_passwd: hunter2\n  - default\n"),
+    ).toEqual(["gives user ops a password (plain_text_passwd)"]);
+    expect(
+      userDataPasswordFindings(
+        "#!/bin/sh\nsed -i 's/.*/PasswordAuthentication yes/' /etc/ssh/sshd_config\necho 'u:p' | chpasswd\n",
+      ),
+    ).toEqual(["sets PasswordAuthentication yes", "runs chpasswd"]);
+    expect(userDataPasswordFindings("#cloud-config\nusers: [\n")).toEqual([
+      expect.stringMatching(/^is not valid YAML \(/),
     ]);
-    expect(userDataPasswordFindings("#cloud-config\nusers: [\n")).toEqual([expect.stringMatching(/^is not valid YAML \(/)]);
   });
 
   it("fails initialization.userAccount.password on a VM", () => {
-    expect(noPasswordSsh(vm({ initialization: { userAccount: { username: "ubuntu", password: "[secret]" } } }))).toEqual([
-      "initialization.userAccount.password is set: VMs must allow SSH keys only (use userAccount.keys)",
-    ]);
+    expect(
+      noPasswordSsh(vm({ initialization: { userAccount: { username: "ubuntu", password: "[secret]" } } })),
+    ).toEqual(["initialization.userAccount.password is set: VMs must allow SSH keys only (use userAccount.keys)"]);
   });
 });
 
@@ -91,13 +112,21 @@ describe("templates-protected", () => {
   });
 
   it("fails an unprotected template", () => {
-    expect(templatesProtected(vm({ template: true }))).toEqual(["VM template is not protected: create it with {protect: true} (clones depend on it)"]);
-    expect(templatesProtected(vm({ template: true }, false))).toEqual(["VM template is not protected: create it with {protect: true} (clones depend on it)"]);
+    expect(templatesProtected(vm({ template: true }))).toEqual([
+      "VM template is not protected: create it with {protect: true} (clones depend on it)",
+    ]);
+    expect(templatesProtected(vm({ template: true }, false))).toEqual([
+      "VM template is not protected: create it with {protect: true} (clones depend on it)",
+    ]);
   });
 });
 
 describe("tunnel-dns-proxied", () => {
-  const record = (props: Record<string, any>): ResourceView => ({ type: "cloudflare:index/dnsRecord:DnsRecord", name: "fn-dns", props: { zoneId: "z", name: "fn.example.com", type: "CNAME", ttl: 1, ...props } });
+  const record = (props: Record<string, any>): ResourceView => ({
+    type: "cloudflare:index/dnsRecord:DnsRecord",
+    name: "fn-dns",
+    props: { zoneId: "z", name: "fn.example.com", type: "CNAME", ttl: 1, ...props },
+  });
 
   it("passes a proxied tunnel record and records that are not tunnel records", () => {
     expect(tunnelDnsProxied(record({ content: "c0ffee.cfargotunnel.com", proxied: true }))).toEqual([]);
@@ -105,15 +134,22 @@ describe("tunnel-dns-proxied", () => {
   });
 
   it("fails a tunnel record that is not proxied", () => {
-    const msg = "DNS record fn.example.com points at tunnel c0ffee.cfargotunnel.com but is not proxied: set proxied: true";
+    const msg =
+      "DNS record fn.example.com points at tunnel c0ffee.cfargotunnel.com but is not proxied: set proxied: true";
     expect(tunnelDnsProxied(record({ content: "c0ffee.cfargotunnel.com" }))).toEqual([msg]);
     expect(tunnelDnsProxied(record({ content: "c0ffee.cfargotunnel.com", proxied: false }))).toEqual([msg]);
-    expect(tunnelDnsProxied({ ...record({ value: "c0ffee.cfargotunnel.com" }), type: "cloudflare:index/record:Record" })).toEqual([msg]);
+    expect(
+      tunnelDnsProxied({ ...record({ value: "c0ffee.cfargotunnel.com" }), type: "cloudflare:index/record:Record" }),
+    ).toEqual([msg]);
   });
 });
 
 describe("k8s-resources", () => {
-  const container = (name: string, resources?: object) => ({ name, image: "ghcr.io/x/y:1", ...(resources ? { resources } : {}) });
+  const container = (name: string, resources?: object) => ({
+    name,
+    image: "ghcr.io/x/y:1",
+    ...(resources ? { resources } : {}),
+  });
   const full = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } };
   const deployment = (containers: object[], initContainers: object[] = []) => ({
     type: "kubernetes:apps/v1:Deployment",
@@ -123,30 +159,74 @@ describe("k8s-resources", () => {
 
   it("passes workloads whose every container has requests and limits, and ignores non-workloads", () => {
     expect(k8sResources(deployment([container("web", full)], [container("migrate", full)]))).toEqual([]);
-    expect(k8sResources({ type: "kubernetes:batch/v1:CronJob", name: "c", props: { spec: { jobTemplate: { spec: { template: { spec: { containers: [container("c", full)] } } } } } } })).toEqual([]);
-    expect(k8sResources({ type: "kubernetes:serving.knative.dev/v1:Service", name: "fn", props: { spec: { template: { spec: { containers: [container("user-container", full)] } } } } })).toEqual([]);
-    expect(k8sResources({ type: "kubernetes:core/v1:Service", name: "svc", props: { spec: { ports: [] } } })).toEqual([]);
+    expect(
+      k8sResources({
+        type: "kubernetes:batch/v1:CronJob",
+        name: "c",
+        props: { spec: { jobTemplate: { spec: { template: { spec: { containers: [container("c", full)] } } } } } },
+      }),
+    ).toEqual([]);
+    expect(
+      k8sResources({
+        type: "kubernetes:serving.knative.dev/v1:Service",
+        name: "fn",
+        props: { spec: { template: { spec: { containers: [container("user-container", full)] } } } },
+      }),
+    ).toEqual([]);
+    expect(k8sResources({ type: "kubernetes:core/v1:Service", name: "svc", props: { spec: { ports: [] } } })).toEqual(
+      [],
+    );
     expect(k8sResources({ type: "kubernetes:core/v1:ConfigMap", name: "cm", props: {} })).toEqual([]);
   });
 
   it("fails every container missing a request or a limit, naming what is missing", () => {
-    expect(k8sResources(deployment([container("web", { requests: { cpu: "100m", memory: "128Mi" } }), container("sidecar", full)], [container("migrate")]))).toEqual([
+    expect(
+      k8sResources(
+        deployment(
+          [container("web", { requests: { cpu: "100m", memory: "128Mi" } }), container("sidecar", full)],
+          [container("migrate")],
+        ),
+      ),
+    ).toEqual([
       "init container migrate has no resources.requests.cpu, resources.requests.memory, resources.limits.cpu, resources.limits.memory: every container needs CPU and memory requests and limits",
       "container web has no resources.limits.cpu, resources.limits.memory: every container needs CPU and memory requests and limits",
     ]);
-    for (const type of ["kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet", "kubernetes:batch/v1:Job", "kubernetes:serving.knative.dev/v1:Service"]) {
-      expect(k8sResources({ type, name: "w", props: { spec: { template: { spec: { containers: [container("c", { limits: full.limits })] } } } } }), type).toEqual([
+    for (const type of [
+      "kubernetes:apps/v1:StatefulSet",
+      "kubernetes:apps/v1:DaemonSet",
+      "kubernetes:batch/v1:Job",
+      "kubernetes:serving.knative.dev/v1:Service",
+    ]) {
+      expect(
+        k8sResources({
+          type,
+          name: "w",
+          props: { spec: { template: { spec: { containers: [container("c", { limits: full.limits })] } } } },
+        }),
+        type,
+      ).toEqual([
         "container c has no resources.requests.cpu, resources.requests.memory: every container needs CPU and memory requests and limits",
       ]);
     }
-    expect(k8sResources({ type: "kubernetes:core/v1:Pod", name: "p", props: { spec: {} } })).toEqual(["Pod has no containers in spec.containers"]);
+    expect(k8sResources({ type: "kubernetes:core/v1:Pod", name: "p", props: { spec: {} } })).toEqual([
+      "Pod has no containers in spec.containers",
+    ]);
   });
 });
 
 describe("no-plaintext-secret-outputs", () => {
   it("passes outputs that look secret only when they are secret", () => {
-    expect(plaintextSecretOutputs({ domain: "hosts.pve", kubeconfig: "[secret]", cluster: { token: "[secret]" }, fleet: { ips: ["10.0.0.30"] } })).toEqual([]);
-    expect(plaintextSecretOutputs({ k8s: { kubeconfig: "apiVersion: v1" } }, (p) => p === "k8s.kubeconfig")).toEqual([]);
+    expect(
+      plaintextSecretOutputs({
+        domain: "hosts.pve",
+        kubeconfig: "[secret]",
+        cluster: { token: "[secret]" },
+        fleet: { ips: ["10.0.0.30"] },
+      }),
+    ).toEqual([]);
+    expect(plaintextSecretOutputs({ k8s: { kubeconfig: "apiVersion: v1" } }, (p) => p === "k8s.kubeconfig")).toEqual(
+      [],
+    );
     expect(plaintextSecretOutputs({ creds: { user: "u", password: "p" } }, (p) => p === "creds")).toEqual([]);
   });
 
@@ -175,7 +255,11 @@ describe("secret tracking under CrossGuard (policy/secrets.ts)", () => {
   // What the engine sends a stack validation for the root stack: outputs with secret markers.
   const SIG = "4dabf18193072939515e22adb298388d";
   const secret = (value: unknown) => ({ [SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
-  const raw = { domain: "hosts.pve", kubeconfig: secret("apiVersion: v1"), cluster: { nodes: [{ token: secret("t") }, { token: "plain" }] } };
+  const raw = {
+    domain: "hosts.pve",
+    kubeconfig: secret("apiVersion: v1"),
+    cluster: { nodes: [{ token: secret("t") }, { token: "plain" }] },
+  };
 
   it("finds the secret paths in serialized properties", () => {
     expect([...secretPaths(raw)]).toEqual(["kubeconfig", "cluster.nodes[0].token"]);
@@ -188,7 +272,11 @@ describe("secret tracking under CrossGuard (policy/secrets.ts)", () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { unknownCheckingProxy } = require("@pulumi/policy/proxy");
     const props = unknownCheckingProxy(deserializeProperties(Struct.fromJavaScript(raw as any), false));
-    expect(unproxied(props)).toEqual({ domain: "hosts.pve", kubeconfig: "apiVersion: v1", cluster: { nodes: [{ token: "t" }, { token: "plain" }] } });
+    expect(unproxied(props)).toEqual({
+      domain: "hosts.pve",
+      kubeconfig: "apiVersion: v1",
+      cluster: { nodes: [{ token: "t" }, { token: "plain" }] },
+    });
     const paths = secretPathsOf(props);
     expect(plaintextSecretOutputs(unproxied(props), (p) => paths.has(p))).toEqual([
       "stack output cluster.nodes[1].token is named like a secret but is not secret: export it with pulumi.secret()",
@@ -227,14 +315,24 @@ describe("the pack over synth output", () => {
   });
 
   it("a mutated dev stack fails with the expected violations", () => {
-    const resources: (SynthResource & { inputs: any })[] = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8"));
+    const resources: (SynthResource & { inputs: any })[] = JSON.parse(
+      fs.readFileSync(path.join(out, "resources.json"), "utf8"),
+    );
     const byName = (n: string) => resources.find((r) => r.name === n)!;
     delete (byName("standalone-vm") as any).protect;
     const ud = byName("kenobi-2-user-data").inputs.sourceRaw;
     ud.data = ud.data.replace("ssh_pwauth: false", "ssh_pwauth: true");
     byName("kenobi-3-vm").inputs.agent = { enabled: false };
-    const outputs = { ...JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8")), adminPassword: "hunter2" };
-    const manifests = [{ file: "files/fn/knative-service.yaml", text: "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: fn}\nspec:\n  template:\n    spec:\n      containers:\n        - image: fn:1\n" }];
+    const outputs = {
+      ...JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8")),
+      adminPassword: "hunter2",
+    };
+    const manifests = [
+      {
+        file: "files/fn/knative-service.yaml",
+        text: "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: fn}\nspec:\n  template:\n    spec:\n      containers:\n        - image: fn:1\n",
+      },
+    ];
     expect(checkSynth({ resources, outputs, manifests }).map(formatViolation)).toEqual([
       "[templates-protected] standalone-vm: VM template is not protected: create it with {protect: true} (clones depend on it)",
       "[no-password-ssh] kenobi-2-user-data: cloud-init user-data sets ssh_pwauth: true: VMs must allow SSH keys only",
@@ -246,7 +344,11 @@ describe("the pack over synth output", () => {
 
   it("npx tsx policy/synth.ts <dir>: exit 0 on the dev stack, 1 with the violations listed on a mutated copy", () => {
     const cli = (dir: string) =>
-      spawnSync(process.execPath, [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(ROOT, "policy", "synth.ts"), dir], { encoding: "utf8", cwd: ROOT, timeout: 120_000 });
+      spawnSync(
+        process.execPath,
+        [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(ROOT, "policy", "synth.ts"), dir],
+        { encoding: "utf8", cwd: ROOT, timeout: 120_000 },
+      );
     const ok = cli(out);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toBe(`kantai policy: 0 violation(s) in ${out}\n`);
@@ -257,14 +359,26 @@ describe("the pack over synth output", () => {
     fs.writeFileSync(path.join(bad, "resources.json"), JSON.stringify(resources));
     const r = cli(bad);
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe("[templates-protected] knative-vm: VM template is not protected: create it with {protect: true} (clones depend on it)\n");
+    expect(r.stderr).toBe(
+      "[templates-protected] knative-vm: VM template is not protected: create it with {protect: true} (clones depend on it)\n",
+    );
     expect(r.stdout).toBe(`kantai policy: 1 violation(s) in ${bad}\n`);
   });
 
   it("the pack's manifest: PulumiPolicy.yaml and the package.json @pulumi/policy reads its version from", () => {
-    expect(Object.keys(RESOURCE_RULES)).toEqual(["no-password-ssh", "vm-guest-agent", "k8s-resources", "tunnel-dns-proxied", "templates-protected"]);
+    expect(Object.keys(RESOURCE_RULES)).toEqual([
+      "no-password-ssh",
+      "vm-guest-agent",
+      "k8s-resources",
+      "tunnel-dns-proxied",
+      "templates-protected",
+    ]);
     expect(parse(fs.readFileSync(path.join(ROOT, "policy", "PulumiPolicy.yaml"), "utf8")).runtime).toBe("nodejs");
-    expect(JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "package.json"), "utf8"))).toMatchObject({ name: "kantai-policy", version: "0.1.0", main: "index.ts" });
+    expect(JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "package.json"), "utf8"))).toMatchObject({
+      name: "kantai-policy",
+      version: "0.1.0",
+      main: "index.ts",
+    });
   });
 });
 
@@ -279,15 +393,28 @@ describe("the pack as Pulumi runs it: run-policy-pack serving gRPC on 127.0.0.1"
   /* eslint-enable @typescript-eslint/no-require-imports */
   let pack: ChildProcess;
   let client: any;
-  const call = (method: string, req: unknown) => new Promise<any>((resolve, reject) => client[method](req, (e: Error | null, r: any) => (e ? reject(e) : resolve(r))));
-  const diagnostics = (r: any) => r.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), level: d.getEnforcementlevel(), urn: d.getUrn(), message: d.getMessage() }));
+  const call = (method: string, req: unknown) =>
+    new Promise<any>((resolve, reject) =>
+      client[method](req, (e: Error | null, r: any) => (e ? reject(e) : resolve(r))),
+    );
+  const diagnostics = (r: any) =>
+    r.getDiagnosticsList().map((d: any) => ({
+      policy: d.getPolicyname(),
+      level: d.getEnforcementlevel(),
+      urn: d.getUrn(),
+      message: d.getMessage(),
+    }));
   const MANDATORY = pb.EnforcementLevel.MANDATORY;
 
   beforeAll(async () => {
-    pack = spawn(process.execPath, [path.join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack"), "127.0.0.1:1", "."], {
-      cwd: path.join(ROOT, "policy"),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    pack = spawn(
+      process.execPath,
+      [path.join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack"), "127.0.0.1:1", "."],
+      {
+        cwd: path.join(ROOT, "policy"),
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stderr = "";
     pack.stderr!.on("data", (d) => (stderr += d));
     const port = await new Promise<string>((resolve, reject) => {
@@ -310,7 +437,14 @@ describe("the pack as Pulumi runs it: run-policy-pack serving gRPC on 127.0.0.1"
     const info = await call("getAnalyzerInfo", new Empty());
     expect([info.getName(), info.getVersion()]).toEqual(["kantai", "0.1.0"]);
     expect(info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()])).toEqual(
-      ["no-password-ssh", "vm-guest-agent", "k8s-resources", "tunnel-dns-proxied", "templates-protected", "no-plaintext-secret-outputs"].map((n) => [n, MANDATORY]),
+      [
+        "no-password-ssh",
+        "vm-guest-agent",
+        "k8s-resources",
+        "tunnel-dns-proxied",
+        "templates-protected",
+        "no-plaintext-secret-outputs",
+      ].map((n) => [n, MANDATORY]),
     );
   });
 
@@ -331,13 +465,28 @@ describe("the pack as Pulumi runs it: run-policy-pack serving gRPC on 127.0.0.1"
         policy: "templates-protected",
         level: MANDATORY,
         urn: "",
-        message: "Proxmox VM templates (template: true) are created with protect: true.\nVM template is not protected: create it with {protect: true} (clones depend on it)",
+        message:
+          "Proxmox VM templates (template: true) are created with protect: true.\nVM template is not protected: create it with {protect: true} (clones depend on it)",
       },
     ]);
-    expect((await analyze(VM, "web", { agent: { enabled: true }, initialization: { userAccount: { username: "u", password: "p" } } }, false)).map((d: any) => d.message.split("\n")[1])).toEqual([
-      "initialization.userAccount.password is set: VMs must allow SSH keys only (use userAccount.keys)",
-    ]);
-    expect(await analyze(VM, "standalone-vm", { template: true, agent: { enabled: true }, tags: ["kantai", "template"] }, true)).toEqual([]);
+    expect(
+      (
+        await analyze(
+          VM,
+          "web",
+          { agent: { enabled: true }, initialization: { userAccount: { username: "u", password: "p" } } },
+          false,
+        )
+      ).map((d: any) => d.message.split("\n")[1]),
+    ).toEqual(["initialization.userAccount.password is set: VMs must allow SSH keys only (use userAccount.keys)"]);
+    expect(
+      await analyze(
+        VM,
+        "standalone-vm",
+        { template: true, agent: { enabled: true }, tags: ["kantai", "template"] },
+        true,
+      ),
+    ).toEqual([]);
   });
 
   it("AnalyzeStack: a plaintext token output fails, a secret kubeconfig output passes (secret markers as the engine sends them)", async () => {
@@ -346,7 +495,13 @@ describe("the pack as Pulumi runs it: run-policy-pack serving gRPC on 127.0.0.1"
     stack.setName("kantai-dev");
     stack.setUrn("urn:pulumi:dev::kantai::pulumi:pulumi:Stack::kantai-dev");
     const SIG = "4dabf18193072939515e22adb298388d";
-    stack.setProperties(Struct.fromJavaScript({ domain: "hosts.pve", kubeconfig: { [SIG]: "1b47061264138c4ac30d75fd1eb44270", value: "apiVersion: v1" }, adminToken: "abc" } as any));
+    stack.setProperties(
+      Struct.fromJavaScript({
+        domain: "hosts.pve",
+        kubeconfig: { [SIG]: "1b47061264138c4ac30d75fd1eb44270", value: "apiVersion: v1" },
+        adminToken: "abc",
+      } as any),
+    );
     stack.setOptions(new pb.AnalyzerResourceOptions());
     const req = new pb.AnalyzeStackRequest();
     req.setResourcesList([stack]);

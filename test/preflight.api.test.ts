@@ -18,7 +18,10 @@ const run = (change: (r: Recording) => void, target = t) => {
 
 describe("preflight against a recorded PVE 8.4 host", () => {
   it("the dev stack's target: what it creates on the host", () => {
-    expect(t.templates.map((x) => `${x.name}:${x.vmId}@${x.node}`)).toEqual(["template-standalone:8000@pve", "template-knative:9000@pve"]);
+    expect(t.templates.map((x) => `${x.name}:${x.vmId}@${x.node}`)).toEqual([
+      "template-standalone:8000@pve",
+      "template-knative:9000@pve",
+    ]);
     expect(t.vms.map((x) => x.vmId)).toEqual([800, 801, 802, 803, 804, 805, 600]);
     expect(t.storage).toEqual({ images: "local", disks: "local-lvm", snippets: "local" });
   });
@@ -35,8 +38,13 @@ describe("preflight against a recorded PVE 8.4 host", () => {
     ]);
     expect(byCheck("privileges").length).toBe(requirements(t).length);
     expect(byCheck("vm-ids")).toContain("VM 800: free for VM kenobi-1");
-    expect(byCheck("template")).toEqual(["VM 8000: free for template template-standalone", "VM 9000: free for template template-knative"]);
-    expect(byCheck("image")).toEqual(["local:import/jammy-server-cloudimg-amd64.qcow2: not on the datastore yet: the first `pulumi up` downloads it"]);
+    expect(byCheck("template")).toEqual([
+      "VM 8000: free for template template-standalone",
+      "VM 9000: free for template template-knative",
+    ]);
+    expect(byCheck("image")).toEqual([
+      "local:import/jammy-server-cloudimg-amd64.qcow2: not on the datastore yet: the first `pulumi up` downloads it",
+    ]);
     expect(byCheck("repository")).toEqual(["/nodes/pve/apt/repositories: No-Subscription enabled"]);
   });
 
@@ -46,7 +54,8 @@ describe("preflight against a recorded PVE 8.4 host", () => {
         level: "error",
         check: "version",
         where: "/version",
-        message: "Proxmox VE 8.3 (pve-manager 8.3.5) cannot download a .qcow2 cloud image as import content; kantai needs 8.4 or later",
+        message:
+          "Proxmox VE 8.3 (pve-manager 8.3.5) cannot download a .qcow2 cloud image as import content; kantai needs 8.4 or later",
         fix: "upgrade the node: apt update && apt full-upgrade (or the major upgrade guide for 7.x)",
       },
     ]);
@@ -103,13 +112,16 @@ describe("preflight against a recorded PVE 8.4 host", () => {
       delete r["/access/permissions?path=/"]["/"]["Sys.Modify"];
       delete r["/access/permissions?path=/nodes/pve"]["/nodes/pve"]["Sys.AccessNetwork"];
     });
-    expect(both[0].message).toBe("the token lacks Sys.Modify (or Sys.AccessNetwork on /nodes/pve), needed to let the node fetch a URL (download-url)");
+    expect(both[0].message).toBe(
+      "the token lacks Sys.Modify (or Sys.AccessNetwork on /nodes/pve), needed to let the node fetch a URL (download-url)",
+    );
   });
 
   it("PVE 9 dropped VM.Monitor: VM.GuestAgent.Audit is what the agent reads need", () => {
     const found = run((r) => {
       r["/version"] = { release: "9.0", version: "9.0.10", repoid: "deb1ca707ec72a89" };
-      for (const v of [800, 801, 802, 803, 804, 805, 600]) delete r[`/access/permissions?path=/vms/${v}`][`/vms/${v}`]["VM.Monitor"];
+      for (const v of [800, 801, 802, 803, 804, 805, 600])
+        delete r[`/access/permissions?path=/vms/${v}`][`/vms/${v}`]["VM.Monitor"];
     });
     expect(found.filter((f) => f.where === "/vms/800").map((f) => f.message)).toEqual([
       "the token lacks VM.GuestAgent.Audit, needed to read kenobi-1's addresses from the guest agent",
@@ -120,7 +132,17 @@ describe("preflight against a recorded PVE 8.4 host", () => {
   });
 
   it("a VM ID another guest holds: the fix names a free range for the key", () => {
-    const found = run((r) => r["/cluster/resources?type=vm"].push({ id: "qemu/802", type: "qemu", vmid: 802, name: "old-web", node: "pve", status: "stopped", template: 0 }));
+    const found = run((r) =>
+      r["/cluster/resources?type=vm"].push({
+        id: "qemu/802",
+        type: "qemu",
+        vmid: 802,
+        name: "old-web",
+        node: "pve",
+        status: "stopped",
+        template: 0,
+      }),
+    );
     expect(found).toEqual([
       {
         level: "error",
@@ -133,11 +155,31 @@ describe("preflight against a recorded PVE 8.4 host", () => {
   });
 
   it("the template present already: a warning; its ID held by a plain VM: an error", () => {
-    const present = run((r) => r["/cluster/resources?type=vm"].push({ id: "qemu/8000", type: "qemu", vmid: 8000, name: "template-standalone", node: "pve", status: "stopped", template: 1 }));
+    const present = run((r) =>
+      r["/cluster/resources?type=vm"].push({
+        id: "qemu/8000",
+        type: "qemu",
+        vmid: 8000,
+        name: "template-standalone",
+        node: "pve",
+        status: "stopped",
+        template: 1,
+      }),
+    );
     expect(present.map((f) => `${f.level} ${f.check} ${f.message}`)).toEqual([
       'warning template qemu "template-standalone" on pve (a template) exists already: fine if this stack created it; a new stack\'s first `pulumi up` fails on it ("VM 8000 already exists")',
     ]);
-    const plain = run((r) => r["/cluster/resources?type=vm"].push({ id: "qemu/9000", type: "qemu", vmid: 9000, name: "k8s", node: "pve", status: "running", template: 0 }));
+    const plain = run((r) =>
+      r["/cluster/resources?type=vm"].push({
+        id: "qemu/9000",
+        type: "qemu",
+        vmid: 9000,
+        name: "k8s",
+        node: "pve",
+        status: "running",
+        template: 0,
+      }),
+    );
     expect(plain.map((f) => `${f.level} ${f.message}`)).toEqual([
       'error VM ID 9000, wanted for template template-knative (kantai:templates.knative.vmId), is taken by qemu "k8s" on pve',
     ]);
@@ -145,7 +187,13 @@ describe("preflight against a recorded PVE 8.4 host", () => {
 
   it("the image on the datastore already", () => {
     const found = run((r) =>
-      r["/nodes/pve/storage/local/content?content=import"].push({ volid: "local:import/jammy-server-cloudimg-amd64.qcow2", format: "qcow2", size: 675282944, content: "import", ctime: 1726140000 }),
+      r["/nodes/pve/storage/local/content?content=import"].push({
+        volid: "local:import/jammy-server-cloudimg-amd64.qcow2",
+        format: "qcow2",
+        size: 675282944,
+        content: "import",
+        ctime: 1726140000,
+      }),
     );
     expect(found.map((f) => `${f.message} | ${f.fix}`)).toEqual([
       "is on the datastore already (qcow2, 675282944 bytes): fine if this stack downloaded it; a new stack's download fails on a file it did not create (overwriteUnmanaged is false) | pvesm free local:import/jammy-server-cloudimg-amd64.qcow2   (or pulumi import the download)",
@@ -169,10 +217,12 @@ describe("preflight against a recorded PVE 8.4 host", () => {
         fix: 'web UI: pve > Updates > Repositories: disable the enterprise ones, Add "No-Subscription" (docs/how-to/first-deploy.md#5-package-repository-enterprise-or-no-subscription)',
       },
     ]);
-    expect(run((r) => {
-      r["/nodes/pve/apt/repositories"]["standard-repos"][0].status = 1;
-      r["/nodes/pve/subscription"] = { status: "active" };
-    })).toEqual([]);
+    expect(
+      run((r) => {
+        r["/nodes/pve/apt/repositories"]["standard-repos"][0].status = 1;
+        r["/nodes/pve/subscription"] = { status: "active" };
+      }),
+    ).toEqual([]);
   });
 
   it("a configured node the cluster does not have", () => {
@@ -183,7 +233,12 @@ describe("preflight against a recorded PVE 8.4 host", () => {
   });
 
   it("a failed call is reported with a fix for its cause", () => {
-    const snap = { ...snapshotOf(t, fresh()), failures: { "GET /version": "GET https://10.15.40.20:8006/api2/json/version return Error 401 authentication failure: {}" } };
+    const snap = {
+      ...snapshotOf(t, fresh()),
+      failures: {
+        "GET /version": "GET https://10.15.40.20:8006/api2/json/version return Error 401 authentication failure: {}",
+      },
+    };
     expect(apiChecks(t, snap)[0]).toEqual({
       level: "error",
       check: "api",

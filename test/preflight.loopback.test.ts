@@ -29,11 +29,29 @@ let cert: string;
 
 beforeAll(async () => {
   // a self-signed certificate for 127.0.0.1, made by the real openssl
-  execFileSync("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-    "-subj", "/CN=pve.test", "-addext", "subjectAltName=IP:127.0.0.1",
-    "-keyout", path.join(tmp, "key.pem"), "-out", path.join(tmp, "cert.pem"),
-  ], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=pve.test",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      path.join(tmp, "key.pem"),
+      "-out",
+      path.join(tmp, "cert.pem"),
+    ],
+    { stdio: "ignore" },
+  );
   cert = fs.readFileSync(path.join(tmp, "cert.pem"), "utf8");
   server = https.createServer({ key: fs.readFileSync(path.join(tmp, "key.pem")), cert }, (req, res) => {
     requests.push({ method: req.method ?? "", url: req.url ?? "", auth: req.headers.authorization });
@@ -41,7 +59,8 @@ beforeAll(async () => {
       res.writeHead(status, reason, { "Content-Type": "application/json;charset=UTF-8" });
       res.end(JSON.stringify(body));
     };
-    if (req.headers.authorization !== `PVEAPIToken=${TOKEN}`) return send(401, "authentication failure", { data: null });
+    if (req.headers.authorization !== `PVEAPIToken=${TOKEN}`)
+      return send(401, "authentication failure", { data: null });
     const u = new URL(req.url ?? "/", "https://127.0.0.1");
     const query = [...u.searchParams].map(([k, v]) => `${k}=${v}`).join("&");
     const key = u.pathname.replace(/^\/api2\/json/, "") + (query ? `?${query}` : "");
@@ -67,16 +86,22 @@ describe("preflight through the proxmox-api client on loopback HTTPS", () => {
     expect(new Set(requests.map((r) => r.method))).toEqual(new Set(["GET"]));
     expect(requests.every((r) => r.auth === `PVEAPIToken=${TOKEN}`)).toBe(true);
     expect(requests[0].url).toBe("/api2/json/version");
-    expect(requests.map((r) => r.url)).toContain("/api2/json/access/permissions?path=%2Fsdn%2Fzones%2Flocalnetwork%2Fvmbr2");
+    expect(requests.map((r) => r.url)).toContain(
+      "/api2/json/access/permissions?path=%2Fsdn%2Fzones%2Flocalnetwork%2Fvmbr2",
+    );
     expect(problemsOf(apiChecks(t, snap))).toEqual([]);
   });
 
   it("an untrusted certificate is refused unless proxmoxInsecure", async () => {
     const snap = await collectSnapshot(t, { endpoint, token: TOKEN, insecure: false });
     expect(Object.keys(snap.failures)).toEqual(["GET /version"]);
-    expect(snap.failures["GET /version"]).toMatch(/^FaILED to call GET https:\/\/127\.0\.0\.1:\d+\/api2\/json\/version .*(SELF_SIGNED|self-signed)/);
+    expect(snap.failures["GET /version"]).toMatch(
+      /^FaILED to call GET https:\/\/127\.0\.0\.1:\d+\/api2\/json\/version .*(SELF_SIGNED|self-signed)/,
+    );
     const [f] = apiChecks(t, snap);
-    expect(f.fix).toBe("the API's certificate is not trusted: install a trusted one, or pulumi config set proxmoxInsecure true --stack dev");
+    expect(f.fix).toBe(
+      "the API's certificate is not trusted: install a trusted one, or pulumi config set proxmoxInsecure true --stack dev",
+    );
     const insecure = await collectSnapshot(t, { endpoint, token: TOKEN, insecure: true });
     expect(insecure.failures).toEqual({});
   });
@@ -87,7 +112,9 @@ describe("preflight through the proxmox-api client on loopback HTTPS", () => {
     expect(Object.keys(snap.failures)).toEqual(["GET /version"]);
     expect(snap.failures["GET /version"]).toMatch(/return Error 401 authentication failure/);
     expect(JSON.stringify(snap.failures)).not.toContain(wrong.split("=")[1]);
-    expect(apiChecks(t, snap)[0].fix).toBe("check kantai:proxmoxApiToken: pulumi config set --secret proxmoxApiToken 'user@realm!tokenid=<secret uuid>' --stack dev");
+    expect(apiChecks(t, snap)[0].fix).toBe(
+      "check kantai:proxmoxApiToken: pulumi config set --secret proxmoxApiToken 'user@realm!tokenid=<secret uuid>' --stack dev",
+    );
   });
 
   it("nothing listening: the fix names the endpoint and the route", async () => {
@@ -95,10 +122,17 @@ describe("preflight through the proxmox-api client on loopback HTTPS", () => {
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const snap = await collectSnapshot(t, { endpoint: `https://127.0.0.1:${port}/`, token: TOKEN, insecure: true, timeoutMs: 5000 });
+    const snap = await collectSnapshot(t, {
+      endpoint: `https://127.0.0.1:${port}/`,
+      token: TOKEN,
+      insecure: true,
+      timeoutMs: 5000,
+    });
     const [f] = apiChecks({ ...t, endpoint: `https://127.0.0.1:${port}/` }, snap);
     expect(f.message).toMatch(/ECONNREFUSED/);
-    expect(f.fix).toBe(`cannot reach https://127.0.0.1:${port}/: check kantai:proxmoxEndpoint and the route from this machine to port 8006`);
+    expect(f.fix).toBe(
+      `cannot reach https://127.0.0.1:${port}/: check kantai:proxmoxEndpoint and the route from this machine to port 8006`,
+    );
   });
 
   it("npm run preflight's whole path for the dev stack (token from PROXMOX_VE_API_TOKEN, SSH off)", async () => {
@@ -117,7 +151,10 @@ describe("preflight through the proxmox-api client on loopback HTTPS", () => {
     });
     const text = formatFindings(findings);
     // what is left are the stack file's own placeholders: the host is fine
-    expect(problemsOf(findings).map((f) => `${f.level} ${f.where}`)).toEqual(["error Pulumi.dev.yaml encryptionsalt", "error kantai:sshPublicKeys[0]"]);
+    expect(problemsOf(findings).map((f) => `${f.level} ${f.where}`)).toEqual([
+      "error Pulumi.dev.yaml encryptionsalt",
+      "error kantai:sshPublicKeys[0]",
+    ]);
     expect(text).toContain("ok    [version] /version: Proxmox VE 8.4 (pve-manager 8.4.1)");
     expect(text).toContain("skip  [ssh] nodes: --no-ssh");
     expect(text.split("\n").pop()).toMatch(/^preflight: 2 error\(s\), 0 warning\(s\), \d+ passed, 2 skipped$/);

@@ -30,10 +30,15 @@ describe("zone serial", () => {
 });
 
 describe("site names", () => {
-  it.each([[1, "one"], [5, "five"], [13, "thirteen"], [21, "twenty-one"], [40, "forty"], [105, "one-hundred-five"], [999, "nine-hundred-ninety-nine"]])(
-    "%i → %s",
-    (n, w) => expect(numberWord(n)).toBe(w),
-  );
+  it.each([
+    [1, "one"],
+    [5, "five"],
+    [13, "thirteen"],
+    [21, "twenty-one"],
+    [40, "forty"],
+    [105, "one-hundred-five"],
+    [999, "nine-hundred-ninety-nine"],
+  ])("%i → %s", (n, w) => expect(numberWord(n)).toBe(w));
 
   it("are distinct valid DNS labels for every fleet size", () => {
     const words = siteWords(999);
@@ -45,14 +50,18 @@ describe("site names", () => {
     const backends = ["10.0.0.30:3000", "10.0.0.31:3000", "10.0.0.32:3000"];
     const text = renderLoadBalancerCaddyfile({ domain: "d.test", backends });
     expect(text).toContain("http://one.standalone.d.test {\n\treverse_proxy 10.0.0.30:3000 {");
-    expect(text).toContain("http://three.standalone.d.test {\n\treverse_proxy 10.0.0.30:3000 10.0.0.31:3000 10.0.0.32:3000 {");
+    expect(text).toContain(
+      "http://three.standalone.d.test {\n\treverse_proxy 10.0.0.30:3000 10.0.0.31:3000 10.0.0.32:3000 {",
+    );
     expect(text).not.toContain("four.");
   });
 });
 
 describe("DNS names", () => {
   it.each(["hosts.pve", "a.b-c.example", "x", "hosts.pve."])("accepts %s", (n) => expect(isDnsName(n)).toBe(true));
-  it.each(["", "hosts..pve", "-a.pve", "a-.pve", "a_b.pve", "a".repeat(64) + ".pve"])("rejects %j", (n) => expect(isDnsName(n)).toBe(false));
+  it.each(["", "hosts..pve", "-a.pve", "a-.pve", "a_b.pve", "a".repeat(64) + ".pve"])("rejects %j", (n) =>
+    expect(isDnsName(n)).toBe(false),
+  );
 });
 
 describe("IPv4 helpers", () => {
@@ -83,7 +92,9 @@ describe("IPv4 helpers", () => {
 
 describe("cloud-init", () => {
   it("refuses to render a VM nobody can log in to", () => {
-    expect(() => renderUserData({ hostname: "x", sshAuthorizedKeys: [] })).toThrow("at least one SSH public key is required");
+    expect(() => renderUserData({ hostname: "x", sshAuthorizedKeys: [] })).toThrow(
+      "at least one SSH public key is required",
+    );
   });
 });
 

@@ -16,7 +16,9 @@ const resolve = <T>(o: pulumi.Output<T>) => new Promise<T>((r) => o.apply(r));
 describe("appliedPlan", () => {
   it("uses the resource's plan and never computes its own", async () => {
     let calls = 0;
-    const r = await resolve(appliedPlan({ plan: pulumi.output(deployed) } as unknown as RoutingPlan, () => (calls++, local)));
+    const r = await resolve(
+      appliedPlan({ plan: pulumi.output(deployed) } as unknown as RoutingPlan, () => (calls++, local)),
+    );
     expect(r).toEqual({ plan: deployed, simulated: false });
     expect(calls).toBe(0);
   });

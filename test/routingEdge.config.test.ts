@@ -124,7 +124,8 @@ describe("the edge stack's kantai:routing", () => {
 
   it("reads an absolute latencyFile path; the last sample of a pair wins and one direction serves both (parseMonlat defaults)", () => {
     const file = tmpFile(
-      fs.readFileSync(path.join(REPO_ROOT, "stacks/data/edge-latency.prom"), "utf8") + 'latency_between_nodes{from="pi-1",to="pi-2"} 1.5\n',
+      fs.readFileSync(path.join(REPO_ROOT, "stacks/data/edge-latency.prom"), "utf8") +
+        'latency_between_nodes{from="pi-1",to="pi-2"} 1.5\n',
     );
     const s = parsed(svc((x) => (x.latencyFile = file))).routing!.services[0];
     expect(s.input.rttMs["pi-1"]["pi-2"]).toBe(1.5);
@@ -139,24 +140,62 @@ describe("the edge stack's kantai:routing", () => {
 
 describe("bad kantai:routing fails before any resource, naming the key", () => {
   it.each<[string, (r: Record<string, any>) => void, string[]]>([
-    ["a node that is not in the edge K3s cluster", svc((s) => (s.nodes["pi-9"] = { maxPods: 1, serviceRate: 10 })), [`${K}.nodes.pi-9: unknown node "pi-9" ${CLUSTER}`]],
-    ["a demand node that is not in the cluster", svc((s) => (s.demand.mars = 5)), [`${K}.demand.mars: unknown node "mars" ${CLUSTER}`]],
+    [
+      "a node that is not in the edge K3s cluster",
+      svc((s) => (s.nodes["pi-9"] = { maxPods: 1, serviceRate: 10 })),
+      [`${K}.nodes.pi-9: unknown node "pi-9" ${CLUSTER}`],
+    ],
+    [
+      "a demand node that is not in the cluster",
+      svc((s) => (s.demand.mars = 5)),
+      [`${K}.demand.mars: unknown node "mars" ${CLUSTER}`],
+    ],
     [
       "a demand node without capacity (not in nodes)",
       svc((s) => (s.demand["pi-3"] = 5)),
-      [`${K}.demand.pi-3: node "pi-3" has demand but no entry in kantai:routing.services[0].nodes (its proxy routes the requests entering there: give it maxPods, 0 or more, and serviceRate)`],
+      [
+        `${K}.demand.pi-3: node "pi-3" has demand but no entry in kantai:routing.services[0].nodes (its proxy routes the requests entering there: give it maxPods, 0 or more, and serviceRate)`,
+      ],
     ],
     [
       "a node tainted NoSchedule (the objects carry no tolerations)",
       svc((s) => (s.nodes["pi-3"] = { maxPods: 1, serviceRate: 60 })),
-      [`${K}.nodes.pi-3: node "pi-3" is tainted kantai.dev/storage=hdd:NoSchedule: the routing workload and proxy have no tolerations`],
+      [
+        `${K}.nodes.pi-3: node "pi-3" is tainted kantai.dev/storage=hdd:NoSchedule: the routing workload and proxy have no tolerations`,
+      ],
     ],
-    ["a missing RTT entry (inline)", inline((s) => delete s.rttMs["pi-1"]["edge-vm-2"]), [`${K}.rttMs.pi-1.edge-vm-2: missing latency from "pi-1" to "edge-vm-2"`]],
-    ["a missing RTT row (inline)", inline((s) => delete s.rttMs["pi-2"]), [`${K}.rttMs.pi-2: missing row for node "pi-2"`]],
-    ["an RTT toward a node outside the cluster (inline)", inline((s) => (s.rttMs["pi-1"].moon = 400)), [`${K}.rttMs.pi-1.moon: unknown node "moon" ${CLUSTER}`]],
-    ["a negative RTT (inline)", inline((s) => (s.rttMs["pi-1"]["pi-2"] = -1)), [`${K}.rttMs.pi-1.pi-2: must be a non-negative number of milliseconds`]],
-    ["both rttMs and latencyFile", svc((s) => (s.rttMs = structuredClone(RTT))), [`${K}: set exactly one of rttMs, latencyFile and latencyPrometheus`]],
-    ["neither rttMs nor latencyFile", svc((s) => delete s.latencyFile), [`${K}: needs the RTT matrix: set rttMs ({from: {to: ms}}), latencyFile (monlat measurements) or latencyPrometheus (a Prometheus URL)`]],
+    [
+      "a missing RTT entry (inline)",
+      inline((s) => delete s.rttMs["pi-1"]["edge-vm-2"]),
+      [`${K}.rttMs.pi-1.edge-vm-2: missing latency from "pi-1" to "edge-vm-2"`],
+    ],
+    [
+      "a missing RTT row (inline)",
+      inline((s) => delete s.rttMs["pi-2"]),
+      [`${K}.rttMs.pi-2: missing row for node "pi-2"`],
+    ],
+    [
+      "an RTT toward a node outside the cluster (inline)",
+      inline((s) => (s.rttMs["pi-1"].moon = 400)),
+      [`${K}.rttMs.pi-1.moon: unknown node "moon" ${CLUSTER}`],
+    ],
+    [
+      "a negative RTT (inline)",
+      inline((s) => (s.rttMs["pi-1"]["pi-2"] = -1)),
+      [`${K}.rttMs.pi-1.pi-2: must be a non-negative number of milliseconds`],
+    ],
+    [
+      "both rttMs and latencyFile",
+      svc((s) => (s.rttMs = structuredClone(RTT))),
+      [`${K}: set exactly one of rttMs, latencyFile and latencyPrometheus`],
+    ],
+    [
+      "neither rttMs nor latencyFile",
+      svc((s) => delete s.latencyFile),
+      [
+        `${K}: needs the RTT matrix: set rttMs ({from: {to: ms}}), latencyFile (monlat measurements) or latencyPrometheus (a Prometheus URL)`,
+      ],
+    ],
     [
       "an unreadable latency file",
       svc((s) => (s.latencyFile = "stacks/data/nope.prom")),
@@ -170,16 +209,26 @@ describe("bad kantai:routing fails before any resource, naming the key", () => {
     [
       "demand no placement of the budget can serve stably",
       svc((s) => (s.demand["edge-vm-1"] = 500)),
-      [`${K}.demand: total 600 req/s cannot be served stably by 6 replicas (at most 600 req/s, load must stay below capacity)`],
+      [
+        `${K}.demand: total 600 req/s cannot be served stably by 6 replicas (at most 600 req/s, load must stay below capacity)`,
+      ],
     ],
     [
       "a baseline that cannot serve the demand stably",
       svc((s) => (s.algorithm = "nearest")),
       [`${K}.demand: the nearest algorithm cannot serve this demand stably (some node would be overloaded)`],
     ],
-    ["an unknown algorithm", svc((s) => (s.algorithm = "fastest")), [`${K}.algorithm: must be one of "optimal", "even", "nearest", "ikukantai"`]],
+    [
+      "an unknown algorithm",
+      svc((s) => (s.algorithm = "fastest")),
+      [`${K}.algorithm: must be one of "optimal", "even", "nearest", "ikukantai"`],
+    ],
     ["a zero budget", svc((s) => (s.replicas = 0)), [`${K}.replicas: at least 1 replica`]],
-    ["a non-positive service rate", svc((s) => (s.nodes["pi-1"].serviceRate = 0)), [`${K}.nodes.pi-1.serviceRate: must be a positive number of requests per second per replica`]],
+    [
+      "a non-positive service rate",
+      svc((s) => (s.nodes["pi-1"].serviceRate = 0)),
+      [`${K}.nodes.pi-1.serviceRate: must be a positive number of requests per second per replica`],
+    ],
     [
       "missing resources (the policy pack demands requests and limits)",
       svc((s) => delete s.resources),
@@ -232,7 +281,9 @@ describe("bad kantai:routing fails before any resource, naming the key", () => {
   });
 
   it("a latency file without a pair the nodes need: the pair", () => {
-    const text = fs.readFileSync(path.join(REPO_ROOT, "stacks/data/edge-latency.prom"), "utf8").replace(/^latency_between_nodes\{from="pi-2",to="edge-vm-2"\}.*$/m, "");
+    const text = fs
+      .readFileSync(path.join(REPO_ROOT, "stacks/data/edge-latency.prom"), "utf8")
+      .replace(/^latency_between_nodes\{from="pi-2",to="edge-vm-2"\}.*$/m, "");
     const file = tmpFile(text);
     expect(problems(svc((s) => (s.latencyFile = file)))).toEqual([
       `${K}.latencyFile: ${file}: no monlat sample from "edge-vm-2" to "pi-2"`,

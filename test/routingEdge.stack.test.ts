@@ -52,7 +52,12 @@ beforeAll(async () => {
   resources = rec.resources;
   outputs = await resolveDeep(rec.result.outputs);
   for (const a of rec.result.artifacts.filter((x) => x.path.startsWith("routing/"))) {
-    artifacts.push({ path: a.path, kind: a.kind, resource: a.resource, content: (await resolveDeep(a.content, true)) as string });
+    artifacts.push({
+      path: a.path,
+      kind: a.kind,
+      resource: a.resource,
+      content: (await resolveDeep(a.content, true)) as string,
+    });
   }
 });
 
@@ -97,7 +102,9 @@ const ECHO_INPUTS = {
 
 describe("edge stack: RoutingPlan per kantai:routing service", () => {
   it("registers one RoutingPlan per service, after the cluster", () => {
-    expect(resources.filter((r) => r.type === PLAN_TYPE).map((r) => `${r.name} ${r.parent ?? "-"} ${r.dependsOn.join(",")}`)).toEqual(["whoami-plan - edge", "echo-plan - edge"]);
+    expect(
+      resources.filter((r) => r.type === PLAN_TYPE).map((r) => `${r.name} ${r.parent ?? "-"} ${r.dependsOn.join(",")}`),
+    ).toEqual(["whoami-plan - edge", "echo-plan - edge"]);
   });
 
   it("the sample's inputs: nodes sorted by name, the RTT matrix parsed from stacks/data/edge-latency.prom, demand, budget, algorithm", () => {
@@ -109,7 +116,10 @@ describe("edge stack: RoutingPlan per kantai:routing service", () => {
   });
 
   it("the provider accepts exactly these inputs and computes the plan the synth shows (the stand-in is no different from `pulumi up`)", async () => {
-    for (const [name, inputs] of [["whoami", WHOAMI_INPUTS], ["echo", ECHO_INPUTS]] as const) {
+    for (const [name, inputs] of [
+      ["whoami", WHOAMI_INPUTS],
+      ["echo", ECHO_INPUTS],
+    ] as const) {
       const checked = await routingPlanProvider.check!({} as any, inputs as any);
       expect(checked.failures ?? []).toEqual([]);
       const created = await routingPlanProvider.create(checked.inputs as any);
@@ -145,20 +155,29 @@ describe("edge stack: LatencyAwareService per service", () => {
       const c = byName("kantai:routing:LatencyAwareService", svc);
       expect(c.dependsOn).toEqual(["edge"]);
       expect(c.parent).toBeUndefined();
-      const got = resources.filter((r) => r.parent === svc).map((r) => `${r.type} ${r.name} ${(r.inputs as any).metadata.namespace}/${(r.inputs as any).metadata.name}`);
+      const got = resources
+        .filter((r) => r.parent === svc)
+        .map((r) => `${r.type} ${r.name} ${(r.inputs as any).metadata.namespace}/${(r.inputs as any).metadata.name}`);
       expect(got.sort()).toEqual(children(svc, [...nodes], ns).sort());
     }
   });
 
   it("every child runs on the edge cluster's Kubernetes provider", () => {
-    const refs = resources.filter((r) => r.parent === "whoami" || r.parent === "echo").map((r) => providers.get(`${r.type} ${r.name}`));
+    const refs = resources
+      .filter((r) => r.parent === "whoami" || r.parent === "echo")
+      .map((r) => providers.get(`${r.type} ${r.name}`));
     expect(refs.length).toBe(26);
-    for (const ref of refs) expect(ref).toMatch(/^urn:pulumi:edge::kantai::kantai:k8s:K3sCluster\$pulumi:providers:kubernetes::edge-k8s::edge-k8s-id$/);
+    for (const ref of refs)
+      expect(ref).toMatch(
+        /^urn:pulumi:edge::kantai::kantai:k8s:K3sCluster\$pulumi:providers:kubernetes::edge-k8s::edge-k8s-id$/,
+      );
   });
 
   it("workloads carry the plan's replicas, pinned by hostname, with the configured container", () => {
     const d = (n: string) => byName("kubernetes:apps/v1:Deployment", n).inputs.spec;
-    expect(Object.fromEntries(["edge-vm-1", "edge-vm-2", "pi-1", "pi-2"].map((n) => [n, d(`whoami-${n}`).replicas]))).toEqual({
+    expect(
+      Object.fromEntries(["edge-vm-1", "edge-vm-2", "pi-1", "pi-2"].map((n) => [n, d(`whoami-${n}`).replicas])),
+    ).toEqual({
       "edge-vm-1": 0,
       "edge-vm-2": 4,
       "pi-1": 0,
@@ -190,15 +209,20 @@ describe("edge stack: LatencyAwareService per service", () => {
 
   it("each node's proxy config routes by that node's weights (basis points)", () => {
     // The weights live in the proxy's filesystem RDS file (rds.yaml), beside the bootstrap.
-    const envoy = (n: string) => byName("kubernetes:core/v1:ConfigMap", `whoami-proxy-${n}`).inputs.data["rds.yaml"] as string;
-    const weights = (n: string) => [...envoy(n).matchAll(/- name: (node-[a-z0-9-]+)\n\s+weight: (\d+)/g)].map((m) => `${m[1]}=${m[2]}`);
+    const envoy = (n: string) =>
+      byName("kubernetes:core/v1:ConfigMap", `whoami-proxy-${n}`).inputs.data["rds.yaml"] as string;
+    const weights = (n: string) =>
+      [...envoy(n).matchAll(/- name: (node-[a-z0-9-]+)\n\s+weight: (\d+)/g)].map((m) => `${m[1]}=${m[2]}`);
     expect(weights("pi-1")).toEqual(["node-edge-vm-2=7543", "node-pi-2=2457"]);
     expect(weights("pi-2")).toEqual(["node-pi-2=10000"]);
     expect(weights("edge-vm-1")).toEqual(["node-edge-vm-2=10000"]);
   });
 
   it("writes each service's objects as one kubernetes artifact — the registered objects, labelled as the synth's own plan", () => {
-    expect(artifacts.map((a) => `${a.path} ${a.kind} ${a.resource}`)).toEqual(["routing/whoami.yaml kubernetes whoami", "routing/echo.yaml kubernetes echo"]);
+    expect(artifacts.map((a) => `${a.path} ${a.kind} ${a.resource}`)).toEqual([
+      "routing/whoami.yaml kubernetes whoami",
+      "routing/echo.yaml kubernetes echo",
+    ]);
     for (const a of artifacts) {
       const objs = parseManifests(a.content);
       const registered = resources

@@ -87,9 +87,17 @@ describe("dev stack registrations", () => {
   it("host scripts run as root for any kantai:sshUser: directly as root, else sudo -n (issue 10 item 10)", () => {
     // Same rule as the K3s scripts (lib/render/k3sShell.ts asRoot); Proxmox VE ships no sudo for root,
     // so root runs the script directly.
-    for (const [name, field] of [["lan-nat", "create"], ["lan-nat", "delete"], ["hosts-install", "create"], ["hosts-install", "update"], ["hosts-install", "delete"]] as const) {
+    for (const [name, field] of [
+      ["lan-nat", "create"],
+      ["lan-nat", "delete"],
+      ["hosts-install", "create"],
+      ["hosts-install", "update"],
+      ["hosts-install", "delete"],
+    ] as const) {
       const cmd = byName(name).inputs[field] as string;
-      expect(cmd, `${name}.${field}`).toMatch(/^if \[ "\$\(id -u\)" -eq 0 \]; then exec sh -c '.*'; else exec sudo -n sh -c '.*'; fi$/s);
+      expect(cmd, `${name}.${field}`).toMatch(
+        /^if \[ "\$\(id -u\)" -eq 0 \]; then exec sh -c '.*'; else exec sudo -n sh -c '.*'; fi$/s,
+      );
     }
   });
 
@@ -123,7 +131,14 @@ describe("dev stack registrations", () => {
       vga: { type: "serial0" },
       agent: { enabled: true },
       networkDevices: [{ bridge: "vmbr2", model: "virtio", firewall: false }],
-      disks: [{ interface: "scsi0", datastoreId: "local-lvm", importFrom: "local:import/jammy-server-cloudimg-amd64.qcow2", size: 10 }],
+      disks: [
+        {
+          interface: "scsi0",
+          datastoreId: "local-lvm",
+          importFrom: "local:import/jammy-server-cloudimg-amd64.qcow2",
+          size: 10,
+        },
+      ],
       initialization: {
         datastoreId: "local-lvm",
         interface: "ide2",
@@ -136,7 +151,15 @@ describe("dev stack registrations", () => {
     // Fixed VM ID: a replacement must delete the old template first. The guard runs before it.
     expect(t.deleteBeforeReplace).toBe(true);
     expect(t.dependsOn).toEqual([`${key}-guard`]);
-    expect(byName(`${key}-guard`).inputs).toMatchObject({ key, vmName: `template-${key}`, vmId, node: "pve", diskDatastore: "local-lvm", diskGb: 10, allowReplace: false });
+    expect(byName(`${key}-guard`).inputs).toMatchObject({
+      key,
+      vmName: `template-${key}`,
+      vmId,
+      node: "pve",
+      diskDatastore: "local-lvm",
+      diskGb: 10,
+      allowReplace: false,
+    });
   });
 
   it("the cloud image is removed before a replacement downloads it under the same name", () => {
@@ -169,7 +192,9 @@ describe("dev stack registrations", () => {
       // Content-addressed: sha256 of the user-data in the name, and the VM points at that file.
       const digest = createHash("sha256").update(snippet.inputs.sourceRaw.data).digest("hex").slice(0, 12);
       expect(snippet.inputs.sourceRaw.fileName).toBe(`kantai-kenobi-${i}-${digest}.user-data.yaml`);
-      expect(vm.inputs.initialization.userDataFileId).toBe(`local:snippets/kantai-kenobi-${i}-${digest}.user-data.yaml`);
+      expect(vm.inputs.initialization.userDataFileId).toBe(
+        `local:snippets/kantai-kenobi-${i}-${digest}.user-data.yaml`,
+      );
     }
   });
 
@@ -188,8 +213,18 @@ describe("dev stack registrations", () => {
     // bpg/terraform-provider-proxmox#995 and #1521: concurrent clones of one template fail with
     // "can't lock file '/var/lock/qemu-server/lock-<id>.conf' - got timeout"; clone.retries retries
     // (VmLegacyClone.retries in the SDK's types), and the k-th clone waits for the (k-2)-th.
-    const of8000 = ofType(VM).filter((r) => (r.inputs as any).clone?.vmId === 8000).map((r) => r.name);
-    expect(of8000).toEqual(["kenobi-1-vm", "kenobi-2-vm", "kenobi-3-vm", "kenobi-4-vm", "kenobi-5-vm", "kenobi-lb-vm", "ci-runner-vm-vm"]);
+    const of8000 = ofType(VM)
+      .filter((r) => (r.inputs as any).clone?.vmId === 8000)
+      .map((r) => r.name);
+    expect(of8000).toEqual([
+      "kenobi-1-vm",
+      "kenobi-2-vm",
+      "kenobi-3-vm",
+      "kenobi-4-vm",
+      "kenobi-5-vm",
+      "kenobi-lb-vm",
+      "ci-runner-vm-vm",
+    ]);
     of8000.forEach((n, k) => {
       expect(byName(n).dependsOn, n).toEqual(k >= 2 ? [of8000[k - 2]] : []);
       expect(byName(n).inputs.clone.retries, n).toBe(3);
@@ -283,7 +318,13 @@ describe("dev stack registrations", () => {
         serviceUrlTemplate: "http://{service}.grogu.hosts.pve",
         serviceUrls: { "fibonacci-behavior": "http://fibonacci-behavior.grogu.hosts.pve" },
       },
-      ciRunner: { name: "ci-runner", vmId: 810, ip: "10.0.0.40", repository: "acme/homelab", labels: ["self-hosted", "kantai"] },
+      ciRunner: {
+        name: "ci-runner",
+        vmId: 810,
+        ip: "10.0.0.40",
+        repository: "acme/homelab",
+        labels: ["self-hosted", "kantai"],
+      },
     });
   });
 });

@@ -47,7 +47,9 @@ beforeAll(async () => {
   resources = rec.resources;
   const all = [...rec.result.storage.artifacts, ...rec.result.db.artifacts];
   artifacts = await Promise.all(all.map(async (a) => ({ path: a.path, content: await resolveDeep(a.content, true) })));
-  revealedPasswords = (await Promise.all([rec.result.db.rootPassword, rec.result.db.appPasswords["lil-linko"]].map((o) => resolveDeep(o, true)))) as string[];
+  revealedPasswords = (await Promise.all(
+    [rec.result.db.rootPassword, rec.result.db.appPasswords["lil-linko"]].map((o) => resolveDeep(o, true)),
+  )) as string[];
   envFor = rec.result.db.envFor("lil-linko");
 });
 
@@ -64,7 +66,12 @@ describe("StorageNode", () => {
     // As root through passwordless sudo (the Pi's login user), the rendered scripts verbatim.
     const { renderStorageCreate, renderStorageDelete } = await import("../lib/render/storage");
     const { asRoot } = await import("../lib/render/k3sShell");
-    const spec = { name: "hdd", disk: { uuid: "3b0f6a58-6c0e-4d5e-9a4e-7f1c2d3e4f50" }, clients: ["192.168.1.0/24"], dataDirs: ["mariadb", "nfs/backups/mariadb"] };
+    const spec = {
+      name: "hdd",
+      disk: { uuid: "3b0f6a58-6c0e-4d5e-9a4e-7f1c2d3e4f50" },
+      clients: ["192.168.1.0/24"],
+      dataDirs: ["mariadb", "nfs/backups/mariadb"],
+    };
     expect(setup.inputs.create).toBe(asRoot(renderStorageCreate(spec), "kantai-storage-hdd"));
     expect(setup.inputs.create).toMatch(/^sudo -n sh -c /);
     expect(setup.inputs.update).toBe(setup.inputs.create);
@@ -83,7 +90,10 @@ describe("StorageNode", () => {
 describe("Mariadb", () => {
   it("generates its passwords with @pulumi/random and keeps the Secrets' data secret", () => {
     for (const n of ["mariadb-root-password", "mariadb-backup-password", "mariadb-lil-linko-password"]) {
-      expect(byName(n)).toMatchObject({ type: "random:index/randomPassword:RandomPassword", inputs: { length: 32, special: false } });
+      expect(byName(n)).toMatchObject({
+        type: "random:index/randomPassword:RandomPassword",
+        inputs: { length: 32, special: false },
+      });
     }
     const creds = byName("mariadb-secret-mariadb-mariadb-credentials");
     expect(creds.type).toBe("kubernetes:core/v1:Secret");
@@ -94,7 +104,10 @@ describe("Mariadb", () => {
   it("applies base → Secrets → server → jobs, after the storage node", () => {
     expect(byName("mariadb").dependsOn).toEqual(["hdd-csi-nfs-node", "hdd-storage-class"]);
     expect(byName("mariadb-secret-mariadb-mariadb-credentials").dependsOn).toEqual(["mariadb-base"]);
-    expect(byName("mariadb-server").dependsOn).toEqual(["mariadb-secret-mariadb-mariadb-credentials", "mariadb-secret-default-lil-linko-database"]);
+    expect(byName("mariadb-server").dependsOn).toEqual([
+      "mariadb-secret-mariadb-mariadb-credentials",
+      "mariadb-secret-default-lil-linko-database",
+    ]);
     expect(byName("mariadb-jobs").dependsOn).toEqual(["mariadb-server"]);
     expect(byName("mariadb-jobs").inputs.objs.map((o: any) => o.kind)).toEqual(["Job", "CronJob"]);
   });
@@ -110,6 +123,9 @@ describe("Mariadb", () => {
   });
 
   it("envFor gives the WebApp a secretKeyRef, never a value", () => {
-    expect(envFor).toEqual({ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "lil-linko-database", key: "DATABASE_URL" } } });
+    expect(envFor).toEqual({
+      name: "DATABASE_URL",
+      valueFrom: { secretKeyRef: { name: "lil-linko-database", key: "DATABASE_URL" } },
+    });
   });
 });

@@ -2,7 +2,6 @@
  * kantai:storageNode, kantai:mariadb and kantai:webapps[i].database (stacks/configStorage.ts): the
  * edge sample parsed with its defaults, and every rule's exact message — before any resource exists.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- raw config and recorded Pulumi inputs are untyped JSON */
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readStackFile } from "../scripts/synth/stackFile";

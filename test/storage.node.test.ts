@@ -14,11 +14,25 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { exportClientProblems, renderExports, renderFstabEntry, renderStorageCreate, renderStorageDelete, storagePaths, type StorageNodeSpec } from "../lib/render/storage";
+import {
+  exportClientProblems,
+  renderExports,
+  renderFstabEntry,
+  renderStorageCreate,
+  renderStorageDelete,
+  storagePaths,
+  type StorageNodeSpec,
+} from "../lib/render/storage";
 import { runTool } from "./support/tools";
 
 const UUID = "3b0f6a58-6c0e-4d5e-9a4e-7f1c2d3e4f50";
-const spec: StorageNodeSpec = { name: "hdd", disk: { uuid: UUID }, mountPoint: "/srv/kantai", clients: ["192.168.1.0/24"], dataDirs: ["mariadb"] };
+const spec: StorageNodeSpec = {
+  name: "hdd",
+  disk: { uuid: UUID },
+  mountPoint: "/srv/kantai",
+  clients: ["192.168.1.0/24"],
+  dataDirs: ["mariadb"],
+};
 
 const SYSTEMCTL_STANDIN = `#!/bin/sh
 # TEST STAND-IN for systemctl: logs calls, records enable/start in files.
@@ -91,10 +105,14 @@ describe("storage node scripts (shellcheck)", () => {
 
   it("the fstab entry mounts by UUID with nofail; exports carry mountpoint=", () => {
     // fstab(5)/mount(8): nofail; systemd.mount(5): x-systemd.device-timeout=.
-    expect(renderFstabEntry(spec)).toBe(`UUID=${UUID} /srv/kantai ext4 defaults,nofail,x-systemd.device-timeout=30s 0 2`);
+    expect(renderFstabEntry(spec)).toBe(
+      `UUID=${UUID} /srv/kantai ext4 defaults,nofail,x-systemd.device-timeout=30s 0 2`,
+    );
     expect(renderFstabEntry({ ...spec, disk: { label: "kantai-hdd" } })).toMatch(/^LABEL=kantai-hdd /);
     // exports(5): no whitespace between client and options; mountpoint= guards a failed mount.
-    expect(renderExports(spec)).toContain("/srv/kantai/nfs 192.168.1.0/24(rw,sync,no_subtree_check,no_root_squash,mountpoint=/srv/kantai)");
+    expect(renderExports(spec)).toContain(
+      "/srv/kantai/nfs 192.168.1.0/24(rw,sync,no_subtree_check,no_root_squash,mountpoint=/srv/kantai)",
+    );
     expect(() => renderFstabEntry({ ...spec, mountPoint: "/srv/$(reboot)" })).toThrow(/unsafe mount point/);
   });
 
@@ -160,7 +178,7 @@ describe("storage node scripts in a namespace (loop-device disk, real exportfs)"
         'losetup -d "$LOOP"',
         // a boot without the disk: /run (blkid's cache) starts empty
         "umount /run/blkid; mount -t tmpfs kantai-test /run/blkid",
-        "mount -a; echo \"boot-without-disk-rc=$?\"",
+        'mount -a; echo "boot-without-disk-rc=$?"',
         'echo "mounted-without-disk=$(mountpoint -q /srv/kantai && echo yes || echo no)"',
         // What stops a missing disk from being served (systemd's RequiresMountsFor= on nfs-server,
         // exports(5)'s mountpoint= checked where the export reaches the kernel) needs systemd and
@@ -179,15 +197,20 @@ describe("storage node scripts in a namespace (loop-device disk, real exportfs)"
   });
 
   it("by LABEL works the same way", () => {
-    const r = inNamespace(["sh create.sh", "findmnt -n -o TARGET /srv/kantai", "grep '^LABEL=' /etc/fstab"].join("\n"), {
-      spec: { ...spec, disk: { label: "kantai-hdd" } },
-    });
+    const r = inNamespace(
+      ["sh create.sh", "findmnt -n -o TARGET /srv/kantai", "grep '^LABEL=' /etc/fstab"].join("\n"),
+      {
+        spec: { ...spec, disk: { label: "kantai-hdd" } },
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("LABEL=kantai-hdd /srv/kantai ext4 defaults,nofail");
   });
 
   it("refuses a missing disk, a wrong filesystem, and a foreign fstab entry, changing nothing", () => {
-    const missing = inNamespace("sh create.sh || echo rc=$?; grep -c kantai /etc/fstab || true", { spec: { ...spec, disk: { uuid: "00000000-0000-4000-8000-000000000000" } } });
+    const missing = inNamespace("sh create.sh || echo rc=$?; grep -c kantai /etc/fstab || true", {
+      spec: { ...spec, disk: { uuid: "00000000-0000-4000-8000-000000000000" } },
+    });
     expect(missing.stdout).toContain("rc=1");
     expect(missing.stderr).toContain("no block device with UUID=00000000-0000-4000-8000-000000000000");
     expect(missing.stdout).toMatch(/\n0\n?$/);
@@ -196,7 +219,9 @@ describe("storage node scripts in a namespace (loop-device disk, real exportfs)"
     expect(wrongFs.stdout).toContain("rc=1");
     expect(wrongFs.stderr).toContain("has filesystem 'ext4', config says 'xfs'; kantai never formats a disk");
 
-    const foreign = inNamespace("echo '/dev/sdb1 /srv/kantai ext4 defaults 0 2' >> /etc/fstab; sh create.sh || echo rc=$?");
+    const foreign = inNamespace(
+      "echo '/dev/sdb1 /srv/kantai ext4 defaults 0 2' >> /etc/fstab; sh create.sh || echo rc=$?",
+    );
     expect(foreign.stdout).toContain("rc=1");
     expect(foreign.stderr).toContain("/etc/fstab already has an entry for /srv/kantai that kantai did not write");
   });
@@ -211,7 +236,7 @@ describe("storage node scripts in a namespace (loop-device disk, real exportfs)"
         "sh delete.sh",
         'echo "fstab-kantai=$(grep -c kantai /etc/fstab || true) proc=$(grep -c ^proc /etc/fstab)"',
         `echo "files=$(ls ${exportsFile} ${dropIn} 2>/dev/null | wc -l)"`,
-        "echo \"exported=$(exportfs -s | grep -c /srv/kantai || true)\"",
+        'echo "exported=$(exportfs -s | grep -c /srv/kantai || true)"',
         'mount "$LOOP" /mnt && echo "data=$(cat /mnt/nfs/file)" && umount /mnt',
       ].join("\n"),
     );

@@ -32,7 +32,11 @@ const spec: MariadbSpec = {
   backup: { schedule: "17 3 * * *", keep: 7, claimName: "mariadb-backups" },
 };
 const PLACEHOLDER = "<set by Pulumi>";
-const secrets = { rootPassword: "R00tPasswordForTest", backupPassword: "BackupPasswordForTest", appPasswords: { "lil-linko": "LilPw123", blog: "BlogPw456" } };
+const secrets = {
+  rootPassword: "R00tPasswordForTest",
+  backupPassword: "BackupPasswordForTest",
+  appPasswords: { "lil-linko": "LilPw123", blog: "BlogPw456" },
+};
 
 describe("csi-driver-nfs", () => {
   it("pins the release manifests in install-driver.sh's order", () => {
@@ -58,9 +62,18 @@ describe("csi-driver-nfs", () => {
     const def = renderNfsStorageClass({ server: "192.168.1.23", share: "/srv/kantai/nfs", isDefault: true });
     // kubernetes.io/docs/concepts/storage/storage-classes/#default-storageclass
     expect(def.metadata.annotations).toEqual({ "storageclass.kubernetes.io/is-default-class": "true" });
-    const [pv, pvc] = renderNfsStaticVolume({ name: "mariadb-backups", namespace: "mariadb", server: "192.168.1.23", share: "/srv/kantai/nfs", subDir: "backups/mariadb", size: "50Gi" });
+    const [pv, pvc] = renderNfsStaticVolume({
+      name: "mariadb-backups",
+      namespace: "mariadb",
+      server: "192.168.1.23",
+      share: "/srv/kantai/nfs",
+      subDir: "backups/mariadb",
+      size: "50Gi",
+    });
     // deploy/example/pv-nfs-csi.yaml: volumeHandle {server}#{share}#{subDir}
-    expect((pv.spec as { csi: { volumeHandle: string } }).csi.volumeHandle).toBe("192.168.1.23#/srv/kantai/nfs#backups/mariadb#");
+    expect((pv.spec as { csi: { volumeHandle: string } }).csi.volumeHandle).toBe(
+      "192.168.1.23#/srv/kantai/nfs#backups/mariadb#",
+    );
     expect(await validateAll([sc, def, pv, pvc])).toEqual([]);
   });
 });
@@ -70,7 +83,9 @@ describe("MariaDB objects", () => {
   const list = mariadbObjectList(objs);
 
   it("every object passes the Kubernetes schemas", async () => {
-    expect(await validateAll([...list, renderRestoreJob(spec, { claimName: "mariadb-backups", drop: true })])).toEqual([]);
+    expect(await validateAll([...list, renderRestoreJob(spec, { claimName: "mariadb-backups", drop: true })])).toEqual(
+      [],
+    );
     // and a broken one does not (the check can fail)
     const broken = { ...objs.statefulSet, spec: { ...(objs.statefulSet.spec as object), replicas: "one" } };
     expect((await validateAll([broken])).join()).toMatch(/replicas/);
@@ -83,12 +98,22 @@ describe("MariaDB objects", () => {
       containers: { image: string; resources: { requests: object; limits: object }; env: unknown[] }[];
     };
     expect(pod.nodeSelector).toEqual({ "kubernetes.io/hostname": "pi-3" });
-    expect(pod.tolerations).toEqual([{ key: "kantai.dev/storage", operator: "Equal", value: "hdd", effect: "NoSchedule" }]);
+    expect(pod.tolerations).toEqual([
+      { key: "kantai.dev/storage", operator: "Equal", value: "hdd", effect: "NoSchedule" },
+    ]);
     expect(pod.containers[0].image).toBe(MARIADB_IMAGE);
     expect(MARIADB_IMAGE).toMatch(/:\d+\.\d+\.\d+$/);
     expect(pod.containers[0].resources.requests).toEqual({ cpu: "100m", memory: "256Mi" });
-    expect(pod.containers[0].env).toContainEqual({ name: "MARIADB_ROOT_PASSWORD", valueFrom: { secretKeyRef: { name: "mariadb-credentials", key: "root-password" } } });
-    const pv = objs.volume.spec as { local: { path: string }; persistentVolumeReclaimPolicy: string; nodeAffinity: unknown; claimRef: { name: string } };
+    expect(pod.containers[0].env).toContainEqual({
+      name: "MARIADB_ROOT_PASSWORD",
+      valueFrom: { secretKeyRef: { name: "mariadb-credentials", key: "root-password" } },
+    });
+    const pv = objs.volume.spec as {
+      local: { path: string };
+      persistentVolumeReclaimPolicy: string;
+      nodeAffinity: unknown;
+      claimRef: { name: string };
+    };
     expect(pv.local.path).toBe("/srv/kantai/mariadb");
     expect(pv.persistentVolumeReclaimPolicy).toBe("Retain");
     expect(pv.claimRef.name).toBe("data-mariadb-0");
@@ -100,8 +125,13 @@ describe("MariaDB objects", () => {
   it("each app's DATABASE_URL is in a Secret in the app's namespace, referenced by secretKeyRef", () => {
     const blog = objs.appSecrets.find((s) => s.metadata.name === "blog-database")!;
     expect(blog.metadata.namespace).toBe("web");
-    expect((blog.stringData as Record<string, string>).DATABASE_URL).toBe("mysql://blog:BlogPw456@mariadb.mariadb.svc.cluster.local:3306/blog");
-    expect(databaseUrlEnv("blog")).toEqual({ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "blog-database", key: "DATABASE_URL" } } });
+    expect((blog.stringData as Record<string, string>).DATABASE_URL).toBe(
+      "mysql://blog:BlogPw456@mariadb.mariadb.svc.cluster.local:3306/blog",
+    );
+    expect(databaseUrlEnv("blog")).toEqual({
+      name: "DATABASE_URL",
+      valueFrom: { secretKeyRef: { name: "blog-database", key: "DATABASE_URL" } },
+    });
   });
 
   it("the CronJob runs the same backup script text, fails loudly, and takes its password from the Secret", () => {
@@ -111,7 +141,14 @@ describe("MariaDB objects", () => {
     const job = objs.backupCronJob!.spec as {
       schedule: string;
       concurrencyPolicy: string;
-      jobTemplate: { spec: { backoffLimit: number; template: { spec: { containers: { command: string[]; env: { name: string; value?: string; valueFrom?: unknown }[] }[] } } } };
+      jobTemplate: {
+        spec: {
+          backoffLimit: number;
+          template: {
+            spec: { containers: { command: string[]; env: { name: string; value?: string; valueFrom?: unknown }[] }[] };
+          };
+        };
+      };
     };
     expect(job.schedule).toBe("17 3 * * *");
     expect(job.concurrencyPolicy).toBe("Forbid");
@@ -119,18 +156,36 @@ describe("MariaDB objects", () => {
     const c = job.jobTemplate.spec.template.spec.containers[0];
     expect(c.command).toEqual(["sh", "/scripts/backup.sh"]);
     expect(c.env).toContainEqual({ name: "BACKUP_DATABASES", value: "lil_linko blog" });
-    expect(c.env).toContainEqual({ name: "MARIADB_PASSWORD", valueFrom: { secretKeyRef: { name: "mariadb-credentials", key: BACKUP_PASSWORD_KEY } } });
+    expect(c.env).toContainEqual({
+      name: "MARIADB_PASSWORD",
+      valueFrom: { secretKeyRef: { name: "mariadb-credentials", key: BACKUP_PASSWORD_KEY } },
+    });
     expect(c.env.every((e) => e.value === undefined || !/Pw|Password/.test(e.value))).toBe(true);
   });
 
   it("with placeholders, the YAML artifact holds no secret", () => {
-    const art = toYaml(mariadbObjectList(renderMariadb(spec, { rootPassword: PLACEHOLDER, backupPassword: PLACEHOLDER, appPasswords: { "lil-linko": PLACEHOLDER, blog: PLACEHOLDER } })));
-    for (const v of [secrets.rootPassword, secrets.backupPassword, ...Object.values(secrets.appPasswords)]) expect(art).not.toContain(v);
+    const art = toYaml(
+      mariadbObjectList(
+        renderMariadb(spec, {
+          rootPassword: PLACEHOLDER,
+          backupPassword: PLACEHOLDER,
+          appPasswords: { "lil-linko": PLACEHOLDER, blog: PLACEHOLDER },
+        }),
+      ),
+    );
+    for (const v of [secrets.rootPassword, secrets.backupPassword, ...Object.values(secrets.appPasswords)])
+      expect(art).not.toContain(v);
     expect(art).toContain("mysql://blog:<set by Pulumi>@mariadb.mariadb.svc.cluster.local:3306/blog");
   });
 
   it("the provisioning Job's name follows its script, so a new app re-runs it", () => {
-    const more = renderMariadb({ ...spec, databases: [...spec.databases, { app: "shop", namespace: "default", database: "shop", user: "shop" }] }, secrets);
+    const more = renderMariadb(
+      {
+        ...spec,
+        databases: [...spec.databases, { app: "shop", namespace: "default", database: "shop", user: "shop" }],
+      },
+      secrets,
+    );
     expect(more.provisionJob.metadata.name).not.toBe(objs.provisionJob.metadata.name);
     expect(renderMariadb(spec, secrets).provisionJob.metadata.name).toBe(objs.provisionJob.metadata.name);
   });
@@ -140,7 +195,14 @@ describe("MariaDB objects", () => {
       const r = runTool("shellcheck", ["-s", "sh", "-"], { input: text });
       expect(r.status, r.stdout).toBe(0);
     }
-    expect(() => renderMariadb({ ...spec, databases: [{ app: "x", namespace: "default", database: "x`; DROP", user: "x" }] }, secrets)).toThrow(/database name "x`; DROP" must match/);
-    expect(() => renderMariadb({ ...spec, databases: [{ app: "x", namespace: "default", database: "x", user: "root" }] }, secrets)).toThrow(/user name "root" is reserved/);
+    expect(() =>
+      renderMariadb(
+        { ...spec, databases: [{ app: "x", namespace: "default", database: "x`; DROP", user: "x" }] },
+        secrets,
+      ),
+    ).toThrow(/database name "x`; DROP" must match/);
+    expect(() =>
+      renderMariadb({ ...spec, databases: [{ app: "x", namespace: "default", database: "x", user: "root" }] }, secrets),
+    ).toThrow(/user name "root" is reserved/);
   });
 });

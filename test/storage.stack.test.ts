@@ -5,7 +5,6 @@
  * MariaDB after the export, the lil-linko WebApp reading DATABASE_URL by secretKeyRef and waiting
  * for MariaDB — and no generated password in outputs, artifacts or any plain input.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- raw config and recorded Pulumi inputs are untyped JSON */
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseManifests, type K8sObject } from "../lib/render/k8s";
 import { synthMocks } from "../scripts/synth/mocks";

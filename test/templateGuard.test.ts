@@ -23,7 +23,8 @@ const base: TemplateGuardInputs = {
   vmName: "template-standalone",
   vmId: 8000,
   node: "pve",
-  image: "https://cloud-images.ubuntu.com/releases/22.04/release-20240912/ubuntu-22.04-server-cloudimg-amd64.img jammy-server-cloudimg-amd64.qcow2 5da0",
+  image:
+    "https://cloud-images.ubuntu.com/releases/22.04/release-20240912/ubuntu-22.04-server-cloudimg-amd64.img jammy-server-cloudimg-amd64.qcow2 5da0",
   diskDatastore: "local-lvm",
   diskGb: 10,
   allowReplace: false,
@@ -44,12 +45,21 @@ describe("template guard", () => {
   });
 
   it("refuses each replacing edit, naming the key and what to do", () => {
-    expect(templateGuardFailures(base, { ...base, vmId: 8001 })).toEqual([{ property: "vmId", reason: `kantai:templates.standalone: vmId 8000 → 8001 ${tail}` }]);
-    expect(templateGuardFailures(base, { ...base, image: "https://example.org/noble.img noble.qcow2 " })).toEqual([
-      { property: "image", reason: `kantai:templates.standalone: the cloud image (kantai:image) ${base.image} → https://example.org/noble.img noble.qcow2  ${tail}` },
+    expect(templateGuardFailures(base, { ...base, vmId: 8001 })).toEqual([
+      { property: "vmId", reason: `kantai:templates.standalone: vmId 8000 → 8001 ${tail}` },
     ]);
-    expect(templateGuardFailures(base, { ...base, diskDatastore: "ceph" })[0].reason).toBe(`kantai:templates.standalone: the disk datastore (kantai:storage.disks) local-lvm → ceph ${tail}`);
-    expect(templateGuardFailures(base, { ...base, diskGb: 8 })[0].reason).toBe(`kantai:templates.standalone: diskGb 10 → 8 (Proxmox cannot shrink a disk) ${tail}`);
+    expect(templateGuardFailures(base, { ...base, image: "https://example.org/noble.img noble.qcow2 " })).toEqual([
+      {
+        property: "image",
+        reason: `kantai:templates.standalone: the cloud image (kantai:image) ${base.image} → https://example.org/noble.img noble.qcow2  ${tail}`,
+      },
+    ]);
+    expect(templateGuardFailures(base, { ...base, diskDatastore: "ceph" })[0].reason).toBe(
+      `kantai:templates.standalone: the disk datastore (kantai:storage.disks) local-lvm → ceph ${tail}`,
+    );
+    expect(templateGuardFailures(base, { ...base, diskGb: 8 })[0].reason).toBe(
+      `kantai:templates.standalone: diskGb 10 → 8 (Proxmox cannot shrink a disk) ${tail}`,
+    );
   });
 
   it("lets the change through when allowReplace is set for the run", () => {
@@ -88,12 +98,19 @@ const fs = require("node:fs");
 })().catch((e) => { console.error(e); process.exit(1); });
 `,
     );
-    const r = spawnSync("node", [driver, providerFile, JSON.stringify(base)], { cwd: ROOT, encoding: "utf8", timeout: 60_000, env: { ...process.env, NODE_OPTIONS: "" } });
+    const r = spawnSync("node", [driver, providerFile, JSON.stringify(base)], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...process.env, NODE_OPTIONS: "" },
+    });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.same.failures).toBeUndefined();
-    expect(out.moved.failures).toEqual([{ property: "vmId", reason: `kantai:templates.standalone: vmId 8000 → 8001 ${tail}` }]);
+    expect(out.moved.failures).toEqual([
+      { property: "vmId", reason: `kantai:templates.standalone: vmId 8000 → 8001 ${tail}` },
+    ]);
     expect(out.created.id).toBe("template-guard-standalone");
   });
 });

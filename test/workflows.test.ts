@@ -14,11 +14,17 @@ import { ROOT } from "./support/devConfig";
 import { evaluate, evaluateField, jobRuns } from "./support/ghExpression";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
-const ACTIONLINT = path.join(process.env.KANTAI_TOOLS_DIR ?? path.join(os.homedir(), ".cache", "kantai-tools"), "bin", "actionlint");
+const ACTIONLINT = path.join(
+  process.env.KANTAI_TOOLS_DIR ?? path.join(os.homedir(), ".cache", "kantai-tools"),
+  "bin",
+  "actionlint",
+);
 
 function actionlint(files: string[]) {
   if (!fs.existsSync(ACTIONLINT)) {
-    throw new Error(`actionlint is not installed at ${ACTIONLINT}: bash scripts/setup.sh builds it (go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)`);
+    throw new Error(
+      `actionlint is not installed at ${ACTIONLINT}: bash scripts/setup.sh builds it (go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)`,
+    );
   }
   const r = spawnSync(ACTIONLINT, ["-no-color", ...files], { encoding: "utf8", cwd: ROOT, timeout: 120_000 });
   if (r.error) throw r.error;
@@ -31,13 +37,18 @@ const workflowFiles = fs
   .sort();
 const wf = (name: string): any => parse(fs.readFileSync(path.join(WORKFLOWS, name), "utf8"));
 const steps = (job: any): any[] => job.steps;
-const uses = (job: any, action: string): any[] => steps(job).filter((s) => typeof s.uses === "string" && s.uses.split("@")[0] === action);
+const uses = (job: any, action: string): any[] =>
+  steps(job).filter((s) => typeof s.uses === "string" && s.uses.split("@")[0] === action);
 
 /** Run the `stacks` job's list script in `dir` as the runner would and return the matrix it emits. */
 function listStacks(workflow: string, dir: string): string[] {
   const script = steps(wf(workflow).jobs.stacks).find((s) => s.id === "list").run as string;
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kantai-gh-output-")), "github-output");
-  const r = spawnSync("bash", ["-eo", "pipefail", "-c", script], { cwd: dir, encoding: "utf8", env: { ...process.env, GITHUB_OUTPUT: out } });
+  const r = spawnSync("bash", ["-eo", "pipefail", "-c", script], {
+    cwd: dir,
+    encoding: "utf8",
+    env: { ...process.env, GITHUB_OUTPUT: out },
+  });
   expect(r.status, r.stderr).toBe(0);
   const line = fs.readFileSync(out, "utf8").trim();
   expect(line).toMatch(/^stacks=/);
@@ -84,7 +95,12 @@ describe("preview on pull requests", () => {
     expect(job.strategy.matrix.stack).toBe("${{ fromJSON(needs.stacks.outputs.stacks) }}");
     const [step] = uses(job, "pulumi/actions");
     expect(step.uses).toBe("pulumi/actions@v6");
-    expect(step.with).toMatchObject({ command: "preview", "comment-on-pr": true, policyPacks: "policy", "github-token": "${{ secrets.GITHUB_TOKEN }}" });
+    expect(step.with).toMatchObject({
+      command: "preview",
+      "comment-on-pr": true,
+      policyPacks: "policy",
+      "github-token": "${{ secrets.GITHUB_TOKEN }}",
+    });
     expect(step.with["stack-name"]).toContain("matrix.stack");
   });
 
@@ -97,7 +113,8 @@ describe("preview on pull requests", () => {
     expect(expected).toContain("dev");
     expect(listStacks("preview.yml", ROOT)).toEqual(expected);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-stacks-"));
-    for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.edge.yaml", "Pulumi.lab.yaml", "PulumiPolicy.yaml"]) fs.writeFileSync(path.join(dir, f), "");
+    for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.edge.yaml", "Pulumi.lab.yaml", "PulumiPolicy.yaml"])
+      fs.writeFileSync(path.join(dir, f), "");
     expect(listStacks("preview.yml", dir)).toEqual(["dev", "edge", "lab"]);
     expect(listStacks("up.yml", dir)).toEqual(["dev", "edge", "lab"]);
   });
@@ -117,7 +134,8 @@ describe("self-hosted runner jobs", () => {
     repository: "acme/homelab",
     event: { repository: base, pull_request: { head: { repo: head } } },
   });
-  const ctx = (github: Record<string, unknown>, vars: Record<string, string> = {}) => ({ github, vars, matrix: { stack: "dev" }, secrets: {} }) as any;
+  const ctx = (github: Record<string, unknown>, vars: Record<string, string> = {}) =>
+    ({ github, vars, matrix: { stack: "dev" }, secrets: {} }) as any;
   const labJobs = () =>
     workflowFiles.flatMap((f) =>
       Object.entries<any>(wf(f).jobs)
@@ -134,11 +152,16 @@ describe("self-hosted runner jobs", () => {
   it("labels come from the repository variable, defaulting to the runner's labels", () => {
     for (const { job } of labJobs()) {
       expect(evaluateField(job["runs-on"], ctx({}))).toEqual(["self-hosted", "kantai"]);
-      expect(evaluateField(job["runs-on"], ctx({}, { KANTAI_RUNNER_LABELS: '["self-hosted","lab-2"]' }))).toEqual(["self-hosted", "lab-2"]);
+      expect(evaluateField(job["runs-on"], ctx({}, { KANTAI_RUNNER_LABELS: '["self-hosted","lab-2"]' }))).toEqual([
+        "self-hosted",
+        "lab-2",
+      ]);
     }
     // The default is what the runner registers with (lib/render/actionsRunner.ts: custom label "kantai"
     // plus GitHub's own "self-hosted"), and what .github/actionlint.yaml declares.
-    expect(parse(fs.readFileSync(path.join(ROOT, ".github", "actionlint.yaml"), "utf8"))).toEqual({ "self-hosted-runner": { labels: ["kantai"] } });
+    expect(parse(fs.readFileSync(path.join(ROOT, ".github", "actionlint.yaml"), "utf8"))).toEqual({
+      "self-hosted-runner": { labels: ["kantai"] },
+    });
   });
 
   it("a pull request from a branch of this repository gets its preview on the runner", () => {
@@ -189,7 +212,9 @@ describe("every workflow", () => {
   it("caches npm through actions/setup-node in each job that installs packages", () => {
     for (const f of workflowFiles) {
       for (const [name, job] of Object.entries<any>(wf(f).jobs)) {
-        const runsNpm = steps(job).some((s) => typeof s.run === "string" && /\bnpm (ci|test)\b|scripts\/setup\.sh/.test(s.run));
+        const runsNpm = steps(job).some(
+          (s) => typeof s.run === "string" && /\bnpm (ci|test)\b|scripts\/setup\.sh/.test(s.run),
+        );
         if (!runsNpm) continue;
         const [node] = uses(job, "actions/setup-node");
         expect(node?.with, `${f} ${name}`).toEqual({ "node-version": 22, cache: "npm" });
@@ -198,11 +223,16 @@ describe("every workflow", () => {
   });
 
   it("CI runs exactly the README's test command, the one .ci/run runs", () => {
-    const ciRun = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8").trim().split("\n");
+    const ciRun = fs
+      .readFileSync(path.join(ROOT, ".ci", "run"), "utf8")
+      .trim()
+      .split("\n");
     const command = ciRun[ciRun.length - 1];
     expect(command).toMatch(/^bash scripts\/setup\.sh && npm test\b/);
     expect(fs.readFileSync(path.join(ROOT, "README.md"), "utf8")).toContain(`\n${command}\n`);
-    const runs = steps(wf("ci.yml").jobs.test).filter((s) => s.run).map((s) => s.run);
+    const runs = steps(wf("ci.yml").jobs.test)
+      .filter((s) => s.run)
+      .map((s) => s.run);
     expect(runs).toEqual([command]);
   });
 
@@ -211,7 +241,10 @@ describe("every workflow", () => {
     let seen = 0;
     for (const f of workflowFiles) {
       const doc = wf(f);
-      const envs = [doc.env, ...Object.values<any>(doc.jobs).flatMap((j) => [j.env, ...steps(j).map((s) => s.env)])].filter(Boolean);
+      const envs = [
+        doc.env,
+        ...Object.values<any>(doc.jobs).flatMap((j) => [j.env, ...steps(j).map((s) => s.env)]),
+      ].filter(Boolean);
       for (const env of envs) {
         for (const [k, v] of Object.entries(env)) {
           if (!credential.test(k)) continue;
@@ -225,7 +258,11 @@ describe("every workflow", () => {
 
   it("no file under .github/ or esc/ holds secret material", () => {
     const files = (dir: string): string[] =>
-      fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)])) : [];
+      fs.existsSync(dir)
+        ? fs
+            .readdirSync(dir, { withFileTypes: true })
+            .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]))
+        : [];
     const all = [...files(path.join(ROOT, ".github")), ...files(path.join(ROOT, "esc"))];
     expect(all.length).toBeGreaterThanOrEqual(4);
     const patterns: [string, RegExp][] = [
@@ -265,11 +302,13 @@ describe("secrets: the example ESC environment (esc/kantai-dev.yaml)", () => {
     for (const [k, v] of Object.entries<unknown>(env.values.pulumiConfig)) {
       let value = resolve(v, secrets, k);
       if (dummies && typeof value === "string") {
-        value = {
-          "REPLACE-WITH-PROXMOX-API-TOKEN": "root@pam!kantai=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
-          "REPLACE-WITH-SSH-PRIVATE-KEY": "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
-          "REPLACE-WITH-CLOUDFLARE-API-TOKEN": "x".repeat(40),
-        }[value] ?? value;
+        value =
+          {
+            "REPLACE-WITH-PROXMOX-API-TOKEN": "root@pam!kantai=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+            "REPLACE-WITH-SSH-PRIVATE-KEY":
+              "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+            "REPLACE-WITH-CLOUDFLARE-API-TOKEN": "x".repeat(40),
+          }[value] ?? value;
       }
       raw[k] = value;
     }
@@ -278,7 +317,11 @@ describe("secrets: the example ESC environment (esc/kantai-dev.yaml)", () => {
 
   it("holds the Proxmox token, the SSH key and the Cloudflare token as fn::secret placeholders, mapped onto kantai config", () => {
     const { raw, secrets } = config(false);
-    expect([...secrets].sort()).toEqual(["kantai:cloudflareApiToken", "kantai:proxmoxApiToken", "kantai:sshPrivateKey"]);
+    expect([...secrets].sort()).toEqual([
+      "kantai:cloudflareApiToken",
+      "kantai:proxmoxApiToken",
+      "kantai:sshPrivateKey",
+    ]);
     for (const k of secrets) expect(raw[k], k).toMatch(/^REPLACE-WITH-[A-Z-]+$/);
   });
 
@@ -286,7 +329,10 @@ describe("secrets: the example ESC environment (esc/kantai-dev.yaml)", () => {
     const { parseConfig } = await import("../stacks/config");
     const { devRaw } = await import("./support/devConfig");
     const { raw, secrets } = config(true);
-    const merged = { ...devRaw(), ...Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.replace(/^kantai:/, ""), v])) };
+    const merged = {
+      ...devRaw(),
+      ...Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.replace(/^kantai:/, ""), v])),
+    };
     // The dev stack's own secret keys (the runner token) stay secrets alongside the ESC ones.
     const cfg = parseConfig(merged, { stack: "dev", secretKeys: [...secrets, "kantai:githubRunnerToken"] });
     expect(cfg.proxmox.endpoint).toBe("https://10.15.40.20:8006/");
@@ -296,7 +342,12 @@ describe("secrets: the example ESC environment (esc/kantai-dev.yaml)", () => {
     const { parseConfig } = await import("../stacks/config");
     const { devRaw } = await import("./support/devConfig");
     const { raw, secrets } = config(false);
-    const merged = { ...devRaw(), ...Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.replace(/^kantai:/, ""), v])) };
-    expect(() => parseConfig(merged, { stack: "dev", secretKeys: [...secrets] })).toThrow(/kantai:proxmoxApiToken: must look like/);
+    const merged = {
+      ...devRaw(),
+      ...Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.replace(/^kantai:/, ""), v])),
+    };
+    expect(() => parseConfig(merged, { stack: "dev", secretKeys: [...secrets] })).toThrow(
+      /kantai:proxmoxApiToken: must look like/,
+    );
   });
 });

@@ -22,7 +22,13 @@ import { parse } from "yaml";
 import { parseRouteFile, renderRouteFile } from "../lib/render/envoyDynamic";
 import { instantQuery, MatrixError, readMatrix } from "../lib/routing/matrix";
 import { meanUnder } from "../lib/routing/hysteresis";
-import { fixedReplicaInput, replanStep, type ReplanLimits, type ReplanNode, type ReplanState } from "../lib/routing/replan";
+import {
+  fixedReplicaInput,
+  replanStep,
+  type ReplanLimits,
+  type ReplanNode,
+  type ReplanState,
+} from "../lib/routing/replan";
 
 /** Annotations on each proxy ConfigMap: what its weights were written for, and when. */
 export const BASIS_ANNOTATION = "routing.kantai.dev/replanner-basis";
@@ -77,11 +83,24 @@ export function metricsText(c: ReplannerConfig, o: Observed | undefined): string
     "# HELP kantai_routing_weight Fraction of the requests entering at node `from` that its proxy sends to node `to`.",
     "# TYPE kantai_routing_weight gauge",
   ];
-  if (o) for (const from of names) for (const to of names) lines.push(`kantai_routing_weight{${base},from="${esc(from)}",to="${esc(to)}"} ${num(o.weights[from]?.[to] ?? 0)}`);
+  if (o)
+    for (const from of names)
+      for (const to of names)
+        lines.push(
+          `kantai_routing_weight{${base},from="${esc(from)}",to="${esc(to)}"} ${num(o.weights[from]?.[to] ?? 0)}`,
+        );
   // Base unit seconds (https://prometheus.io/docs/practices/naming/#base-units; `promtool check metrics` rejects "_ms").
-  lines.push("# HELP kantai_routing_predicted_mean_seconds Mean response time the routing model predicts for the carried weights under the measured RTTs and demand.", "# TYPE kantai_routing_predicted_mean_seconds gauge");
-  if (o?.predictedMeanMs !== undefined) lines.push(`kantai_routing_predicted_mean_seconds{${base}} ${num(o.predictedMeanMs / 1000)}`);
-  lines.push("# HELP kantai_routing_replanner_writes 1 when the re-planner writes weights, 0 when it only observes.", "# TYPE kantai_routing_replanner_writes gauge", `kantai_routing_replanner_writes{${base}} ${c.write === false ? 0 : 1}`);
+  lines.push(
+    "# HELP kantai_routing_predicted_mean_seconds Mean response time the routing model predicts for the carried weights under the measured RTTs and demand.",
+    "# TYPE kantai_routing_predicted_mean_seconds gauge",
+  );
+  if (o?.predictedMeanMs !== undefined)
+    lines.push(`kantai_routing_predicted_mean_seconds{${base}} ${num(o.predictedMeanMs / 1000)}`);
+  lines.push(
+    "# HELP kantai_routing_replanner_writes 1 when the re-planner writes weights, 0 when it only observes.",
+    "# TYPE kantai_routing_replanner_writes gauge",
+    `kantai_routing_replanner_writes{${base}} ${c.write === false ? 0 : 1}`,
+  );
   return `${lines.join("\n")}\n`;
 }
 
@@ -99,7 +118,11 @@ export interface Deps {
 async function kube(d: Deps, method: "GET" | "PATCH", p: string, body?: unknown): Promise<any> {
   const res = await d.fetch(`${d.kubeApi.replace(/\/+$/, "")}${p}`, {
     method,
-    headers: { accept: "application/json", ...(d.token ? { authorization: `Bearer ${d.token}` } : {}), ...(body ? { "content-type": "application/merge-patch+json" } : {}) },
+    headers: {
+      accept: "application/json",
+      ...(d.token ? { authorization: `Bearer ${d.token}` } : {}),
+      ...(body ? { "content-type": "application/merge-patch+json" } : {}),
+    },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
@@ -107,7 +130,8 @@ async function kube(d: Deps, method: "GET" | "PATCH", p: string, body?: unknown)
   return JSON.parse(text);
 }
 
-const cmPath = (ns: string, name: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps/${encodeURIComponent(name)}`;
+const cmPath = (ns: string, name: string) =>
+  `/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps/${encodeURIComponent(name)}`;
 
 /** Read the proxies' current weights and the re-planner's bookkeeping from their ConfigMaps. */
 export async function readState(c: ReplannerConfig, d: Deps): Promise<ReplanState> {
@@ -117,7 +141,8 @@ export async function readState(c: ReplannerConfig, d: Deps): Promise<ReplanStat
   for (const n of c.nodes) {
     const cm = await kube(d, "GET", cmPath(c.namespace, c.configMaps[n.name]));
     const rds = cm?.data?.["rds.yaml"];
-    if (typeof rds !== "string") throw new Error(`ConfigMap ${c.namespace}/${c.configMaps[n.name]} has no data["rds.yaml"]`);
+    if (typeof rds !== "string")
+      throw new Error(`ConfigMap ${c.namespace}/${c.configMaps[n.name]} has no data["rds.yaml"]`);
     weights[n.name] = parseRouteFile(rds, parse);
     const a = cm.metadata?.annotations ?? {};
     if (a[BASIS_ANNOTATION]) basis = JSON.parse(a[BASIS_ANNOTATION]);
@@ -147,13 +172,20 @@ export async function tick(c: ReplannerConfig, d: Deps): Promise<Record<string, 
       if (node !== undefined && node in demand && Number.isFinite(v) && v >= 0) demand[node] += v;
     }
   } catch (e) {
-    return done({ action: "skip", reason: e instanceof MatrixError ? e.message.split("\n").join("; ") : (e as Error).message });
+    return done({
+      action: "skip",
+      reason: e instanceof MatrixError ? e.message.split("\n").join("; ") : (e as Error).message,
+    });
   }
   const replicas = Object.fromEntries(c.nodes.map((n) => [n.name, n.replicas]));
   const observed = (weights: Readonly<Record<string, Readonly<Record<string, number>>>>) => {
     let predictedMeanMs: number | undefined;
     try {
-      predictedMeanMs = meanUnder(fixedReplicaInput(c.nodes, rttMs, demand), { replicas, weights: weights as Record<string, Record<string, number>>, predicted: { meanMs: NaN } });
+      predictedMeanMs = meanUnder(fixedReplicaInput(c.nodes, rttMs, demand), {
+        replicas,
+        weights: weights as Record<string, Record<string, number>>,
+        predicted: { meanMs: NaN },
+      });
     } catch {
       predictedMeanMs = undefined;
     }
@@ -169,18 +201,29 @@ export async function tick(c: ReplannerConfig, d: Deps): Promise<Record<string, 
   }
   if (!result.write) {
     const predictedMeanMs = observed(state.weights);
-    return done({ action: "keep", reason: result.reason, ...(predictedMeanMs !== undefined ? { predictedMeanMs } : {}) });
+    return done({
+      action: "keep",
+      reason: result.reason,
+      ...(predictedMeanMs !== undefined ? { predictedMeanMs } : {}),
+    });
   }
   if (c.write === false) {
     // Observe-only: the decision is logged, the proxies keep Pulumi's weights.
     const predictedMeanMs = observed(state.weights);
-    return done({ action: "observe", reason: `would write: ${result.reason}`, wouldWrite: result.weights, ...(predictedMeanMs !== undefined ? { predictedMeanMs } : {}) });
+    return done({
+      action: "observe",
+      reason: `would write: ${result.reason}`,
+      wouldWrite: result.weights,
+      ...(predictedMeanMs !== undefined ? { predictedMeanMs } : {}),
+    });
   }
   const written: string[] = [];
   for (const n of c.nodes) {
     const row = result.weights[n.name];
     if (!row) continue;
-    const same = Object.keys({ ...row, ...state.weights[n.name] }).every((k) => Math.abs((row[k] ?? 0) - (state.weights[n.name]?.[k] ?? 0)) < 1e-4);
+    const same = Object.keys({ ...row, ...state.weights[n.name] }).every(
+      (k) => Math.abs((row[k] ?? 0) - (state.weights[n.name]?.[k] ?? 0)) < 1e-4,
+    );
     const patch = {
       metadata: { annotations: { [BASIS_ANNOTATION]: JSON.stringify(result.basis), [WRITTEN_ANNOTATION]: at } },
       ...(same ? {} : { data: { "rds.yaml": renderRouteFile(c.service, row, at) } }),
@@ -190,20 +233,44 @@ export async function tick(c: ReplannerConfig, d: Deps): Promise<Record<string, 
       if (!same) written.push(n.name);
     } catch (e) {
       // What the proxies carry now: the rows written so far, the old rows after.
-      observed(Object.fromEntries(c.nodes.map((m) => [m.name, (written.includes(m.name) ? result.weights[m.name] : undefined) ?? state.weights[m.name]])));
+      observed(
+        Object.fromEntries(
+          c.nodes.map((m) => [
+            m.name,
+            (written.includes(m.name) ? result.weights[m.name] : undefined) ?? state.weights[m.name],
+          ]),
+        ),
+      );
       return done({ action: "partial", written, failedAt: n.name, reason: (e as Error).message });
     }
   }
   observed(Object.fromEntries(c.nodes.map((m) => [m.name, result.weights[m.name] ?? state.weights[m.name]])));
-  return done({ action: "write", written, reason: result.reason, predictedMeanMs: result.predictedMeanMs, weights: result.weights });
+  return done({
+    action: "write",
+    written,
+    reason: result.reason,
+    predictedMeanMs: result.predictedMeanMs,
+    weights: result.weights,
+  });
 }
 
 /** Read the config file (JSON) the Deployment mounts; errors name the key. */
 export function loadConfig(text: string): ReplannerConfig {
   const c = JSON.parse(text) as ReplannerConfig;
-  const missing = ["service", "namespace", "prometheus", "nodes", "configMaps", "demandQuery", "demandLabel", "intervalMs"].filter((k) => (c as any)[k] === undefined);
+  const missing = [
+    "service",
+    "namespace",
+    "prometheus",
+    "nodes",
+    "configMaps",
+    "demandQuery",
+    "demandLabel",
+    "intervalMs",
+  ].filter((k) => (c as any)[k] === undefined);
   if (missing.length) throw new Error(`replanner config: missing ${missing.join(", ")}`);
-  for (const n of c.nodes) if (!c.configMaps[n.name]) throw new Error(`replanner config: configMaps.${n.name}: no ConfigMap for node "${n.name}"`);
+  for (const n of c.nodes)
+    if (!c.configMaps[n.name])
+      throw new Error(`replanner config: configMaps.${n.name}: no ConfigMap for node "${n.name}"`);
   return c;
 }
 
@@ -232,7 +299,9 @@ if (require.main === module) {
   const deps: Deps = {
     observe: (o) => (last = o),
     fetch,
-    kubeApi: process.env.KUBE_API_URL ?? `https://${process.env.KUBERNETES_SERVICE_HOST}:${process.env.KUBERNETES_SERVICE_PORT}`,
+    kubeApi:
+      process.env.KUBE_API_URL ??
+      `https://${process.env.KUBERNETES_SERVICE_HOST}:${process.env.KUBERNETES_SERVICE_PORT}`,
     ...(fs.existsSync(sa) ? { token: fs.readFileSync(sa, "utf8").trim() } : {}),
     now: Date.now,
     log: (l) => console.log(JSON.stringify(l)),

@@ -40,13 +40,17 @@ function optionsFrom(env) {
   if (!node) throw new Error("NODE_NAME: is required (the node this agent runs on; the downward API's spec.nodeName)");
   const peers = [];
   if (env.PEERS) {
-    for (const item of String(env.PEERS).split(",").map((s) => s.trim()).filter(Boolean)) {
+    for (const item of String(env.PEERS)
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const m = /^([^=]+)=(.+):(\d+)$/.exec(item);
       if (!m) throw new Error("PEERS: " + JSON.stringify(item) + " is not name=host:port");
       peers.push({ name: m[1], host: m[2], port: Number(m[3]) });
     }
   }
-  if (!env.PEERS && !env.PEER_DNS) throw new Error("PEERS or PEER_DNS: one is required (static peers, or the agents' headless Service)");
+  if (!env.PEERS && !env.PEER_DNS)
+    throw new Error("PEERS or PEER_DNS: one is required (static peers, or the agents' headless Service)");
   const o = {
     node: node,
     host: env.HOST || "0.0.0.0",
@@ -113,7 +117,12 @@ PeerStats.prototype.view = function (now) {
   this.prune(now);
   const answers = this.samples.filter((s) => s.ms !== null);
   if (answers.length === 0) return undefined;
-  return { medianMs: median(answers.map((s) => s.ms)), ewmaMs: this.ewma, samples: answers.length, lost: this.samples.length - answers.length };
+  return {
+    medianMs: median(answers.map((s) => s.ms)),
+    ewmaMs: this.ewma,
+    samples: answers.length,
+    lost: this.samples.length - answers.length,
+  };
 };
 
 const esc = (v) => String(v).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
@@ -125,26 +134,77 @@ function renderMetrics(agent, now) {
   const lines = [];
   const family = (name, type, help, rows) => {
     lines.push("# HELP " + name + " " + help, "# TYPE " + name + " " + type);
-    for (const r of rows) lines.push(name + "{" + Object.keys(r.labels).map((k) => k + '="' + esc(r.labels[k]) + '"').join(",") + "} " + r.value);
+    for (const r of rows)
+      lines.push(
+        name +
+          "{" +
+          Object.keys(r.labels)
+            .map((k) => k + '="' + esc(r.labels[k]) + '"')
+            .join(",") +
+          "} " +
+          r.value,
+      );
   };
   const peers = agent.peerList();
   const views = peers.map((p) => ({ p: p, v: p.name ? p.stats.view(now) : undefined }));
   const named = views.filter((x) => x.p.name);
-  family(METRIC, "gauge", "Median round-trip time in milliseconds from node `from` to node `to` over the agent's window; absent when `to` did not answer within the window.",
-    named.filter((x) => x.v).map((x) => ({ labels: { from: node, to: x.p.name }, value: fmt(x.v.medianMs) })));
-  family(METRIC + "_ewma", "gauge", "Exponentially weighted moving average of the round-trip time in milliseconds (outliers excluded); absent like latency_between_nodes.",
-    named.filter((x) => x.v && x.v.ewmaMs !== undefined).map((x) => ({ labels: { from: node, to: x.p.name }, value: fmt(x.v.ewmaMs) })));
-  family("rtt_agent_peer_up", "gauge", "1 when the peer answered within the window, 0 when it is known but silent.",
-    named.map((x) => ({ labels: { from: node, to: x.p.name }, value: x.v ? "1" : "0" })));
-  family("rtt_agent_window_samples", "gauge", "Answers inside the window per peer.",
-    named.filter((x) => x.v).map((x) => ({ labels: { from: node, to: x.p.name }, value: String(x.v.samples) })));
+  family(
+    METRIC,
+    "gauge",
+    "Median round-trip time in milliseconds from node `from` to node `to` over the agent's window; absent when `to` did not answer within the window.",
+    named.filter((x) => x.v).map((x) => ({ labels: { from: node, to: x.p.name }, value: fmt(x.v.medianMs) })),
+  );
+  family(
+    METRIC + "_ewma",
+    "gauge",
+    "Exponentially weighted moving average of the round-trip time in milliseconds (outliers excluded); absent like latency_between_nodes.",
+    named
+      .filter((x) => x.v && x.v.ewmaMs !== undefined)
+      .map((x) => ({ labels: { from: node, to: x.p.name }, value: fmt(x.v.ewmaMs) })),
+  );
+  family(
+    "rtt_agent_peer_up",
+    "gauge",
+    "1 when the peer answered within the window, 0 when it is known but silent.",
+    named.map((x) => ({ labels: { from: node, to: x.p.name }, value: x.v ? "1" : "0" })),
+  );
+  family(
+    "rtt_agent_window_samples",
+    "gauge",
+    "Answers inside the window per peer.",
+    named.filter((x) => x.v).map((x) => ({ labels: { from: node, to: x.p.name }, value: String(x.v.samples) })),
+  );
   const id = (p) => (p.name ? { from: node, to: p.name } : { from: node, to_address: p.host + ":" + p.port });
-  family("rtt_agent_probes_total", "counter", "Probes sent per peer.", peers.map((p) => ({ labels: id(p), value: String(p.stats.probes) })));
-  family("rtt_agent_probe_timeouts_total", "counter", "Probes that got no answer within the timeout (counted, never averaged in).", peers.map((p) => ({ labels: id(p), value: String(p.stats.timeouts) })));
-  family("rtt_agent_probe_errors_total", "counter", "Probes that failed (connection refused, bad answer).", peers.map((p) => ({ labels: id(p), value: String(p.stats.errors) })));
-  family("rtt_agent_probe_outliers_total", "counter", "Answers slower than OUTLIER_FACTOR times the window median (kept out of the EWMA).", peers.map((p) => ({ labels: id(p), value: String(p.stats.outliers) })));
-  family("rtt_agent_peers", "gauge", "Peers this agent probes.", [{ labels: { node: node }, value: String(peers.length) }]);
-  family("rtt_agent_discovery_errors_total", "counter", "Failed peer discoveries (DNS).", [{ labels: { node: node }, value: String(agent.discoveryErrors) }]);
+  family(
+    "rtt_agent_probes_total",
+    "counter",
+    "Probes sent per peer.",
+    peers.map((p) => ({ labels: id(p), value: String(p.stats.probes) })),
+  );
+  family(
+    "rtt_agent_probe_timeouts_total",
+    "counter",
+    "Probes that got no answer within the timeout (counted, never averaged in).",
+    peers.map((p) => ({ labels: id(p), value: String(p.stats.timeouts) })),
+  );
+  family(
+    "rtt_agent_probe_errors_total",
+    "counter",
+    "Probes that failed (connection refused, bad answer).",
+    peers.map((p) => ({ labels: id(p), value: String(p.stats.errors) })),
+  );
+  family(
+    "rtt_agent_probe_outliers_total",
+    "counter",
+    "Answers slower than OUTLIER_FACTOR times the window median (kept out of the EWMA).",
+    peers.map((p) => ({ labels: id(p), value: String(p.stats.outliers) })),
+  );
+  family("rtt_agent_peers", "gauge", "Peers this agent probes.", [
+    { labels: { node: node }, value: String(peers.length) },
+  ]);
+  family("rtt_agent_discovery_errors_total", "counter", "Failed peer discoveries (DNS).", [
+    { labels: { node: node }, value: String(agent.discoveryErrors) },
+  ]);
   family("rtt_agent_up", "gauge", "1 while the agent runs.", [{ labels: { node: node }, value: "1" }]);
   return lines.join("\n") + "\n";
 }
@@ -161,7 +221,14 @@ Agent.prototype.addPeer = function (host, port, name) {
   const key = host + ":" + port;
   let p = this.peers.get(key);
   if (!p) {
-    p = { host: host, port: port, name: name, stats: new PeerStats(this.opts.windowMs, this.opts.outlierFactor, this.opts.ewmaAlpha), agent: new http.Agent({ keepAlive: true, maxSockets: 1 }), seen: Date.now() };
+    p = {
+      host: host,
+      port: port,
+      name: name,
+      stats: new PeerStats(this.opts.windowMs, this.opts.outlierFactor, this.opts.ewmaAlpha),
+      agent: new http.Agent({ keepAlive: true, maxSockets: 1 }),
+      seen: Date.now(),
+    };
     this.peers.set(key, p);
   }
   p.seen = Date.now();
@@ -179,9 +246,15 @@ Agent.prototype.discover = function () {
       for (const a of addrs) if (a !== o.podIp) self.addPeer(a, o.peerPort, undefined);
       // A peer no longer in DNS is forgotten once its window has passed.
       const cutoff = Date.now() - o.windowMs;
-      for (const [k, p] of self.peers) if (p.seen < cutoff) { p.agent.destroy(); self.peers.delete(k); }
+      for (const [k, p] of self.peers)
+        if (p.seen < cutoff) {
+          p.agent.destroy();
+          self.peers.delete(k);
+        }
     },
-    function () { self.discoveryErrors++; },
+    function () {
+      self.discoveryErrors++;
+    },
   );
 };
 Agent.prototype.probe = function (p) {
@@ -191,44 +264,84 @@ Agent.prototype.probe = function (p) {
     const start = process.hrtime.bigint();
     let done = false;
     let timer;
-    const finish = function (fn) { if (!done) { done = true; clearTimeout(timer); fn(); resolve(); } };
-    const req = http.get({ host: p.host, port: p.port, path: "/ping", agent: p.agent, headers: { "x-rtt-from": o.node } }, function (res) {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", function (c) { body += c; });
-      res.on("end", function () {
-        const ms = Number(process.hrtime.bigint() - start) / 1e6;
-        finish(function () {
-          let name;
-          try { name = JSON.parse(body).node; } catch { name = undefined; }
-          if (res.statusCode !== 200 || typeof name !== "string" || name === "") return p.stats.fail(Date.now(), "error");
-          if (name === o.node) { self.peers.delete(p.host + ":" + p.port); return; } // ourselves via DNS
-          p.name = p.name || name;
-          p.stats.ok(Date.now(), ms);
+    const finish = function (fn) {
+      if (!done) {
+        done = true;
+        clearTimeout(timer);
+        fn();
+        resolve();
+      }
+    };
+    const req = http.get(
+      { host: p.host, port: p.port, path: "/ping", agent: p.agent, headers: { "x-rtt-from": o.node } },
+      function (res) {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", function (c) {
+          body += c;
         });
+        res.on("end", function () {
+          const ms = Number(process.hrtime.bigint() - start) / 1e6;
+          finish(function () {
+            let name;
+            try {
+              name = JSON.parse(body).node;
+            } catch {
+              name = undefined;
+            }
+            if (res.statusCode !== 200 || typeof name !== "string" || name === "")
+              return p.stats.fail(Date.now(), "error");
+            if (name === o.node) {
+              self.peers.delete(p.host + ":" + p.port);
+              return;
+            } // ourselves via DNS
+            p.name = p.name || name;
+            p.stats.ok(Date.now(), ms);
+          });
+        });
+      },
+    );
+    timer = setTimeout(function () {
+      finish(function () {
+        p.stats.fail(Date.now(), "timeout");
+      });
+      req.destroy(new Error("timeout"));
+    }, o.timeoutMs);
+    req.on("error", function () {
+      finish(function () {
+        p.stats.fail(Date.now(), "error");
       });
     });
-    timer = setTimeout(function () { finish(function () { p.stats.fail(Date.now(), "timeout"); }); req.destroy(new Error("timeout")); }, o.timeoutMs);
-    req.on("error", function () { finish(function () { p.stats.fail(Date.now(), "error"); }); });
   });
 };
 Agent.prototype.round = function () {
   const self = this;
-  return this.discover().then(function () { return Promise.all(self.peerList().map((p) => self.probe(p))); });
+  return this.discover().then(function () {
+    return Promise.all(self.peerList().map((p) => self.probe(p)));
+  });
 };
 Agent.prototype.handler = function () {
   const self = this;
   return function (req, res) {
     const path = (req.url || "/").split("?")[0];
-    if (req.method !== "GET") { res.writeHead(405); return res.end(); }
+    if (req.method !== "GET") {
+      res.writeHead(405);
+      return res.end();
+    }
     if (path === "/ping") {
       const body = JSON.stringify({ node: self.opts.node });
-      const send = function () { res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) }); res.end(body); };
+      const send = function () {
+        res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+        res.end(body);
+      };
       return self.opts.delayMs > 0 ? setTimeout(send, self.opts.delayMs) : send();
     }
     if (path === "/metrics") {
       const text = renderMetrics(self, Date.now());
-      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
+      res.writeHead(200, {
+        "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+        "Content-Length": Buffer.byteLength(text),
+      });
       return res.end(text);
     }
     res.writeHead(404);
@@ -245,7 +358,9 @@ Agent.prototype.start = function () {
       const tick = function () {
         if (running) return; // a slow round never overlaps the next
         running = true;
-        self.round().then(function () { running = false; });
+        self.round().then(function () {
+          running = false;
+        });
       };
       tick();
       self.timer = setInterval(tick, self.opts.intervalMs);
@@ -259,12 +374,21 @@ Agent.prototype.stop = function () {
   const s = this.server;
   return new Promise(function (resolve) {
     if (!s) return resolve();
-    s.close(function () { resolve(); });
+    s.close(function () {
+      resolve();
+    });
     s.closeAllConnections();
   });
 };
 
-module.exports = { Agent: Agent, PeerStats: PeerStats, optionsFrom: optionsFrom, renderMetrics: renderMetrics, median: median, METRIC: METRIC };
+module.exports = {
+  Agent: Agent,
+  PeerStats: PeerStats,
+  optionsFrom: optionsFrom,
+  renderMetrics: renderMetrics,
+  median: median,
+  METRIC: METRIC,
+};
 
 if (require.main === module) {
   let opts;
@@ -274,14 +398,33 @@ if (require.main === module) {
     console.error("rtt-agent: " + e.message);
     process.exit(2);
   }
-  new Agent(opts).start().then(function (agent) {
-    const a = agent.server.address();
-    console.log("rtt-agent " + opts.node + " listening on " + a.address + ":" + a.port + ", probing every " + opts.intervalMs + " ms over a " + opts.windowMs + " ms window");
-    const stop = function () { agent.stop().then(function () { process.exit(0); }); };
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
-  }, function (err) {
-    console.error("rtt-agent failed to start: " + err.message);
-    process.exit(1);
-  });
+  new Agent(opts).start().then(
+    function (agent) {
+      const a = agent.server.address();
+      console.log(
+        "rtt-agent " +
+          opts.node +
+          " listening on " +
+          a.address +
+          ":" +
+          a.port +
+          ", probing every " +
+          opts.intervalMs +
+          " ms over a " +
+          opts.windowMs +
+          " ms window",
+      );
+      const stop = function () {
+        agent.stop().then(function () {
+          process.exit(0);
+        });
+      };
+      process.on("SIGTERM", stop);
+      process.on("SIGINT", stop);
+    },
+    function (err) {
+      console.error("rtt-agent failed to start: " + err.message);
+      process.exit(1);
+    },
+  );
 }

@@ -47,6 +47,8 @@ describe("RTT agent statistics", () => {
     expect(() => agent.optionsFrom({ PEERS: "a=h:1" })).toThrow("NODE_NAME: is required");
     expect(() => agent.optionsFrom({ NODE_NAME: "a" })).toThrow("PEERS or PEER_DNS: one is required");
     expect(() => agent.optionsFrom({ NODE_NAME: "a", PEERS: "b" })).toThrow('PEERS: "b" is not name=host:port');
-    expect(() => agent.optionsFrom({ NODE_NAME: "a", PEERS: "b=h:1", INTERVAL_MS: "5000", WINDOW_MS: "1000" })).toThrow("WINDOW_MS: must be at least INTERVAL_MS (5000)");
+    expect(() => agent.optionsFrom({ NODE_NAME: "a", PEERS: "b=h:1", INTERVAL_MS: "5000", WINDOW_MS: "1000" })).toThrow(
+      "WINDOW_MS: must be at least INTERVAL_MS (5000)",
+    );
   });
 });

@@ -52,21 +52,30 @@ function start(options) {
   server.keepAliveTimeout = 5000;
   return new Promise(function (resolve, reject) {
     server.once("error", reject);
-    server.listen(port, host, function () { resolve(server); });
+    server.listen(port, host, function () {
+      resolve(server);
+    });
   });
 }
 
 module.exports = { fib: fib, start: start, MAX_N: MAX_N };
 
 if (require.main === module) {
-  start().then(function (server) {
-    const a = server.address();
-    console.log("kantai web service listening on " + a.address + ":" + a.port);
-    const stop = function () { server.close(function () { process.exit(0); }); };
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
-  }, function (err) {
-    console.error("kantai web service failed to start: " + err.message);
-    process.exit(1);
-  });
+  start().then(
+    function (server) {
+      const a = server.address();
+      console.log("kantai web service listening on " + a.address + ":" + a.port);
+      const stop = function () {
+        server.close(function () {
+          process.exit(0);
+        });
+      };
+      process.on("SIGTERM", stop);
+      process.on("SIGINT", stop);
+    },
+    function (err) {
+      console.error("kantai web service failed to start: " + err.message);
+      process.exit(1);
+    },
+  );
 }

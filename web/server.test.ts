@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const { fib, MAX_N } = require("./server.js") as { fib: (n: number) => number; MAX_N: number };
 
 describe("fib", () => {
-  it.each([[0, 0], [1, 1], [2, 1], [10, 55], [20, 6765], [30, 832040]])("fib(%i) = %i", (n, v) => {
+  it.each([
+    [0, 0],
+    [1, 1],
+    [2, 1],
+    [10, 55],
+    [20, 6765],
+    [30, 832040],
+  ])("fib(%i) = %i", (n, v) => {
     expect(fib(n)).toBe(v);
   });
 });

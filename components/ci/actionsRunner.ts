@@ -62,7 +62,12 @@ export class ActionsRunner extends pulumi.ComponentResource {
   constructor(name: string, args: ActionsRunnerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:ci:ActionsRunner", name, {}, opts);
     const userData = renderActionsRunnerUserData({
-      identity: { hostname: args.hostname, domain: args.dns.domain, user: args.user, sshAuthorizedKeys: args.sshAuthorizedKeys },
+      identity: {
+        hostname: args.hostname,
+        domain: args.dns.domain,
+        user: args.user,
+        sshAuthorizedKeys: args.sshAuthorizedKeys,
+      },
       repository: args.repository,
       labels: args.labels,
       apiUrl: args.apiUrl,
@@ -97,7 +102,11 @@ export class ActionsRunner extends pulumi.ComponentResource {
     this.token = new command.remote.Command(
       `${name}-token`,
       {
-        connection: sshConnection({ host: args.ip, user: args.user, jump: args.jump }, args.sshPrivateKey, DIAL_PATIENT),
+        connection: sshConnection(
+          { host: args.ip, user: args.user, jump: args.jump },
+          args.sshPrivateKey,
+          DIAL_PATIENT,
+        ),
         create: write,
         update: write,
         delete: `sudo -n rm -f ${RUNNER_PATHS.token}`,

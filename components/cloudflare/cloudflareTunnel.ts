@@ -3,7 +3,12 @@ import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { toYaml } from "../../lib/render/k8s";
-import { renderCloudflared, renderTunnelIngress, renderTunnelSecret, type TunnelRoute } from "../../lib/render/k8sCloudflared";
+import {
+  renderCloudflared,
+  renderTunnelIngress,
+  renderTunnelSecret,
+  type TunnelRoute,
+} from "../../lib/render/k8sCloudflared";
 import type { Artifact } from "../artifact";
 
 export type { TunnelRoute } from "../../lib/render/k8sCloudflared";
@@ -49,7 +54,10 @@ export class CloudflareTunnel extends pulumi.ComponentResource {
 
   constructor(name: string, args: CloudflareTunnelArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:cloudflare:CloudflareTunnel", name, {}, opts);
-    const cf: pulumi.CustomResourceOptions = { parent: this, ...(args.cloudflareProvider ? { provider: args.cloudflareProvider } : {}) };
+    const cf: pulumi.CustomResourceOptions = {
+      parent: this,
+      ...(args.cloudflareProvider ? { provider: args.cloudflareProvider } : {}),
+    };
     const k8s = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
       parent: this,
       dependsOn,
@@ -60,7 +68,12 @@ export class CloudflareTunnel extends pulumi.ComponentResource {
     const secret = new random.RandomBytes(`${name}-secret`, { length: 32 }, { parent: this });
     const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
       `${name}-tunnel`,
-      { accountId: args.accountId, name: args.tunnelName ?? name, configSrc: "cloudflare", tunnelSecret: secret.base64 },
+      {
+        accountId: args.accountId,
+        name: args.tunnelName ?? name,
+        configSrc: "cloudflare",
+        tunnelSecret: secret.base64,
+      },
       cf,
     );
     this.tunnelId = tunnel.id;
@@ -73,18 +86,31 @@ export class CloudflareTunnel extends pulumi.ComponentResource {
       cf,
     );
 
-    const zoneId = args.zoneId ?? cloudflare.getZoneOutput({ filter: { name: args.zone } }, { parent: this, provider: args.cloudflareProvider }).id;
+    const zoneId =
+      args.zoneId ??
+      cloudflare.getZoneOutput({ filter: { name: args.zone } }, { parent: this, provider: args.cloudflareProvider }).id;
     this.hostnames = ingresses.flatMap((r) => (r.hostname ? [r.hostname] : []));
     for (const hostname of this.hostnames) {
       new cloudflare.DnsRecord(
         `${name}-dns-${hostname.replace(/\./g, "-")}`,
-        { zoneId, name: hostname, type: "CNAME", ttl: 1, content: this.cname, proxied: true, comment: `kantai tunnel ${args.tunnelName ?? name}` },
+        {
+          zoneId,
+          name: hostname,
+          type: "CNAME",
+          ttl: 1,
+          content: this.cname,
+          proxied: true,
+          comment: `kantai tunnel ${args.tunnelName ?? name}`,
+        },
         cf,
       );
     }
 
     const token = pulumi.secret(
-      cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId: args.accountId, tunnelId: tunnel.id }, { parent: this, provider: args.cloudflareProvider }).token,
+      cloudflare.getZeroTrustTunnelCloudflaredTokenOutput(
+        { accountId: args.accountId, tunnelId: tunnel.id },
+        { parent: this, provider: args.cloudflareProvider },
+      ).token,
     );
     const [nsObj, deploymentObj] = renderCloudflared({
       namespace,

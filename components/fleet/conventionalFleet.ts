@@ -59,7 +59,6 @@ export interface ConventionalFleetArgs {
 export const LB_CADDYFILE = "/etc/kantai/caddy/Caddyfile";
 export const LB_UNIT = "kantai-caddy.service";
 
-
 /** Render a web VM's user-data: the service source and a systemd unit running it in a container. */
 export function renderWebUserData(a: VmIdentity & { port: number; image: string; serviceSource: string }): string {
   return renderContainerHostUserData(
@@ -69,10 +68,14 @@ export function renderWebUserData(a: VmIdentity & { port: number; image: string;
       description: `kantai web service (${a.hostname})`,
       image: a.image,
       runArgs: [
-        "-p", `${a.port}:${a.port}`,
-        "-e", `PORT=${a.port}`,
-        "-e", `INSTANCE=${a.hostname}`,
-        "-v", "/opt/kantai/web/server.js:/app/server.js:ro",
+        "-p",
+        `${a.port}:${a.port}`,
+        "-e",
+        `PORT=${a.port}`,
+        "-e",
+        `INSTANCE=${a.hostname}`,
+        "-v",
+        "/opt/kantai/web/server.js:/app/server.js:ro",
       ],
       command: ["node", "/app/server.js"],
     },
@@ -194,7 +197,11 @@ export class ConventionalFleet extends pulumi.ComponentResource {
     this.loadBalancerConfig = new command.remote.Command(
       `${name}-lb-config`,
       {
-        connection: sshConnection({ host: lb.ip, user: args.user ?? "ubuntu", jump: args.jump }, args.sshPrivateKey, DIAL_PATIENT),
+        connection: sshConnection(
+          { host: lb.ip, user: args.user ?? "ubuntu", jump: args.jump },
+          args.sshPrivateKey,
+          DIAL_PATIENT,
+        ),
         create: asRoot(lbScript, "kantai-lb-config"),
         update: asRoot(lbScript, "kantai-lb-config"),
         // A replaced load balancer VM is a new machine: write its Caddyfile again.
@@ -209,9 +216,18 @@ export class ConventionalFleet extends pulumi.ComponentResource {
     this.artifacts = [
       ...this.instances.flatMap((v) => v.artifacts),
       ...this.loadBalancer.artifacts,
-      { path: `${name}/${lb.name}.Caddyfile`, kind: "caddyfile", resource: `${name}-lb-config`, content: this.caddyfile },
+      {
+        path: `${name}/${lb.name}.Caddyfile`,
+        kind: "caddyfile",
+        resource: `${name}-lb-config`,
+        content: this.caddyfile,
+      },
       { path: `${name}/${lb.name}.config.sh`, kind: "shell", resource: `${name}-lb-config`, content: lbScript },
     ];
-    this.registerOutputs({ instanceIps: this.instanceIps, loadBalancerIp: this.loadBalancerIp, siteUrls: this.siteUrls });
+    this.registerOutputs({
+      instanceIps: this.instanceIps,
+      loadBalancerIp: this.loadBalancerIp,
+      siteUrls: this.siteUrls,
+    });
   }
 }

@@ -48,12 +48,23 @@ export class HostsGateway extends pulumi.ComponentResource {
       forwarders: args.forwarders,
     });
     this.caddyfile = renderRootCaddyfile({ domain: args.domain, routes: args.routes });
-    const create = renderGatewayInstall({ domain: args.domain, namedConf: this.namedConf, zone: this.zone, zoneFile, caddyfile: this.caddyfile });
+    const create = renderGatewayInstall({
+      domain: args.domain,
+      namedConf: this.namedConf,
+      zone: this.zone,
+      zoneFile,
+      caddyfile: this.caddyfile,
+    });
     const remove = renderGatewayRemove(zoneFile);
     this.install = new command.remote.Command(
       `${name}-install`,
       // As root: directly, or with `sudo -n` when kantai:sshUser is not root.
-      { connection: args.connection, create: asHostRoot(create, "kantai-gateway"), update: asHostRoot(create, "kantai-gateway"), delete: asHostRoot(remove, "kantai-gateway-remove") },
+      {
+        connection: args.connection,
+        create: asHostRoot(create, "kantai-gateway"),
+        update: asHostRoot(create, "kantai-gateway"),
+        delete: asHostRoot(remove, "kantai-gateway-remove"),
+      },
       { parent: this, customTimeouts: { create: "15m", update: "15m" } },
     );
     this.nameserver = args.address;

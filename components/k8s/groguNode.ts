@@ -101,8 +101,18 @@ export class GroguNode extends pulumi.ComponentResource {
     const host = `${args.hostname} (${args.ip})`;
     const target = { host: args.ip, user: args.user, jump: args.jump };
 
-    const tools = renderGroguTools({ kubectlVersion: args.kubectlVersion, minikubeVersion: args.minikube.version, user: args.user });
-    const userData = renderGroguUserData({ hostname: args.hostname, domain: args.dns.domain, user: args.user, sshAuthorizedKeys: args.sshAuthorizedKeys, tools });
+    const tools = renderGroguTools({
+      kubectlVersion: args.kubectlVersion,
+      minikubeVersion: args.minikube.version,
+      user: args.user,
+    });
+    const userData = renderGroguUserData({
+      hostname: args.hostname,
+      domain: args.dns.domain,
+      user: args.user,
+      sshAuthorizedKeys: args.sshAuthorizedKeys,
+      tools,
+    });
     this.vm = new ClonedVm(
       `${name}-vm`,
       {
@@ -193,7 +203,13 @@ export class GroguNode extends pulumi.ComponentResource {
         triggers: [args.minikube.kubernetesVersion, args.minikube.apiServerPort],
         logging: "none",
       },
-      { parent: this, dependsOn: [this.knative], additionalSecretOutputs: ["stdout"], customTimeouts: { create: "5m", update: "5m" }, ...onVm },
+      {
+        parent: this,
+        dependsOn: [this.knative],
+        additionalSecretOutputs: ["stdout"],
+        customTimeouts: { create: "5m", update: "5m" },
+        ...onVm,
+      },
     );
     this.apiServer = `https://${args.ip}:${args.minikube.apiServerPort}`;
     this.kubeconfig = pulumi.secret(read.stdout.apply((s) => rewriteKubeconfig(s, this.apiServer, args.hostname)));
@@ -202,7 +218,11 @@ export class GroguNode extends pulumi.ComponentResource {
     // schema's enableConfigMapMutable); kantai's ConfigMaps are updated in place and the Deployments
     // that mount them roll by their config-hash annotation. Changing it is a provider update, not a
     // replacement (DiffConfig replaces only when the cluster identity changes).
-    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true, enableConfigMapMutable: true }, { parent: this });
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      { kubeconfig: this.kubeconfig, enableServerSideApply: true, enableConfigMapMutable: true },
+      { parent: this },
+    );
 
     this.route = { label: args.label, upstream: `${args.ip}:80` };
     this.knativeDomain = args.knative.domain;

@@ -151,7 +151,12 @@ export interface K3sNodeInfo {
 }
 
 /** User-data of a K3s VM node: SSH keys only, the guest agent and curl; K3s itself comes over SSH. */
-export function renderK3sVmUserData(a: { hostname: string; domain: string; user: string; sshAuthorizedKeys: readonly string[] }): string {
+export function renderK3sVmUserData(a: {
+  hostname: string;
+  domain: string;
+  user: string;
+  sshAuthorizedKeys: readonly string[];
+}): string {
   return renderUserData({
     hostname: a.hostname,
     domain: a.domain,
@@ -185,7 +190,16 @@ export class K3sCluster extends pulumi.ComponentResource {
   /** Each node's configure step (token, config.yaml, static pods; uninstall on delete), by node name. */
   public readonly installs: Readonly<Record<string, command.remote.Command>>;
   /** Each node's rolling-upgrade steps, by node name: drain (on a server) → upgrade (on the node) → gate (on a server). */
-  public readonly roll: Readonly<Record<string, { readonly drain: command.remote.Command; readonly upgrade: command.remote.Command; readonly gate: command.remote.Command }>>;
+  public readonly roll: Readonly<
+    Record<
+      string,
+      {
+        readonly drain: command.remote.Command;
+        readonly upgrade: command.remote.Command;
+        readonly gate: command.remote.Command;
+      }
+    >
+  >;
   /** The on-demand etcd snapshot before a roll (embedded etcd only). */
   public readonly snapshot?: command.remote.Command;
   /** The last step before the kubeconfig: every node Ready, labels and taints applied. */
@@ -206,13 +220,17 @@ export class K3sCluster extends pulumi.ComponentResource {
     const wireguard = args.flannelBackend === "wireguard-native";
     const fwd = args.apiForward;
     if (fwd && (!first.vm || !args.proxmox?.nodeAddresses[fwd.node])) {
-      throw new Error(`K3sCluster ${name}: apiForward needs the first server (${first.name}) to be a VM and Proxmox node "${fwd.node}" to be known`);
+      throw new Error(
+        `K3sCluster ${name}: apiForward needs the first server (${first.name}) to be a VM and Proxmox node "${fwd.node}" to be known`,
+      );
     }
     const vip = args.vip;
     if (vip && !etcd) throw new Error(`K3sCluster ${name}: a virtual API address needs more than one server`);
     if (vip && fwd) throw new Error(`K3sCluster ${name}: a virtual API address and apiForward exclude each other`);
-    if (args.etcdSnapshots && !etcd) throw new Error(`K3sCluster ${name}: etcd snapshots need embedded etcd (more than one server)`);
-    const apiAddress = vip?.address ?? args.apiAddress ?? (fwd ? args.proxmox!.nodeAddresses[fwd.node] : (first.externalIp ?? first.ip));
+    if (args.etcdSnapshots && !etcd)
+      throw new Error(`K3sCluster ${name}: etcd snapshots need embedded etcd (more than one server)`);
+    const apiAddress =
+      vip?.address ?? args.apiAddress ?? (fwd ? args.proxmox!.nodeAddresses[fwd.node] : (first.externalIp ?? first.ip));
     this.apiServer = `https://${apiAddress}:${fwd?.port ?? K3S_API_PORT}`;
     const kubeVip = vip ? renderKubeVipManifest({ address: vip.address, interface: vip.interface }) : undefined;
     const staticPodFor = (n: K3sNode) => kubeVip !== undefined && n.role === "server" && n.site === vip!.site;
@@ -229,7 +247,8 @@ export class K3sCluster extends pulumi.ComponentResource {
       return { host: n.ip, user: px.user, jump: { host: px.nodeAddresses[n.vm.node], user: px.nodeUser } };
     };
     const hostLabel = (n: K3sNode) => `${n.name} (${n.host?.address ?? n.ip})`;
-    const connection = (n: K3sNode, patient = false) => sshConnection(targetOf(n), args.sshPrivateKey, patient ? DIAL_PATIENT : DIAL);
+    const connection = (n: K3sNode, patient = false) =>
+      sshConnection(targetOf(n), args.sshPrivateKey, patient ? DIAL_PATIENT : DIAL);
     const joinAddress = (n: K3sNode) => (n.site === first.site ? first.ip : (first.externalIp ?? first.ip));
     const labelsOf = (n: K3sNode): Record<string, string> => ({ ...n.labels, [ZONE_LABEL]: n.site });
 
@@ -240,13 +259,22 @@ export class K3sCluster extends pulumi.ComponentResource {
     // after the VM is destroyed); a host's, of its install step (deleted after the uninstall).
     const forgets: Record<string, command.remote.Command> = {};
     const forgetStep = (n: K3sNode, dependsOn: pulumi.Resource[]) => {
-      const forgetScript = renderK3sForget({ host: hostLabel(first), node: n.name, etcdMember: n.role === "server" && etcd });
+      const forgetScript = renderK3sForget({
+        host: hostLabel(first),
+        node: n.name,
+        etcdMember: n.role === "server" && etcd,
+      });
       forgets[n.name] = new command.remote.Command(
         `${name}-${n.name}-forget`,
         { connection: connection(first), delete: asRoot(forgetScript, `kantai-forget-${n.name}`) },
         { parent: this, dependsOn, customTimeouts: { delete: "10m" } },
       );
-      artifacts.push({ path: `${name}/${n.name}.forget.sh`, kind: "shell", resource: `${name}-${n.name}-forget`, content: forgetScript });
+      artifacts.push({
+        path: `${name}/${n.name}.forget.sh`,
+        kind: "shell",
+        resource: `${name}-${n.name}-forget`,
+        content: forgetScript,
+      });
       return forgets[n.name];
     };
     const vms: Record<string, ClonedVm> = {};
@@ -254,7 +282,12 @@ export class K3sCluster extends pulumi.ComponentResource {
       if (!n.vm) continue;
       const forget = n === first ? undefined : forgetStep(n, []);
       const px = args.proxmox!;
-      const userData = renderK3sVmUserData({ hostname: n.name, domain: px.dns.domain, user: px.user, sshAuthorizedKeys: px.sshAuthorizedKeys });
+      const userData = renderK3sVmUserData({
+        hostname: n.name,
+        domain: px.dns.domain,
+        user: px.user,
+        sshAuthorizedKeys: px.sshAuthorizedKeys,
+      });
       vms[n.name] = new ClonedVm(
         `${name}-${n.name}`,
         {
@@ -308,9 +341,19 @@ export class K3sCluster extends pulumi.ComponentResource {
           create: asRoot(prepareScript, `kantai-prepare-${n.name}`),
           update: asRoot(prepareScript, `kantai-prepare-${n.name}`),
         },
-        { parent: this, dependsOn: n.vm ? [vms[n.name]] : [], customTimeouts: { create: "30m", update: "30m" }, ...onVm(n) },
+        {
+          parent: this,
+          dependsOn: n.vm ? [vms[n.name]] : [],
+          customTimeouts: { create: "30m", update: "30m" },
+          ...onVm(n),
+        },
       );
-      artifacts.push({ path: `${name}/${n.name}.prepare.sh`, kind: "shell", resource: `${name}-${n.name}-prepare`, content: prepareScript });
+      artifacts.push({
+        path: `${name}/${n.name}.prepare.sh`,
+        kind: "shell",
+        resource: `${name}-${n.name}-prepare`,
+        content: prepareScript,
+      });
 
       let ready: command.remote.Command = prepare;
       if (n.host?.raspberryPi) {
@@ -326,7 +369,12 @@ export class K3sCluster extends pulumi.ComponentResource {
           },
           { parent: this, dependsOn: [prepare], customTimeouts: { create: "15m", update: "15m" } },
         );
-        artifacts.push({ path: `${name}/${n.name}.boot-check.sh`, kind: "shell", resource: `${name}-${n.name}-boot`, content: bootScript });
+        artifacts.push({
+          path: `${name}/${n.name}.boot-check.sh`,
+          kind: "shell",
+          resource: `${name}-${n.name}-boot`,
+          content: bootScript,
+        });
       }
 
       const isFirst = n === first;
@@ -346,7 +394,14 @@ export class K3sCluster extends pulumi.ComponentResource {
       });
       const withS3 = s3 && n.role === "server";
       const staticPod = staticPodFor(n) ? { name: "kube-vip", content: kubeVip! } : undefined;
-      const installScript = renderK3sInstall({ host, nodeName: n.name, role: n.role, config, s3Credentials: withS3, ...(staticPod ? { staticPod } : {}) });
+      const installScript = renderK3sInstall({
+        host,
+        nodeName: n.name,
+        role: n.role,
+        config,
+        s3Credentials: withS3,
+        ...(staticPod ? { staticPod } : {}),
+      });
       const uninstallScript = renderK3sUninstall(host, n.role);
       // Configure steps: servers one at a time after the first (a config change restarts them one by
       // one), agents after every server. Every node but the first has a forget step before it
@@ -354,7 +409,11 @@ export class K3sCluster extends pulumi.ComponentResource {
       const after = [...serverInstalls];
       if (!isFirst && !n.vm) after.push(forgetStep(n, [ready, installs[first.name]]));
       const stdin = withS3
-        ? pulumi.secret(pulumi.all([this.token.result, args.s3Credentials!.accessKey, args.s3Credentials!.secretKey]).apply((xs) => xs.join("\n") + "\n"))
+        ? pulumi.secret(
+            pulumi
+              .all([this.token.result, args.s3Credentials!.accessKey, args.s3Credentials!.secretKey])
+              .apply((xs) => xs.join("\n") + "\n"),
+          )
         : pulumi.secret(this.token.result);
       const install = new command.remote.Command(
         `${name}-${n.name}-install`,
@@ -367,12 +426,32 @@ export class K3sCluster extends pulumi.ComponentResource {
           // The token (and S3 credentials) travel on stdin; nothing the scripts print contains it, stdout is not logged.
           logging: "stderr",
         },
-        { parent: this, dependsOn: [ready, ...after], customTimeouts: { create: "20m", update: "20m", delete: "10m" }, ...onVm(n) },
+        {
+          parent: this,
+          dependsOn: [ready, ...after],
+          customTimeouts: { create: "20m", update: "20m", delete: "10m" },
+          ...onVm(n),
+        },
       );
       artifacts.push(
-        { path: `${name}/${n.name}.config.yaml`, kind: "other", resource: `${name}-${n.name}-install`, content: config },
-        { path: `${name}/${n.name}.install.sh`, kind: "shell", resource: `${name}-${n.name}-install`, content: installScript },
-        { path: `${name}/${n.name}.uninstall.sh`, kind: "shell", resource: `${name}-${n.name}-install`, content: uninstallScript },
+        {
+          path: `${name}/${n.name}.config.yaml`,
+          kind: "other",
+          resource: `${name}-${n.name}-install`,
+          content: config,
+        },
+        {
+          path: `${name}/${n.name}.install.sh`,
+          kind: "shell",
+          resource: `${name}-${n.name}-install`,
+          content: installScript,
+        },
+        {
+          path: `${name}/${n.name}.uninstall.sh`,
+          kind: "shell",
+          resource: `${name}-${n.name}-install`,
+          content: uninstallScript,
+        },
       );
       installs[n.name] = install;
       if (n.role === "server") serverInstalls.push(install);
@@ -392,23 +471,39 @@ export class K3sCluster extends pulumi.ComponentResource {
       const snapScript = renderK3sPreUpgradeSnapshot({ host: firstHost, version: args.version });
       this.snapshot = new command.remote.Command(
         `${name}-etcd-snapshot`,
-        { connection: connection(first), create: asRoot(snapScript, "kantai-etcd-snapshot"), update: asRoot(snapScript, "kantai-etcd-snapshot"), logging: "stderr" },
+        {
+          connection: connection(first),
+          create: asRoot(snapScript, "kantai-etcd-snapshot"),
+          update: asRoot(snapScript, "kantai-etcd-snapshot"),
+          logging: "stderr",
+        },
         { parent: this, dependsOn: [installs[first.name]], customTimeouts: { create: "10m", update: "10m" } },
       );
-      artifacts.push({ path: `${name}/etcd-snapshot.sh`, kind: "shell", resource: `${name}-etcd-snapshot`, content: snapScript });
+      artifacts.push({
+        path: `${name}/etcd-snapshot.sh`,
+        kind: "shell",
+        resource: `${name}-etcd-snapshot`,
+        content: snapScript,
+      });
       const restore = renderK3sEtcdRestore();
       artifacts.push({ path: `${name}/etcd-restore.sh`, kind: "shell", resource: name, content: restore });
     }
     const batches: K3sNode[][] = servers.map((n) => [n]);
     for (let i = 0; i < agents.length; i += maxUnavailable) batches.push(agents.slice(i, i + maxUnavailable));
-    const roll: Record<string, { drain: command.remote.Command; upgrade: command.remote.Command; gate: command.remote.Command }> = {};
+    const roll: Record<
+      string,
+      { drain: command.remote.Command; upgrade: command.remote.Command; gate: command.remote.Command }
+    > = {};
     let previous: pulumi.Resource[] = this.snapshot ? [this.snapshot] : [];
     for (const batch of batches) {
       const gates: command.remote.Command[] = [];
       for (const n of batch) {
         const spec = { host: firstHost, node: n.name, version: args.version };
         const drainScript = renderK3sDrain({ ...spec, timeoutSeconds: drainTimeout });
-        const removeScript = n === first ? undefined : renderK3sRemoveDrain({ host: firstHost, node: n.name, timeoutSeconds: drainTimeout });
+        const removeScript =
+          n === first
+            ? undefined
+            : renderK3sRemoveDrain({ host: firstHost, node: n.name, timeoutSeconds: drainTimeout });
         const drain = new command.remote.Command(
           `${name}-${n.name}-drain`,
           {
@@ -420,28 +515,76 @@ export class K3sCluster extends pulumi.ComponentResource {
           {
             parent: this,
             dependsOn: [installs[n.name], ...previous],
-            customTimeouts: { create: minutes(drainTimeout), update: minutes(drainTimeout), delete: minutes(drainTimeout) },
+            customTimeouts: {
+              create: minutes(drainTimeout),
+              update: minutes(drainTimeout),
+              delete: minutes(drainTimeout),
+            },
           },
         );
         const upScript = renderK3sUpgrade({ host: hostLabel(n), node: n.name, role: n.role, version: args.version });
         const upgrade = new command.remote.Command(
           `${name}-${n.name}-upgrade`,
-          { connection: connection(n), create: asRoot(upScript, `kantai-upgrade-${n.name}`), update: asRoot(upScript, `kantai-upgrade-${n.name}`), logging: "stderr" },
-          { parent: this, dependsOn: [drain], customTimeouts: { create: "20m", update: "20m" }, ...(n.vm ? { replaceWith: [vms[n.name].vm] } : {}) },
+          {
+            connection: connection(n),
+            create: asRoot(upScript, `kantai-upgrade-${n.name}`),
+            update: asRoot(upScript, `kantai-upgrade-${n.name}`),
+            logging: "stderr",
+          },
+          {
+            parent: this,
+            dependsOn: [drain],
+            customTimeouts: { create: "20m", update: "20m" },
+            ...(n.vm ? { replaceWith: [vms[n.name].vm] } : {}),
+          },
         );
         const gateScript = renderK3sGate({ ...spec, timeoutSeconds: gateTimeout });
         const gate = new command.remote.Command(
           `${name}-${n.name}-gate`,
-          { connection: connection(first), create: asRoot(gateScript, `kantai-gate-${n.name}`), update: asRoot(gateScript, `kantai-gate-${n.name}`) },
-          { parent: this, dependsOn: [upgrade], customTimeouts: { create: minutes(2 * gateTimeout), update: minutes(2 * gateTimeout) }, ...(n.vm ? { replaceWith: [vms[n.name].vm] } : {}) },
+          {
+            connection: connection(first),
+            create: asRoot(gateScript, `kantai-gate-${n.name}`),
+            update: asRoot(gateScript, `kantai-gate-${n.name}`),
+          },
+          {
+            parent: this,
+            dependsOn: [upgrade],
+            customTimeouts: { create: minutes(2 * gateTimeout), update: minutes(2 * gateTimeout) },
+            ...(n.vm ? { replaceWith: [vms[n.name].vm] } : {}),
+          },
         );
         artifacts.push(
-          { path: `${name}/${n.name}.drain.sh`, kind: "shell", resource: `${name}-${n.name}-drain`, content: drainScript },
-          ...(removeScript ? [{ path: `${name}/${n.name}.remove-drain.sh`, kind: "shell" as const, resource: `${name}-${n.name}-drain`, content: removeScript }] : []),
-          { path: `${name}/${n.name}.upgrade.sh`, kind: "shell", resource: `${name}-${n.name}-upgrade`, content: upScript },
+          {
+            path: `${name}/${n.name}.drain.sh`,
+            kind: "shell",
+            resource: `${name}-${n.name}-drain`,
+            content: drainScript,
+          },
+          ...(removeScript
+            ? [
+                {
+                  path: `${name}/${n.name}.remove-drain.sh`,
+                  kind: "shell" as const,
+                  resource: `${name}-${n.name}-drain`,
+                  content: removeScript,
+                },
+              ]
+            : []),
+          {
+            path: `${name}/${n.name}.upgrade.sh`,
+            kind: "shell",
+            resource: `${name}-${n.name}-upgrade`,
+            content: upScript,
+          },
           { path: `${name}/${n.name}.gate.sh`, kind: "shell", resource: `${name}-${n.name}-gate`, content: gateScript },
         );
-        if (staticPodFor(n)) artifacts.push({ path: `${name}/${n.name}.kube-vip.yaml`, kind: "kubernetes", resource: `${name}-${n.name}-install`, content: kubeVip! });
+        if (staticPodFor(n))
+          artifacts.push({
+            path: `${name}/${n.name}.kube-vip.yaml`,
+            kind: "kubernetes",
+            resource: `${name}-${n.name}-install`,
+            content: kubeVip!,
+          });
         roll[n.name] = { drain, upgrade, gate };
         gates.push(gate);
       }
@@ -456,9 +599,18 @@ export class K3sCluster extends pulumi.ComponentResource {
     });
     this.nodesReady = new command.remote.Command(
       `${name}-nodes`,
-      { connection: connection(first), create: asRoot(nodesScript, "kantai-nodes"), update: asRoot(nodesScript, "kantai-nodes") },
+      {
+        connection: connection(first),
+        create: asRoot(nodesScript, "kantai-nodes"),
+        update: asRoot(nodesScript, "kantai-nodes"),
+      },
       // Any replaced VM is a new node to wait for and label.
-      { parent: this, dependsOn: Object.values(roll).map((r) => r.gate), customTimeouts: { create: "20m", update: "20m" }, ...(allVms.length > 0 ? { replaceWith: allVms } : {}) },
+      {
+        parent: this,
+        dependsOn: Object.values(roll).map((r) => r.gate),
+        customTimeouts: { create: "20m", update: "20m" },
+        ...(allVms.length > 0 ? { replaceWith: allVms } : {}),
+      },
     );
     const kubeconfigScript = renderK3sKubeconfigRead(firstHost);
     const read = new command.remote.Command(
@@ -492,7 +644,12 @@ export class K3sCluster extends pulumi.ComponentResource {
       const del = renderApiForwardDelete(spec);
       const forward = new command.remote.Command(
         `${name}-api-forward`,
-        { connection: sshConnection({ host: px.nodeAddresses[fwd.node], user: px.nodeUser }, args.sshPrivateKey, DIAL), create, update: create, delete: del },
+        {
+          connection: sshConnection({ host: px.nodeAddresses[fwd.node], user: px.nodeUser }, args.sshPrivateKey, DIAL),
+          create,
+          update: create,
+          delete: del,
+        },
         { parent: this, customTimeouts: { create: "5m", update: "5m", delete: "5m" } },
       );
       forwardReady = forward.stdout;
@@ -501,13 +658,19 @@ export class K3sCluster extends pulumi.ComponentResource {
         { path: `${name}/api-forward-delete.sh`, kind: "shell", resource: `${name}-api-forward`, content: del },
       );
     }
-    this.kubeconfig = pulumi.secret(pulumi.all([read.stdout, forwardReady]).apply(([s]) => rewriteKubeconfig(s, this.apiServer, name)));
+    this.kubeconfig = pulumi.secret(
+      pulumi.all([read.stdout, forwardReady]).apply(([s]) => rewriteKubeconfig(s, this.apiServer, name)),
+    );
     // enableConfigMapMutable: without it pulumi-kubernetes replaces (deletes, then recreates under the
     // same name) every ConfigMap whose data changes (provider/pkg/provider/diff.go; the provider
     // schema's enableConfigMapMutable); kantai's ConfigMaps are updated in place and the Deployments
     // that mount them roll by their config-hash annotation. Changing it is a provider update, not a
     // replacement (DiffConfig replaces only when the cluster identity changes).
-    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true, enableConfigMapMutable: true }, { parent: this });
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      { kubeconfig: this.kubeconfig, enableServerSideApply: true, enableConfigMapMutable: true },
+      { parent: this },
+    );
 
     this.nodes = args.nodes.map((n) => ({
       name: n.name,

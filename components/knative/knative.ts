@@ -123,7 +123,9 @@ export class Knative extends pulumi.ComponentResource {
     // Every release manifest of this install, then where each is read from (verified first where pinned).
     const serving = servingReleases({ serving: args.servingVersion }, ingress);
     const kafkaArgs = args.eventing?.kafka;
-    const eventing = args.eventing ? eventingReleases(args.eventing.version, kafkaArgs ? args.eventing.version : undefined) : [];
+    const eventing = args.eventing
+      ? eventingReleases(args.eventing.version, kafkaArgs ? args.eventing.version : undefined)
+      : [];
     const tekton = args.tektonVersion !== undefined ? [tektonRelease(args.tektonVersion)] : [];
     const files = releaseFiles([...serving, ...eventing, ...tekton], args.releaseSource);
     const networkingKeys = new Set(["net-kourier", "istio"]);
@@ -135,7 +137,13 @@ export class Knative extends pulumi.ComponentResource {
       let prev = after;
       for (const r of list) {
         const opts = child(prev);
-        prev = [new kubernetes.yaml.v2.ConfigFile(`${name}-${r.key}`, { file: files[r.key] }, networkingKeys.has(r.key) ? { ...opts, transforms } : opts)];
+        prev = [
+          new kubernetes.yaml.v2.ConfigFile(
+            `${name}-${r.key}`,
+            { file: files[r.key] },
+            networkingKeys.has(r.key) ? { ...opts, transforms } : opts,
+          ),
+        ];
       }
       return prev;
     };
@@ -148,7 +156,11 @@ export class Knative extends pulumi.ComponentResource {
     if (exposure === "traefik") {
       const route = renderKnativeTraefikRoute({ ingress, domain: args.domain });
       const { apiVersion, kind, metadata, ...rest } = route;
-      new kubernetes.apiextensions.CustomResource(`${name}-traefik-route`, { apiVersion, kind, metadata, ...rest }, child(servingDone));
+      new kubernetes.apiextensions.CustomResource(
+        `${name}-traefik-route`,
+        { apiVersion, kind, metadata, ...rest },
+        child(servingDone),
+      );
       this.objects.push(route);
     }
 
@@ -172,7 +184,11 @@ export class Knative extends pulumi.ComponentResource {
     if (ingress === "istio") {
       const { peerAuthentication, defaultNamespacePatch } = renderIstioExtras();
       const { apiVersion, kind, metadata, ...rest } = peerAuthentication;
-      new kubernetes.apiextensions.CustomResource(`${name}-peer-authentication`, { apiVersion, kind, metadata, ...rest }, child(servingDone));
+      new kubernetes.apiextensions.CustomResource(
+        `${name}-peer-authentication`,
+        { apiVersion, kind, metadata, ...rest },
+        child(servingDone),
+      );
       new kubernetes.core.v1.NamespacePatch(
         `${name}-default-namespace`,
         { metadata: { ...defaultNamespacePatch.metadata, annotations: force } },
@@ -187,8 +203,18 @@ export class Knative extends pulumi.ComponentResource {
       this.releases.push(...eventing);
       if (k) {
         const ns = k.namespace ?? "kafka";
-        const kafkaSpec = { name: k.name ?? "kantai", namespace: ns, version: k.version, brokers: k.brokers, storage: k.storage };
-        const namespace = new kubernetes.core.v1.Namespace(`${name}-kafka-namespace`, { metadata: { name: ns } }, child());
+        const kafkaSpec = {
+          name: k.name ?? "kantai",
+          namespace: ns,
+          version: k.version,
+          brokers: k.brokers,
+          storage: k.storage,
+        };
+        const namespace = new kubernetes.core.v1.Namespace(
+          `${name}-kafka-namespace`,
+          { metadata: { name: ns } },
+          child(),
+        );
         const { chart } = strimziChart(k.strimziVersion, mirror);
         const strimzi = new kubernetes.helm.v4.Chart(
           `${name}-strimzi`,
@@ -199,12 +225,12 @@ export class Knative extends pulumi.ComponentResource {
         const kafkaObjs = renderKafka(kafkaSpec);
         const kafka = new kubernetes.yaml.v2.ConfigGroup(`${name}-kafka`, { objs: kafkaObjs }, child([strimzi]));
         const brokerObjs = renderKafkaBroker({ kafka: kafkaSpec });
-        new kubernetes.yaml.v2.ConfigGroup(`${name}-kafka-broker-objects`, { objs: brokerObjs }, child([...eventingDone, kafka]));
-        this.objects.push(
-          { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
-          ...kafkaObjs,
-          ...brokerObjs,
+        new kubernetes.yaml.v2.ConfigGroup(
+          `${name}-kafka-broker-objects`,
+          { objs: brokerObjs },
+          child([...eventingDone, kafka]),
         );
+        this.objects.push({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }, ...kafkaObjs, ...brokerObjs);
         this.kafkaBootstrap = kafkaBootstrap(kafkaSpec);
       }
     }
@@ -217,7 +243,13 @@ export class Knative extends pulumi.ComponentResource {
 
     this.ingressService = INGRESS_SERVICE[ingress];
     this.domain = args.domain;
-    this.artifacts = [{ path: `${name}/objects.yaml`, kind: "kubernetes", resource: name, content: toYaml(this.objects) }];
-    this.registerOutputs({ ingressService: this.ingressService, domain: this.domain, releases: this.releases.map((r) => r.url) });
+    this.artifacts = [
+      { path: `${name}/objects.yaml`, kind: "kubernetes", resource: name, content: toYaml(this.objects) },
+    ];
+    this.registerOutputs({
+      ingressService: this.ingressService,
+      domain: this.domain,
+      releases: this.releases.map((r) => r.url),
+    });
   }
 }

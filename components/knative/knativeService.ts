@@ -1,7 +1,13 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { toYaml } from "../../lib/render/k8s";
-import { knativeHost, renderKnativeService, renderSourceConfigMap, type ContainerResources, type KnativeScale } from "../../lib/render/knative";
+import {
+  knativeHost,
+  renderKnativeService,
+  renderSourceConfigMap,
+  type ContainerResources,
+  type KnativeScale,
+} from "../../lib/render/knative";
 import type { Artifact } from "../artifact";
 import { sourceSha256, type FunctionSource } from "../webService";
 
@@ -58,11 +64,16 @@ export class KnativeService extends pulumi.ComponentResource {
     const serviceName = args.serviceName ?? name;
     const namespace = args.namespace ?? "default";
     const providerOpt = args.provider ? { provider: args.provider } : {};
-    const sourceObj = args.source ? renderSourceConfigMap(`${serviceName}-source`, namespace, args.source.files) : undefined;
+    const sourceObj = args.source
+      ? renderSourceConfigMap(`${serviceName}-source`, namespace, args.source.files)
+      : undefined;
     const sourceMap = sourceObj
       ? new kubernetes.core.v1.ConfigMap(
           `${name}-source`,
-          { metadata: sourceObj.metadata as kubernetes.types.input.meta.v1.ObjectMeta, data: sourceObj.data as Record<string, string> },
+          {
+            metadata: sourceObj.metadata as kubernetes.types.input.meta.v1.ObjectMeta,
+            data: sourceObj.data as Record<string, string>,
+          },
           { parent: this, ...providerOpt },
         )
       : undefined;
@@ -95,7 +106,14 @@ export class KnativeService extends pulumi.ComponentResource {
       { parent: this, ...providerOpt, ...(sourceMap ? { dependsOn: [sourceMap] } : {}) },
     );
     this.url = `http://${knativeHost(serviceName, namespace, args.domain ?? "local.knative", args.domainTemplate)}`;
-    this.artifacts = [{ path: `${name}/knative-service.yaml`, kind: "kubernetes", resource: `${name}-service`, content: toYaml(sourceObj ? [sourceObj, obj] : [obj]) }];
+    this.artifacts = [
+      {
+        path: `${name}/knative-service.yaml`,
+        kind: "kubernetes",
+        resource: `${name}-service`,
+        content: toYaml(sourceObj ? [sourceObj, obj] : [obj]),
+      },
+    ];
     this.registerOutputs({ url: this.url });
   }
 }

@@ -32,7 +32,12 @@ export async function readRelease(location: string, fetchTimeoutMs = 120_000): P
  * Read, hash and compare one pinned manifest; on success write it content-addressed under
  * `cacheDir` and return that path. Errors name the config key.
  */
-export async function verifyRelease(r: ReleaseManifest, pin: string, mirror: ReleaseMirror | undefined, cacheDir = join(tmpdir(), "kantai-releases")): Promise<string> {
+export async function verifyRelease(
+  r: ReleaseManifest,
+  pin: string,
+  mirror: ReleaseMirror | undefined,
+  cacheDir = join(tmpdir(), "kantai-releases"),
+): Promise<string> {
   const key = `kantai:releases.sha256.${r.key}`;
   const location = releaseLocation(r, mirror);
   let bytes: Uint8Array;
@@ -67,12 +72,19 @@ export interface ReleaseSource {
  * The `file` input of each release's ConfigFile. With any pin, every file waits for every pinned
  * manifest to verify, so a mismatch stops all release manifests, not only the one that failed.
  */
-export function releaseFiles(releases: readonly ReleaseManifest[], source: ReleaseSource = {}): Record<string, pulumi.Input<string>> {
+export function releaseFiles(
+  releases: readonly ReleaseManifest[],
+  source: ReleaseSource = {},
+): Record<string, pulumi.Input<string>> {
   const pins = source.sha256 ?? {};
   const pinned = releases.filter((r) => pins[r.key] !== undefined);
   if (pinned.length === 0) return Object.fromEntries(releases.map((r) => [r.key, releaseLocation(r, source.mirror)]));
   const verified = pulumi.output(
-    Promise.all(pinned.map(async (r) => [r.key, await verifyRelease(r, pins[r.key], source.mirror)] as const)).then((e) => Object.fromEntries(e) as Record<string, string>),
+    Promise.all(pinned.map(async (r) => [r.key, await verifyRelease(r, pins[r.key], source.mirror)] as const)).then(
+      (e) => Object.fromEntries(e) as Record<string, string>,
+    ),
   );
-  return Object.fromEntries(releases.map((r) => [r.key, verified.apply((v) => v[r.key] ?? releaseLocation(r, source.mirror))]));
+  return Object.fromEntries(
+    releases.map((r) => [r.key, verified.apply((v) => v[r.key] ?? releaseLocation(r, source.mirror))]),
+  );
 }

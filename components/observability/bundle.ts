@@ -21,7 +21,9 @@ export function replannerBundle(): string {
       legalComments: "none",
       write: false,
       logLevel: "silent",
-      banner: { js: "// kantai re-planner: web/replanner.ts + lib/routing, bundled by esbuild (components/observability/bundle.ts)." },
+      banner: {
+        js: "// kantai re-planner: web/replanner.ts + lib/routing, bundled by esbuild (components/observability/bundle.ts).",
+      },
     });
     cached = r.outputFiles[0].text;
   }

@@ -14,7 +14,16 @@ import * as path from "node:path";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { GRAFANA_ADMIN_KEYS, GRAFANA_DEFAULTS, grafanaAdminSecretName, grafanaServiceName, renderDashboardConfigMaps, renderKnativeMonitors, withGrafana, type DashboardFile } from "../../lib/render/grafana";
+import {
+  GRAFANA_ADMIN_KEYS,
+  GRAFANA_DEFAULTS,
+  grafanaAdminSecretName,
+  grafanaServiceName,
+  renderDashboardConfigMaps,
+  renderKnativeMonitors,
+  withGrafana,
+  type DashboardFile,
+} from "../../lib/render/grafana";
 import { toYaml, type K8sObject } from "../../lib/render/k8s";
 import {
   PROMETHEUS_STACK_CHART,
@@ -35,7 +44,14 @@ const ROOT = path.resolve(__dirname, "..", "..");
 
 export interface ReplannerArgs {
   /** Per node: replicas Pulumi placed (usually from the RoutingPlan's output), service rate, and the proxy ConfigMap's name. */
-  readonly nodes: pulumi.Input<readonly { readonly name: string; readonly replicas: number; readonly serviceRate: number; readonly configMap: string }[]>;
+  readonly nodes: pulumi.Input<
+    readonly {
+      readonly name: string;
+      readonly replicas: number;
+      readonly serviceRate: number;
+      readonly configMap: string;
+    }[]
+  >;
   /** Time between ticks, ms. Defaults to 15000. */
   readonly intervalMs?: number;
   /** Least time between writes, ms. Defaults to 60000. */
@@ -64,11 +80,19 @@ export interface MeasuredLatencyArgs {
   /** Namespace of Prometheus and the agents. Defaults to "monitoring". */
   readonly namespace?: string;
   /** kube-prometheus-stack. Defaults to on, version PROMETHEUS_STACK_CHART.version, PROMETHEUS_STACK_DEFAULTS. Off: an existing Prometheus Operator must select the ServiceMonitors, and `prometheusUrl` must be given for re-planners. */
-  readonly prometheus?: { readonly enabled?: boolean; readonly version?: string; readonly url?: string } & Partial<PrometheusStackOptions>;
+  readonly prometheus?: {
+    readonly enabled?: boolean;
+    readonly version?: string;
+    readonly url?: string;
+  } & Partial<PrometheusStackOptions>;
   /** RTT agents. Defaults to RTT_AGENT_DEFAULTS. */
   readonly agents?: Partial<Omit<RttAgentOptions, "source" | "namespace">>;
   /** Latency-aware services: a ServiceMonitor each, and a re-planner where `replanner` is set. */
-  readonly services?: readonly { readonly name: string; readonly namespace: string; readonly replanner?: ReplannerArgs }[];
+  readonly services?: readonly {
+    readonly name: string;
+    readonly namespace: string;
+    readonly replanner?: ReplannerArgs;
+  }[];
   /** Grafana from the chart with kantai's dashboards (dashboards/*.json as sidecar ConfigMaps), node-exporter and kube-state-metrics. Defaults to off. Needs `prometheus.enabled`. */
   readonly grafana?: { readonly adminUser?: string };
   /** Monitors for Knative Serving (queue-proxy PodMonitor, autoscaler ServiceMonitor), created after `knativeDependsOn`. Defaults to off. */
@@ -95,21 +119,39 @@ export class MeasuredLatency extends pulumi.ComponentResource {
     const prom = { ...PROMETHEUS_STACK_DEFAULTS, ...args.prometheus };
     const promOn = args.prometheus?.enabled ?? true;
     this.prometheusUrl = args.prometheus?.url ?? prometheusUrl(prom.fullname, ns);
-    const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, ...(args.provider ? { provider: args.provider } : {}), dependsOn });
+    const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
+      parent: this,
+      ...(args.provider ? { provider: args.provider } : {}),
+      dependsOn,
+    });
     const namespace = new kubernetes.core.v1.Namespace(`${name}-namespace`, { metadata: { name: ns } }, child());
     const after: pulumi.Resource[] = [namespace];
-    if (args.grafana && !promOn) throw new Error(`MeasuredLatency ${name}: grafana needs prometheus.enabled (Grafana comes from the kube-prometheus-stack chart)`);
+    if (args.grafana && !promOn)
+      throw new Error(
+        `MeasuredLatency ${name}: grafana needs prometheus.enabled (Grafana comes from the kube-prometheus-stack chart)`,
+      );
     let values = prometheusStackValues(prom);
     let adminSecret: kubernetes.core.v1.Secret | undefined;
     if (args.grafana) {
       // The admin password: generated, secret, only ever in this Secret (the chart reads it via admin.existingSecret).
-      const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 24, special: false }, { parent: this });
+      const password = new random.RandomPassword(
+        `${name}-grafana-admin`,
+        { length: 24, special: false },
+        { parent: this },
+      );
       adminSecret = new kubernetes.core.v1.Secret(
         `${name}-grafana-admin`,
         {
-          metadata: { name: grafanaAdminSecretName(prom.fullname), namespace: ns, labels: { "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/component": "grafana" } },
+          metadata: {
+            name: grafanaAdminSecretName(prom.fullname),
+            namespace: ns,
+            labels: { "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/component": "grafana" },
+          },
           type: "Opaque",
-          stringData: { [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser ?? "admin", [GRAFANA_ADMIN_KEYS.password]: password.result },
+          stringData: {
+            [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser ?? "admin",
+            [GRAFANA_ADMIN_KEYS.password]: password.result,
+          },
         },
         child([namespace]),
       );
@@ -134,12 +176,24 @@ export class MeasuredLatency extends pulumi.ComponentResource {
     const agentSource = fs.readFileSync(path.join(ROOT, "web", "rtt-agent.js"), "utf8");
     const agents = renderRttAgents({ ...RTT_AGENT_DEFAULTS, ...args.agents, namespace: ns, source: agentSource });
     new kubernetes.yaml.v2.ConfigGroup(`${name}-agents`, { objs: agents }, child(after));
-    const monitors = (args.services ?? []).flatMap((s) => renderLatencyAwareMonitor({ name: s.name, namespace: s.namespace, interval: args.agents?.scrapeInterval ?? RTT_AGENT_DEFAULTS.scrapeInterval }));
+    const monitors = (args.services ?? []).flatMap((s) =>
+      renderLatencyAwareMonitor({
+        name: s.name,
+        namespace: s.namespace,
+        interval: args.agents?.scrapeInterval ?? RTT_AGENT_DEFAULTS.scrapeInterval,
+      }),
+    );
     if (monitors.length > 0) new kubernetes.yaml.v2.ConfigGroup(`${name}-monitors`, { objs: monitors }, child(after));
     const dashboards = args.grafana ? renderDashboardConfigMaps(ns, repoDashboards()) : [];
-    if (dashboards.length > 0) new kubernetes.yaml.v2.ConfigGroup(`${name}-dashboards`, { objs: dashboards }, child(after));
+    if (dashboards.length > 0)
+      new kubernetes.yaml.v2.ConfigGroup(`${name}-dashboards`, { objs: dashboards }, child(after));
     const knative = args.knativeMonitor ? renderKnativeMonitors({ namespace: ns, interval: prom.scrapeInterval }) : [];
-    if (knative.length > 0) new kubernetes.yaml.v2.ConfigGroup(`${name}-knative-monitors`, { objs: knative }, child([...after, ...(args.knativeDependsOn ?? [])]));
+    if (knative.length > 0)
+      new kubernetes.yaml.v2.ConfigGroup(
+        `${name}-knative-monitors`,
+        { objs: knative },
+        child([...after, ...(args.knativeDependsOn ?? [])]),
+      );
     this.objects = [...agents, ...monitors, ...dashboards, ...knative];
     // The objects registered directly (not through a ConfigGroup), the password as a placeholder.
     const base: K8sObject[] = [
@@ -149,22 +203,73 @@ export class MeasuredLatency extends pulumi.ComponentResource {
             {
               apiVersion: "v1",
               kind: "Secret",
-              metadata: { name: grafanaAdminSecretName(prom.fullname), namespace: ns, labels: { "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/component": "grafana" } },
+              metadata: {
+                name: grafanaAdminSecretName(prom.fullname),
+                namespace: ns,
+                labels: { "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/component": "grafana" },
+              },
               type: "Opaque",
-              stringData: { [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser ?? "admin", [GRAFANA_ADMIN_KEYS.password]: "[secret]" },
+              stringData: {
+                [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser ?? "admin",
+                [GRAFANA_ADMIN_KEYS.password]: "[secret]",
+              },
             } as K8sObject,
           ]
         : []),
     ];
     this.artifacts = [
-      { path: `observability/${name}-namespace.yaml`, kind: "kubernetes", resource: `${name}-namespace`, content: `# The admin password is generated (RandomPassword "${name}-grafana-admin") and never written here.\n${toYaml(base)}` },
-      { path: `observability/${name}-agents.yaml`, kind: "kubernetes", resource: `${name}-agents`, content: toYaml(agents) },
-      ...(monitors.length ? [{ path: `observability/${name}-monitors.yaml`, kind: "kubernetes" as const, resource: `${name}-monitors`, content: toYaml(monitors) }] : []),
-      ...(promOn
-        ? [{ path: `observability/${name}-prometheus-values.yaml`, kind: "other" as const, resource: `${name}-prometheus`, content: `# ${PROMETHEUS_STACK_CHART.repo} ${PROMETHEUS_STACK_CHART.chart} ${args.prometheus?.version ?? PROMETHEUS_STACK_CHART.version}\n${toYaml([values as never])}` }]
+      {
+        path: `observability/${name}-namespace.yaml`,
+        kind: "kubernetes",
+        resource: `${name}-namespace`,
+        content: `# The admin password is generated (RandomPassword "${name}-grafana-admin") and never written here.\n${toYaml(base)}`,
+      },
+      {
+        path: `observability/${name}-agents.yaml`,
+        kind: "kubernetes",
+        resource: `${name}-agents`,
+        content: toYaml(agents),
+      },
+      ...(monitors.length
+        ? [
+            {
+              path: `observability/${name}-monitors.yaml`,
+              kind: "kubernetes" as const,
+              resource: `${name}-monitors`,
+              content: toYaml(monitors),
+            },
+          ]
         : []),
-      ...(dashboards.length ? [{ path: `observability/${name}-dashboards.yaml`, kind: "kubernetes" as const, resource: `${name}-dashboards`, content: toYaml(dashboards) }] : []),
-      ...(knative.length ? [{ path: `observability/${name}-knative-monitors.yaml`, kind: "kubernetes" as const, resource: `${name}-knative-monitors`, content: toYaml(knative) }] : []),
+      ...(promOn
+        ? [
+            {
+              path: `observability/${name}-prometheus-values.yaml`,
+              kind: "other" as const,
+              resource: `${name}-prometheus`,
+              content: `# ${PROMETHEUS_STACK_CHART.repo} ${PROMETHEUS_STACK_CHART.chart} ${args.prometheus?.version ?? PROMETHEUS_STACK_CHART.version}\n${toYaml([values as never])}`,
+            },
+          ]
+        : []),
+      ...(dashboards.length
+        ? [
+            {
+              path: `observability/${name}-dashboards.yaml`,
+              kind: "kubernetes" as const,
+              resource: `${name}-dashboards`,
+              content: toYaml(dashboards),
+            },
+          ]
+        : []),
+      ...(knative.length
+        ? [
+            {
+              path: `observability/${name}-knative-monitors.yaml`,
+              kind: "kubernetes" as const,
+              resource: `${name}-knative-monitors`,
+              content: toYaml(knative),
+            },
+          ]
+        : []),
     ];
     for (const s of args.services ?? []) {
       if (!s.replanner) continue;
@@ -186,12 +291,28 @@ export class MeasuredLatency extends pulumi.ComponentResource {
           write: r.write ?? true,
           metricsPort: REPLANNER_DEFAULTS.metricsPort,
         };
-        return renderReplanner({ service: s.name, namespace: s.namespace, bundle: replannerBundle(), config, image: REPLANNER_DEFAULTS.image, resources: REPLANNER_DEFAULTS.resources, scrapeInterval: prom.scrapeInterval });
+        return renderReplanner({
+          service: s.name,
+          namespace: s.namespace,
+          bundle: replannerBundle(),
+          config,
+          image: REPLANNER_DEFAULTS.image,
+          resources: REPLANNER_DEFAULTS.resources,
+          scrapeInterval: prom.scrapeInterval,
+        });
       });
       new kubernetes.yaml.v2.ConfigGroup(`${name}-replanner-${s.name}`, { objs }, child(after));
       this.replannerObjects[s.name] = objs;
-      this.artifacts.push({ path: `observability/${s.name}-replanner.yaml`, kind: "kubernetes", resource: `${name}-replanner-${s.name}`, content: objs.apply((o) => toYaml(o)) });
+      this.artifacts.push({
+        path: `observability/${s.name}-replanner.yaml`,
+        kind: "kubernetes",
+        resource: `${name}-replanner-${s.name}`,
+        content: objs.apply((o) => toYaml(o)),
+      });
     }
-    this.registerOutputs({ prometheusUrl: this.prometheusUrl, ...(this.grafanaUrl ? { grafanaUrl: this.grafanaUrl } : {}) });
+    this.registerOutputs({
+      prometheusUrl: this.prometheusUrl,
+      ...(this.grafanaUrl ? { grafanaUrl: this.grafanaUrl } : {}),
+    });
   }
 }

@@ -101,7 +101,13 @@ export class ClonedVm extends pulumi.ComponentResource {
         name: args.hostname,
         description: "kantai VM. Managed by Pulumi.",
         tags: [...(args.tags ?? ["kantai"])],
-        clone: { vmId: args.templateVmId, nodeName: args.node, datastoreId: args.datastores.disks, full: true, retries: CLONE_RETRIES },
+        clone: {
+          vmId: args.templateVmId,
+          nodeName: args.node,
+          datastoreId: args.datastores.disks,
+          full: true,
+          retries: CLONE_RETRIES,
+        },
         started: true,
         onBoot: true,
         ...(args.startupOrder !== undefined ? { startup: { order: args.startupOrder, upDelay: 5, downDelay: 5 } } : {}),
@@ -121,7 +127,9 @@ export class ClonedVm extends pulumi.ComponentResource {
     registerClone(args.templateVmId, this.vm);
     this.ip = args.address.split("/")[0];
     this.hostname = args.hostname;
-    this.artifacts = [{ path: args.artifactPath, kind: "cloud-init", resource: `${name}-user-data`, content: args.userData }];
+    this.artifacts = [
+      { path: args.artifactPath, kind: "cloud-init", resource: `${name}-user-data`, content: args.userData },
+    ];
     this.registerOutputs({ ip: this.ip, hostname: this.hostname });
   }
 }

@@ -37,7 +37,10 @@ export interface TemplateGuardInputs {
  * Problems with going from `olds` to `news`: one failure per replacing change, empty on first
  * create, when nothing replacing changed, or when `allowReplace` is set. Pure.
  */
-export function templateGuardFailures(olds: Partial<TemplateGuardInputs>, news: TemplateGuardInputs): { property: string; reason: string }[] {
+export function templateGuardFailures(
+  olds: Partial<TemplateGuardInputs>,
+  news: TemplateGuardInputs,
+): { property: string; reason: string }[] {
   if (olds.vmId === undefined || news.allowReplace) return [];
   const changes: [keyof TemplateGuardInputs, string][] = [];
   const fields: [keyof TemplateGuardInputs, string][] = [
@@ -47,7 +50,8 @@ export function templateGuardFailures(olds: Partial<TemplateGuardInputs>, news: 
     ["diskDatastore", "the disk datastore (kantai:storage.disks)"],
   ];
   for (const [f, what] of fields) {
-    if (olds[f] !== undefined && String(olds[f]) !== String(news[f])) changes.push([f, `${what} ${String(olds[f])} → ${String(news[f])}`]);
+    if (olds[f] !== undefined && String(olds[f]) !== String(news[f]))
+      changes.push([f, `${what} ${String(olds[f])} → ${String(news[f])}`]);
   }
   if (typeof olds.diskGb === "number" && news.diskGb < olds.diskGb) {
     changes.push(["diskGb", `diskGb ${olds.diskGb} → ${news.diskGb} (Proxmox cannot shrink a disk)`]);
@@ -68,7 +72,11 @@ export const templateGuardProvider: pulumi.dynamic.ResourceProvider<TemplateGuar
   },
   async diff(_id, olds, news) {
     const keys = Object.keys(news) as (keyof TemplateGuardInputs)[];
-    return { changes: keys.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k])), replaces: [], deleteBeforeReplace: false };
+    return {
+      changes: keys.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k])),
+      replaces: [],
+      deleteBeforeReplace: false,
+    };
   },
   async create(news) {
     return { id: `template-guard-${news.key}`, outs: news };

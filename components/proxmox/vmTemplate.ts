@@ -58,7 +58,16 @@ export class VmTemplate extends pulumi.ComponentResource {
     const diskGb = args.diskGb ?? 10;
     this.guard = new TemplateGuard(
       `${name}-guard`,
-      { key: name, vmName, vmId: args.vmId, node: args.node, image: args.imageIdentity, diskDatastore: args.datastores.disks, diskGb, allowReplace },
+      {
+        key: name,
+        vmName,
+        vmId: args.vmId,
+        node: args.node,
+        image: args.imageIdentity,
+        diskDatastore: args.datastores.disks,
+        diskGb,
+        allowReplace,
+      },
       { parent: this },
     );
     this.vm = new proxmox.VmLegacy(

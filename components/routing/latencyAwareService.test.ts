@@ -48,7 +48,7 @@ beforeAll(async () => {
   const get = <T>(o: import("@pulumi/pulumi").Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
   outputs = { replicas: await get(svc.replicas), serviceName: await get(svc.serviceName), url: await get(svc.url) };
   // children whose inputs hold Outputs register once those resolve: wait until no more arrive
-  for (let n = -1; n !== recorded.length; ) {
+  for (let n = -1; n !== recorded.length;) {
     n = recorded.length;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -63,22 +63,24 @@ const find = (type: string, name: string) => {
 describe("LatencyAwareService", () => {
   it("creates one workload, backend, proxy config and proxy per node, and one front Service, named from stable keys", () => {
     // Registration order depends on when each Output resolves; compare as a set.
-    expect(recorded.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
-      "kantai:routing:LatencyAwareService fib",
-      "kubernetes:apps/v1:Deployment fib-cloud1",
-      "kubernetes:core/v1:Service fib-cloud1",
-      "kubernetes:core/v1:ConfigMap fib-proxy-cloud1",
-      "kubernetes:apps/v1:Deployment fib-proxy-cloud1",
-      "kubernetes:apps/v1:Deployment fib-cloud2",
-      "kubernetes:core/v1:Service fib-cloud2",
-      "kubernetes:core/v1:ConfigMap fib-proxy-cloud2",
-      "kubernetes:apps/v1:Deployment fib-proxy-cloud2",
-      "kubernetes:apps/v1:Deployment fib-edge",
-      "kubernetes:core/v1:Service fib-edge",
-      "kubernetes:core/v1:ConfigMap fib-proxy-edge",
-      "kubernetes:apps/v1:Deployment fib-proxy-edge",
-      "kubernetes:core/v1:Service fib-front",
-    ].sort());
+    expect(recorded.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
+      [
+        "kantai:routing:LatencyAwareService fib",
+        "kubernetes:apps/v1:Deployment fib-cloud1",
+        "kubernetes:core/v1:Service fib-cloud1",
+        "kubernetes:core/v1:ConfigMap fib-proxy-cloud1",
+        "kubernetes:apps/v1:Deployment fib-proxy-cloud1",
+        "kubernetes:apps/v1:Deployment fib-cloud2",
+        "kubernetes:core/v1:Service fib-cloud2",
+        "kubernetes:core/v1:ConfigMap fib-proxy-cloud2",
+        "kubernetes:apps/v1:Deployment fib-proxy-cloud2",
+        "kubernetes:apps/v1:Deployment fib-edge",
+        "kubernetes:core/v1:Service fib-edge",
+        "kubernetes:core/v1:ConfigMap fib-proxy-edge",
+        "kubernetes:apps/v1:Deployment fib-proxy-edge",
+        "kubernetes:core/v1:Service fib-front",
+      ].sort(),
+    );
   });
 
   it("gives each node's Deployment exactly the planned replicas, pinned by kubernetes.io/hostname", () => {

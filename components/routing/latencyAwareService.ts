@@ -67,7 +67,8 @@ export class LatencyAwareService extends pulumi.ComponentResource {
   constructor(name: string, args: LatencyAwareServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:routing:LatencyAwareService", name, {}, opts);
     if (args.nodes.length === 0) throw new Error(`LatencyAwareService ${name}: nodes must not be empty`);
-    if (new Set(args.nodes).size !== args.nodes.length) throw new Error(`LatencyAwareService ${name}: nodes must be unique`);
+    if (new Set(args.nodes).size !== args.nodes.length)
+      throw new Error(`LatencyAwareService ${name}: nodes must be unique`);
     const options: LatencyAwareManifestOptions = {
       name,
       namespace: args.namespace ?? "default",
@@ -95,32 +96,59 @@ export class LatencyAwareService extends pulumi.ComponentResource {
         m.frontend,
         ...options.nodes.flatMap((n) => {
           const { workload, backend, proxyConfig, proxy } = m.nodes[n];
-          return [workload.metadata, (workload.spec as Record<string, unknown>).selector, backend, proxyConfig.metadata, proxy.metadata, (proxy.spec as Record<string, unknown>).selector];
+          return [
+            workload.metadata,
+            (workload.spec as Record<string, unknown>).selector,
+            backend,
+            proxyConfig.metadata,
+            proxy.metadata,
+            (proxy.spec as Record<string, unknown>).selector,
+          ];
         }),
       ];
       if (JSON.stringify(pick(r)) !== JSON.stringify(pick(fixed))) {
-        throw new Error(`LatencyAwareService ${name}: the plan changed an object's identity or a Service (a bug in renderLatencyAwareService)`);
+        throw new Error(
+          `LatencyAwareService ${name}: the plan changed an object's identity or a Service (a bug in renderLatencyAwareService)`,
+        );
       }
       return r;
     };
-    const rendered: pulumi.Output<LatencyAwareManifests> = pulumi.output(args.plan).apply((plan) => stable(renderLatencyAwareService(options, plan)));
+    const rendered: pulumi.Output<LatencyAwareManifests> = pulumi
+      .output(args.plan)
+      .apply((plan) => stable(renderLatencyAwareService(options, plan)));
     const child = { parent: this };
     for (const node of options.nodes) {
       const f = fixed.nodes[node];
-      const spec = (kind: "workload" | "proxy", key: string) => rendered.apply((r) => (r.nodes[node][kind].spec as Record<string, any>)[key]);
+      const spec = (kind: "workload" | "proxy", key: string) =>
+        rendered.apply((r) => (r.nodes[node][kind].spec as Record<string, any>)[key]);
       const deploymentSpec = (kind: "workload" | "proxy") => ({
         selector: (f[kind].spec as Record<string, any>).selector,
         replicas: spec(kind, "replicas"),
         template: spec(kind, "template"),
       });
-      new kubernetes.apps.v1.Deployment(`${name}-${node}`, { metadata: f.workload.metadata, spec: deploymentSpec("workload") }, child);
-      new kubernetes.core.v1.Service(`${name}-${node}`, { metadata: f.backend.metadata, spec: f.backend.spec as any }, child);
+      new kubernetes.apps.v1.Deployment(
+        `${name}-${node}`,
+        { metadata: f.workload.metadata, spec: deploymentSpec("workload") },
+        child,
+      );
+      new kubernetes.core.v1.Service(
+        `${name}-${node}`,
+        { metadata: f.backend.metadata, spec: f.backend.spec as any },
+        child,
+      );
       const config = new kubernetes.core.v1.ConfigMap(
         `${name}-proxy-${node}`,
-        { metadata: f.proxyConfig.metadata, data: rendered.apply((r) => r.nodes[node].proxyConfig.data as Record<string, string>) },
+        {
+          metadata: f.proxyConfig.metadata,
+          data: rendered.apply((r) => r.nodes[node].proxyConfig.data as Record<string, string>),
+        },
         args.reweight ? { ...child, ignoreChanges: [...REPLANNER_IGNORED_FIELDS] } : child,
       );
-      new kubernetes.apps.v1.Deployment(`${name}-proxy-${node}`, { metadata: f.proxy.metadata, spec: deploymentSpec("proxy") }, { parent: this, dependsOn: [config] });
+      new kubernetes.apps.v1.Deployment(
+        `${name}-proxy-${node}`,
+        { metadata: f.proxy.metadata, spec: deploymentSpec("proxy") },
+        { parent: this, dependsOn: [config] },
+      );
     }
     // Named `${name}-front` like every child; it was registered as bare `name`, so the alias keeps the
     // existing Service (the Kubernetes object's own name comes from the manifest and is unchanged).
@@ -130,7 +158,9 @@ export class LatencyAwareService extends pulumi.ComponentResource {
       { metadata: fixed.frontend.metadata, spec: fixed.frontend.spec as any },
       { ...child, aliases: [{ name }] },
     );
-    this.replicas = rendered.apply((r) => Object.fromEntries(options.nodes.map((n) => [n, (r.nodes[n].workload.spec as { replicas: number }).replicas])));
+    this.replicas = rendered.apply((r) =>
+      Object.fromEntries(options.nodes.map((n) => [n, (r.nodes[n].workload.spec as { replicas: number }).replicas])),
+    );
     this.serviceName = frontend.metadata.name;
     this.url = pulumi.interpolate`http://${frontend.metadata.name}.${options.namespace}.svc.cluster.local:${options.servicePort}`;
     this.registerOutputs({ replicas: this.replicas, serviceName: this.serviceName, url: this.url });

@@ -36,7 +36,12 @@ const plan: RoutingPlan = {
 
 /** Validate with the kubernetes-models JSON schemas (throws on any violation; `validate` is not in their typings). */
 function validate(o: K8sManifest): void {
-  const model = o.kind === "Deployment" ? new Deployment(o as any) : o.kind === "Service" ? new Service(o as any) : new ConfigMap(o as any);
+  const model =
+    o.kind === "Deployment"
+      ? new Deployment(o as any)
+      : o.kind === "Service"
+        ? new Service(o as any)
+        : new ConfigMap(o as any);
   (model as unknown as { validate(): void }).validate();
 }
 
@@ -80,7 +85,13 @@ describe("LatencyAwareService manifests", () => {
       },
       spec: {
         replicas: 5,
-        selector: { matchLabels: { "app.kubernetes.io/name": "fib", "app.kubernetes.io/component": "workload", "routing.kantai.dev/node": "edge" } },
+        selector: {
+          matchLabels: {
+            "app.kubernetes.io/name": "fib",
+            "app.kubernetes.io/component": "workload",
+            "routing.kantai.dev/node": "edge",
+          },
+        },
         template: {
           metadata: {
             labels: {
@@ -109,7 +120,11 @@ describe("LatencyAwareService manifests", () => {
     expect((r.nodes.cloud2.workload.spec as any).replicas).toBe(0);
     expect(r.nodes.edge.backend.spec).toEqual({
       clusterIP: "None",
-      selector: { "app.kubernetes.io/name": "fib", "app.kubernetes.io/component": "workload", "routing.kantai.dev/node": "edge" },
+      selector: {
+        "app.kubernetes.io/name": "fib",
+        "app.kubernetes.io/component": "workload",
+        "routing.kantai.dev/node": "edge",
+      },
       ports: [{ name: "http", port: 3000, targetPort: 3000 }],
     });
   });
@@ -120,10 +135,18 @@ describe("LatencyAwareService manifests", () => {
     expect(Object.keys(data).sort()).toEqual(["envoy.yaml", "rds.yaml"]);
     const cfg = parse(data["envoy.yaml"]);
     const hcm = cfg.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
-    expect(cfg.static_resources.listeners[0].address).toEqual({ socket_address: { address: "0.0.0.0", port_value: 8080 } });
+    expect(cfg.static_resources.listeners[0].address).toEqual({
+      socket_address: { address: "0.0.0.0", port_value: 8080 },
+    });
     // The route comes from rds.yaml in the mounted directory, watched by directory: a ConfigMap
     // volume update swaps the ..data symlink (lib/render/envoyDynamic.ts cites Envoy's PathConfigSource).
-    expect(hcm.rds).toEqual({ route_config_name: "weighted", config_source: { resource_api_version: "V3", path_config_source: { path: "/etc/envoy/rds.yaml", watched_directory: { path: "/etc/envoy" } } } });
+    expect(hcm.rds).toEqual({
+      route_config_name: "weighted",
+      config_source: {
+        resource_api_version: "V3",
+        path_config_source: { path: "/etc/envoy/rds.yaml", watched_directory: { path: "/etc/envoy" } },
+      },
+    });
     const rds = parse(data["rds.yaml"]);
     expect(rds.resources[0]["@type"]).toBe("type.googleapis.com/envoy.config.route.v3.RouteConfiguration");
     expect(rds.resources[0].virtual_hosts[0].routes).toEqual([
@@ -141,26 +164,56 @@ describe("LatencyAwareService manifests", () => {
     ]);
     // Every node of the service has a cluster, so new weights (the re-planner's) can point anywhere without a restart.
     const backends = cfg.static_resources.clusters.filter((c: any) => c.name !== "admin");
-    expect(backends.map((c: any) => [c.name, c.type, c.lb_policy, c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address])).toEqual([
-      ["node-cloud1", "STRICT_DNS", "LEAST_REQUEST", { address: "fib-cloud1.apps.svc.cluster.local", port_value: 3000 }],
-      ["node-cloud2", "STRICT_DNS", "LEAST_REQUEST", { address: "fib-cloud2.apps.svc.cluster.local", port_value: 3000 }],
+    expect(
+      backends.map((c: any) => [
+        c.name,
+        c.type,
+        c.lb_policy,
+        c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address,
+      ]),
+    ).toEqual([
+      [
+        "node-cloud1",
+        "STRICT_DNS",
+        "LEAST_REQUEST",
+        { address: "fib-cloud1.apps.svc.cluster.local", port_value: 3000 },
+      ],
+      [
+        "node-cloud2",
+        "STRICT_DNS",
+        "LEAST_REQUEST",
+        { address: "fib-cloud2.apps.svc.cluster.local", port_value: 3000 },
+      ],
       ["node-edge", "STRICT_DNS", "LEAST_REQUEST", { address: "fib-edge.apps.svc.cluster.local", port_value: 3000 }],
     ]);
     const cloud2 = parse((r.nodes.cloud2.proxyConfig as any).data["rds.yaml"]);
-    expect(cloud2.resources[0].virtual_hosts[0].routes[0].route.weighted_clusters.clusters).toEqual([{ name: "node-cloud1", weight: 10000 }]);
+    expect(cloud2.resources[0].virtual_hosts[0].routes[0].route.weighted_clusters.clusters).toEqual([
+      { name: "node-cloud1", weight: 10000 },
+    ]);
     const proxy = r.nodes.edge.proxy as any;
     expect(proxy.metadata.name).toBe("fib-proxy-edge");
     expect(proxy.spec.template.spec.nodeSelector).toEqual({ "kubernetes.io/hostname": "edge" });
     expect(proxy.spec.template.spec.volumes).toEqual([{ name: "config", configMap: { name: "fib-proxy-edge" } }]);
-    expect(proxy.spec.template.spec.containers[0].args).toEqual(["-c", "/etc/envoy/envoy.yaml", "--service-cluster", "fib", "--service-node", "edge"]);
+    expect(proxy.spec.template.spec.containers[0].args).toEqual([
+      "-c",
+      "/etc/envoy/envoy.yaml",
+      "--service-cluster",
+      "fib",
+      "--service-node",
+      "edge",
+    ]);
     // The stats listener the ServiceMonitor scrapes (lib/render/latency.ts PROXY_STATS_PORT).
-    expect(proxy.spec.template.spec.containers[0].ports).toEqual([{ name: "http", containerPort: 8080 }, { name: "metrics", containerPort: 9902 }]);
+    expect(proxy.spec.template.spec.containers[0].ports).toEqual([
+      { name: "http", containerPort: 8080 },
+      { name: "metrics", containerPort: 9902 },
+    ]);
   });
 
   it("changes only rds.yaml when weights change: the proxy is not rolled (Envoy reloads the route file)", () => {
     const a = renderLatencyAwareService(options(), plan);
     const b = renderLatencyAwareService(options(), { ...plan, weights: { ...plan.weights, edge: { edge: 1 } } });
-    const hash = (r: typeof a, n: string) => (r.nodes[n].proxy as any).spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION];
+    const hash = (r: typeof a, n: string) =>
+      (r.nodes[n].proxy as any).spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION];
     const data = (r: typeof a, n: string) => (r.nodes[n].proxyConfig as any).data;
     expect(hash(a, "edge")).toBe(hash(b, "edge"));
     expect(data(a, "edge")["envoy.yaml"]).toBe(data(b, "edge")["envoy.yaml"]);
@@ -170,8 +223,12 @@ describe("LatencyAwareService manifests", () => {
 
   it("rolls every proxy when the bootstrap changes (the service's nodes change its clusters)", () => {
     const a = renderLatencyAwareService(options(), plan);
-    const b = renderLatencyAwareService({ ...options(), nodes: [...options().nodes, "cloud3"] }, { ...plan, weights: { ...plan.weights, cloud3: { cloud1: 1 } } });
-    const hash = (r: typeof a, n: string) => (r.nodes[n].proxy as any).spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION];
+    const b = renderLatencyAwareService(
+      { ...options(), nodes: [...options().nodes, "cloud3"] },
+      { ...plan, weights: { ...plan.weights, cloud3: { cloud1: 1 } } },
+    );
+    const hash = (r: typeof a, n: string) =>
+      (r.nodes[n].proxy as any).spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION];
     expect(hash(a, "edge")).not.toBe(hash(b, "edge"));
   });
 
@@ -182,11 +239,20 @@ describe("LatencyAwareService manifests", () => {
       ports: [{ name: "http", port: 80, targetPort: 8080 }],
       internalTrafficPolicy: "Local",
     });
-    expect((renderLatencyAwareService(options({ serviceType: "NodePort" }), plan).frontend.spec as any).externalTrafficPolicy).toBe("Local");
+    expect(
+      (renderLatencyAwareService(options({ serviceType: "NodePort" }), plan).frontend.spec as any)
+        .externalTrafficPolicy,
+    ).toBe("Local");
   });
 
   it("produces objects that pass the Kubernetes schemas, in a stable order", () => {
-    const all = latencyAwareServiceManifests(options({ serviceType: "LoadBalancer", service: { image: "x:1", port: 80, resources: { requests: { cpu: "250m", memory: "64Mi" } } } }), plan);
+    const all = latencyAwareServiceManifests(
+      options({
+        serviceType: "LoadBalancer",
+        service: { image: "x:1", port: 80, resources: { requests: { cpu: "250m", memory: "64Mi" } } },
+      }),
+      plan,
+    );
     expect(all.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       "Deployment/fib-cloud1",
       "Service/fib-cloud1",
@@ -218,10 +284,14 @@ describe("LatencyAwareService manifests", () => {
   });
 
   it("refuses a plan that does not match the nodes", () => {
-    expect(() => renderLatencyAwareService(options(), { ...plan, weights: { ...plan.weights, edge: { mars: 1 } } })).toThrow(
-      'LatencyAwareService fib: node "edge" sends requests to "mars", which is not in nodes',
+    expect(() =>
+      renderLatencyAwareService(options(), { ...plan, weights: { ...plan.weights, edge: { mars: 1 } } }),
+    ).toThrow('LatencyAwareService fib: node "edge" sends requests to "mars", which is not in nodes');
+    expect(() => renderLatencyAwareService(options({ nodes: ["cloud1", "cloud2"] }), plan)).toThrow(
+      'the plan puts 5 replicas on "edge", which is not in nodes',
     );
-    expect(() => renderLatencyAwareService(options({ nodes: ["cloud1", "cloud2"] }), plan)).toThrow('the plan puts 5 replicas on "edge", which is not in nodes');
-    expect(() => renderLatencyAwareService(options({ nodes: ["cloud1", "cloud2", "edge", "pi"] }), plan)).toThrow('the plan has no weights for node "pi"');
+    expect(() => renderLatencyAwareService(options({ nodes: ["cloud1", "cloud2", "edge", "pi"] }), plan)).toThrow(
+      'the plan has no weights for node "pi"',
+    );
   });
 });

@@ -79,7 +79,11 @@ const sha = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
  */
 export function objectName(...parts: string[]): string {
   const raw = parts.join("-");
-  let label = raw.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^-+|-+$/g, "");
+  let label = raw
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^-+|-+$/g, "");
   if (!/^[a-z]/.test(label)) label = `x-${label}`;
   if (label === raw && label.length <= 63) return label;
   return `${label.slice(0, 54).replace(/-+$/, "")}-${sha(raw).slice(0, 8)}`;
@@ -104,7 +108,11 @@ export function integerWeights(row: Readonly<Record<string, number>>, total = PR
  * cluster per serving node). The manifests use the dynamic bootstrap and route file instead
  * (renderLatencyAwareService); this stays for tools that want one self-contained file.
  */
-export function renderProxyConfig(o: LatencyAwareManifestOptions, from: string, weights: Readonly<Record<string, number>>): string {
+export function renderProxyConfig(
+  o: LatencyAwareManifestOptions,
+  from: string,
+  weights: Readonly<Record<string, number>>,
+): string {
   const targets = integerWeights(weights);
   const config = {
     admin: { address: { socket_address: { address: "127.0.0.1", port_value: 9901 } } },
@@ -119,7 +127,8 @@ export function renderProxyConfig(o: LatencyAwareManifestOptions, from: string, 
                 {
                   name: "envoy.filters.network.http_connection_manager",
                   typed_config: {
-                    "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+                    "@type":
+                      "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
                     stat_prefix: "ingress",
                     route_config: {
                       name: "weighted",
@@ -130,7 +139,11 @@ export function renderProxyConfig(o: LatencyAwareManifestOptions, from: string, 
                           routes: [
                             {
                               match: { prefix: "/" },
-                              route: { weighted_clusters: { clusters: targets.map(([to, weight]) => ({ name: `node-${to}`, weight })) } },
+                              route: {
+                                weighted_clusters: {
+                                  clusters: targets.map(([to, weight]) => ({ name: `node-${to}`, weight })),
+                                },
+                              },
                             },
                           ],
                         },
@@ -163,7 +176,10 @@ export function renderProxyConfig(o: LatencyAwareManifestOptions, from: string, 
                 {
                   endpoint: {
                     address: {
-                      socket_address: { address: `${objectName(o.name, to)}.${o.namespace}.svc.cluster.local`, port_value: o.service.port },
+                      socket_address: {
+                        address: `${objectName(o.name, to)}.${o.namespace}.svc.cluster.local`,
+                        port_value: o.service.port,
+                      },
                     },
                   },
                 },
@@ -180,7 +196,15 @@ export function renderProxyConfig(o: LatencyAwareManifestOptions, from: string, 
 export interface LatencyAwareManifests {
   /** Per node: the workload Deployment, its headless Service, the proxy's ConfigMap and Deployment. */
   readonly nodes: Readonly<
-    Record<string, { readonly workload: K8sManifest; readonly backend: K8sManifest; readonly proxyConfig: K8sManifest; readonly proxy: K8sManifest }>
+    Record<
+      string,
+      {
+        readonly workload: K8sManifest;
+        readonly backend: K8sManifest;
+        readonly proxyConfig: K8sManifest;
+        readonly proxy: K8sManifest;
+      }
+    >
   >;
   /** The Service clients use. */
   readonly frontend: K8sManifest;
@@ -193,17 +217,34 @@ export interface LatencyAwareManifests {
 export function renderLatencyAwareService(o: LatencyAwareManifestOptions, plan: RoutingPlan): LatencyAwareManifests {
   const known = new Set(o.nodes);
   for (const [node, r] of Object.entries(plan.replicas)) {
-    if (r > 0 && !known.has(node)) throw new Error(`LatencyAwareService ${o.name}: the plan puts ${r} replicas on "${node}", which is not in nodes`);
+    if (r > 0 && !known.has(node))
+      throw new Error(`LatencyAwareService ${o.name}: the plan puts ${r} replicas on "${node}", which is not in nodes`);
   }
   for (const node of o.nodes) {
-    if (!plan.weights[node]) throw new Error(`LatencyAwareService ${o.name}: the plan has no weights for node "${node}"`);
+    if (!plan.weights[node])
+      throw new Error(`LatencyAwareService ${o.name}: the plan has no weights for node "${node}"`);
     for (const to of Object.keys(plan.weights[node])) {
-      if (!known.has(to)) throw new Error(`LatencyAwareService ${o.name}: node "${node}" sends requests to "${to}", which is not in nodes`);
+      if (!known.has(to))
+        throw new Error(
+          `LatencyAwareService ${o.name}: node "${node}" sends requests to "${to}", which is not in nodes`,
+        );
     }
   }
-  const base = { "app.kubernetes.io/name": o.name, "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/part-of": o.name };
-  const workloadSelector = (node: string) => ({ "app.kubernetes.io/name": o.name, "app.kubernetes.io/component": "workload", [NODE_LABEL]: node });
-  const proxySelector = (node: string) => ({ "app.kubernetes.io/name": o.name, "app.kubernetes.io/component": "proxy", [NODE_LABEL]: node });
+  const base = {
+    "app.kubernetes.io/name": o.name,
+    "app.kubernetes.io/managed-by": "kantai",
+    "app.kubernetes.io/part-of": o.name,
+  };
+  const workloadSelector = (node: string) => ({
+    "app.kubernetes.io/name": o.name,
+    "app.kubernetes.io/component": "workload",
+    [NODE_LABEL]: node,
+  });
+  const proxySelector = (node: string) => ({
+    "app.kubernetes.io/name": o.name,
+    "app.kubernetes.io/component": "proxy",
+    [NODE_LABEL]: node,
+  });
   const s = o.service;
   const nodes: Record<string, LatencyAwareManifests["nodes"][string]> = {};
   for (const node of [...o.nodes].sort()) {
@@ -218,12 +259,19 @@ export function renderLatencyAwareService(o: LatencyAwareManifestOptions, plan: 
         : { tcpSocket: { port: s.port }, periodSeconds: 5 },
     };
     if (s.args) container.args = [...s.args];
-    if (s.env) container.env = Object.keys(s.env).sort().map((k) => ({ name: k, value: s.env![k] }));
+    if (s.env)
+      container.env = Object.keys(s.env)
+        .sort()
+        .map((k) => ({ name: k, value: s.env![k] }));
     if (s.resources) container.resources = JSON.parse(JSON.stringify(s.resources));
     const workload: K8sManifest = {
       apiVersion: "apps/v1",
       kind: "Deployment",
-      metadata: { name: workloadName, namespace: o.namespace, labels: { ...base, "app.kubernetes.io/component": "workload", [NODE_LABEL]: node } },
+      metadata: {
+        name: workloadName,
+        namespace: o.namespace,
+        labels: { ...base, "app.kubernetes.io/component": "workload", [NODE_LABEL]: node },
+      },
       spec: {
         replicas: plan.replicas[node] ?? 0,
         selector: { matchLabels: workloadSelector(node) },
@@ -236,8 +284,16 @@ export function renderLatencyAwareService(o: LatencyAwareManifestOptions, plan: 
     const backend: K8sManifest = {
       apiVersion: "v1",
       kind: "Service",
-      metadata: { name: workloadName, namespace: o.namespace, labels: { ...base, "app.kubernetes.io/component": "workload", [NODE_LABEL]: node } },
-      spec: { clusterIP: "None", selector: workloadSelector(node), ports: [{ name: "http", port: s.port, targetPort: s.port }] },
+      metadata: {
+        name: workloadName,
+        namespace: o.namespace,
+        labels: { ...base, "app.kubernetes.io/component": "workload", [NODE_LABEL]: node },
+      },
+      spec: {
+        clusterIP: "None",
+        selector: workloadSelector(node),
+        ports: [{ name: "http", port: s.port, targetPort: s.port }],
+      },
     };
     // The bootstrap (listeners, one cluster per node of the service) and the route with this
     // node's weights as a filesystem RDS file: Envoy reloads rds.yaml when the kubelet swaps the
@@ -248,23 +304,38 @@ export function renderLatencyAwareService(o: LatencyAwareManifestOptions, plan: 
       node,
       proxyPort: o.proxyPort,
       configDir: PROXY_CONFIG_DIR,
-      backends: [...o.nodes].sort().map((to) => ({ node: to, address: `${objectName(o.name, to)}.${o.namespace}.svc.cluster.local`, port: s.port })),
+      backends: [...o.nodes].sort().map((to) => ({
+        node: to,
+        address: `${objectName(o.name, to)}.${o.namespace}.svc.cluster.local`,
+        port: s.port,
+      })),
     });
     const proxyConfig: K8sManifest = {
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: { name: proxyName, namespace: o.namespace, labels: { ...base, "app.kubernetes.io/component": "proxy", [NODE_LABEL]: node } },
+      metadata: {
+        name: proxyName,
+        namespace: o.namespace,
+        labels: { ...base, "app.kubernetes.io/component": "proxy", [NODE_LABEL]: node },
+      },
       data: { "envoy.yaml": envoy, "rds.yaml": renderRouteFile(o.name, plan.weights[node], "pulumi") },
     };
     const proxy: K8sManifest = {
       apiVersion: "apps/v1",
       kind: "Deployment",
-      metadata: { name: proxyName, namespace: o.namespace, labels: { ...base, "app.kubernetes.io/component": "proxy", [NODE_LABEL]: node } },
+      metadata: {
+        name: proxyName,
+        namespace: o.namespace,
+        labels: { ...base, "app.kubernetes.io/component": "proxy", [NODE_LABEL]: node },
+      },
       spec: {
         replicas: 1,
         selector: { matchLabels: proxySelector(node) },
         template: {
-          metadata: { labels: { ...base, ...proxySelector(node) }, annotations: { [CONFIG_HASH_ANNOTATION]: sha(envoy) } },
+          metadata: {
+            labels: { ...base, ...proxySelector(node) },
+            annotations: { [CONFIG_HASH_ANNOTATION]: sha(envoy) },
+          },
           spec: {
             nodeSelector: { "kubernetes.io/hostname": node },
             containers: [
@@ -298,7 +369,11 @@ export function renderLatencyAwareService(o: LatencyAwareManifestOptions, plan: 
   const frontend: K8sManifest = {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name: objectName(o.name), namespace: o.namespace, labels: { ...base, "app.kubernetes.io/component": "frontend" } },
+    metadata: {
+      name: objectName(o.name),
+      namespace: o.namespace,
+      labels: { ...base, "app.kubernetes.io/component": "frontend" },
+    },
     spec: frontendSpec,
   };
   return { nodes, frontend };

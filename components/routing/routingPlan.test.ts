@@ -22,7 +22,8 @@ const inputs = (): RoutingPlanInputs => ({
   replicas: 6,
   algorithm: "optimal",
 });
-const expectedPlan = () => planRouting({ nodes: inputs().nodes, rttMs: inputs().rttMs, demand: inputs().demand, replicas: 6 });
+const expectedPlan = () =>
+  planRouting({ nodes: inputs().nodes, rttMs: inputs().rttMs, demand: inputs().demand, replicas: 6 });
 
 describe("RoutingPlan provider", () => {
   it("check: canonical inputs, no failures for a valid input", async () => {
@@ -53,12 +54,22 @@ describe("RoutingPlan provider", () => {
 
   it("diff: deterministic — same input in another key order is no change, a new latency is", async () => {
     const a = inputs();
-    const reordered = canonicalInputs({ ...a, nodes: [...a.nodes].reverse(), demand: { cloud2: 50, cloud1: 50, edge: 900 } });
-    expect(await provider.diff!("id", { ...a, plan: expectedPlan() }, reordered)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    const reordered = canonicalInputs({
+      ...a,
+      nodes: [...a.nodes].reverse(),
+      demand: { cloud2: 50, cloud1: 50, edge: 900 },
+    });
+    expect(await provider.diff!("id", { ...a, plan: expectedPlan() }, reordered)).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
     const moved = inputs() as any;
     moved.rttMs.edge.cloud1 = 70;
     expect((await provider.diff!("id", { ...a, plan: expectedPlan() }, moved)).changes).toBe(true);
-    expect((await provider.diff!("id", { ...a, plan: expectedPlan() }, { ...a, replicas: UNKNOWN as any })).changes).toBe(true);
+    expect(
+      (await provider.diff!("id", { ...a, plan: expectedPlan() }, { ...a, replicas: UNKNOWN as any })).changes,
+    ).toBe(true);
   });
 
   it("create and update return complete outputs: every input and the plan", async () => {
@@ -75,7 +86,9 @@ describe("RoutingPlan provider", () => {
 
   it("create fails loudly when a baseline cannot serve the demand", async () => {
     const tight = { ...inputs(), demand: { edge: 1400 }, algorithm: "nearest" };
-    await expect(provider.create!(tight)).rejects.toThrow("demand: the nearest algorithm cannot serve this demand stably");
+    await expect(provider.create!(tight)).rejects.toThrow(
+      "demand: the nearest algorithm cannot serve this demand stably",
+    );
   });
 });
 
@@ -110,12 +123,19 @@ describe("RoutingPlan under Pulumi mocks (the mock plays the engine)", () => {
     const { RoutingPlan, ROUTING_PLAN_TYPE } = await import("./routingPlan");
     typeToken = ROUTING_PLAN_TYPE;
     const i = inputs();
-    const rp = new RoutingPlan("edge-routing", { nodes: i.nodes, rttMs: i.rttMs, demand: pulumi.output(i.demand), replicas: 6 });
+    const rp = new RoutingPlan("edge-routing", {
+      nodes: i.nodes,
+      rttMs: i.rttMs,
+      demand: pulumi.output(i.demand),
+      replicas: 6,
+    });
     planOutput = await new Promise((resolve) => rp.plan.apply(resolve));
   }, 120_000);
 
   it("registers one resource with the kantai/routing type token", () => {
-    expect(created.map((c) => [c.type, c.name])).toEqual([["pulumi-nodejs:dynamic/kantai/routing:RoutingPlan", "edge-routing"]]);
+    expect(created.map((c) => [c.type, c.name])).toEqual([
+      ["pulumi-nodejs:dynamic/kantai/routing:RoutingPlan", "edge-routing"],
+    ]);
     expect(typeToken).toBe("pulumi-nodejs:dynamic/kantai/routing:RoutingPlan");
     expect(created[0].inputs.algorithm).toBe("optimal");
     expect(typeof created[0].inputs.__provider).toBe("string");
@@ -172,7 +192,9 @@ const fs = require("node:fs");
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.checked.failures).toBeUndefined();
-    expect(out.bad.failures).toEqual([{ property: "replicas", reason: "99 exceeds the total maxPods of all nodes (17)" }]);
+    expect(out.bad.failures).toEqual([
+      { property: "replicas", reason: "99 exceeds the total maxPods of all nodes (17)" },
+    ]);
     expect(out.created.outs.plan).toEqual(expectedPlan());
     expect(out.created.id).toMatch(/^routingplan-/);
     expect(out.same).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });

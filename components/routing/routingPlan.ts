@@ -58,7 +58,15 @@ export class RoutingPlan extends pulumi.dynamic.Resource {
         demand: args.demand,
         replicas: args.replicas,
         algorithm: args.algorithm ?? "optimal",
-        ...(args.latencyPrometheus !== undefined ? { latencyPrometheus: args.latencyPrometheus, hysteresis: args.hysteresis ?? { improvementPct: DEFAULT_IMPROVEMENT_PCT, rttMoveMs: DEFAULT_RTT_MOVE_MS } } : {}),
+        ...(args.latencyPrometheus !== undefined
+          ? {
+              latencyPrometheus: args.latencyPrometheus,
+              hysteresis: args.hysteresis ?? {
+                improvementPct: DEFAULT_IMPROVEMENT_PCT,
+                rttMoveMs: DEFAULT_RTT_MOVE_MS,
+              },
+            }
+          : {}),
         plan: undefined,
       },
       opts,

@@ -53,7 +53,8 @@ export function loadRoutingLibrary(module = "index"): typeof Routing {
   const path = require("node:path") as typeof import("node:path");
   let dir = process.cwd();
   while (!["ts", "js"].some((ext) => fs.existsSync(path.join(dir, "lib", "routing", `index.${ext}`)))) {
-    if (path.dirname(dir) === dir) throw new Error(`RoutingPlan: lib/routing not found in ${process.cwd()} or any parent directory`);
+    if (path.dirname(dir) === dir)
+      throw new Error(`RoutingPlan: lib/routing not found in ${process.cwd()} or any parent directory`);
     dir = path.dirname(dir);
   }
   const entry = path.join(dir, "lib", "routing", module);
@@ -90,13 +91,17 @@ export function canonicalInputs(raw: Record<string, unknown>): RoutingPlanInputs
     demand: sortKeys(raw.demand),
     replicas: raw.replicas,
     algorithm: raw.algorithm ?? "optimal",
-    ...(raw.latencyPrometheus !== undefined ? { latencyPrometheus: raw.latencyPrometheus, hysteresis: sortKeys(raw.hysteresis ?? {}) } : {}),
+    ...(raw.latencyPrometheus !== undefined
+      ? { latencyPrometheus: raw.latencyPrometheus, hysteresis: sortKeys(raw.hysteresis ?? {}) }
+      : {}),
   } as RoutingPlanInputs;
 }
 
 /** The fields whose change re-plans: with latencyPrometheus the matrix is measured, not an input. */
 function planFields(i: RoutingPlanInputs): readonly (keyof RoutingPlanInputs)[] {
-  return i.latencyPrometheus !== undefined ? ["nodes", "demand", "replicas", "algorithm", "latencyPrometheus", "hysteresis"] : FIELDS;
+  return i.latencyPrometheus !== undefined
+    ? ["nodes", "demand", "replicas", "algorithm", "latencyPrometheus", "hysteresis"]
+    : FIELDS;
 }
 
 /** Zero RTTs over the nodes: what `check` validates a measured input with (the matrix is read later). */
@@ -122,11 +127,14 @@ async function measured(inputs: RoutingPlanInputs, applied?: RoutingPlanOutputs)
     });
   } catch (e) {
     // (No `{ cause }` option: the engine compiles this file for the dynamic provider with an ES2020 lib.)
-    throw Object.assign(new Error(`RoutingPlan: latencies from ${inputs.latencyPrometheus}: ${(e as Error).message}`), { cause: e });
+    throw Object.assign(new Error(`RoutingPlan: latencies from ${inputs.latencyPrometheus}: ${(e as Error).message}`), {
+      cause: e,
+    });
   }
 }
 
-const sameFields = (a: RoutingPlanInputs, b: RoutingPlanInputs) => planFields(b).every((f) => JSON.stringify(a[f]) === JSON.stringify(b[f]));
+const sameFields = (a: RoutingPlanInputs, b: RoutingPlanInputs) =>
+  planFields(b).every((f) => JSON.stringify(a[f]) === JSON.stringify(b[f]));
 
 /** True when `v` holds a value unknown during preview. */
 export function containsUnknown(v: unknown): boolean {
@@ -139,7 +147,11 @@ export function containsUnknown(v: unknown): boolean {
 /** Stable identity of an input: used as the resource id. */
 export function inputsDigest(inputs: RoutingPlanInputs): string {
   const crypto = require("node:crypto") as typeof import("node:crypto");
-  return crypto.createHash("sha256").update(JSON.stringify(canonicalInputs(inputs as unknown as Record<string, unknown>))).digest("hex").slice(0, 16);
+  return crypto
+    .createHash("sha256")
+    .update(JSON.stringify(canonicalInputs(inputs as unknown as Record<string, unknown>)))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** Compute the plan for canonical inputs; throws with every problem listed. */
@@ -156,7 +168,9 @@ export const routingPlanProvider: pulumi.dynamic.ResourceProvider<RoutingPlanInp
     const lib = loadRoutingLibrary();
     const { nodes, demand, replicas, algorithm } = inputs;
     const rttMs = inputs.latencyPrometheus !== undefined ? zeroMatrix(nodes) : inputs.rttMs;
-    const failures = lib.routingInputIssues({ nodes, rttMs, demand, replicas }).map((i) => ({ property: i.path, reason: i.message }));
+    const failures = lib
+      .routingInputIssues({ nodes, rttMs, demand, replicas })
+      .map((i) => ({ property: i.path, reason: i.message }));
     if (typeof algorithm !== "string" || !lib.isAlgorithm(algorithm)) {
       failures.push({ property: "algorithm", reason: `must be one of ${lib.ALGORITHMS.join(", ")}` });
     }
@@ -192,7 +206,9 @@ export const routingPlanProvider: pulumi.dynamic.ResourceProvider<RoutingPlanInp
     const inputs = canonicalInputs(news as unknown as Record<string, unknown>);
     if (inputs.latencyPrometheus !== undefined) {
       const prev = olds as RoutingPlanOutputs;
-      const same = prev.latencyPrometheus !== undefined && sameFields(canonicalInputs(prev as unknown as Record<string, unknown>), inputs);
+      const same =
+        prev.latencyPrometheus !== undefined &&
+        sameFields(canonicalInputs(prev as unknown as Record<string, unknown>), inputs);
       const m = await measured(inputs, same ? prev : undefined);
       return { outs: { ...inputs, rttMs: m.input.rttMs, plan: m.plan } };
     }

@@ -2,7 +2,16 @@ import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { toYaml, type K8sObject } from "../../lib/render/k8s";
-import { databaseUrlEnv, mariadbHost, mariadbObjectList, renderMariadb, renderRestoreJob, MARIADB_DEFAULTS, type MariadbSecrets, type MariadbSpec } from "../../lib/render/mariadb";
+import {
+  databaseUrlEnv,
+  mariadbHost,
+  mariadbObjectList,
+  renderMariadb,
+  renderRestoreJob,
+  MARIADB_DEFAULTS,
+  type MariadbSecrets,
+  type MariadbSpec,
+} from "../../lib/render/mariadb";
 import { renderNfsStaticVolume } from "../../lib/render/storage";
 import type { Artifact } from "../artifact";
 
@@ -52,8 +61,21 @@ export class Mariadb extends pulumi.ComponentResource {
     const { provider, backup, ...rest } = args;
     const ns = rest.namespace ?? MARIADB_DEFAULTS.namespace;
     const claimName = `${rest.name ?? MARIADB_DEFAULTS.name}-backups`;
-    const spec: MariadbSpec = { ...rest, ...(backup ? { backup: { schedule: backup.schedule, keep: backup.keep, claimName, ...(backup.nodeSelector ? { nodeSelector: backup.nodeSelector } : {}) } } : {}) };
-    const pw = (n: string) => new random.RandomPassword(`${name}-${n}-password`, { length: 32, special: false }, { parent: this }).result;
+    const spec: MariadbSpec = {
+      ...rest,
+      ...(backup
+        ? {
+            backup: {
+              schedule: backup.schedule,
+              keep: backup.keep,
+              claimName,
+              ...(backup.nodeSelector ? { nodeSelector: backup.nodeSelector } : {}),
+            },
+          }
+        : {}),
+    };
+    const pw = (n: string) =>
+      new random.RandomPassword(`${name}-${n}-password`, { length: 32, special: false }, { parent: this }).result;
     this.rootPassword = pw("root");
     const backupPassword = pw("backup");
     this.appPasswords = Object.fromEntries(spec.databases.map((d) => [d.app, pw(d.app)]));
@@ -77,12 +99,22 @@ export class Mariadb extends pulumi.ComponentResource {
       : [];
     this.objects = [...mariadbObjectList(shown), ...backupVolume];
 
-    const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, dependsOn, ...(provider ? { provider } : {}) });
-    const base = new kubernetes.yaml.v2.ConfigGroup(`${name}-base`, { objs: [shown.namespace, shown.storageClass, shown.volume, ...backupVolume] }, child());
+    const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
+      parent: this,
+      dependsOn,
+      ...(provider ? { provider } : {}),
+    });
+    const base = new kubernetes.yaml.v2.ConfigGroup(
+      `${name}-base`,
+      { objs: [shown.namespace, shown.storageClass, shown.volume, ...backupVolume] },
+      child(),
+    );
     // The real values: secret outputs in, secret stringData out.
     const real = pulumi
       .all([this.rootPassword, backupPassword, pulumi.all(this.appPasswords)])
-      .apply(([rootPassword, bp, appPasswords]) => renderMariadb(spec, { rootPassword, backupPassword: bp, appPasswords }));
+      .apply(([rootPassword, bp, appPasswords]) =>
+        renderMariadb(spec, { rootPassword, backupPassword: bp, appPasswords }),
+      );
     const secretRes = [shown.credentials, ...shown.appSecrets].map(
       (s, i) =>
         new kubernetes.core.v1.Secret(
@@ -90,12 +122,18 @@ export class Mariadb extends pulumi.ComponentResource {
           {
             metadata: s.metadata,
             type: "Opaque",
-            stringData: pulumi.secret(real.apply((r) => ([r.credentials, ...r.appSecrets][i].stringData as Record<string, string>))),
+            stringData: pulumi.secret(
+              real.apply((r) => [r.credentials, ...r.appSecrets][i].stringData as Record<string, string>),
+            ),
           },
           child([base]),
         ),
     );
-    const server = new kubernetes.yaml.v2.ConfigGroup(`${name}-server`, { objs: [shown.scripts, shown.headless, shown.service, shown.statefulSet] }, child(secretRes));
+    const server = new kubernetes.yaml.v2.ConfigGroup(
+      `${name}-server`,
+      { objs: [shown.scripts, shown.headless, shown.service, shown.statefulSet] },
+      child(secretRes),
+    );
     new kubernetes.yaml.v2.ConfigGroup(
       `${name}-jobs`,
       { objs: [shown.provisionJob, ...(shown.backupCronJob ? [shown.backupCronJob] : [])] },
@@ -103,10 +141,23 @@ export class Mariadb extends pulumi.ComponentResource {
     );
     this.host = mariadbHost(spec);
     this.port = MARIADB_DEFAULTS.port;
-    this.artifacts = [{ path: `${name}/mariadb.yaml`, kind: "kubernetes", resource: `${name}-server`, content: toYaml(this.objects) }];
+    this.artifacts = [
+      { path: `${name}/mariadb.yaml`, kind: "kubernetes", resource: `${name}-server`, content: toYaml(this.objects) },
+    ];
     if (backup) {
       // Not applied: docs/how-to/restore.md runs it with kubectl.
-      this.artifacts.push({ path: `${name}/restore-job.yaml`, kind: "kubernetes", resource: `${name}-server`, content: toYaml([renderRestoreJob(spec, { claimName, drop: true, ...(backup.nodeSelector ? { nodeSelector: backup.nodeSelector } : {}) })]) });
+      this.artifacts.push({
+        path: `${name}/restore-job.yaml`,
+        kind: "kubernetes",
+        resource: `${name}-server`,
+        content: toYaml([
+          renderRestoreJob(spec, {
+            claimName,
+            drop: true,
+            ...(backup.nodeSelector ? { nodeSelector: backup.nodeSelector } : {}),
+          }),
+        ]),
+      });
     }
     this.registerOutputs({ host: this.host, port: this.port });
   }

@@ -69,7 +69,11 @@ export class StorageNode extends pulumi.ComponentResource {
       { path: `${name}/fstab`, kind: "fstab", resource: `${name}-setup`, content: renderFstabEntry(spec) + "\n" },
       { path: `${name}/kantai.exports`, kind: "exports", resource: `${name}-setup`, content: renderExports(spec) },
     ];
-    const child = (dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({ parent: this, dependsOn, ...(provider ? { provider } : {}) });
+    const child = (dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({
+      parent: this,
+      dependsOn,
+      ...(provider ? { provider } : {}),
+    });
     let prev: pulumi.Resource[] = [this.setup];
     if (csiDriver ?? storageClass !== undefined) {
       for (const r of csiNfsReleases(csiNfsVersion ?? CSI_NFS_VERSION)) {
@@ -94,7 +98,12 @@ export class StorageNode extends pulumi.ComponentResource {
       );
       this.storageClassName = sc.metadata.name;
       this.ready = [...prev, scRes];
-      this.artifacts.push({ path: `${name}/storage-class.yaml`, kind: "kubernetes", resource: `${name}-storage-class`, content: toYaml([sc]) });
+      this.artifacts.push({
+        path: `${name}/storage-class.yaml`,
+        kind: "kubernetes",
+        resource: `${name}-storage-class`,
+        content: toYaml([sc]),
+      });
     }
     this.registerOutputs({ exportPath: this.exportPath, server: this.server, storageClassName: this.storageClassName });
   }

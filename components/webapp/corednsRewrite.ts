@@ -51,7 +51,10 @@ export class CorednsRewrite extends pulumi.ComponentResource {
       };
       new kubernetes.core.v1.ConfigMapPatch(
         `${name}-coredns`,
-        { metadata: { ...this.object.metadata, annotations: { "pulumi.com/patchForce": "true" } }, data: this.object.data as Record<string, string> },
+        {
+          metadata: { ...this.object.metadata, annotations: { "pulumi.com/patchForce": "true" } },
+          data: this.object.data as Record<string, string>,
+        },
         o,
       );
     }

@@ -30,7 +30,11 @@ export class WebApp extends pulumi.ComponentResource {
     super("kantai:webapp:WebApp", name, {}, opts);
     const { zone, provider, ...spec } = args;
     const [deployment, service, route] = renderWebApp(spec, zone);
-    const o = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, dependsOn, ...(provider ? { provider } : {}) });
+    const o = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
+      parent: this,
+      dependsOn,
+      ...(provider ? { provider } : {}),
+    });
     const dep = new kubernetes.apps.v1.Deployment(
       `${name}-deployment`,
       { metadata: deployment.metadata, spec: deployment.spec as kubernetes.types.input.apps.v1.DeploymentSpec },
@@ -49,7 +53,14 @@ export class WebApp extends pulumi.ComponentResource {
     this.host = webAppHost(spec, zone);
     this.url = `https://${this.host}`;
     this.serviceDns = webAppServiceDns(spec);
-    this.artifacts = [{ path: `${name}/webapp.yaml`, kind: "kubernetes", resource: `${name}-deployment`, content: toYaml([deployment, service, route]) }];
+    this.artifacts = [
+      {
+        path: `${name}/webapp.yaml`,
+        kind: "kubernetes",
+        resource: `${name}-deployment`,
+        content: toYaml([deployment, service, route]),
+      },
+    ];
     this.registerOutputs({ host: this.host, url: this.url });
   }
 }

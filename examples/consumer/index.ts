@@ -19,4 +19,6 @@ export const apiServer = edge.apiServer;
 export const knativeDomain = edge.knative.apply((k) => k?.domain);
 export const publicHostnames = edge.tunnel.apply((t) => t.hostnames);
 export const blogUrl = edge.serviceUrls.apply((urls) => urls["blog"]);
-export const siteNodes = edge.nodes.apply((nodes) => nodes.filter((n) => n.kind === "host").map((n) => `${n.name}@${n.site}`));
+export const siteNodes = edge.nodes.apply((nodes) =>
+  nodes.filter((n) => n.kind === "host").map((n) => `${n.name}@${n.site}`),
+);

@@ -55,7 +55,11 @@ export interface StorageContent {
 }
 /** GET /nodes/{node}/apt/repositories (only the part preflight reads) */
 export interface AptRepositories {
-  readonly "standard-repos"?: readonly { readonly handle: string; readonly name?: string; readonly status?: number | boolean | null }[];
+  readonly "standard-repos"?: readonly {
+    readonly handle: string;
+    readonly name?: string;
+    readonly status?: number | boolean | null;
+  }[];
 }
 /** GET /nodes/{node}/subscription */
 export interface SubscriptionInfo {
@@ -99,7 +103,10 @@ export function parseRelease(release: string): { major: number; minor: number } 
 function versionFindings(v: VersionInfo | undefined): Finding[] {
   if (!v) return [];
   const r = parseRelease(v.release);
-  if (!r) return [{ level: "warning", check: "version", where: "/version", message: `cannot read the release "${v.release}"` }];
+  if (!r)
+    return [
+      { level: "warning", check: "version", where: "/version", message: `cannot read the release "${v.release}"` },
+    ];
   if (r.major < MIN_PVE.major || (r.major === MIN_PVE.major && r.minor < MIN_PVE.minor)) {
     return [
       {
@@ -111,7 +118,9 @@ function versionFindings(v: VersionInfo | undefined): Finding[] {
       },
     ];
   }
-  return [{ level: "ok", check: "version", where: "/version", message: `Proxmox VE ${v.release} (pve-manager ${v.version})` }];
+  return [
+    { level: "ok", check: "version", where: "/version", message: `Proxmox VE ${v.release} (pve-manager ${v.version})` },
+  ];
 }
 
 function nodeFindings(t: PreflightTarget, nodes: readonly NodeInfo[] | undefined): Finding[] {
@@ -129,7 +138,13 @@ function nodeFindings(t: PreflightTarget, nodes: readonly NodeInfo[] | undefined
         fix: `pulumi config set --path 'proxmoxNodes[${i}].name' <node name as in the web UI> --stack ${t.stack}`,
       });
     } else if (found.status && found.status !== "online") {
-      out.push({ level: "error", check: "nodes", where: `/nodes/${n.name}`, message: `node is ${found.status}`, fix: "bring the node online (pvecm status)" });
+      out.push({
+        level: "error",
+        check: "nodes",
+        where: `/nodes/${n.name}`,
+        message: `node is ${found.status}`,
+        fix: "bring the node online (pvecm status)",
+      });
     } else {
       out.push({ level: "ok", check: "nodes", where: `/nodes/${n.name}`, message: "in the cluster and online" });
     }
@@ -138,12 +153,28 @@ function nodeFindings(t: PreflightTarget, nodes: readonly NodeInfo[] | undefined
 }
 
 /** Which storage must hold which content on which node, and why. */
-function storageUses(t: PreflightTarget): { storage: string; node: string; content: string; key: string; why: string }[] {
-  const uses = [{ storage: t.storage.images, node: t.image.node, content: "import", key: "kantai:storage.images", why: "the cloud image" }];
+function storageUses(
+  t: PreflightTarget,
+): { storage: string; node: string; content: string; key: string; why: string }[] {
+  const uses = [
+    {
+      storage: t.storage.images,
+      node: t.image.node,
+      content: "import",
+      key: "kantai:storage.images",
+      why: "the cloud image",
+    },
+  ];
   const vmNodes = [...new Set([...t.templates.map((x) => x.node), ...t.vms.map((x) => x.node)])];
   for (const node of vmNodes) {
     uses.push({ storage: t.storage.disks, node, content: "images", key: "kantai:storage.disks", why: "VM disks" });
-    uses.push({ storage: t.storage.snippets, node, content: "snippets", key: "kantai:storage.snippets", why: "cloud-init snippets" });
+    uses.push({
+      storage: t.storage.snippets,
+      node,
+      content: "snippets",
+      key: "kantai:storage.snippets",
+      why: "cloud-init snippets",
+    });
   }
   return uses;
 }
@@ -166,19 +197,36 @@ function storageFindings(t: PreflightTarget, snap: ApiSnapshot): Finding[] {
         check: "storage",
         where,
         message: `storage "${u.storage}" (${u.key}, for ${u.why}) does not exist on node ${u.node}${cfg?.nodes ? ` (it is limited to nodes ${cfg.nodes})` : ""}`,
-        fix: cfg ? `pvesm set ${u.storage} --nodes ${[...(cfg.nodes?.split(",") ?? []), u.node].join(",")}` : `pulumi config set --path ${u.key.slice(7)} <a storage of node ${u.node}> --stack ${t.stack}`,
+        fix: cfg
+          ? `pvesm set ${u.storage} --nodes ${[...(cfg.nodes?.split(",") ?? []), u.node].join(",")}`
+          : `pulumi config set --path ${u.key.slice(7)} <a storage of node ${u.node}> --stack ${t.stack}`,
       });
       continue;
     }
     if (st.enabled !== undefined && !truthy(st.enabled)) {
-      out.push({ level: "error", check: "storage", where, message: `storage "${u.storage}" is disabled`, fix: `pvesm set ${u.storage} --disable 0` });
+      out.push({
+        level: "error",
+        check: "storage",
+        where,
+        message: `storage "${u.storage}" is disabled`,
+        fix: `pvesm set ${u.storage} --disable 0`,
+      });
       continue;
     }
     if (st.active !== undefined && !truthy(st.active)) {
-      out.push({ level: "error", check: "storage", where, message: `storage "${u.storage}" is not active (not mounted or unreachable)`, fix: `pvesm status --storage ${u.storage}` });
+      out.push({
+        level: "error",
+        check: "storage",
+        where,
+        message: `storage "${u.storage}" is not active (not mounted or unreachable)`,
+        fix: `pvesm status --storage ${u.storage}`,
+      });
       continue;
     }
-    const content = (cfg?.content ?? st.content).split(",").map((c) => c.trim()).filter(Boolean);
+    const content = (cfg?.content ?? st.content)
+      .split(",")
+      .map((c) => c.trim())
+      .filter(Boolean);
     if (content.includes(u.content)) {
       out.push({ level: "ok", check: "storage", where, message: `has content type "${u.content}" (${u.why})` });
       continue;
@@ -218,13 +266,21 @@ function privilegeFindings(t: PreflightTarget, snap: ApiSnapshot): Finding[] {
     const options = r.options.filter((o) => o.privs.every((p) => privilegeExists(p, major)));
     if (!options.every((o) => asked(o.path))) continue;
     if (options.some((o) => o.privs.every((p) => has(o.path, p)))) {
-      out.push({ level: "ok", check: "privileges", where: options.map((o) => o.path).join(" or "), message: `token may ${r.why}` });
+      out.push({
+        level: "ok",
+        check: "privileges",
+        where: options.map((o) => o.path).join(" or "),
+        message: `token may ${r.why}`,
+      });
       continue;
     }
     missingAny = true;
     const o = options[0];
     const missing = o.privs.filter((p) => !has(o.path, p));
-    const alt = options.slice(1).map((x) => ` (or ${x.privs.join(", ")} on ${x.path})`).join("");
+    const alt = options
+      .slice(1)
+      .map((x) => ` (or ${x.privs.join(", ")} on ${x.path})`)
+      .join("");
     out.push({
       level: "error",
       check: "privileges",
@@ -264,7 +320,12 @@ function vmIdFindings(t: PreflightTarget, resources: readonly ClusterResource[] 
     const got = byId.get(want.vmId);
     const what = `${want.template ? "template" : "VM"} ${want.name}`;
     if (!got) {
-      out.push({ level: "ok", check: want.template ? "template" : "vm-ids", where: `VM ${want.vmId}`, message: `free for ${what}` });
+      out.push({
+        level: "ok",
+        check: want.template ? "template" : "vm-ids",
+        where: `VM ${want.vmId}`,
+        message: `free for ${what}`,
+      });
       continue;
     }
     const desc = `${got.type} "${got.name ?? "?"}" on ${got.node ?? "?"}${truthy(got.template) ? " (a template)" : ""}`;
@@ -293,7 +354,11 @@ function vmIdFindings(t: PreflightTarget, resources: readonly ClusterResource[] 
  * The lowest ID from 100 up where as many consecutive IDs as `key` claims (a fleet's web VMs share
  * fleet.firstVmId) are free in the cluster and not claimed by the stack's other keys.
  */
-function freeStart(taken: ReadonlyMap<number, unknown>, all: readonly { vmId: number; key: string }[], key: string): number {
+function freeStart(
+  taken: ReadonlyMap<number, unknown>,
+  all: readonly { vmId: number; key: string }[],
+  key: string,
+): number {
   const count = all.filter((x) => x.key === key).length;
   const others = new Set(all.filter((x) => x.key !== key).map((x) => x.vmId));
   const free = (id: number) => !taken.has(id) && !others.has(id);
@@ -308,7 +373,15 @@ function imageFindings(t: PreflightTarget, content: readonly StorageContent[] | 
   if (!content) return [];
   const volid = `${t.storage.images}:import/${t.image.fileName}`;
   const got = content.find((c) => c.volid === volid);
-  if (!got) return [{ level: "ok", check: "image", where: volid, message: "not on the datastore yet: the first `pulumi up` downloads it" }];
+  if (!got)
+    return [
+      {
+        level: "ok",
+        check: "image",
+        where: volid,
+        message: "not on the datastore yet: the first `pulumi up` downloads it",
+      },
+    ];
   return [
     {
       level: "warning",
@@ -345,7 +418,12 @@ function repositoryFindings(t: PreflightTarget, snap: ApiSnapshot): Finding[] {
         fix: `web UI: ${node} > Updates > Repositories > Add "No-Subscription" (or "Enterprise" with a subscription)`,
       });
     } else {
-      out.push({ level: "ok", check: "repository", where: `/nodes/${node}/apt/repositories`, message: `${on.map((r) => r.name ?? r.handle).join(", ")} enabled${active ? " (subscription active)" : ""}` });
+      out.push({
+        level: "ok",
+        check: "repository",
+        where: `/nodes/${node}/apt/repositories`,
+        message: `${on.map((r) => r.name ?? r.handle).join(", ")} enabled${active ? " (subscription active)" : ""}`,
+      });
     }
   }
   return out;

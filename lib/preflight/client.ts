@@ -29,14 +29,21 @@ export function splitToken(token: string): { id: string; secret: string } | unde
   const id = token.slice(0, i);
   const secret = token.slice(i + 1);
   // proxmox-api's ProxmoxEngine refuses other shapes (src/ProxmoxEngine.ts)
-  if (!/^[^@\s]+@[^!\s]+![^=\s]+$/.test(id) || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(secret)) return undefined;
+  if (
+    !/^[^@\s]+@[^!\s]+![^=\s]+$/.test(id) ||
+    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(secret)
+  )
+    return undefined;
   return { id, secret };
 }
 
 function message(e: unknown): string {
   const err = e as Error & { cause?: { message?: string; code?: string; cause?: { code?: string; message?: string } } };
   const cause = err.cause?.cause?.code ?? err.cause?.code ?? err.cause?.cause?.message ?? err.cause?.message;
-  return `${err.message ?? String(e)}${cause && !String(err.message).includes(cause) ? ` (${cause})` : ""}`.replace(/PVEAPIToken=[^\s"]+/g, "PVEAPIToken=[secret]");
+  return `${err.message ?? String(e)}${cause && !String(err.message).includes(cause) ? ` (${cause})` : ""}`.replace(
+    /PVEAPIToken=[^\s"]+/g,
+    "PVEAPIToken=[secret]",
+  );
 }
 
 /** Call the API for everything the target needs checked. */
@@ -46,7 +53,12 @@ export async function collectSnapshot(t: PreflightTarget, opts: ClientOptions): 
   const failures: Record<string, string> = {};
   // Filled as answers come; the response types are the API's (lib/preflight/api.ts), not checked here.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const snap: { -readonly [K in keyof ApiSnapshot]?: any } & { nodeStorage: Record<string, unknown>; permissions: Record<string, unknown>; repositories: Record<string, unknown>; subscription: Record<string, unknown> } = {
+  const snap: { -readonly [K in keyof ApiSnapshot]?: any } & {
+    nodeStorage: Record<string, unknown>;
+    permissions: Record<string, unknown>;
+    repositories: Record<string, unknown>;
+    subscription: Record<string, unknown>;
+  } = {
     nodeStorage: {},
     permissions: {},
     repositories: {},
@@ -83,20 +95,28 @@ export async function collectSnapshot(t: PreflightTarget, opts: ClientOptions): 
     if (!snap.version) return snap as unknown as ApiSnapshot; // unreachable or refused: the rest would fail alike
     snap.nodes = await call("GET /nodes", () => px.nodes.$get());
     snap.storageConfig = await call("GET /storage", () => px.storage.$get());
-    const nodes = [...new Set([t.image.node, t.networkNode, ...t.templates.map((x) => x.node), ...t.vms.map((x) => x.node), ...t.nodes.map((n) => n.name)])];
+    const nodes = [
+      ...new Set([
+        t.image.node,
+        t.networkNode,
+        ...t.templates.map((x) => x.node),
+        ...t.vms.map((x) => x.node),
+        ...t.nodes.map((n) => n.name),
+      ]),
+    ];
     for (const n of nodes) {
       const list = await call(`GET /nodes/${n}/storage`, () => px.nodes.$(n).storage.$get());
       if (list) snap.nodeStorage[n] = list;
     }
     for (const p of requiredPaths(requirements(t))) {
       const perms = (await call(`GET /access/permissions?path=${p}`, () => px.access.permissions.$get({ path: p }))) as
-        | Record<string, Record<string, number>>
-        | undefined;
+        Record<string, Record<string, number>> | undefined;
       if (perms) snap.permissions[p] = perms[p] ?? {};
     }
     snap.resources = await call("GET /cluster/resources?type=vm", () => px.cluster.resources.$get({ type: "vm" }));
-    snap.imageContent = await call(`GET /nodes/${t.image.node}/storage/${t.storage.images}/content?content=import`, () =>
-      px.nodes.$(t.image.node).storage.$(t.storage.images).content.$get({ content: "import" }),
+    snap.imageContent = await call(
+      `GET /nodes/${t.image.node}/storage/${t.storage.images}/content?content=import`,
+      () => px.nodes.$(t.image.node).storage.$(t.storage.images).content.$get({ content: "import" }),
     );
     for (const n of t.nodes.map((x) => x.name)) {
       const repos = await call(`GET /nodes/${n}/apt/repositories`, () => px.nodes.$(n).apt.repositories.$get());

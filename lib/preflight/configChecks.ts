@@ -18,12 +18,18 @@ const DOC_DOMAIN = /(^|\.)example\.(com|net|org)$/i;
 const DOC_HEX_ID = /^(0123456789abcdef){2}$|^(fedcba9876543210){2}$/;
 
 /** Secret keys whose values preflight may not have (stack file read without the passphrase). */
-const SECRET_VALUE_KEYS = new Set(["kantai:proxmoxApiToken", "kantai:sshPrivateKey", "kantai:cloudflareApiToken", "kantai:githubRunnerToken"]);
+const SECRET_VALUE_KEYS = new Set([
+  "kantai:proxmoxApiToken",
+  "kantai:sshPrivateKey",
+  "kantai:cloudflareApiToken",
+  "kantai:githubRunnerToken",
+]);
 
 function walk(v: unknown, at: string, visit: (key: string, s: string) => void): void {
   if (typeof v === "string") visit(at, v);
   else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${at}[${i}]`, visit));
-  else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, at.endsWith(":") ? `${at}${k}` : `${at}.${k}`, visit);
+  else if (v && typeof v === "object")
+    for (const [k, x] of Object.entries(v)) walk(x, at.endsWith(":") ? `${at}${k}` : `${at}.${k}`, visit);
 }
 
 export interface ConfigCheckInput extends PlaceholderInput {
@@ -62,7 +68,12 @@ export function configChecks(input: ConfigCheckInput): Finding[] {
         fix: `pulumi config set --path image.fileName ${stem}.qcow2${s}`,
       });
     } else {
-      out.push({ level: "ok", check: "config", where: "kantai:image.fileName", message: `"${image.fileName}" has an extension import content accepts` });
+      out.push({
+        level: "ok",
+        check: "config",
+        where: "kantai:image.fileName",
+        message: `"${image.fileName}" has an extension import content accepts`,
+      });
     }
   }
 

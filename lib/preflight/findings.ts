@@ -27,9 +27,19 @@ export interface PreflightTarget {
   readonly storage: { readonly images: string; readonly disks: string; readonly snippets: string };
   /** Node the cloud image is downloaded to and its file name on `storage.images`. */
   readonly image: { readonly node: string; readonly fileName: string };
-  readonly templates: readonly { readonly key: string; readonly vmId: number; readonly node: string; readonly name: string }[];
+  readonly templates: readonly {
+    readonly key: string;
+    readonly vmId: number;
+    readonly node: string;
+    readonly name: string;
+  }[];
   /** Every VM the stack clones (fleet, load balancer, grogu, K3s VM nodes). */
-  readonly vms: readonly { readonly vmId: number; readonly name: string; readonly node: string; readonly key: string }[];
+  readonly vms: readonly {
+    readonly vmId: number;
+    readonly name: string;
+    readonly node: string;
+    readonly key: string;
+  }[];
 }
 
 const TAG: Record<Level, string> = { error: "ERROR", warning: "WARN ", ok: "ok   ", skipped: "skip " };
@@ -38,8 +48,12 @@ const TAG: Record<Level, string> = { error: "ERROR", warning: "WARN ", ok: "ok  
 export function formatFindings(findings: readonly Finding[]): string {
   const order: Level[] = ["error", "warning", "skipped", "ok"];
   const sorted = [...findings].sort((a, b) => order.indexOf(a.level) - order.indexOf(b.level));
-  const lines = sorted.map((f) => `${TAG[f.level]} [${f.check}] ${f.where}: ${f.message}${f.fix ? `\n        fix: ${f.fix}` : ""}`);
+  const lines = sorted.map(
+    (f) => `${TAG[f.level]} [${f.check}] ${f.where}: ${f.message}${f.fix ? `\n        fix: ${f.fix}` : ""}`,
+  );
   const n = (l: Level) => findings.filter((f) => f.level === l).length;
-  lines.push(`preflight: ${n("error")} error(s), ${n("warning")} warning(s), ${n("ok")} passed, ${n("skipped")} skipped`);
+  lines.push(
+    `preflight: ${n("error")} error(s), ${n("warning")} warning(s), ${n("ok")} passed, ${n("skipped")} skipped`,
+  );
   return lines.join("\n");
 }

@@ -50,7 +50,10 @@ const VM_CONFIG = [
 /** Every privilege requirement of the target, in the order resources are created. */
 export function requirements(t: PreflightTarget): Requirement[] {
   const out: Requirement[] = [];
-  out.push({ options: [{ path: `/storage/${t.storage.images}`, privs: ["Datastore.AllocateTemplate", "Datastore.Audit"] }], why: "download the cloud image" });
+  out.push({
+    options: [{ path: `/storage/${t.storage.images}`, privs: ["Datastore.AllocateTemplate", "Datastore.Audit"] }],
+    why: "download the cloud image",
+  });
   out.push({
     options: [
       { path: "/", privs: ["Sys.Audit", "Sys.Modify"] },
@@ -58,15 +61,33 @@ export function requirements(t: PreflightTarget): Requirement[] {
     ],
     why: "let the node fetch a URL (download-url)",
   });
-  out.push({ options: [{ path: `/nodes/${t.networkNode}`, privs: ["Sys.Audit", "Sys.Modify"] }], why: "create the internal bridge" });
-  out.push({ options: [{ path: `/storage/${t.storage.disks}`, privs: ["Datastore.AllocateSpace", "Datastore.Audit"] }], why: "allocate VM disks" });
-  out.push({ options: [{ path: `/storage/${t.storage.snippets}`, privs: ["Datastore.Audit"] }], why: "read back cloud-init snippets" });
-  out.push({ options: [{ path: `/sdn/zones/localnetwork/${t.bridge}`, privs: ["SDN.Use"] }], why: `attach VMs to ${t.bridge}` });
+  out.push({
+    options: [{ path: `/nodes/${t.networkNode}`, privs: ["Sys.Audit", "Sys.Modify"] }],
+    why: "create the internal bridge",
+  });
+  out.push({
+    options: [{ path: `/storage/${t.storage.disks}`, privs: ["Datastore.AllocateSpace", "Datastore.Audit"] }],
+    why: "allocate VM disks",
+  });
+  out.push({
+    options: [{ path: `/storage/${t.storage.snippets}`, privs: ["Datastore.Audit"] }],
+    why: "read back cloud-init snippets",
+  });
+  out.push({
+    options: [{ path: `/sdn/zones/localnetwork/${t.bridge}`, privs: ["SDN.Use"] }],
+    why: `attach VMs to ${t.bridge}`,
+  });
   for (const tpl of t.templates) {
-    out.push({ options: [{ path: `/vms/${tpl.vmId}`, privs: ["VM.Allocate", "VM.Clone", ...VM_CONFIG] }], why: `create template ${tpl.name} and clone it` });
+    out.push({
+      options: [{ path: `/vms/${tpl.vmId}`, privs: ["VM.Allocate", "VM.Clone", ...VM_CONFIG] }],
+      why: `create template ${tpl.name} and clone it`,
+    });
   }
   for (const vm of t.vms) {
-    out.push({ options: [{ path: `/vms/${vm.vmId}`, privs: ["VM.Allocate", ...VM_CONFIG] }], why: `clone, configure and start ${vm.name}` });
+    out.push({
+      options: [{ path: `/vms/${vm.vmId}`, privs: ["VM.Allocate", ...VM_CONFIG] }],
+      why: `clone, configure and start ${vm.name}`,
+    });
     out.push({
       options: [
         { path: `/vms/${vm.vmId}`, privs: ["VM.GuestAgent.Audit"] },
@@ -95,6 +116,7 @@ export function privilegeExists(priv: string, pveMajor: number): boolean {
 
 /** Privileges for a role that satisfies every requirement on PVE `pveMajor` (its first option that exists there). */
 export function rolePrivileges(reqs: readonly Requirement[], pveMajor: number): string[] {
-  const pick = (r: Requirement) => r.options.find((o) => o.privs.every((p) => privilegeExists(p, pveMajor))) ?? r.options[0];
+  const pick = (r: Requirement) =>
+    r.options.find((o) => o.privs.every((p) => privilegeExists(p, pveMajor))) ?? r.options[0];
   return [...new Set(reqs.flatMap((r) => pick(r).privs))].sort();
 }

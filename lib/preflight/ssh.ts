@@ -23,7 +23,9 @@ export function probeScript(snippetsDir?: string): string {
     'if command -v pveversion >/dev/null 2>&1; then echo "pveversion=$(pveversion 2>/dev/null | head -n 1)"; else echo "pveversion="; fi',
     'if command -v iptables >/dev/null 2>&1; then echo "iptables=yes"; else echo "iptables=no"; fi',
     'echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null)"',
-    ...(snippetsDir ? [`if [ -d ${q(snippetsDir)} ]; then echo "snippets_dir=yes"; else echo "snippets_dir=no"; fi`] : []),
+    ...(snippetsDir
+      ? [`if [ -d ${q(snippetsDir)} ]; then echo "snippets_dir=yes"; else echo "snippets_dir=no"; fi`]
+      : []),
     "",
   ].join("\n");
 }
@@ -75,13 +77,30 @@ export function sshChecks(r: SshResult): Finding[] {
       fix: `pulumi config set sshUser root, or on ${r.node}: echo '${r.user} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/kantai`,
     });
   } else {
-    out.push({ level: "ok", check: "ssh", where, message: p.root === "yes" ? "logged in as root" : "logged in; sudo -n works" });
+    out.push({
+      level: "ok",
+      check: "ssh",
+      where,
+      message: p.root === "yes" ? "logged in as root" : "logged in; sudo -n works",
+    });
   }
   if (!p.pveversion) {
-    out.push({ level: "error", check: "ssh", where, message: "pveversion not found: this host is not a Proxmox VE node", fix: "check kantai:proxmoxNodes[].address" });
+    out.push({
+      level: "error",
+      check: "ssh",
+      where,
+      message: "pveversion not found: this host is not a Proxmox VE node",
+      fix: "check kantai:proxmoxNodes[].address",
+    });
   }
   if (p.iptables === "no") {
-    out.push({ level: "error", check: "ssh", where, message: "iptables is not installed: the NAT rule cannot be added", fix: "apt-get install iptables" });
+    out.push({
+      level: "error",
+      check: "ssh",
+      where,
+      message: "iptables is not installed: the NAT rule cannot be added",
+      fix: "apt-get install iptables",
+    });
   }
   if (r.snippetsDir && p.snippets_dir === "no") {
     out.push({

@@ -164,7 +164,9 @@ done
 }
 
 /** First boot (root): the job user, the pinned runner release verified by sha256, the service. */
-export function renderRunnerInstall(release: { readonly version: string; readonly sha256: string } = ACTIONS_RUNNER_RELEASE): string {
+export function renderRunnerInstall(
+  release: { readonly version: string; readonly sha256: string } = ACTIONS_RUNNER_RELEASE,
+): string {
   const file = `actions-runner-linux-x64-${release.version}.tar.gz`;
   return `#!/usr/bin/env bash
 # kantai: install the GitHub Actions runner ${release.version} (sha256-verified) and its service.
@@ -234,9 +236,6 @@ export function renderActionsRunnerUserData(spec: ActionsRunnerSpec): string {
       { path: RUNNER_PATHS.env, content: renderRunnerEnv(spec), permissions: "0644" },
       { path: `/etc/systemd/system/${RUNNER_PATHS.unit}`, content: renderRunnerUnit() },
     ],
-    runcmd: [
-      ["systemctl", "enable", "--now", "qemu-guest-agent"],
-      [`${RUNNER_PATHS.libexec}/install.sh`],
-    ],
+    runcmd: [["systemctl", "enable", "--now", "qemu-guest-agent"], [`${RUNNER_PATHS.libexec}/install.sh`]],
   });
 }

@@ -33,22 +33,25 @@ export function contentSerial(body: string): number {
 /** Render the zone file. The serial is computed from everything else in the file. */
 export function renderZone(spec: ZoneSpec): string {
   const d = spec.domain.replace(/\.$/, "");
-  const soaBody = (serial: string) => [
-    `$TTL ${spec.ttl ?? "2d"}`,
-    `$ORIGIN ${d}.`,
-    `@\tIN\tSOA\tns.${d}. ${spec.hostmaster ?? "info"}.${d}. (`,
-    `\t\t${serial}\t; serial (hash of this zone's content)`,
-    `\t\t${spec.refresh ?? "12h"}\t; refresh`,
-    `\t\t${spec.retry ?? "15m"}\t; retry`,
-    `\t\t${spec.expire ?? "3w"}\t; expire`,
-    `\t\t${spec.minimum ?? "2h"}\t; minimum`,
-    "\t)",
-    `@\tIN\tNS\tns.${d}.`,
-    `ns\tIN\tA\t${spec.gatewayAddress}`,
-    ...Object.keys(spec.records ?? {}).sort().map((k) => `${k}\tIN\tA\t${spec.records![k]}`),
-    `*\tIN\tA\t${spec.gatewayAddress}`,
-    "",
-  ].join("\n");
+  const soaBody = (serial: string) =>
+    [
+      `$TTL ${spec.ttl ?? "2d"}`,
+      `$ORIGIN ${d}.`,
+      `@\tIN\tSOA\tns.${d}. ${spec.hostmaster ?? "info"}.${d}. (`,
+      `\t\t${serial}\t; serial (hash of this zone's content)`,
+      `\t\t${spec.refresh ?? "12h"}\t; refresh`,
+      `\t\t${spec.retry ?? "15m"}\t; retry`,
+      `\t\t${spec.expire ?? "3w"}\t; expire`,
+      `\t\t${spec.minimum ?? "2h"}\t; minimum`,
+      "\t)",
+      `@\tIN\tNS\tns.${d}.`,
+      `ns\tIN\tA\t${spec.gatewayAddress}`,
+      ...Object.keys(spec.records ?? {})
+        .sort()
+        .map((k) => `${k}\tIN\tA\t${spec.records![k]}`),
+      `*\tIN\tA\t${spec.gatewayAddress}`,
+      "",
+    ].join("\n");
   return soaBody(String(contentSerial(soaBody("SERIAL"))));
 }
 

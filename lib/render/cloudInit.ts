@@ -40,7 +40,9 @@ export const BASE_PACKAGES: readonly string[] = ["qemu-guest-agent", "git", "mak
 /** Render `#cloud-config` user-data. Deterministic: the same spec gives the same bytes. */
 export function renderUserData(spec: CloudInitSpec): string {
   if (spec.sshAuthorizedKeys.length === 0) {
-    throw new Error(`cloud-init for ${spec.hostname}: at least one SSH public key is required (password login is disabled)`);
+    throw new Error(
+      `cloud-init for ${spec.hostname}: at least one SSH public key is required (password login is disabled)`,
+    );
   }
   const user = spec.user ?? "ubuntu";
   const doc: Record<string, unknown> = {
@@ -91,7 +93,9 @@ export interface ContainerUnitSpec {
 /** Render a systemd unit wrapping `docker run` for one container. */
 export function renderContainerUnit(u: ContainerUnitSpec): string {
   const quote = (a: string) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : `"${a.replace(/(["\\$`])/g, "\\$1")}"`);
-  const run = ["/usr/bin/docker", "run", "--rm", "--name", u.name, ...u.runArgs, u.image, ...(u.command ?? [])].map(quote).join(" ");
+  const run = ["/usr/bin/docker", "run", "--rm", "--name", u.name, ...u.runArgs, u.image, ...(u.command ?? [])]
+    .map(quote)
+    .join(" ");
   return [
     "[Unit]",
     `Description=${u.description}`,

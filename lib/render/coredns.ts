@@ -51,14 +51,7 @@ export interface CorefileSpec {
 export function renderCorefile(spec: CorefileSpec): string {
   const domain = spec.clusterDomain ?? "cluster.local";
   const k3s = spec.k3s ?? true;
-  const lines = [
-    ".:53 {",
-    "    errors",
-    "    health {",
-    "        lameduck 5s",
-    "    }",
-    "    ready",
-  ];
+  const lines = [".:53 {", "    errors", "    health {", "        lameduck 5s", "    }", "    ready"];
   if (spec.rewrites.length > 0) lines.push(renderRewriteRules(spec.rewrites));
   lines.push(
     `    kubernetes ${domain} in-addr.arpa ip6.arpa {`,
@@ -68,7 +61,13 @@ export function renderCorefile(spec: CorefileSpec): string {
     "    }",
   );
   if (k3s) {
-    lines.push("    hosts /etc/coredns/NodeHosts {", "        ttl 60", "        reload 15s", "        fallthrough", "    }");
+    lines.push(
+      "    hosts /etc/coredns/NodeHosts {",
+      "        ttl 60",
+      "        reload 15s",
+      "        fallthrough",
+      "    }",
+    );
   }
   lines.push(
     "    prometheus :9153",

@@ -39,7 +39,12 @@ const hcm = (stat: string, rest: Record<string, unknown>) => ({
     "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
     stat_prefix: stat,
     ...rest,
-    http_filters: [{ name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } }],
+    http_filters: [
+      {
+        name: "envoy.filters.http.router",
+        typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" },
+      },
+    ],
   },
 });
 
@@ -62,7 +67,10 @@ export function renderDynamicBootstrap(o: DynamicProxyOptions): string {
                 hcm("ingress", {
                   rds: {
                     route_config_name: ROUTE_NAME,
-                    config_source: { resource_api_version: "V3", path_config_source: { path: `${dir}/rds.yaml`, watched_directory: { path: dir } } },
+                    config_source: {
+                      resource_api_version: "V3",
+                      path_config_source: { path: `${dir}/rds.yaml`, watched_directory: { path: dir } },
+                    },
                   },
                 }),
               ],
@@ -78,7 +86,13 @@ export function renderDynamicBootstrap(o: DynamicProxyOptions): string {
                 hcm("stats", {
                   route_config: {
                     name: "stats",
-                    virtual_hosts: [{ name: "stats", domains: ["*"], routes: [{ match: { path: "/stats/prometheus" }, route: { cluster: "admin" } }] }],
+                    virtual_hosts: [
+                      {
+                        name: "stats",
+                        domains: ["*"],
+                        routes: [{ match: { path: "/stats/prometheus" }, route: { cluster: "admin" } }],
+                      },
+                    ],
                   },
                 }),
               ],
@@ -95,13 +109,31 @@ export function renderDynamicBootstrap(o: DynamicProxyOptions): string {
             connect_timeout: "1s",
             dns_refresh_rate: "5s",
             lb_policy: "LEAST_REQUEST",
-            load_assignment: { cluster_name: clusterName(b.node), endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: b.address, port_value: b.port } } } }] }] },
+            load_assignment: {
+              cluster_name: clusterName(b.node),
+              endpoints: [
+                {
+                  lb_endpoints: [
+                    { endpoint: { address: { socket_address: { address: b.address, port_value: b.port } } } },
+                  ],
+                },
+              ],
+            },
           })),
         {
           name: "admin",
           type: "STATIC",
           connect_timeout: "1s",
-          load_assignment: { cluster_name: "admin", endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: 9901 } } } }] }] },
+          load_assignment: {
+            cluster_name: "admin",
+            endpoints: [
+              {
+                lb_endpoints: [
+                  { endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: 9901 } } } },
+                ],
+              },
+            ],
+          },
         },
       ],
     },
@@ -136,7 +168,16 @@ export function renderRouteFile(name: string, weights: Readonly<Record<string, n
           {
             name,
             domains: ["*"],
-            routes: [{ match: { prefix: "/" }, route: { weighted_clusters: { clusters: basisPoints(weights).map(([n, w]) => ({ name: clusterName(n), weight: w })) } } }],
+            routes: [
+              {
+                match: { prefix: "/" },
+                route: {
+                  weighted_clusters: {
+                    clusters: basisPoints(weights).map(([n, w]) => ({ name: clusterName(n), weight: w })),
+                  },
+                },
+              },
+            ],
           },
         ],
       },
@@ -147,9 +188,16 @@ export function renderRouteFile(name: string, weights: Readonly<Record<string, n
 
 /** The weights (fractions) in an RDS file written by renderRouteFile; throws naming what is wrong. */
 export function parseRouteFile(text: string, parse: (t: string) => unknown): Record<string, number> {
-  const doc = parse(text) as { resources?: { virtual_hosts?: { routes?: { route?: { weighted_clusters?: { clusters?: { name: string; weight: number }[] } } }[] }[] }[] };
+  const doc = parse(text) as {
+    resources?: {
+      virtual_hosts?: {
+        routes?: { route?: { weighted_clusters?: { clusters?: { name: string; weight: number }[] } } }[];
+      }[];
+    }[];
+  };
   const clusters = doc?.resources?.[0]?.virtual_hosts?.[0]?.routes?.[0]?.route?.weighted_clusters?.clusters;
-  if (!Array.isArray(clusters) || clusters.length === 0) throw new Error("rds.yaml: no weighted_clusters in resources[0].virtual_hosts[0].routes[0]");
+  if (!Array.isArray(clusters) || clusters.length === 0)
+    throw new Error("rds.yaml: no weighted_clusters in resources[0].virtual_hosts[0].routes[0]");
   const total = clusters.reduce((s, c) => s + c.weight, 0);
   return Object.fromEntries(clusters.map((c) => [c.name.replace(/^node-/, ""), c.weight / total]));
 }

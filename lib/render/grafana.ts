@@ -69,13 +69,28 @@ export function withGrafana(base: Record<string, unknown>, o: GrafanaOptions): R
       enabled: true,
       // The chart's own dashboards (dozens of ConfigMaps) stay off: kantai ships its three.
       defaultDashboardsEnabled: false,
-      admin: { existingSecret: o.adminSecret, userKey: GRAFANA_ADMIN_KEYS.user, passwordKey: GRAFANA_ADMIN_KEYS.password },
+      admin: {
+        existingSecret: o.adminSecret,
+        userKey: GRAFANA_ADMIN_KEYS.user,
+        passwordKey: GRAFANA_ADMIN_KEYS.password,
+      },
       testFramework: { enabled: false },
       resources: structuredClone(o.grafanaResources),
       sidecar: {
         resources: structuredClone(o.sidecarResources),
-        dashboards: { enabled: true, label: DASHBOARD_LABEL.key, labelValue: DASHBOARD_LABEL.value, searchNamespace: "ALL" },
-        datasources: { enabled: true, defaultDatasourceEnabled: true, isDefaultDatasource: true, name: GRAFANA_DATASOURCE.name, uid: GRAFANA_DATASOURCE.uid },
+        dashboards: {
+          enabled: true,
+          label: DASHBOARD_LABEL.key,
+          labelValue: DASHBOARD_LABEL.value,
+          searchNamespace: "ALL",
+        },
+        datasources: {
+          enabled: true,
+          defaultDatasourceEnabled: true,
+          isDefaultDatasource: true,
+          name: GRAFANA_DATASOURCE.name,
+          uid: GRAFANA_DATASOURCE.uid,
+        },
       },
     },
     kubeStateMetrics: { enabled: true },
@@ -104,7 +119,11 @@ export function renderDashboardConfigMaps(namespace: string, dashboards: readonl
         metadata: {
           name: `kantai-dashboard-${d.id}`,
           namespace,
-          labels: { [DASHBOARD_LABEL.key]: DASHBOARD_LABEL.value, "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/component": "dashboard" },
+          labels: {
+            [DASHBOARD_LABEL.key]: DASHBOARD_LABEL.value,
+            "app.kubernetes.io/managed-by": "kantai",
+            "app.kubernetes.io/component": "dashboard",
+          },
         },
         data: { [`${d.id}.json`]: d.json },
       };
@@ -113,7 +132,11 @@ export function renderDashboardConfigMaps(namespace: string, dashboards: readonl
 
 /** Monitors of Knative Serving: every revision's queue-proxy (PodMonitor) and the autoscaler (ServiceMonitor). */
 export function renderKnativeMonitors(o: { readonly namespace: string; readonly interval: string }): K8sObject[] {
-  const labels = { "app.kubernetes.io/name": "knative-serving", "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/component": "monitor" };
+  const labels = {
+    "app.kubernetes.io/name": "knative-serving",
+    "app.kubernetes.io/managed-by": "kantai",
+    "app.kubernetes.io/component": "monitor",
+  };
   const podMonitor: K8sObject = {
     apiVersion: "monitoring.coreos.com/v1",
     kind: "PodMonitor",
@@ -127,15 +150,31 @@ export function renderKnativeMonitors(o: { readonly namespace: string; readonly 
           path: "/metrics",
           interval: o.interval,
           relabelings: [
-            { sourceLabels: ["__meta_kubernetes_pod_label_serving_knative_dev_revision"], targetLabel: "kn_revision_name", action: "replace" },
-            { sourceLabels: ["__meta_kubernetes_pod_label_serving_knative_dev_service"], targetLabel: "kn_service_name", action: "replace" },
+            {
+              sourceLabels: ["__meta_kubernetes_pod_label_serving_knative_dev_revision"],
+              targetLabel: "kn_revision_name",
+              action: "replace",
+            },
+            {
+              sourceLabels: ["__meta_kubernetes_pod_label_serving_knative_dev_service"],
+              targetLabel: "kn_service_name",
+              action: "replace",
+            },
             { sourceLabels: ["__meta_kubernetes_namespace"], targetLabel: "k8s_namespace_name", action: "replace" },
           ],
         },
       ],
     },
   };
-  const autoscaler = serviceMonitor({ name: "knative-autoscaler", namespace: "knative-serving", labels, selector: { app: "autoscaler" }, port: "http-metrics", path: "/metrics", interval: o.interval });
+  const autoscaler = serviceMonitor({
+    name: "knative-autoscaler",
+    namespace: "knative-serving",
+    labels,
+    selector: { app: "autoscaler" },
+    port: "http-metrics",
+    path: "/metrics",
+    interval: o.interval,
+  });
   return [podMonitor, autoscaler];
 }
 
@@ -155,7 +194,14 @@ export interface Dashboard {
   uid?: string;
   title?: string;
   panels?: Panel[];
-  templating?: { list?: { name: string; type: string; query?: string | { query?: string }; datasource?: { type?: string; uid?: string } | string }[] };
+  templating?: {
+    list?: {
+      name: string;
+      type: string;
+      query?: string | { query?: string };
+      datasource?: { type?: string; uid?: string } | string;
+    }[];
+  };
 }
 
 /** Every panel, rows' children included. */
@@ -167,7 +213,9 @@ export function allPanels(d: Dashboard): Panel[] {
 }
 
 /** Every PromQL expression of a dashboard: template-variable queries (in order), then panel targets. */
-export function dashboardQueries(d: Dashboard): { readonly where: string; readonly expr: string; readonly variable?: string }[] {
+export function dashboardQueries(
+  d: Dashboard,
+): { readonly where: string; readonly expr: string; readonly variable?: string }[] {
   // Variables first, in their order (Grafana resolves them before the panels, each after those it uses).
   const out: { where: string; expr: string; variable?: string }[] = [];
   for (const v of d.templating?.list ?? []) {
@@ -175,19 +223,27 @@ export function dashboardQueries(d: Dashboard): { readonly where: string; readon
     const q = typeof v.query === "string" ? v.query : v.query?.query;
     if (q) out.push({ where: `variable $${v.name}`, expr: q, variable: v.name });
   }
-  for (const p of allPanels(d)) for (const t of p.targets ?? []) if (t.expr !== undefined) out.push({ where: `panel ${p.id} "${p.title}" target ${t.refId}`, expr: t.expr });
+  for (const p of allPanels(d))
+    for (const t of p.targets ?? [])
+      if (t.expr !== undefined) out.push({ where: `panel ${p.id} "${p.title}" target ${t.refId}`, expr: t.expr });
   return out;
 }
 
 const refOk = (ds: unknown, known: readonly { uid: string; type: string }[]): boolean =>
-  ds === undefined || (typeof ds === "object" && ds !== null && known.some((k) => k.uid === (ds as { uid?: string }).uid && k.type === (ds as { type?: string }).type));
+  ds === undefined ||
+  (typeof ds === "object" &&
+    ds !== null &&
+    known.some((k) => k.uid === (ds as { uid?: string }).uid && k.type === (ds as { type?: string }).type));
 
 /**
  * Problems of a dashboard: missing uid/title, panels without an id or with a duplicate id, and any
  * datasource reference (panel, target, variable) that is not one of `datasources` (by uid and type;
  * a string name or a `${…}` variable reference counts as unknown: the sidecar's datasource has a fixed uid).
  */
-export function dashboardIssues(d: Dashboard, datasources: readonly { uid: string; type: string }[] = [GRAFANA_DATASOURCE]): string[] {
+export function dashboardIssues(
+  d: Dashboard,
+  datasources: readonly { uid: string; type: string }[] = [GRAFANA_DATASOURCE],
+): string[] {
   const issues: string[] = [];
   if (!d.uid) issues.push("has no uid");
   if (!d.title) issues.push("has no title");
@@ -196,10 +252,15 @@ export function dashboardIssues(d: Dashboard, datasources: readonly { uid: strin
     if (typeof p.id !== "number") issues.push(`panel "${p.title}" has no numeric id`);
     else if (seen.has(p.id)) issues.push(`panel id ${p.id} is used by "${seen.get(p.id)}" and "${p.title}"`);
     else seen.set(p.id, p.title ?? "");
-    if (p.type !== "row" && !refOk(p.datasource, datasources)) issues.push(`panel ${p.id} "${p.title}" references an unknown datasource ${JSON.stringify(p.datasource)}`);
-    for (const t of p.targets ?? []) if (!refOk(t.datasource, datasources)) issues.push(`panel ${p.id} target ${t.refId} references an unknown datasource ${JSON.stringify(t.datasource)}`);
+    if (p.type !== "row" && !refOk(p.datasource, datasources))
+      issues.push(`panel ${p.id} "${p.title}" references an unknown datasource ${JSON.stringify(p.datasource)}`);
+    for (const t of p.targets ?? [])
+      if (!refOk(t.datasource, datasources))
+        issues.push(`panel ${p.id} target ${t.refId} references an unknown datasource ${JSON.stringify(t.datasource)}`);
   }
-  for (const v of d.templating?.list ?? []) if (v.type === "query" && !refOk(v.datasource, datasources)) issues.push(`variable $${v.name} references an unknown datasource ${JSON.stringify(v.datasource)}`);
+  for (const v of d.templating?.list ?? [])
+    if (v.type === "query" && !refOk(v.datasource, datasources))
+      issues.push(`variable $${v.name} references an unknown datasource ${JSON.stringify(v.datasource)}`);
   return issues;
 }
 

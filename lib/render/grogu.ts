@@ -51,8 +51,18 @@ export function renderGroguTools(s: GroguToolsSpec): string {
   ];
   return [
     preamble("grogu tools (kubectl, Minikube)", "grogu"),
-    ...install("kubectl", kubectlUrl(s.kubectlVersion, arch), "kubectl version --client 2>/dev/null | awk '/^Client Version:/ { print $3 }'", s.kubectlVersion),
-    ...install("minikube", minikubeUrl(s.minikubeVersion, arch), "minikube version --short 2>/dev/null", s.minikubeVersion),
+    ...install(
+      "kubectl",
+      kubectlUrl(s.kubectlVersion, arch),
+      "kubectl version --client 2>/dev/null | awk '/^Client Version:/ { print $3 }'",
+      s.kubectlVersion,
+    ),
+    ...install(
+      "minikube",
+      minikubeUrl(s.minikubeVersion, arch),
+      "minikube version --short 2>/dev/null",
+      s.minikubeVersion,
+    ),
     'step "docker group"',
     `if ! id -nG ${shq(s.user)} | tr ' ' '\\n' | grep -qx docker; then usermod -aG docker ${shq(s.user)}; fi`,
     "",
@@ -148,7 +158,7 @@ export function renderMinikubeStart(s: MinikubeSpec): string {
   return [
     preamble("Minikube start", s.host, { wait: true }),
     'step "wait for cloud-init (docker, kubectl, minikube)"',
-    "timeout 1800 cloud-init status --wait >/dev/null || [ \"$?\" -eq 2 ]",
+    'timeout 1800 cloud-init status --wait >/dev/null || [ "$?" -eq 2 ]',
     "for tool in docker kubectl minikube; do",
     '  if ! command -v "$tool" >/dev/null 2>&1; then',
     '    echo "kantai: $KANTAI_HOST: $tool is not installed (see /var/log/cloud-init-output.log)" >&2',
@@ -211,7 +221,8 @@ export function kourierManifestUrl(version: string): string {
 export function renderKnativeOnMinikube(s: KnativeOnMinikubeSpec): string {
   const t = s.timeout ?? 600;
   const k = `kubectl --context=${MINIKUBE_PROFILE}`;
-  const version = (what: string) => `$(${k} ${what} -o jsonpath='{.metadata.labels.app\\.kubernetes\\.io/version}' 2>/dev/null || true)`;
+  const version = (what: string) =>
+    `$(${k} ${what} -o jsonpath='{.metadata.labels.app\\.kubernetes\\.io/version}' 2>/dev/null || true)`;
   const patch = (ns: string, obj: string, body: object, type?: "merge") =>
     `${k} -n ${ns} patch ${obj}${type ? ` --type ${type}` : ""} -p ${shq(JSON.stringify(body))} >/dev/null`;
   const out = [
@@ -233,12 +244,16 @@ export function renderKnativeOnMinikube(s: KnativeOnMinikubeSpec): string {
     'step "config-domain"',
     patch("knative-serving", "configmap/config-domain", { data: { [s.domain]: "" } }, "merge"),
     `step "Kourier on NodePort ${s.kourierNodePort}"`,
-    patch("kourier-system", "service/kourier", { spec: { type: "NodePort", ports: [{ port: 80, nodePort: s.kourierNodePort }] } }),
+    patch("kourier-system", "service/kourier", {
+      spec: { type: "NodePort", ports: [{ port: 80, nodePort: s.kourierNodePort }] },
+    }),
   ];
   if (s.dashboardNodePort !== null) {
     out.push(
       `step "dashboard on NodePort ${s.dashboardNodePort}"`,
-      patch("kubernetes-dashboard", "service/kubernetes-dashboard", { spec: { type: "NodePort", ports: [{ port: 80, nodePort: s.dashboardNodePort }] } }),
+      patch("kubernetes-dashboard", "service/kubernetes-dashboard", {
+        spec: { type: "NodePort", ports: [{ port: 80, nodePort: s.dashboardNodePort }] },
+      }),
     );
   }
   out.push(

@@ -7,7 +7,8 @@
 /** Embed `content` as a file written by a quoted heredoc (no expansion inside). */
 export function heredocFile(path: string, content: string, mode = "0644"): string {
   const tag = "KANTAI_EOF";
-  if (content.split("\n").includes(tag)) throw new Error(`heredocFile: content for ${path} contains the delimiter ${tag}`);
+  if (content.split("\n").includes(tag))
+    throw new Error(`heredocFile: content for ${path} contains the delimiter ${tag}`);
   const body = content.endsWith("\n") ? content : content + "\n";
   return [
     `mkdir -p "$(dirname '${path}')"`,
@@ -103,7 +104,8 @@ export function asHostRoot(script: string, name: string): string {
  */
 const step = (name: string) => `KANTAI_STEP='${name.replace(/'/g, "")}'; echo "kantai: ${name}" >&2`;
 /** EXIT trap reporting the step a failed script stopped in; cleared with `trap - EXIT` on success. */
-const failTrap = (what: string) => `KANTAI_STEP=start; trap 'echo "kantai: ${what} failed during: $KANTAI_STEP" >&2' EXIT`;
+const failTrap = (what: string) =>
+  `KANTAI_STEP=start; trap 'echo "kantai: ${what} failed during: $KANTAI_STEP" >&2' EXIT`;
 
 /**
  * Create script: IPv4 forwarding (persisted in /etc/sysctl.d), the NAT helper and a systemd unit
@@ -176,10 +178,10 @@ export function renderGatewayInstall(spec: GatewayInstallSpec): string {
     // default enterprise repository answers 401 and `apt-get update` exits non-zero although
     // Debian's lists were refreshed: go on, and fail only if the packages cannot be installed.
     "  if ! apt-get update -q; then",
-    "    echo \"kantai: apt-get update reported errors (a Proxmox enterprise repository without a subscription answers 401); installing from the package lists that did update\" >&2",
+    '    echo "kantai: apt-get update reported errors (a Proxmox enterprise repository without a subscription answers 401); installing from the package lists that did update" >&2',
     "  fi",
     "  if ! apt-get install -y -q bind9 bind9-utils caddy; then",
-    "    echo \"kantai: could not install bind9, bind9-utils and caddy from Debian. Check the host's repositories (apt-get update): on a host without a subscription disable the enterprise repository and enable pve-no-subscription (https://pve.proxmox.com/wiki/Package_Repositories)\" >&2",
+    '    echo "kantai: could not install bind9, bind9-utils and caddy from Debian. Check the host\'s repositories (apt-get update): on a host without a subscription disable the enterprise repository and enable pve-no-subscription (https://pve.proxmox.com/wiki/Package_Repositories)" >&2',
     "    exit 1",
     "  fi",
     "fi",
@@ -224,7 +226,11 @@ export function renderGatewayRemove(zoneFile: string): string {
  * Caddyfile and (re)starts the Caddy unit cloud-init installed. A fleet-size change re-runs it
  * instead of replacing the VM (docs/decisions/0009).
  */
-export function renderLoadBalancerConfig(spec: { readonly caddyfile: string; readonly unit: string; readonly path: string }): string {
+export function renderLoadBalancerConfig(spec: {
+  readonly caddyfile: string;
+  readonly unit: string;
+  readonly path: string;
+}): string {
   return [
     "#!/bin/sh",
     "# kantai: load balancer Caddyfile (re-applied on every change).",

@@ -55,7 +55,12 @@ export interface K3sEtcdSnapshots {
   readonly schedule: string;
   /** `etcd-snapshot-retention`: snapshots kept. */
   readonly retention: number;
-  readonly s3?: { readonly endpoint: string; readonly bucket: string; readonly region?: string; readonly folder?: string };
+  readonly s3?: {
+    readonly endpoint: string;
+    readonly bucket: string;
+    readonly region?: string;
+    readonly folder?: string;
+  };
 }
 
 /** The node's `/etc/rancher/k3s/config.yaml`. Deterministic. Contains no secret. */
@@ -117,7 +122,7 @@ export function renderCmdlineEditFunction(): string {
     "    return 0",
     "  fi",
     '  [ -e "$file.kantai-orig" ] || cp -p "$file" "$file.kantai-orig"',
-    "  printf '%s\\n' \"$new\" > \"$file.kantai-new\"",
+    '  printf \'%s\\n\' "$new" > "$file.kantai-new"',
     '  mv -f "$file.kantai-new" "$file"',
     "  echo changed",
     "}",
@@ -126,7 +131,14 @@ export function renderCmdlineEditFunction(): string {
 
 /** A standalone script running the cmdline edit on `$1` (what tests run twice on a temp file). */
 export function renderCmdlineEditScript(flags: readonly string[] = PI_CGROUP_FLAGS): string {
-  return ["#!/bin/sh", "# kantai: add kernel flags to a cmdline.txt given as $1.", "set -eu", renderCmdlineEditFunction(), `kantai_cmdline_edit "$1" ${flags.map(shq).join(" ")}`, ""].join("\n");
+  return [
+    "#!/bin/sh",
+    "# kantai: add kernel flags to a cmdline.txt given as $1.",
+    "set -eu",
+    renderCmdlineEditFunction(),
+    `kantai_cmdline_edit "$1" ${flags.map(shq).join(" ")}`,
+    "",
+  ].join("\n");
 }
 
 export interface K3sPrepareSpec {
@@ -285,7 +297,7 @@ export function k3sInstallScriptUrl(version: string): string {
 
 const nodeReadyFunction = [
   "node_ready() {",
-  "  k3s kubectl get node \"$1\" -o 'jsonpath={.status.conditions[?(@.type==\"Ready\")].status}' 2>/dev/null | grep -qx True",
+  '  k3s kubectl get node "$1" -o \'jsonpath={.status.conditions[?(@.type=="Ready")].status}\' 2>/dev/null | grep -qx True',
   "}",
 ].join("\n");
 
@@ -336,7 +348,7 @@ export function renderK3sInstall(s: K3sInstallSpec): string {
       "if {",
       `  cat <<'${HEREDOC_TAG}'`,
       (s.config.endsWith("\n") ? s.config : s.config + "\n") + HEREDOC_TAG,
-      "  printf 'etcd-s3-access-key: \"%s\"\\netcd-s3-secret-key: \"%s\"\\n' \"$s3_access\" \"$s3_secret\"",
+      '  printf \'etcd-s3-access-key: "%s"\\netcd-s3-secret-key: "%s"\\n\' "$s3_access" "$s3_secret"',
       `} | kantai_put ${shq(K3S_CONFIG_FILE)} 0600; then`,
       "  changed=1",
       "fi",
@@ -346,7 +358,10 @@ export function renderK3sInstall(s: K3sInstallSpec): string {
     out.push(putFile(K3S_CONFIG_FILE, s.config, "0600", ["changed=1"]));
   }
   if (s.staticPod) {
-    out.push(`step ${shq(`static pod ${s.staticPod.name}`)}`, putFile(`/var/lib/rancher/k3s/agent/pod-manifests/${s.staticPod.name}.yaml`, s.staticPod.content, "0600"));
+    out.push(
+      `step ${shq(`static pod ${s.staticPod.name}`)}`,
+      putFile(`/var/lib/rancher/k3s/agent/pod-manifests/${s.staticPod.name}.yaml`, s.staticPod.content, "0600"),
+    );
   }
   out.push(
     'step "apply to a running K3s"',
@@ -392,7 +407,11 @@ export function renderK3sUninstall(host: string, role: K3sRole): string {
 export interface K3sNodesSpec {
   readonly host: string;
   /** Every node: name, labels (applied with --overwrite) and taints. */
-  readonly nodes: readonly { readonly name: string; readonly labels: Readonly<Record<string, string>>; readonly taints: readonly string[] }[];
+  readonly nodes: readonly {
+    readonly name: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly taints: readonly string[];
+  }[];
   /** Seconds to wait for each node. Defaults to 600. */
   readonly timeout?: number;
 }
@@ -405,7 +424,10 @@ export interface K3sNodesSpec {
 export function renderK3sNodes(s: K3sNodesSpec): string {
   const out = [preamble("K3s cluster nodes", s.host, { wait: true }), nodeReadyFunction];
   for (const n of s.nodes) {
-    out.push(`step ${shq(`wait for node ${n.name} to be Ready`)}`, `kantai_wait ${s.timeout ?? 600} ${shq(`node ${n.name} to be Ready`)} node_ready ${shq(n.name)}`);
+    out.push(
+      `step ${shq(`wait for node ${n.name} to be Ready`)}`,
+      `kantai_wait ${s.timeout ?? 600} ${shq(`node ${n.name} to be Ready`)} node_ready ${shq(n.name)}`,
+    );
   }
   for (const n of s.nodes) {
     const labels = Object.keys(n.labels)
@@ -413,7 +435,8 @@ export function renderK3sNodes(s: K3sNodesSpec): string {
       .map((k) => shq(`${k}=${n.labels[k]}`));
     out.push(`step ${shq(`labels and taints of ${n.name}`)}`);
     if (labels.length > 0) out.push(`k3s kubectl label node ${shq(n.name)} --overwrite ${labels.join(" ")} >/dev/null`);
-    if (n.taints.length > 0) out.push(`k3s kubectl taint node ${shq(n.name)} --overwrite ${n.taints.map(shq).join(" ")} >/dev/null`);
+    if (n.taints.length > 0)
+      out.push(`k3s kubectl taint node ${shq(n.name)} --overwrite ${n.taints.map(shq).join(" ")} >/dev/null`);
   }
   out.push("");
   return out.join("\n");

@@ -84,7 +84,8 @@ export function preamble(title: string, host: string, helpers: PreambleHelpers =
  * `onChange` commands run only when the file changed.
  */
 export function putFile(path: string, content: string, mode: string, onChange: readonly string[] = []): string {
-  if (content.split("\n").includes(HEREDOC_TAG)) throw new Error(`putFile: content for ${path} contains the delimiter ${HEREDOC_TAG}`);
+  if (content.split("\n").includes(HEREDOC_TAG))
+    throw new Error(`putFile: content for ${path} contains the delimiter ${HEREDOC_TAG}`);
   const body = content.endsWith("\n") ? content : content + "\n";
   const head = `kantai_put ${shq(path)} ${mode} <<'${HEREDOC_TAG}'`;
   if (onChange.length === 0) return [`${head} || true`, body + HEREDOC_TAG].join("\n");

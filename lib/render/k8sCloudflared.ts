@@ -46,7 +46,11 @@ export function renderCloudflared(spec: CloudflaredSpec): K8sObject[] {
   const selector = { app: "cloudflared" };
   const labels = kantaiLabels("cloudflare-tunnel", selector);
   return [
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: spec.namespace, labels: kantaiLabels("cloudflare-tunnel") } },
+    {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: spec.namespace, labels: kantaiLabels("cloudflare-tunnel") },
+    },
     {
       apiVersion: "apps/v1",
       kind: "Deployment",
@@ -57,7 +61,11 @@ export function renderCloudflared(spec: CloudflaredSpec): K8sObject[] {
         template: {
           metadata: { labels },
           spec: {
-            securityContext: { runAsNonRoot: true, runAsUser: 65532, sysctls: [{ name: "net.ipv4.ping_group_range", value: "65532 65532" }] },
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 65532,
+              sysctls: [{ name: "net.ipv4.ping_group_range", value: "65532 65532" }],
+            },
             containers: [
               {
                 name: "cloudflared",
@@ -65,9 +73,18 @@ export function renderCloudflared(spec: CloudflaredSpec): K8sObject[] {
                 args: ["tunnel", "--no-autoupdate", "--metrics", "0.0.0.0:2000", "run"],
                 env: [{ name: "TUNNEL_TOKEN", valueFrom: { secretKeyRef: { name: spec.secretName, key: "token" } } }],
                 ports: [{ name: "metrics", containerPort: 2000 }],
-                livenessProbe: { httpGet: { path: "/ready", port: 2000 }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 1 },
+                livenessProbe: {
+                  httpGet: { path: "/ready", port: 2000 },
+                  initialDelaySeconds: 10,
+                  periodSeconds: 10,
+                  failureThreshold: 1,
+                },
                 resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  capabilities: { drop: ["ALL"] },
+                },
               },
             ],
           },

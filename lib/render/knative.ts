@@ -70,8 +70,20 @@ export function eventingReleases(eventing: string, kafkaBroker: string | undefin
     release("eventing-core", "knative/eventing", "eventing", eventing, "eventing-core.yaml"),
     ...(kafkaBroker
       ? [
-          release("kafka-controller", "knative-extensions/eventing-kafka-broker", "eventing-kafka-broker", kafkaBroker, "eventing-kafka-controller.yaml"),
-          release("kafka-broker", "knative-extensions/eventing-kafka-broker", "eventing-kafka-broker", kafkaBroker, "eventing-kafka-broker.yaml"),
+          release(
+            "kafka-controller",
+            "knative-extensions/eventing-kafka-broker",
+            "eventing-kafka-broker",
+            kafkaBroker,
+            "eventing-kafka-controller.yaml",
+          ),
+          release(
+            "kafka-broker",
+            "knative-extensions/eventing-kafka-broker",
+            "eventing-kafka-broker",
+            kafkaBroker,
+            "eventing-kafka-broker.yaml",
+          ),
         ]
       : []),
   ];
@@ -87,7 +99,8 @@ export function tektonRelease(version: string): ReleaseManifest {
 }
 
 /** A mirror standing in for every release location: a base URL or a local directory. */
-export type ReleaseMirror = { readonly kind: "url"; readonly base: string } | { readonly kind: "dir"; readonly path: string };
+export type ReleaseMirror =
+  { readonly kind: "url"; readonly base: string } | { readonly kind: "dir"; readonly path: string };
 
 /** Where a release manifest is read from: its mirror path under the mirror, else its upstream URL. */
 export function releaseLocation(r: ReleaseManifest, mirror?: ReleaseMirror): string {
@@ -97,7 +110,10 @@ export function releaseLocation(r: ReleaseManifest, mirror?: ReleaseMirror): str
 }
 
 /** The Strimzi operator chart: its OCI reference upstream, or `strimzi/v<v>/strimzi-kafka-operator-<v>.tgz` under a mirror (what `helm pull` writes). */
-export function strimziChart(version: string, mirror?: ReleaseMirror): { readonly chart: string; readonly mirrorPath: string } {
+export function strimziChart(
+  version: string,
+  mirror?: ReleaseMirror,
+): { readonly chart: string; readonly mirrorPath: string } {
   const mirrorPath = `strimzi/v${version}/strimzi-kafka-operator-${version}.tgz`;
   if (!mirror) return { chart: "oci://quay.io/strimzi-helm/strimzi-kafka-operator", mirrorPath };
   const base = mirror.kind === "url" ? mirror.base : mirror.path;
@@ -149,7 +165,9 @@ export const INGRESS_SERVICE: Readonly<Record<KnativeIngress, string>> = {
 };
 
 /** The ingress gateway Service each networking layer's release manifest ships (type LoadBalancer upstream). */
-export const INGRESS_GATEWAY: Readonly<Record<KnativeIngress, { readonly namespace: string; readonly name: string; readonly port: number }>> = {
+export const INGRESS_GATEWAY: Readonly<
+  Record<KnativeIngress, { readonly namespace: string; readonly name: string; readonly port: number }>
+> = {
   // net-kourier config/300-gateway.yaml: Service kourier, kourier-system, LoadBalancer 80 (http2) / 443.
   kourier: { namespace: "kourier-system", name: "kourier", port: 80 },
   // net-istio's istio.yaml: Service istio-ingressgateway, istio-system, LoadBalancer 15021 / 80 / 443.
@@ -166,21 +184,33 @@ export const INGRESS_GATEWAY: Readonly<Record<KnativeIngress, { readonly namespa
 export type KnativeExposure = "traefik" | "loadBalancer";
 
 /** Fields a Service may carry only as a LoadBalancer (the API server rejects them on ClusterIP). */
-const LB_ONLY_FIELDS = ["externalTrafficPolicy", "healthCheckNodePort", "loadBalancerIP", "loadBalancerSourceRanges", "loadBalancerClass", "allocateLoadBalancerNodePorts"];
+const LB_ONLY_FIELDS = [
+  "externalTrafficPolicy",
+  "healthCheckNodePort",
+  "loadBalancerIP",
+  "loadBalancerSourceRanges",
+  "loadBalancerClass",
+  "allocateLoadBalancerNodePorts",
+];
 
 /**
  * The release manifests' ingress gateway Service as kantai applies it: for exposure "traefik", the
  * gateway Service (matched by namespace and name) as ClusterIP without its LoadBalancer-only fields
  * and node ports; anything else unchanged. Returns undefined when `obj` is not the gateway Service.
  */
-export function ingressGatewayOverride(obj: K8sObject, ingress: KnativeIngress, exposure: KnativeExposure): K8sObject | undefined {
+export function ingressGatewayOverride(
+  obj: K8sObject,
+  ingress: KnativeIngress,
+  exposure: KnativeExposure,
+): K8sObject | undefined {
   const g = INGRESS_GATEWAY[ingress];
   if (exposure !== "traefik" || obj.apiVersion !== "v1" || obj.kind !== "Service") return undefined;
   if (obj.metadata.name !== g.name || (obj.metadata.namespace ?? "default") !== g.namespace) return undefined;
   const spec = { ...((obj as { spec?: Record<string, unknown> }).spec ?? {}) };
   for (const f of LB_ONLY_FIELDS) delete spec[f];
   spec.type = "ClusterIP";
-  if (Array.isArray(spec.ports)) spec.ports = (spec.ports as Record<string, unknown>[]).map(({ nodePort: _n, ...p }) => p);
+  if (Array.isArray(spec.ports))
+    spec.ports = (spec.ports as Record<string, unknown>[]).map(({ nodePort: _n, ...p }) => p);
   return { ...obj, spec };
 }
 
@@ -190,7 +220,10 @@ export function knativeHostRegexp(domain: string): string {
 }
 
 /** Traefik's IngressRoute sending every host under the Knative domain to the ingress gateway (exposure "traefik"). */
-export function renderKnativeTraefikRoute(spec: { readonly ingress: KnativeIngress; readonly domain: string }): K8sObject {
+export function renderKnativeTraefikRoute(spec: {
+  readonly ingress: KnativeIngress;
+  readonly domain: string;
+}): K8sObject {
   const g = INGRESS_GATEWAY[spec.ingress];
   return {
     apiVersion: "traefik.io/v1alpha1",
@@ -198,7 +231,13 @@ export function renderKnativeTraefikRoute(spec: { readonly ingress: KnativeIngre
     metadata: { name: "knative-ingress", namespace: g.namespace, labels: kantaiLabels("knative") },
     spec: {
       entryPoints: ["web"],
-      routes: [{ match: `HostRegexp(\`${knativeHostRegexp(spec.domain)}\`)`, kind: "Rule", services: [{ name: g.name, port: g.port }] }],
+      routes: [
+        {
+          match: `HostRegexp(\`${knativeHostRegexp(spec.domain)}\`)`,
+          kind: "Rule",
+          services: [{ name: g.name, port: g.port }],
+        },
+      ],
     },
   };
 }
@@ -207,12 +246,23 @@ export const DEFAULT_DOMAIN_TEMPLATE = "{{.Name}}.{{.Namespace}}.{{.Domain}}";
 
 /** True when `template` uses only the placeholders knativeHost fills ({{.Name}}, {{.Namespace}}, {{.Domain}}). */
 export function isSimpleDomainTemplate(template: string): boolean {
-  return template.replace(/\{\{\.(Name|Namespace|Domain)\}\}/g, "x").match(/\{\{|\}\}/) === null && template.includes("{{.Name}}");
+  return (
+    template.replace(/\{\{\.(Name|Namespace|Domain)\}\}/g, "x").match(/\{\{|\}\}/) === null &&
+    template.includes("{{.Name}}")
+  );
 }
 
 /** The host Knative gives a service: `template` with name, namespace and domain filled in. */
-export function knativeHost(name: string, namespace: string, domain: string, template = DEFAULT_DOMAIN_TEMPLATE): string {
-  return template.replace(/\{\{\.Name\}\}/g, name).replace(/\{\{\.Namespace\}\}/g, namespace).replace(/\{\{\.Domain\}\}/g, domain);
+export function knativeHost(
+  name: string,
+  namespace: string,
+  domain: string,
+  template = DEFAULT_DOMAIN_TEMPLATE,
+): string {
+  return template
+    .replace(/\{\{\.Name\}\}/g, name)
+    .replace(/\{\{\.Namespace\}\}/g, namespace)
+    .replace(/\{\{\.Domain\}\}/g, domain);
 }
 
 /** The ConfigMaps kantai sets in knative-serving (applied as server-side patches): three, four with Prometheus metrics. */
@@ -238,7 +288,9 @@ export function renderServingConfig(spec: ServingConfigSpec): K8sObject[] {
       "enable-scale-to-zero": String(a.enableScaleToZero),
       "max-scale": String(a.maxScale),
     }),
-    ...(spec.prometheusMetrics ? [cm("config-observability", { "metrics-protocol": "prometheus", "request-metrics-protocol": "prometheus" })] : []),
+    ...(spec.prometheusMetrics
+      ? [cm("config-observability", { "metrics-protocol": "prometheus", "request-metrics-protocol": "prometheus" })]
+      : []),
   ];
 }
 
@@ -314,12 +366,20 @@ export interface KnativeSourceMount {
 }
 
 /** The ConfigMap carrying a function's source files. */
-export function renderSourceConfigMap(name: string, namespace: string, files: Readonly<Record<string, string>>): K8sObject {
+export function renderSourceConfigMap(
+  name: string,
+  namespace: string,
+  files: Readonly<Record<string, string>>,
+): K8sObject {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: { name, namespace, labels: kantaiLabels("knative", {}) },
-    data: Object.fromEntries(Object.keys(files).sort().map((k) => [k, files[k]])),
+    data: Object.fromEntries(
+      Object.keys(files)
+        .sort()
+        .map((k) => [k, files[k]]),
+    ),
   };
 }
 
@@ -344,7 +404,10 @@ export function renderKnativeService(spec: KnativeServiceSpec): K8sObject {
   for (const side of ["requests", "limits"] as const) {
     const r = spec.resources?.[side];
     if (r && (r.cpu !== undefined || r.memory !== undefined)) {
-      resources[side] = { ...(r.cpu !== undefined ? { cpu: r.cpu } : {}), ...(r.memory !== undefined ? { memory: r.memory } : {}) };
+      resources[side] = {
+        ...(r.cpu !== undefined ? { cpu: r.cpu } : {}),
+        ...(r.memory !== undefined ? { memory: r.memory } : {}),
+      };
     }
   }
   const annotations = scaleAnnotations(spec.scale);
@@ -370,7 +433,9 @@ export function renderKnativeService(spec: KnativeServiceSpec): K8sObject {
               ...(spec.port !== undefined ? { ports: [{ containerPort: spec.port }] } : {}),
               ...(env.length > 0 ? { env } : {}),
               ...(Object.keys(resources).length > 0 ? { resources } : {}),
-              ...(spec.source ? { volumeMounts: [{ name: "source", mountPath: spec.source.mountPath ?? "/app", readOnly: true }] } : {}),
+              ...(spec.source
+                ? { volumeMounts: [{ name: "source", mountPath: spec.source.mountPath ?? "/app", readOnly: true }] }
+                : {}),
             },
           ],
           ...(spec.source ? { volumes: [{ name: "source", configMap: { name: spec.source.configMap } }] } : {}),
@@ -464,7 +529,14 @@ export function renderKafka(spec: KafkaSpec): K8sObject[] {
       : {
           type: "jbod",
           volumes: [
-            { id: 0, type: "persistent-claim", size: `${spec.storage.sizeGi}Gi`, class: storageClass, deleteClaim: false, kraftMetadata: "shared" },
+            {
+              id: 0,
+              type: "persistent-claim",
+              size: `${spec.storage.sizeGi}Gi`,
+              class: storageClass,
+              deleteClaim: false,
+              kraftMetadata: "shared",
+            },
           ],
         };
   const pool: K8sObject = {
@@ -496,7 +568,9 @@ export function renderKafka(spec: KafkaSpec): K8sObject[] {
       hostPath: { path: kafkaVolumePath(st.path, `${spec.name}-kafka-${i}`), type: "DirectoryOrCreate" },
       nodeAffinity: {
         required: {
-          nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] }],
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] },
+          ],
         },
       },
     },
@@ -510,7 +584,11 @@ export function kafkaVolumePath(base: string, pvName: string): string {
 }
 
 /** The Knative Kafka Broker (class Kafka) named `default` in `namespace`, and its config. */
-export function renderKafkaBroker(opts: { kafka: Pick<KafkaSpec, "name" | "namespace" | "brokers">; namespace?: string; partitions?: number }): K8sObject[] {
+export function renderKafkaBroker(opts: {
+  kafka: Pick<KafkaSpec, "name" | "namespace" | "brokers">;
+  namespace?: string;
+  partitions?: number;
+}): K8sObject[] {
   const labels = kantaiLabels("knative-eventing");
   return [
     {
@@ -532,7 +610,9 @@ export function renderKafkaBroker(opts: { kafka: Pick<KafkaSpec, "name" | "names
         labels,
         annotations: { "eventing.knative.dev/broker.class": "Kafka" },
       },
-      spec: { config: { apiVersion: "v1", kind: "ConfigMap", name: "kafka-broker-config", namespace: "knative-eventing" } },
+      spec: {
+        config: { apiVersion: "v1", kind: "ConfigMap", name: "kafka-broker-config", namespace: "knative-eventing" },
+      },
     },
   ];
 }

@@ -63,21 +63,34 @@ export const RTT_AGENT_DEFAULTS = {
 const sha = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
 
 /** The agents' DNS name peers resolve (the headless Service). */
-export const agentDns = (o: Pick<RttAgentOptions, "name" | "namespace">) => `${o.name}.${o.namespace}.svc.cluster.local`;
+export const agentDns = (o: Pick<RttAgentOptions, "name" | "namespace">) =>
+  `${o.name}.${o.namespace}.svc.cluster.local`;
 
 /** Every object of the RTT agents: ConfigMap, headless Service, DaemonSet, ServiceMonitor. */
 export function renderRttAgents(o: RttAgentOptions): K8sObject[] {
-  if (o.windowMs < o.intervalMs) throw new Error(`rtt agents ${o.name}: windowMs (${o.windowMs}) must be at least intervalMs (${o.intervalMs})`);
-  if (o.timeoutMs >= o.intervalMs) throw new Error(`rtt agents ${o.name}: timeoutMs (${o.timeoutMs}) must be below intervalMs (${o.intervalMs})`);
+  if (o.windowMs < o.intervalMs)
+    throw new Error(`rtt agents ${o.name}: windowMs (${o.windowMs}) must be at least intervalMs (${o.intervalMs})`);
+  if (o.timeoutMs >= o.intervalMs)
+    throw new Error(`rtt agents ${o.name}: timeoutMs (${o.timeoutMs}) must be below intervalMs (${o.intervalMs})`);
   const labels = kantaiLabels(o.name, { "app.kubernetes.io/name": o.name, "app.kubernetes.io/component": "rtt-agent" });
   const selector = { "app.kubernetes.io/name": o.name, "app.kubernetes.io/component": "rtt-agent" };
   const meta = (name: string) => ({ name, namespace: o.namespace, labels });
-  const configMap: K8sObject = { apiVersion: "v1", kind: "ConfigMap", metadata: meta(o.name), data: { "rtt-agent.js": o.source } };
+  const configMap: K8sObject = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: meta(o.name),
+    data: { "rtt-agent.js": o.source },
+  };
   const service: K8sObject = {
     apiVersion: "v1",
     kind: "Service",
     metadata: meta(o.name),
-    spec: { clusterIP: "None", publishNotReadyAddresses: true, selector, ports: [{ name: "metrics", port: o.port, targetPort: o.port, protocol: "TCP" }] },
+    spec: {
+      clusterIP: "None",
+      publishNotReadyAddresses: true,
+      selector,
+      ports: [{ name: "metrics", port: o.port, targetPort: o.port, protocol: "TCP" }],
+    },
   };
   const env = [
     { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
@@ -97,7 +110,10 @@ export function renderRttAgents(o: RttAgentOptions): K8sObject[] {
       selector: { matchLabels: selector },
       updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
       template: {
-        metadata: { labels: { ...labels, ...selector }, annotations: { "latency.kantai.dev/agent-sha256": sha(o.source) } },
+        metadata: {
+          labels: { ...labels, ...selector },
+          annotations: { "latency.kantai.dev/agent-sha256": sha(o.source) },
+        },
         spec: {
           ...(o.hostNetwork ? { hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet" } : {}),
           // Every node is measured, control-plane and tainted nodes included.
@@ -113,7 +129,13 @@ export function renderRttAgents(o: RttAgentOptions): K8sObject[] {
               readinessProbe: { httpGet: { path: "/ping", port: o.port }, periodSeconds: 10 },
               livenessProbe: { httpGet: { path: "/ping", port: o.port }, periodSeconds: 20, failureThreshold: 3 },
               resources: structuredClone(o.resources),
-              securityContext: { runAsNonRoot: true, runAsUser: 1000, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: 1000,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ["ALL"] },
+              },
               volumeMounts: [{ name: "agent", mountPath: "/opt/rtt-agent", readOnly: true }],
             },
           ],
@@ -122,7 +144,15 @@ export function renderRttAgents(o: RttAgentOptions): K8sObject[] {
       },
     },
   };
-  const monitor = serviceMonitor({ name: o.name, namespace: o.namespace, labels, selector: labels, port: "metrics", path: "/metrics", interval: o.scrapeInterval });
+  const monitor = serviceMonitor({
+    name: o.name,
+    namespace: o.namespace,
+    labels,
+    selector: labels,
+    port: "metrics",
+    path: "/metrics",
+    interval: o.scrapeInterval,
+  });
   return [configMap, service, daemonSet, monitor];
 }
 
@@ -147,7 +177,8 @@ const DURATION = /^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m
 
 /** A monitoring.coreos.com/v1 ServiceMonitor scraping one named port of the selected Services. */
 export function serviceMonitor(o: ServiceMonitorOptions): K8sObject {
-  if (!DURATION.test(o.interval) || o.interval === "") throw new Error(`ServiceMonitor ${o.name}: interval "${o.interval}" is not a Prometheus duration like "5s"`);
+  if (!DURATION.test(o.interval) || o.interval === "")
+    throw new Error(`ServiceMonitor ${o.name}: interval "${o.interval}" is not a Prometheus duration like "5s"`);
   return {
     apiVersion: "monitoring.coreos.com/v1",
     kind: "ServiceMonitor",
@@ -155,7 +186,15 @@ export function serviceMonitor(o: ServiceMonitorOptions): K8sObject {
     spec: {
       selector: { matchLabels: { ...o.selector } },
       namespaceSelector: { matchNames: [o.namespace] },
-      endpoints: [{ port: o.port, path: o.path, interval: o.interval, scheme: "http", ...(o.honorLabels ? { honorLabels: true } : {}) }],
+      endpoints: [
+        {
+          port: o.port,
+          path: o.path,
+          interval: o.interval,
+          scheme: "http",
+          ...(o.honorLabels ? { honorLabels: true } : {}),
+        },
+      ],
       ...(o.podTargetLabels?.length ? { podTargetLabels: [...o.podTargetLabels] } : {}),
     },
   };
@@ -172,15 +211,40 @@ export const PROXY_STATS_PORT = 9902;
  * node on the samples (label `routing_kantai_dev_node`), which is what the re-planner's demand
  * query groups by.
  */
-export function renderLatencyAwareMonitor(o: { readonly name: string; readonly namespace: string; readonly interval: string }): K8sObject[] {
-  const labels = { "app.kubernetes.io/name": o.name, "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/part-of": o.name, "app.kubernetes.io/component": "proxy-metrics" };
+export function renderLatencyAwareMonitor(o: {
+  readonly name: string;
+  readonly namespace: string;
+  readonly interval: string;
+}): K8sObject[] {
+  const labels = {
+    "app.kubernetes.io/name": o.name,
+    "app.kubernetes.io/managed-by": "kantai",
+    "app.kubernetes.io/part-of": o.name,
+    "app.kubernetes.io/component": "proxy-metrics",
+  };
   const service: K8sObject = {
     apiVersion: "v1",
     kind: "Service",
     metadata: { name: `${o.name}-proxy-metrics`, namespace: o.namespace, labels },
-    spec: { clusterIP: "None", selector: { "app.kubernetes.io/name": o.name, "app.kubernetes.io/component": "proxy" }, ports: [{ name: "metrics", port: PROXY_STATS_PORT, targetPort: PROXY_STATS_PORT, protocol: "TCP" }] },
+    spec: {
+      clusterIP: "None",
+      selector: { "app.kubernetes.io/name": o.name, "app.kubernetes.io/component": "proxy" },
+      ports: [{ name: "metrics", port: PROXY_STATS_PORT, targetPort: PROXY_STATS_PORT, protocol: "TCP" }],
+    },
   };
-  return [service, serviceMonitor({ name: `${o.name}-proxy`, namespace: o.namespace, labels, selector: labels, port: "metrics", path: "/stats/prometheus", interval: o.interval, podTargetLabels: [ROUTING_NODE_LABEL] })];
+  return [
+    service,
+    serviceMonitor({
+      name: `${o.name}-proxy`,
+      namespace: o.namespace,
+      labels,
+      selector: labels,
+      port: "metrics",
+      path: "/stats/prometheus",
+      interval: o.interval,
+      podTargetLabels: [ROUTING_NODE_LABEL],
+    }),
+  ];
 }
 
 export interface PrometheusStackOptions {
@@ -217,7 +281,10 @@ const SIDECAR: Resources = { requests: { cpu: "10m", memory: "32Mi" }, limits: {
  * (the policy pack's k8s-resources rule).
  */
 export function prometheusStackValues(o: PrometheusStackOptions): Record<string, unknown> {
-  if (o.fullname.length > 26 || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(o.fullname)) throw new Error(`kube-prometheus-stack: fullname "${o.fullname}" must be a DNS label of at most 26 characters (the chart truncates fullnameOverride to 26)`);
+  if (o.fullname.length > 26 || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(o.fullname))
+    throw new Error(
+      `kube-prometheus-stack: fullname "${o.fullname}" must be a DNS label of at most 26 characters (the chart truncates fullnameOverride to 26)`,
+    );
   return {
     fullnameOverride: o.fullname,
     crds: { enabled: true },
@@ -248,7 +315,11 @@ export function prometheusStackValues(o: PrometheusStackOptions): Record<string,
           ? {
               storageSpec: {
                 volumeClaimTemplate: {
-                  spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: o.storage.size } }, ...(o.storage.storageClass ? { storageClassName: o.storage.storageClass } : {}) },
+                  spec: {
+                    accessModes: ["ReadWriteOnce"],
+                    resources: { requests: { storage: o.storage.size } },
+                    ...(o.storage.storageClass ? { storageClassName: o.storage.storageClass } : {}),
+                  },
                 },
               },
             }
@@ -262,4 +333,5 @@ export function prometheusStackValues(o: PrometheusStackOptions): Record<string,
  * In-cluster URL of the chart's Prometheus Service: templates/prometheus/service.yaml names it
  * `<fullname>-prometheus`, port 9090 (`prometheus.service.port`), fullname being fullnameOverride.
  */
-export const prometheusUrl = (fullname: string, namespace: string) => `http://${fullname}-prometheus.${namespace}.svc.cluster.local:9090`;
+export const prometheusUrl = (fullname: string, namespace: string) =>
+  `http://${fullname}-prometheus.${namespace}.svc.cluster.local:9090`;

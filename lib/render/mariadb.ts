@@ -56,7 +56,10 @@ export interface MariadbSpec {
   /** Capacity of the data volume. Defaults to "20Gi". */
   readonly storageSize?: string;
   /** Defaults to requests 100m/256Mi, limits 1/1Gi (a Raspberry Pi 4). */
-  readonly resources?: { readonly requests: { readonly cpu: string; readonly memory: string }; readonly limits: { readonly cpu: string; readonly memory: string } };
+  readonly resources?: {
+    readonly requests: { readonly cpu: string; readonly memory: string };
+    readonly limits: { readonly cpu: string; readonly memory: string };
+  };
   /** Defaults to "128M" (innodb_buffer_pool_size; keep it well under the memory limit). */
   readonly bufferPool?: string;
   readonly databases: readonly AppDatabase[];
@@ -115,16 +118,21 @@ export function databaseUrl(host: string, db: Pick<AppDatabase, "database" | "us
 }
 
 /** The env entry a WebApp gets: DATABASE_URL from its Secret, never a literal value. */
-export function databaseUrlEnv(app: string): { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } } {
+export function databaseUrlEnv(app: string): {
+  name: string;
+  valueFrom: { secretKeyRef: { name: string; key: string } };
+} {
   return { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: appSecretName(app), key: "DATABASE_URL" } } };
 }
 
 function check(spec: MariadbSpec): void {
   const seen = new Set<string>();
   for (const d of spec.databases) {
-    if (!SQL_NAME.test(d.database)) throw new Error(`mariadb renderer: database name "${d.database}" must match ${SQL_NAME}`);
+    if (!SQL_NAME.test(d.database))
+      throw new Error(`mariadb renderer: database name "${d.database}" must match ${SQL_NAME}`);
     if (!SQL_NAME.test(d.user)) throw new Error(`mariadb renderer: user name "${d.user}" must match ${SQL_NAME}`);
-    if (d.user === MARIADB_DEFAULTS.backupUser || d.user === "root") throw new Error(`mariadb renderer: user name "${d.user}" is reserved`);
+    if (d.user === MARIADB_DEFAULTS.backupUser || d.user === "root")
+      throw new Error(`mariadb renderer: user name "${d.user}" is reserved`);
     if (seen.has(d.database)) throw new Error(`mariadb renderer: database "${d.database}" listed twice`);
     seen.add(d.database);
   }
@@ -139,7 +147,9 @@ function check(spec: MariadbSpec): void {
  */
 export function renderProvisionScript(databases: readonly AppDatabase[]): string {
   check({ node: "x", dataPath: "/x", databases });
-  const lines = databases.map((d) => `provision '${d.database}' '${d.user}' "\${${provisionPasswordEnv(d.app)}:?is required}"`);
+  const lines = databases.map(
+    (d) => `provision '${d.database}' '${d.user}' "\${${provisionPasswordEnv(d.app)}:?is required}"`,
+  );
   return `#!/bin/sh
 # kantai: create the apps' databases and users on MariaDB. Rendered by kantai; idempotent, never drops.
 set -eu
@@ -183,7 +193,9 @@ export function provisionPasswordEnv(app: string): string {
 const taintToleration = (t: string) => {
   const m = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(t);
   if (!m) throw new Error(`mariadb renderer: bad taint "${t}"`);
-  return m[2] !== undefined ? { key: m[1], operator: "Equal", value: m[2], effect: m[3] } : { key: m[1], operator: "Exists", effect: m[3] };
+  return m[2] !== undefined
+    ? { key: m[1], operator: "Equal", value: m[2], effect: m[3] }
+    : { key: m[1], operator: "Exists", effect: m[3] };
 };
 
 export interface MariadbSecrets {
@@ -209,7 +221,19 @@ export interface MariadbObjects {
 
 /** Every object, in apply order. */
 export function mariadbObjectList(o: MariadbObjects): K8sObject[] {
-  return [o.namespace, o.storageClass, o.volume, o.credentials, ...o.appSecrets, o.scripts, o.headless, o.service, o.statefulSet, o.provisionJob, ...(o.backupCronJob ? [o.backupCronJob] : [])];
+  return [
+    o.namespace,
+    o.storageClass,
+    o.volume,
+    o.credentials,
+    ...o.appSecrets,
+    o.scripts,
+    o.headless,
+    o.service,
+    o.statefulSet,
+    o.provisionJob,
+    ...(o.backupCronJob ? [o.backupCronJob] : []),
+  ];
 }
 
 export function renderMariadb(spec: MariadbSpec, secrets: MariadbSecrets): MariadbObjects {
@@ -226,9 +250,16 @@ export function renderMariadb(spec: MariadbSpec, secrets: MariadbSecrets): Maria
   const storageClassName = `${name}-local`;
   const size = spec.storageSize ?? MARIADB_DEFAULTS.storageSize;
   const claim = `data-${name}-0`;
-  const secretEnv = (envName: string, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: credentialsName, key } } });
+  const secretEnv = (envName: string, key: string) => ({
+    name: envName,
+    valueFrom: { secretKeyRef: { name: credentialsName, key } },
+  });
 
-  const namespace: K8sObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: kantaiLabels("mariadb") } };
+  const namespace: K8sObject = {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: ns, labels: kantaiLabels("mariadb") },
+  };
   const storageClass: K8sObject = {
     apiVersion: "storage.k8s.io/v1",
     kind: "StorageClass",
@@ -248,7 +279,13 @@ export function renderMariadb(spec: MariadbSpec, secrets: MariadbSecrets): Maria
       storageClassName,
       claimRef: { namespace: ns, name: claim },
       local: { path: spec.dataPath },
-      nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [spec.node] }] }] } },
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [spec.node] }] },
+          ],
+        },
+      },
     },
   };
   const credentials: K8sObject = {
@@ -269,7 +306,14 @@ export function renderMariadb(spec: MariadbSpec, secrets: MariadbSecrets): Maria
       kind: "Secret",
       metadata: { name: appSecretName(d.app), namespace: d.namespace, labels: kantaiLabels("mariadb", { app: d.app }) },
       type: "Opaque",
-      stringData: { DATABASE_URL: databaseUrl(host, d, pw), host, port: String(MARIADB_DEFAULTS.port), database: d.database, username: d.user, password: pw },
+      stringData: {
+        DATABASE_URL: databaseUrl(host, d, pw),
+        host,
+        port: String(MARIADB_DEFAULTS.port),
+        database: d.database,
+        username: d.user,
+        password: pw,
+      },
     };
   });
   const provision = renderProvisionScript(spec.databases);
@@ -286,7 +330,12 @@ export function renderMariadb(spec: MariadbSpec, secrets: MariadbSecrets): Maria
     metadata: meta(`${name}-headless`),
     spec: { clusterIP: "None", selector, ports: [port] },
   };
-  const service: K8sObject = { apiVersion: "v1", kind: "Service", metadata: meta(name), spec: { type: "ClusterIP", selector, ports: [port] } };
+  const service: K8sObject = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: meta(name),
+    spec: { type: "ClusterIP", selector, ports: [port] },
+  };
   const probe = (initialDelaySeconds: number, periodSeconds: number) => ({
     exec: { command: ["healthcheck.sh", "--connect", "--innodb_initialized"] },
     initialDelaySeconds,
@@ -294,7 +343,10 @@ export function renderMariadb(spec: MariadbSpec, secrets: MariadbSecrets): Maria
     timeoutSeconds: 5,
     failureThreshold: 6,
   });
-  const placement = { nodeSelector: { "kubernetes.io/hostname": spec.node }, ...(tolerations.length > 0 ? { tolerations } : {}) };
+  const placement = {
+    nodeSelector: { "kubernetes.io/hostname": spec.node },
+    ...(tolerations.length > 0 ? { tolerations } : {}),
+  };
   const statefulSet: K8sObject = {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
@@ -313,8 +365,15 @@ export function renderMariadb(spec: MariadbSpec, secrets: MariadbSecrets): Maria
             {
               name: "mariadb",
               image,
-              args: [`--innodb-buffer-pool-size=${spec.bufferPool ?? MARIADB_DEFAULTS.bufferPool}`, "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci"],
-              env: [secretEnv("MARIADB_ROOT_PASSWORD", ROOT_PASSWORD_KEY), { name: "MARIADB_AUTO_UPGRADE", value: "1" }],
+              args: [
+                `--innodb-buffer-pool-size=${spec.bufferPool ?? MARIADB_DEFAULTS.bufferPool}`,
+                "--character-set-server=utf8mb4",
+                "--collation-server=utf8mb4_unicode_ci",
+              ],
+              env: [
+                secretEnv("MARIADB_ROOT_PASSWORD", ROOT_PASSWORD_KEY),
+                { name: "MARIADB_AUTO_UPGRADE", value: "1" },
+              ],
               ports: [{ name: "mysql", containerPort: MARIADB_DEFAULTS.port }],
               resources: spec.resources ?? MARIADB_DEFAULTS.resources,
               readinessProbe: probe(10, 10),
@@ -422,7 +481,19 @@ export function renderMariadb(spec: MariadbSpec, secrets: MariadbSecrets): Maria
       },
     };
   }
-  return { namespace, storageClass, volume, credentials, appSecrets, scripts, headless, service, statefulSet, provisionJob, backupCronJob };
+  return {
+    namespace,
+    storageClass,
+    volume,
+    credentials,
+    appSecrets,
+    scripts,
+    headless,
+    service,
+    statefulSet,
+    provisionJob,
+    backupCronJob,
+  };
 }
 
 /**
@@ -430,7 +501,15 @@ export function renderMariadb(spec: MariadbSpec, secrets: MariadbSecrets): Maria
  * the backups volume mounted: `args` are restore.sh's (default ["latest"]). Not applied by kantai:
  * docs/how-to/restore.md applies it (synth writes it as mariadb/restore-job.yaml).
  */
-export function renderRestoreJob(spec: Pick<MariadbSpec, "name" | "namespace" | "image">, opts: { claimName: string; args?: readonly string[]; drop?: boolean; nodeSelector?: Readonly<Record<string, string>> }): K8sObject {
+export function renderRestoreJob(
+  spec: Pick<MariadbSpec, "name" | "namespace" | "image">,
+  opts: {
+    claimName: string;
+    args?: readonly string[];
+    drop?: boolean;
+    nodeSelector?: Readonly<Record<string, string>>;
+  },
+): K8sObject {
   const name = spec.name ?? MARIADB_DEFAULTS.name;
   const ns = spec.namespace ?? MARIADB_DEFAULTS.namespace;
   return {
@@ -453,7 +532,10 @@ export function renderRestoreJob(spec: Pick<MariadbSpec, "name" | "namespace" | 
                 { name: "MARIADB_HOST", value: mariadbHost(spec) },
                 { name: "MARIADB_PORT", value: String(MARIADB_DEFAULTS.port) },
                 { name: "MARIADB_USER", value: "root" },
-                { name: "MARIADB_PASSWORD", valueFrom: { secretKeyRef: { name: `${name}-credentials`, key: ROOT_PASSWORD_KEY } } },
+                {
+                  name: "MARIADB_PASSWORD",
+                  valueFrom: { secretKeyRef: { name: `${name}-credentials`, key: ROOT_PASSWORD_KEY } },
+                },
                 { name: "BACKUP_DIR", value: "/backups" },
                 { name: "RESTORE_DROP", value: opts.drop ? "1" : "0" },
               ],

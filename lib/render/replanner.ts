@@ -17,7 +17,11 @@ export interface ReplannerObjectsOptions {
   /** The bundled web/replanner.ts. */
   readonly bundle: string;
   /** The controller's config (web/replanner.ts ReplannerConfig), written as config.json. */
-  readonly config: { readonly configMaps: Readonly<Record<string, string>>; readonly write?: boolean; readonly metricsPort?: number } & Record<string, unknown>;
+  readonly config: {
+    readonly configMaps: Readonly<Record<string, string>>;
+    readonly write?: boolean;
+    readonly metricsPort?: number;
+  } & Record<string, unknown>;
   /** ServiceMonitor scrape interval of the re-planner's /metrics. Defaults to "15s". */
   readonly scrapeInterval?: string;
   readonly image: string;
@@ -40,7 +44,12 @@ const sha = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
 
 export function renderReplanner(o: ReplannerObjectsOptions): K8sObject[] {
   const name = `${o.service}-replanner`;
-  const labels = { "app.kubernetes.io/name": name, "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/part-of": o.service, "app.kubernetes.io/component": "replanner" };
+  const labels = {
+    "app.kubernetes.io/name": name,
+    "app.kubernetes.io/managed-by": "kantai",
+    "app.kubernetes.io/part-of": o.service,
+    "app.kubernetes.io/component": "replanner",
+  };
   const selector = { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "replanner" };
   const meta = { name, namespace: o.namespace, labels };
   const configJson = `${JSON.stringify(o.config, null, 2)}\n`;
@@ -63,7 +72,12 @@ export function renderReplanner(o: ReplannerObjectsOptions): K8sObject[] {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
       subjects: [{ kind: "ServiceAccount", name, namespace: o.namespace }],
     },
-    { apiVersion: "v1", kind: "ConfigMap", metadata: meta, data: { "replanner.js": o.bundle, "config.json": configJson } },
+    {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: meta,
+      data: { "replanner.js": o.bundle, "config.json": configJson },
+    },
     {
       apiVersion: "apps/v1",
       kind: "Deployment",
@@ -73,7 +87,10 @@ export function renderReplanner(o: ReplannerObjectsOptions): K8sObject[] {
         strategy: { type: "Recreate" },
         selector: { matchLabels: selector },
         template: {
-          metadata: { labels: { ...labels, ...selector }, annotations: { "latency.kantai.dev/replanner-sha256": sha(o.bundle + configJson) } },
+          metadata: {
+            labels: { ...labels, ...selector },
+            annotations: { "latency.kantai.dev/replanner-sha256": sha(o.bundle + configJson) },
+          },
           spec: {
             serviceAccountName: name,
             containers: [
@@ -88,7 +105,13 @@ export function renderReplanner(o: ReplannerObjectsOptions): K8sObject[] {
                 ports: [{ name: "metrics", containerPort: port, protocol: "TCP" }],
                 readinessProbe: { httpGet: { path: "/healthz", port }, periodSeconds: 10 },
                 resources: structuredClone(o.resources),
-                securityContext: { runAsNonRoot: true, runAsUser: 1000, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                securityContext: {
+                  runAsNonRoot: true,
+                  runAsUser: 1000,
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  capabilities: { drop: ["ALL"] },
+                },
                 volumeMounts: [{ name: "replanner", mountPath: "/opt/replanner", readOnly: true }],
               },
             ],
@@ -104,6 +127,15 @@ export function renderReplanner(o: ReplannerObjectsOptions): K8sObject[] {
       spec: { selector, ports: [{ name: "metrics", port, targetPort: port, protocol: "TCP" }] },
     },
     // honorLabels: the re-planner's own `service`/`namespace` labels name the routed service (not the Service scraped).
-    serviceMonitor({ name, namespace: o.namespace, labels, selector: labels, port: "metrics", path: "/metrics", interval: o.scrapeInterval ?? "15s", honorLabels: true }),
+    serviceMonitor({
+      name,
+      namespace: o.namespace,
+      labels,
+      selector: labels,
+      port: "metrics",
+      path: "/metrics",
+      interval: o.scrapeInterval ?? "15s",
+      honorLabels: true,
+    }),
   ];
 }

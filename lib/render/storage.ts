@@ -87,12 +87,14 @@ function resolve(spec: StorageNodeSpec): Resolved {
   const bad = (what: string, v: string) => new Error(`storage renderer: unsafe ${what} ${JSON.stringify(v)}`);
   if (!SAFE_NAME.test(spec.name)) throw bad("name", spec.name);
   const mountPoint = (spec.mountPoint ?? STORAGE_DEFAULTS.mountPoint).replace(/\/+$/, "") || "/";
-  if (!SAFE_PATH.test(mountPoint) || mountPoint === "/" || mountPoint.includes("..")) throw bad("mount point", mountPoint);
+  if (!SAFE_PATH.test(mountPoint) || mountPoint === "/" || mountPoint.includes(".."))
+    throw bad("mount point", mountPoint);
   const fsType = spec.fsType ?? STORAGE_DEFAULTS.fsType;
   if (!/^[a-z0-9]+$/.test(fsType)) throw bad("filesystem", fsType);
   const exportDir = spec.exportDir ?? STORAGE_DEFAULTS.exportDir;
   const sub = (d: string, what: string) => {
-    if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(d) || d.split("/").some((p) => p === ".." || p === ".")) throw bad(what, d);
+    if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(d) || d.split("/").some((p) => p === ".." || p === "."))
+      throw bad(what, d);
     return d;
   };
   sub(exportDir, "export dir");
@@ -110,11 +112,14 @@ function resolve(spec: StorageNodeSpec): Resolved {
   }
   const extra = spec.mountOptions ?? [];
   for (const o of extra) if (!OPTION.test(o)) throw bad("mount option", o);
-  const options = ["defaults", "nofail", `x-systemd.device-timeout=${STORAGE_DEFAULTS.deviceTimeout}`, ...extra].join(",");
+  const options = ["defaults", "nofail", `x-systemd.device-timeout=${STORAGE_DEFAULTS.deviceTimeout}`, ...extra].join(
+    ",",
+  );
   if (spec.clients.length === 0) throw new Error("storage renderer: at least one client network");
   for (const c of spec.clients) if (!parseSubnet(c)) throw bad("client network", c);
   const exportOpts = [...(spec.exportOptions ?? EXPORT_DEFAULT_OPTIONS)];
-  for (const o of exportOpts) if (!OPTION.test(o) || o.startsWith("mountpoint") || o.startsWith("mp")) throw bad("export option", o);
+  for (const o of exportOpts)
+    if (!OPTION.test(o) || o.startsWith("mountpoint") || o.startsWith("mp")) throw bad("export option", o);
   exportOpts.push(`mountpoint=${mountPoint}`);
   return {
     name: spec.name,
@@ -335,7 +340,10 @@ export interface ReleaseFile {
 /** The release manifests, in deploy/install-driver.sh's order (without the optional snapshot controller). */
 export function csiNfsReleases(version: string = CSI_NFS_VERSION): ReleaseFile[] {
   const base = `https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/v${version}/deploy/v${version}`;
-  return ["rbac-csi-nfs", "csi-nfs-driverinfo", "csi-nfs-controller", "csi-nfs-node"].map((f) => ({ key: f, url: `${base}/${f}.yaml` }));
+  return ["rbac-csi-nfs", "csi-nfs-driverinfo", "csi-nfs-controller", "csi-nfs-node"].map((f) => ({
+    key: f,
+    url: `${base}/${f}.yaml`,
+  }));
 }
 
 export interface NfsStorageClassSpec {
@@ -353,7 +361,12 @@ export interface NfsStorageClassSpec {
   readonly onDelete?: "delete" | "retain" | "archive";
 }
 
-export const NFS_STORAGE_CLASS_DEFAULTS = { name: "nfs-hdd", mountOptions: ["nfsvers=4.1"], isDefault: false, onDelete: "retain" } as const;
+export const NFS_STORAGE_CLASS_DEFAULTS = {
+  name: "nfs-hdd",
+  mountOptions: ["nfsvers=4.1"],
+  isDefault: false,
+  onDelete: "retain",
+} as const;
 
 /**
  * The StorageClass. `reclaimPolicy: Retain` and `onDelete: retain` so deleting a claim never
@@ -404,7 +417,11 @@ export function renderNfsStaticVolume(spec: {
   const pv: K8sObject = {
     apiVersion: "v1",
     kind: "PersistentVolume",
-    metadata: { name: `${spec.namespace}-${spec.name}`, labels, annotations: { "pv.kubernetes.io/provisioned-by": "nfs.csi.k8s.io" } },
+    metadata: {
+      name: `${spec.namespace}-${spec.name}`,
+      labels,
+      annotations: { "pv.kubernetes.io/provisioned-by": "nfs.csi.k8s.io" },
+    },
     spec: {
       capacity: { storage: spec.size },
       accessModes: ["ReadWriteMany"],
@@ -423,7 +440,12 @@ export function renderNfsStaticVolume(spec: {
     apiVersion: "v1",
     kind: "PersistentVolumeClaim",
     metadata: { name: spec.name, namespace: spec.namespace, labels },
-    spec: { accessModes: ["ReadWriteMany"], storageClassName: "", volumeName: pv.metadata.name, resources: { requests: { storage: spec.size } } },
+    spec: {
+      accessModes: ["ReadWriteMany"],
+      storageClassName: "",
+      volumeName: pv.metadata.name,
+      resources: { requests: { storage: spec.size } },
+    },
   };
   return [pv, pvc];
 }

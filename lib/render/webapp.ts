@@ -40,7 +40,10 @@ export interface WebAppSpec {
   /** Defaults to 5. */
   readonly healthCheckInitialDelaySeconds?: number;
   /** Env entries read from Secrets (e.g. DATABASE_URL), after `env`. Defaults to []. */
-  readonly secretEnv?: readonly { readonly name: string; readonly valueFrom: { readonly secretKeyRef: { readonly name: string; readonly key: string } } }[];
+  readonly secretEnv?: readonly {
+    readonly name: string;
+    readonly valueFrom: { readonly secretKeyRef: { readonly name: string; readonly key: string } };
+  }[];
 }
 
 export const WEBAPP_DEFAULTS = {
@@ -64,19 +67,28 @@ export function webAppHost(spec: Pick<WebAppSpec, "serviceName" | "hostName">, z
 }
 
 /** The in-cluster DNS name of the app's Service. */
-export function webAppServiceDns(spec: Pick<WebAppSpec, "serviceName" | "namespace">, clusterDomain = "cluster.local"): string {
+export function webAppServiceDns(
+  spec: Pick<WebAppSpec, "serviceName" | "namespace">,
+  clusterDomain = "cluster.local",
+): string {
   return `${spec.serviceName}.${spec.namespace ?? WEBAPP_DEFAULTS.namespace}.svc.${clusterDomain}`;
 }
 
 /** Deployment, Service and IngressRoute for one app. */
 export function renderWebApp(spec: WebAppSpec, zone: string): K8sObject[] {
-  const d = { ...WEBAPP_DEFAULTS, ...Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)) } as Required<WebAppSpec>;
+  const d = {
+    ...WEBAPP_DEFAULTS,
+    ...Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)),
+  } as Required<WebAppSpec>;
   const name = spec.serviceName;
   const selector = { app: name };
   const labels = kantaiLabels("webapp", selector);
   const env = [
     ...Object.entries(d.env ?? {}).map(([k, value]) => ({ name: k, value })),
-    ...(spec.secretEnv ?? []).map((e) => ({ name: e.name, valueFrom: { secretKeyRef: { ...e.valueFrom.secretKeyRef } } })),
+    ...(spec.secretEnv ?? []).map((e) => ({
+      name: e.name,
+      valueFrom: { secretKeyRef: { ...e.valueFrom.secretKeyRef } },
+    })),
   ];
   const annotations = d.annotations ?? {};
   const deployment: K8sObject = {
@@ -113,7 +125,11 @@ export function renderWebApp(spec: WebAppSpec, zone: string): K8sObject[] {
     apiVersion: "v1",
     kind: "Service",
     metadata: { name, namespace: d.namespace, labels },
-    spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: WEBAPP_SERVICE_PORT, targetPort: d.port, protocol: "TCP" }] },
+    spec: {
+      type: "ClusterIP",
+      selector,
+      ports: [{ name: "http", port: WEBAPP_SERVICE_PORT, targetPort: d.port, protocol: "TCP" }],
+    },
   };
   const ingressRoute: K8sObject = {
     apiVersion: "traefik.io/v1alpha1",
@@ -121,7 +137,9 @@ export function renderWebApp(spec: WebAppSpec, zone: string): K8sObject[] {
     metadata: { name, namespace: d.namespace, labels },
     spec: {
       entryPoints: ["web", "websecure"],
-      routes: [{ match: `Host(\`${webAppHost(spec, zone)}\`)`, kind: "Rule", services: [{ name, port: WEBAPP_SERVICE_PORT }] }],
+      routes: [
+        { match: `Host(\`${webAppHost(spec, zone)}\`)`, kind: "Rule", services: [{ name, port: WEBAPP_SERVICE_PORT }] },
+      ],
     },
   };
   return [deployment, service, ingressRoute];

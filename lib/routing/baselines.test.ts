@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { evenPlan, ikukantaiPercentRow, ikukantaiPlan, largestRemainder, nearestPlan, yukariReplicas } from "./baselines";
+import {
+  evenPlan,
+  ikukantaiPercentRow,
+  ikukantaiPlan,
+  largestRemainder,
+  nearestPlan,
+  yukariReplicas,
+} from "./baselines";
 import { buildProblem } from "./validate";
 import { faastNodes, faastRttMs } from "../../test/routing/fixtures";
 

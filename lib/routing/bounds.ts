@@ -106,7 +106,12 @@ export function concaveEnvelope(vals: ArrayLike<number>): number[] {
  * Maximise the Lagrangian bound from the starting prices `nu0` (e.g. the optimiser's marginal
  * delays), using `upperBound` (a known feasible cost) for Polyak steps.
  */
-export function lagrangianLowerBound(p: Problem, nu0: Float64Array, upperBound: number, iterations = 150): LowerBoundResult {
+export function lagrangianLowerBound(
+  p: Problem,
+  nu0: Float64Array,
+  upperBound: number,
+  iterations = 150,
+): LowerBoundResult {
   const lam = effectiveDemand(p);
   let total = 0;
   for (let i = 0; i < p.n; i++) total += lam[i];

@@ -22,16 +22,21 @@ export interface CliResult {
 /** Run the CLI on `argv` (without node and script). Pure apart from reading the input file. */
 export function runCli(argv: readonly string[]): CliResult {
   const [command, ...rest] = argv;
-  if (command === "--help" || command === "-h" || command === "help") return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
-  if (command !== "plan") return { code: 64, stdout: "", stderr: `${command ? `unknown command "${command}"\n` : ""}${USAGE}\n` };
+  if (command === "--help" || command === "-h" || command === "help")
+    return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
+  if (command !== "plan")
+    return { code: 64, stdout: "", stderr: `${command ? `unknown command "${command}"\n` : ""}${USAGE}\n` };
   let input: string | undefined;
   let algorithm = "optimal";
   for (let k = 0; k < rest.length; k++) {
     const arg = rest[k];
-    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
     const value = inline ?? rest[k + 1];
     if (flag === "--input" || flag === "--algorithm") {
-      if (value === undefined || (inline === undefined && value.startsWith("--"))) return { code: 64, stdout: "", stderr: `${flag} needs a value\n${USAGE}\n` };
+      if (value === undefined || (inline === undefined && value.startsWith("--")))
+        return { code: 64, stdout: "", stderr: `${flag} needs a value\n${USAGE}\n` };
       if (inline === undefined) k++;
       if (flag === "--input") input = value;
       else algorithm = value;
@@ -40,7 +45,8 @@ export function runCli(argv: readonly string[]): CliResult {
     }
   }
   if (!input) return { code: 64, stdout: "", stderr: `--input is required\n${USAGE}\n` };
-  if (!isAlgorithm(algorithm)) return { code: 64, stdout: "", stderr: `--algorithm: must be one of ${ALGORITHMS.join(", ")}\n` };
+  if (!isAlgorithm(algorithm))
+    return { code: 64, stdout: "", stderr: `--algorithm: must be one of ${ALGORITHMS.join(", ")}\n` };
   let text: string;
   try {
     text = fs.readFileSync(input, "utf8");

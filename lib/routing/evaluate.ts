@@ -89,7 +89,8 @@ export function responseQuantileMs(p: Problem, plan: IndexedPlan, q: number): nu
   for (let i = 0; i < n; i++) {
     if (lam[i] <= 0) continue;
     const row = plan.rows[i];
-    for (let k = 0; k < row.to.length; k++) arcs.push([(lam[i] * row.w[k]) / total, p.rtt[i * n + row.to[k]], row.to[k]]);
+    for (let k = 0; k < row.to.length; k++)
+      arcs.push([(lam[i] * row.w[k]) / total, p.rtt[i * n + row.to[k]], row.to[k]]);
   }
   const tail = (tMs: number) => {
     let s = 0;
@@ -120,17 +121,21 @@ export function planIssues(p: Problem, plan: IndexedPlan, tolerance = 1e-9): Inp
   for (let j = 0; j < p.n; j++) {
     const r = plan.replicas[j];
     sum += r;
-    if (!Number.isInteger(r) || r < 0) issues.push({ path: `replicas.${p.names[j]}`, message: "must be a non-negative integer" });
-    if (r > p.maxPods[j]) issues.push({ path: `replicas.${p.names[j]}`, message: `${r} exceeds maxPods ${p.maxPods[j]}` });
+    if (!Number.isInteger(r) || r < 0)
+      issues.push({ path: `replicas.${p.names[j]}`, message: "must be a non-negative integer" });
+    if (r > p.maxPods[j])
+      issues.push({ path: `replicas.${p.names[j]}`, message: `${r} exceeds maxPods ${p.maxPods[j]}` });
   }
-  if (sum !== p.replicas) issues.push({ path: "replicas", message: `sum ${sum} differs from the budget ${p.replicas}` });
+  if (sum !== p.replicas)
+    issues.push({ path: "replicas", message: `sum ${sum} differs from the budget ${p.replicas}` });
   for (let i = 0; i < p.n; i++) {
     const row = plan.rows[i];
     let s = 0;
     for (let k = 0; k < row.to.length; k++) {
       const at = `weights.${p.names[i]}.${p.names[row.to[k]]}`;
       if (!(row.w[k] >= 0)) issues.push({ path: at, message: "must be non-negative" });
-      if (row.w[k] > 0 && plan.replicas[row.to[k]] === 0) issues.push({ path: at, message: "weight toward a node without replicas" });
+      if (row.w[k] > 0 && plan.replicas[row.to[k]] === 0)
+        issues.push({ path: at, message: "weight toward a node without replicas" });
       s += row.w[k];
     }
     if (Math.abs(s - 1) > tolerance) issues.push({ path: `weights.${p.names[i]}`, message: `row sums to ${s}, not 1` });

@@ -38,7 +38,10 @@ interface HighsModelLike {
 }
 
 interface HighsLike {
-  solve(problem: string, options?: Record<string, unknown>): {
+  solve(
+    problem: string,
+    options?: Record<string, unknown>,
+  ): {
     Status: string;
     ObjectiveValue: number;
     Columns: Record<string, { Primal?: number }>;
@@ -75,7 +78,11 @@ function solveMip(highs: HighsLike, lp: string, options: Record<string, unknown>
       columns = {};
       for (let k = 0; k < values.length; k++) columns[model.getColName(k)] = values[k];
     }
-    return { status: optimal ? "Optimal" : `status ${code}`, dualBound: optimal ? model.getObjectiveValue() : dual, columns };
+    return {
+      status: optimal ? "Optimal" : `status ${code}`,
+      dualBound: optimal ? model.getObjectiveValue() : dual,
+      columns,
+    };
   } finally {
     model.dispose();
   }
@@ -93,7 +100,9 @@ export function loadHighs(): Promise<HighsLike> {
   return highsPromise;
 }
 
-const UTIL_GRID = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999];
+const UTIL_GRID = [
+  0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999,
+];
 const jet = new Float64Array(3);
 
 /** Tangent of H_c (ms · req/s as a function of load in req/s) at load `pt`: [slope, intercept]. */
@@ -130,7 +139,12 @@ export async function exactOptimum(p: Problem, opts: ExactOptions = {}): Promise
   const servers = [...Array(p.n).keys()].filter((j) => p.maxPods[j] > 0);
   // Tangent points per (j, c): loads.
   const points = new Map<string, number[]>();
-  for (const j of servers) for (let c = 1; c <= p.maxPods[j]; c++) points.set(`${j}_${c}`, UTIL_GRID.map((u) => u * c * p.mu[j]));
+  for (const j of servers)
+    for (let c = 1; c <= p.maxPods[j]; c++)
+      points.set(
+        `${j}_${c}`,
+        UTIL_GRID.map((u) => u * c * p.mu[j]),
+      );
 
   const started = performance.now();
   let lower = -Infinity;
@@ -169,7 +183,12 @@ export async function exactOptimum(p: Problem, opts: ExactOptions = {}): Promise
     let col: (name: string) => number;
     let stopped = false;
     if (opts.timeLimitSeconds === undefined) {
-      const res = highs.solve(lines.join("\n"), { mip_rel_gap: 1e-7, mip_abs_gap: 1e-9, output_flag: false, presolve: "on" });
+      const res = highs.solve(lines.join("\n"), {
+        mip_rel_gap: 1e-7,
+        mip_abs_gap: 1e-9,
+        output_flag: false,
+        presolve: "on",
+      });
       if (res.Status !== "Optimal") throw new Error(`exactOptimum: HiGHS ended with status ${res.Status}`);
       // Valid lower bound on the mean (ms): the MIP optimum, less the solver's relative gap allowance.
       lower = Math.max(lower, res.ObjectiveValue * (1 - 1e-7) - 1e-9);
@@ -219,9 +238,21 @@ export async function exactOptimum(p: Problem, opts: ExactOptions = {}): Promise
   }
   if (!best && opts.timeLimitSeconds !== undefined && Number.isFinite(lower)) {
     // Stopped before HiGHS found a placement: only the bound is known.
-    return { lowerBoundMs: lower, upperBoundMs: Infinity, relativeGap: Infinity, plan: { replicas: new Int32Array(p.n), rows: [] }, iterations: it + 1 };
+    return {
+      lowerBoundMs: lower,
+      upperBoundMs: Infinity,
+      relativeGap: Infinity,
+      plan: { replicas: new Int32Array(p.n), rows: [] },
+      iterations: it + 1,
+    };
   }
   if (!best) throw new Error("exactOptimum: no stable placement found");
   const upperBoundMs = best.cost / total;
-  return { lowerBoundMs: lower, upperBoundMs, relativeGap: (upperBoundMs - lower) / upperBoundMs, plan: best.plan, iterations: it + 1 };
+  return {
+    lowerBoundMs: lower,
+    upperBoundMs,
+    relativeGap: (upperBoundMs - lower) / upperBoundMs,
+    plan: best.plan,
+    iterations: it + 1,
+  };
 }

@@ -31,7 +31,8 @@ export interface ExhaustiveResult {
 /** Enumerate all placements; throws if there are more than `maxPlacements`. */
 export function exhaustiveOptimum(p: Problem, maxPlacements = 20_000): ExhaustiveResult {
   const count = countPlacements(p, maxPlacements + 1);
-  if (count > maxPlacements) throw new Error(`exhaustiveOptimum: ${count}+ placements exceed the limit ${maxPlacements}`);
+  if (count > maxPlacements)
+    throw new Error(`exhaustiveOptimum: ${count}+ placements exceed the limit ${maxPlacements}`);
   const lam = effectiveDemand(p);
   let total = 0;
   for (let i = 0; i < p.n; i++) total += lam[i];

@@ -30,10 +30,18 @@ describe("hysteresis: re-plan only on a real change", () => {
 
   it("keeps the plan through measurement jitter (±1 ms on every pair)", () => {
     const a = applied(input());
-    const noisy = input({ rttMs: { edge: { cloud1: 51, cloud2: 49 }, cloud1: { edge: 49.5, cloud2: 1.8 }, cloud2: { edge: 50.7, cloud1: 0.4 } } });
+    const noisy = input({
+      rttMs: {
+        edge: { cloud1: 51, cloud2: 49 },
+        cloud1: { edge: 49.5, cloud2: 1.8 },
+        cloud2: { edge: 50.7, cloud1: 0.4 },
+      },
+    });
     const d = decideReplan(a, noisy, planRouting(noisy));
     expect(d.replan).toBe(false);
-    expect(d.reason).toMatch(/^kept: the new plan is -?\d+(\.\d+)?% faster \(≤ 5%\) and RTTs moved at most 1 ms \(≤ 10 ms\)$/);
+    expect(d.reason).toMatch(
+      /^kept: the new plan is -?\d+(\.\d+)?% faster \(≤ 5%\) and RTTs moved at most 1 ms \(≤ 10 ms\)$/,
+    );
   });
 
   it("re-plans when one RTT moves by more than Y ms, naming the pair", () => {
@@ -77,7 +85,11 @@ describe("hysteresis: re-plan only on a real change", () => {
     const a = applied(input());
     const heavy = input({ demand: { edge: 1400, cloud1: 0, cloud2: 0 } });
     expect(decideReplan(a, heavy, planRouting(heavy)).reason).toBe("the applied plan is unstable under the new demand");
-    const fewer = input({ nodes: input().nodes.slice(0, 2), rttMs: { edge: { cloud1: 50 }, cloud1: { edge: 50 } }, demand: { edge: 900 } });
+    const fewer = input({
+      nodes: input().nodes.slice(0, 2),
+      rttMs: { edge: { cloud1: 50 }, cloud1: { edge: 50 } },
+      demand: { edge: 900 },
+    });
     expect(decideReplan(a, fewer, planRouting(fewer)).reason).toBe("the set of nodes changed");
     const budget = input({ replicas: 7 });
     expect(decideReplan(a, budget, planRouting(budget)).reason).toBe("the replica budget changed (6 → 7)");
@@ -85,7 +97,11 @@ describe("hysteresis: re-plan only on a real change", () => {
   });
 
   it("finds the largest move over the pairs both matrices have", () => {
-    expect(maxRttMove(rtt(50), { edge: { cloud1: 52, cloud2: 47 }, cloud1: { edge: 50 } })).toEqual({ from: "edge", to: "cloud2", ms: 3 });
+    expect(maxRttMove(rtt(50), { edge: { cloud1: 52, cloud2: 47 }, cloud1: { edge: 50 } })).toEqual({
+      from: "edge",
+      to: "cloud2",
+      ms: 3,
+    });
     expect(maxRttMove({}, rtt(5))).toBeUndefined();
   });
 });

@@ -83,7 +83,15 @@ export function meanUnder(input: RoutingInput, plan: RoutingPlan): number | unde
 }
 
 const sameNodes = (a: RoutingInput, b: RoutingInput) =>
-  a.nodes.length === b.nodes.length && a.nodes.map((n) => n.name).sort().join("\u0000") === b.nodes.map((n) => n.name).sort().join("\u0000");
+  a.nodes.length === b.nodes.length &&
+  a.nodes
+    .map((n) => n.name)
+    .sort()
+    .join("\u0000") ===
+    b.nodes
+      .map((n) => n.name)
+      .sort()
+      .join("\u0000");
 
 /**
  * Decide whether to replace the applied plan (made for `applied.input`) by `candidate` (made for
@@ -97,28 +105,47 @@ export function decideReplan(
 ): ReplanDecision {
   const pct = opts.improvementPct ?? DEFAULT_IMPROVEMENT_PCT;
   const move = opts.rttMoveMs ?? DEFAULT_RTT_MOVE_MS;
-  if (!(pct >= 0) || !(move >= 0)) throw new Error("hysteresis: improvementPct and rttMoveMs must be non-negative numbers");
+  if (!(pct >= 0) || !(move >= 0))
+    throw new Error("hysteresis: improvementPct and rttMoveMs must be non-negative numbers");
   const issues = routingInputIssues(next);
-  if (issues.length > 0) throw new Error(`hysteresis: the new input is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
+  if (issues.length > 0)
+    throw new Error(`hysteresis: the new input is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
   const candidateMeanMs = candidate.predicted.meanMs;
   if (!applied) return { replan: true, reason: "no plan applied yet", candidateMeanMs };
   if (!sameNodes(applied.input, next)) return { replan: true, reason: "the set of nodes changed", candidateMeanMs };
-  if (applied.input.replicas !== next.replicas) return { replan: true, reason: `the replica budget changed (${applied.input.replicas} → ${next.replicas})`, candidateMeanMs };
+  if (applied.input.replicas !== next.replicas)
+    return {
+      replan: true,
+      reason: `the replica budget changed (${applied.input.replicas} → ${next.replicas})`,
+      candidateMeanMs,
+    };
   const changedNode = next.nodes.find((n) => {
     const old = applied.input.nodes.find((m) => m.name === n.name)!;
     return old.maxPods !== n.maxPods || old.serviceRate !== n.serviceRate;
   });
-  if (changedNode) return { replan: true, reason: `node "${changedNode.name}" changed maxPods or serviceRate`, candidateMeanMs };
+  if (changedNode)
+    return { replan: true, reason: `node "${changedNode.name}" changed maxPods or serviceRate`, candidateMeanMs };
   const appliedMeanMs = meanUnder(next, applied.plan);
   const maxMove = maxRttMove(applied.input.rttMs, next.rttMs);
   const base = { appliedMeanMs, candidateMeanMs, ...(maxMove ? { maxRttMove: maxMove } : {}) };
-  if (appliedMeanMs === undefined) return { replan: true, reason: "the applied plan does not fit the new input", ...base };
-  if (!Number.isFinite(appliedMeanMs)) return { replan: true, reason: "the applied plan is unstable under the new demand", ...base };
+  if (appliedMeanMs === undefined)
+    return { replan: true, reason: "the applied plan does not fit the new input", ...base };
+  if (!Number.isFinite(appliedMeanMs))
+    return { replan: true, reason: "the applied plan is unstable under the new demand", ...base };
   if (maxMove && maxMove.ms > move) {
-    return { replan: true, reason: `RTT ${maxMove.from}→${maxMove.to} moved by ${round(maxMove.ms)} ms (> ${move} ms)`, ...base };
+    return {
+      replan: true,
+      reason: `RTT ${maxMove.from}→${maxMove.to} moved by ${round(maxMove.ms)} ms (> ${move} ms)`,
+      ...base,
+    };
   }
   const gain = appliedMeanMs > 0 ? (100 * (appliedMeanMs - candidateMeanMs)) / appliedMeanMs : 0;
-  if (gain > pct) return { replan: true, reason: `the new plan is ${round(gain)}% faster (> ${pct}%): ${round(appliedMeanMs)} → ${round(candidateMeanMs)} ms`, ...base };
+  if (gain > pct)
+    return {
+      replan: true,
+      reason: `the new plan is ${round(gain)}% faster (> ${pct}%): ${round(appliedMeanMs)} → ${round(candidateMeanMs)} ms`,
+      ...base,
+    };
   return {
     replan: false,
     reason: `kept: the new plan is ${round(gain)}% faster (≤ ${pct}%) and RTTs moved at most ${round(maxMove?.ms ?? 0)} ms (≤ ${move} ms)`,

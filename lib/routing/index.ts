@@ -6,10 +6,34 @@
  * Pure: imports nothing from @pulumi/* or from elsewhere in the project. See docs/concepts/routing.md.
  */
 export { ALGORITHMS, RoutingInputError } from "./types";
-export type { Algorithm, IndexedPlan, InputIssue, Problem, RoutingInput, RoutingNode, RoutingPlan, SparseRow } from "./types";
-export { buildProblem, maxStableCapacity, parseRoutingInput, problemFrom, routingInputIssues, MAX_REPLICAS } from "./validate";
+export type {
+  Algorithm,
+  IndexedPlan,
+  InputIssue,
+  Problem,
+  RoutingInput,
+  RoutingNode,
+  RoutingPlan,
+  SparseRow,
+} from "./types";
+export {
+  buildProblem,
+  maxStableCapacity,
+  parseRoutingInput,
+  problemFrom,
+  routingInputIssues,
+  MAX_REPLICAS,
+} from "./validate";
 export { isAlgorithm, planRouting, roundRow, runAlgorithm, toRoutingPlan, WEIGHT_RESOLUTION } from "./plan";
-export { evenPlan, ikukantaiPlan, ikukantaiPercentRow, nearestPlan, yukariReplicas, demandProportionalReplicas, evenReplicas } from "./baselines";
+export {
+  evenPlan,
+  ikukantaiPlan,
+  ikukantaiPercentRow,
+  nearestPlan,
+  yukariReplicas,
+  demandProportionalReplicas,
+  evenReplicas,
+} from "./baselines";
 export { evaluatePlan, planIssues, responseQuantileMs } from "./evaluate";
 export type { Evaluation } from "./evaluate";
 export { optimise, lagrangianPlacement, nodePrices } from "./optimise";

@@ -65,7 +65,12 @@ interface VectorSample {
 }
 
 /** One instant query; returns the vector. Throws MatrixError naming the URL or Prometheus's error. */
-export async function instantQuery(base: string, query: string, timeoutMs = 10_000, f: typeof fetch = fetch): Promise<VectorSample[]> {
+export async function instantQuery(
+  base: string,
+  query: string,
+  timeoutMs = 10_000,
+  f: typeof fetch = fetch,
+): Promise<VectorSample[]> {
   let url: URL;
   try {
     url = new URL(`${base.replace(/\/+$/, "")}/api/v1/query`);
@@ -78,7 +83,10 @@ export async function instantQuery(base: string, query: string, timeoutMs = 10_0
     res = await f(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: "application/json" } });
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
-    const why = err.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.cause?.message ?? err.message);
+    const why =
+      err.name === "TimeoutError"
+        ? `no answer within ${timeoutMs} ms`
+        : (err.cause?.code ?? err.cause?.message ?? err.message);
     throw new MatrixError("unreachable", `prometheus: cannot reach ${base} (${why})`);
   }
   const text = await res.text();
@@ -86,13 +94,22 @@ export async function instantQuery(base: string, query: string, timeoutMs = 10_0
   try {
     body = JSON.parse(text);
   } catch {
-    throw new MatrixError(res.ok ? "data" : "query", `prometheus: ${url.origin}${url.pathname} answered HTTP ${res.status} with a body that is not the query API's JSON: ${JSON.stringify(text.slice(0, 120))}`);
+    throw new MatrixError(
+      res.ok ? "data" : "query",
+      `prometheus: ${url.origin}${url.pathname} answered HTTP ${res.status} with a body that is not the query API's JSON: ${JSON.stringify(text.slice(0, 120))}`,
+    );
   }
   if (body.status !== "success") {
-    throw new MatrixError("query", `prometheus: query ${JSON.stringify(query)} failed (HTTP ${res.status}, ${body.errorType ?? "error"}): ${body.error ?? "no error message"}`);
+    throw new MatrixError(
+      "query",
+      `prometheus: query ${JSON.stringify(query)} failed (HTTP ${res.status}, ${body.errorType ?? "error"}): ${body.error ?? "no error message"}`,
+    );
   }
   if (body.data?.resultType !== "vector" || !Array.isArray(body.data.result)) {
-    throw new MatrixError("query", `prometheus: query ${JSON.stringify(query)} returned a ${body.data?.resultType ?? "missing"} result, expected an instant vector`);
+    throw new MatrixError(
+      "query",
+      `prometheus: query ${JSON.stringify(query)} returned a ${body.data?.resultType ?? "missing"} result, expected an instant vector`,
+    );
   }
   return body.data.result as VectorSample[];
 }
@@ -127,16 +144,26 @@ export async function readMatrix(o: MatrixOptions): Promise<Matrix> {
   for (const s of samples) {
     const { from, to } = s.metric ?? {};
     if (!from || !to) {
-      issues.push({ path: "prometheus", message: `sample ${JSON.stringify(s.metric)} has no from/to labels (query ${JSON.stringify(query)})` });
+      issues.push({
+        path: "prometheus",
+        message: `sample ${JSON.stringify(s.metric)} has no from/to labels (query ${JSON.stringify(query)})`,
+      });
       continue;
     }
     const v = Number(s.value?.[1]);
     if (!Number.isFinite(v) || v < 0) {
-      issues.push({ path: `rttMs.${from}.${to}`, message: `Prometheus has ${JSON.stringify(s.value?.[1])} for "${from}" to "${to}", not a non-negative number of ms` });
+      issues.push({
+        path: `rttMs.${from}.${to}`,
+        message: `Prometheus has ${JSON.stringify(s.value?.[1])} for "${from}" to "${to}", not a non-negative number of ms`,
+      });
       continue;
     }
     const k = JSON.stringify([from, to]);
-    if (rtt.has(k)) issues.push({ path: `rttMs.${from}.${to}`, message: `several samples for "${from}" to "${to}": aggregate them in the query (e.g. max by (from, to) (...))` });
+    if (rtt.has(k))
+      issues.push({
+        path: `rttMs.${from}.${to}`,
+        message: `several samples for "${from}" to "${to}": aggregate them in the query (e.g. max by (from, to) (...))`,
+      });
     rtt.set(k, v);
     seen.add(from);
     seen.add(to);
@@ -151,7 +178,10 @@ export async function readMatrix(o: MatrixOptions): Promise<Matrix> {
     nodes = [...seen].sort();
   }
   if (nodes.length === 0) {
-    throw new MatrixError("data", `prometheus: query ${JSON.stringify(query)} returned no samples: no RTT agent is scraped yet (check the agents' ServiceMonitor and Prometheus's targets page)`);
+    throw new MatrixError(
+      "data",
+      `prometheus: query ${JSON.stringify(query)} returned no samples: no RTT agent is scraped yet (check the agents' ServiceMonitor and Prometheus's targets page)`,
+    );
   }
   const text = [...rtt].map(([k, v]) => {
     const [from, to] = JSON.parse(k) as [string, string];
@@ -162,20 +192,39 @@ export async function readMatrix(o: MatrixOptions): Promise<Matrix> {
     rttMs = parseMonlat(text.join("\n"), { nodes, symmetric: false });
   } catch (e) {
     if (!(e instanceof RoutingInputError)) throw e;
-    const missing = e.issues.map((i) => ({ path: i.path, message: i.message.replace(/^no monlat sample/, "no measurement in Prometheus") }));
-    throw new MatrixError("data", missing.map((i) => `${i.path}: ${i.message} (a silent or missing RTT agent; nothing is filled in)`).join("\n"), missing);
+    const missing = e.issues.map((i) => ({
+      path: i.path,
+      message: i.message.replace(/^no monlat sample/, "no measurement in Prometheus"),
+    }));
+    throw new MatrixError(
+      "data",
+      missing.map((i) => `${i.path}: ${i.message} (a silent or missing RTT agent; nothing is filled in)`).join("\n"),
+      missing,
+    );
   }
-  return { rttMs, nodes, time, monlat: toMonlat(rttMs, `# RTT matrix read from ${o.prometheus} (${query}) at ${new Date(time * 1000).toISOString()}\n`) };
+  return {
+    rttMs,
+    nodes,
+    time,
+    monlat: toMonlat(
+      rttMs,
+      `# RTT matrix read from ${o.prometheus} (${query}) at ${new Date(time * 1000).toISOString()}\n`,
+    ),
+  };
 }
 
-export const MATRIX_USAGE = "usage: npm run routing -- matrix --prometheus <url> [--out <file>] [--nodes a,b,c] [--query <promql>] [--timeout-ms <ms>]";
+export const MATRIX_USAGE =
+  "usage: npm run routing -- matrix --prometheus <url> [--out <file>] [--nodes a,b,c] [--query <promql>] [--timeout-ms <ms>]";
 
 /**
  * `routing matrix`: exit 0 with the monlat text on stdout (or written to --out), 2 for bad or
  * missing data (each missing pair named), 65 for a query Prometheus rejected, 69 when Prometheus
  * cannot be reached, 73 when --out cannot be written, 64 for usage errors.
  */
-export async function runMatrixCli(argv: readonly string[], deps: { fetch?: typeof fetch; writeFile?: (file: string, text: string) => void } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runMatrixCli(
+  argv: readonly string[],
+  deps: { fetch?: typeof fetch; writeFile?: (file: string, text: string) => void } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const usage = (msg: string) => ({ code: 64, stdout: "", stderr: `${msg}\n${MATRIX_USAGE}\n` });
   const values: Record<string, string> = {};
   const flags = ["--prometheus", "--out", "--nodes", "--query", "--timeout-ms"];
@@ -192,12 +241,22 @@ export async function runMatrixCli(argv: readonly string[], deps: { fetch?: type
   }
   if (!values["--prometheus"]) return usage("--prometheus is required");
   const timeoutMs = values["--timeout-ms"] === undefined ? undefined : Number(values["--timeout-ms"]);
-  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) return usage("--timeout-ms: must be a positive whole number of milliseconds");
-  const nodes = values["--nodes"]?.split(",").map((s) => s.trim()).filter(Boolean);
+  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0))
+    return usage("--timeout-ms: must be a positive whole number of milliseconds");
+  const nodes = values["--nodes"]
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (nodes && nodes.length === 0) return usage("--nodes: needs at least one node name");
   let m: Matrix;
   try {
-    m = await readMatrix({ prometheus: values["--prometheus"], query: values["--query"], nodes, timeoutMs, fetch: deps.fetch });
+    m = await readMatrix({
+      prometheus: values["--prometheus"],
+      query: values["--query"],
+      nodes,
+      timeoutMs,
+      fetch: deps.fetch,
+    });
   } catch (e) {
     if (!(e instanceof MatrixError)) throw e;
     return { code: e.kind === "unreachable" ? 69 : e.kind === "query" ? 65 : 2, stdout: "", stderr: `${e.message}\n` };

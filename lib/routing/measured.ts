@@ -32,9 +32,16 @@ export interface MeasuredPlan {
 /** Throws MatrixError (unreachable / query / missing pair) or RoutingInputError (the measured input is invalid). */
 export async function measuredPlan(o: MeasuredPlanOptions): Promise<MeasuredPlan> {
   const nodes = o.base.nodes.map((n) => n.name);
-  const { rttMs } = await readMatrix({ prometheus: o.prometheus, nodes, ...(o.fetch ? { fetch: o.fetch } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+  const { rttMs } = await readMatrix({
+    prometheus: o.prometheus,
+    nodes,
+    ...(o.fetch ? { fetch: o.fetch } : {}),
+    ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+  });
   const input: RoutingInput = { ...o.base, rttMs };
   const candidate = planRouting(input, o.algorithm ?? "optimal");
   const decision = decideReplan(o.applied, input, candidate, o);
-  return decision.replan || !o.applied ? { input, plan: candidate, decision } : { input: o.applied.input, plan: o.applied.plan, decision };
+  return decision.replan || !o.applied
+    ? { input, plan: candidate, decision }
+    : { input: o.applied.input, plan: o.applied.plan, decision };
 }

@@ -27,19 +27,32 @@ describe("monlat parsing", () => {
   });
 
   it("reports malformed lines by line number and missing pairs by field", () => {
-    expect(() => parseMonlat('latency_between_nodes{from="a",to="b"} -1')).toThrow("monlat:1: latency must be a non-negative number, got -1");
-    expect(() => parseMonlat('latency_between_nodes{from="a"} 3')).toThrow("monlat:1: sample needs both from and to labels");
-    expect(() => parseMonlat('x\nlatency_between_nodes{from="a",to="b"} fast')).toThrow("monlat:2: latency must be a non-negative number, got fast");
+    expect(() => parseMonlat('latency_between_nodes{from="a",to="b"} -1')).toThrow(
+      "monlat:1: latency must be a non-negative number, got -1",
+    );
+    expect(() => parseMonlat('latency_between_nodes{from="a"} 3')).toThrow(
+      "monlat:1: sample needs both from and to labels",
+    );
+    expect(() => parseMonlat('x\nlatency_between_nodes{from="a",to="b"} fast')).toThrow(
+      "monlat:2: latency must be a non-negative number, got fast",
+    );
     try {
       parseMonlat('latency_between_nodes{from="a",to="b"} 3', { nodes: ["a", "b", "c"] });
       throw new Error("expected an error");
     } catch (e) {
       expect(e).toBeInstanceOf(RoutingInputError);
-      expect((e as RoutingInputError).issues.map((i) => i.path)).toEqual(["rttMs.a.c", "rttMs.b.c", "rttMs.c.a", "rttMs.c.b"]);
+      expect((e as RoutingInputError).issues.map((i) => i.path)).toEqual([
+        "rttMs.a.c",
+        "rttMs.b.c",
+        "rttMs.c.a",
+        "rttMs.c.b",
+      ]);
     }
   });
 
   it("can require both directions", () => {
-    expect(() => parseMonlat('latency_between_nodes{from="a",to="b"} 3', { symmetric: false })).toThrow('rttMs.b.a: no monlat sample from "b" to "a"');
+    expect(() => parseMonlat('latency_between_nodes{from="a",to="b"} 3', { symmetric: false })).toThrow(
+      'rttMs.b.a: no monlat sample from "b" to "a"',
+    );
   });
 });

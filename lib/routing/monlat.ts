@@ -37,7 +37,7 @@ export function parseMonlat(text: string, opts: MonlatOptions = {}): Record<stri
     const at = `monlat:${k + 1}`;
     const m = LINE.exec(line);
     if (!m) {
-      issues.push({ path: at, message: "malformed sample, expected latency_between_nodes{from=\"a\",to=\"b\"} <ms>" });
+      issues.push({ path: at, message: 'malformed sample, expected latency_between_nodes{from="a",to="b"} <ms>' });
       return;
     }
     const labels: Record<string, string> = {};
@@ -80,7 +80,8 @@ export function parseMonlat(text: string, opts: MonlatOptions = {}): Record<stri
         continue;
       }
       const v = value(from, to) ?? (symmetric ? value(to, from) : undefined);
-      if (v === undefined) issues.push({ path: `rttMs.${from}.${to}`, message: `no monlat sample from "${from}" to "${to}"` });
+      if (v === undefined)
+        issues.push({ path: `rttMs.${from}.${to}`, message: `no monlat sample from "${from}" to "${to}"` });
       else out[from][to] = v;
     }
   }

@@ -22,7 +22,14 @@
  * Deterministic: no clock, no randomness; ties are broken by node index (= name order).
  */
 import { concaveEnvelope } from "./bounds";
-import { demandProportionalReplicas, evenPlan, evenReplicas, ikukantaiPlan, nearestPlan, yukariReplicas } from "./baselines";
+import {
+  demandProportionalReplicas,
+  evenPlan,
+  evenReplicas,
+  ikukantaiPlan,
+  nearestPlan,
+  yukariReplicas,
+} from "./baselines";
 import { mmcConjugate } from "./erlang";
 import { evaluatePlan } from "./evaluate";
 import { FlowSolver, type FlowOptions, type FlowSnapshot, effectiveDemand } from "./flow";
@@ -73,7 +80,11 @@ export function seedUtilisation(p: Problem): number {
  * (utilisation below `maxUtilisation`, default `seedUtilisation`). Undefined only when no
  * placement can (validation rejects such inputs).
  */
-export function repairCapacity(p: Problem, replicas: Int32Array, maxUtilisation = seedUtilisation(p)): Int32Array | undefined {
+export function repairCapacity(
+  p: Problem,
+  replicas: Int32Array,
+  maxUtilisation = seedUtilisation(p),
+): Int32Array | undefined {
   const n = Int32Array.from(replicas);
   const lam = effectiveDemand(p);
   let total = 0;
@@ -205,7 +216,9 @@ export function lagrangianPlacement(p: Problem, price: Float64Array): Int32Array
  */
 export function consolidatedReplicas(p: Problem, base: Int32Array, maxRttMs: number): Int32Array {
   const n = Int32Array.from(base);
-  const order = Array.from({ length: p.n }, (_, j) => j).sort((a, b) => n[a] - n[b] || p.demand[a] - p.demand[b] || a - b);
+  const order = Array.from({ length: p.n }, (_, j) => j).sort(
+    (a, b) => n[a] - n[b] || p.demand[a] - p.demand[b] || a - b,
+  );
   for (const j of order) {
     if (n[j] === 0 || 2 * n[j] >= p.maxPods[j]) continue;
     let best = -1;
@@ -249,7 +262,10 @@ function rankMoves(p: Problem, replicas: Int32Array, table: Float64Array[], perS
       const most = Math.min(replicas[from], p.maxPods[to] - replicas[to]);
       const counts = blocks ? [...new Set([1, 2, Math.ceil(most / 2), most])].filter((c) => c >= 1 && c <= most) : [1];
       for (const count of counts) {
-        const est = table[from][replicas[from]] - table[from][replicas[from] - count] - (table[to][replicas[to] + count] - table[to][replicas[to]]);
+        const est =
+          table[from][replicas[from]] -
+          table[from][replicas[from] - count] -
+          (table[to][replicas[to] + count] - table[to][replicas[to]]);
         moves.push({ from, to, count, estimate: est });
       }
     }
@@ -294,7 +310,12 @@ function applyMove(r: Int32Array, m: Move): Int32Array {
  * re-routing of the current placement — never dropping the capacity below the seed margin.
  * Uses `route` (an exact, warm-started re-routing that leaves the solver at that placement).
  */
-function marginalGainGreedy(p: Problem, solver: FlowSolver, route: (r: Int32Array) => number, maxUtilisation: number): Int32Array {
+function marginalGainGreedy(
+  p: Problem,
+  solver: FlowSolver,
+  route: (r: Int32Array) => number,
+  maxUtilisation: number,
+): Int32Array {
   const n = Int32Array.from(p.maxPods);
   let excess = -p.replicas;
   for (let j = 0; j < p.n; j++) excess += n[j];
@@ -348,7 +369,11 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
   // pricing only during the search, one tight solve at the end.
   const searchFlow: FlowOptions =
     opts.flow ??
-    (small ? { tolerance: 1e-6 } : medium ? { tolerance: 1e-4, maxRounds: 10, loadNewtonIterations: 1 } : { tolerance: 1e-3, maxRounds: 4, maxSweeps: p.n > 300 ? 40 : 400, loadNewtonIterations: 0 });
+    (small
+      ? { tolerance: 1e-6 }
+      : medium
+        ? { tolerance: 1e-4, maxRounds: 10, loadNewtonIterations: 1 }
+        : { tolerance: 1e-3, maxRounds: 4, maxSweeps: p.n > 300 ? 40 : 400, loadNewtonIterations: 0 });
   const solver = new FlowSolver(p, { candidates: opts.candidates, ...searchFlow });
   const lam = effectiveDemand(p);
   let total = 0;
@@ -418,7 +443,10 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
     const tight = new FlowSolver(p, { candidates: opts.candidates, tolerance: 1e-6, maxRounds: 200 });
     tight.setReplicas(ff);
     const cost = tight.solve().cost;
-    const plan: IndexedPlan = { replicas: Int32Array.from(ff), rows: Number.isFinite(cost) ? tight.rows() : proportionalRowsFor(p, ff) };
+    const plan: IndexedPlan = {
+      replicas: Int32Array.from(ff),
+      rows: Number.isFinite(cost) ? tight.rows() : proportionalRowsFor(p, ff),
+    };
     return withBaselines(p, { plan, cost: evaluatePlan(p, plan).meanMs * total, source: "search", evaluations }, total);
   }
 
@@ -438,7 +466,11 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
       const lag = small || medium ? repairCapacity(p, lagrangianPlacement(p, price)) : undefined;
       if (lag && lag.join(",") !== current.join(",")) candidates.push(lag);
       const moves = rankMoves(p, current, table, perSide, true);
-      const ranked = swaps ? [...moves, ...rankSwaps(p, current, table)].sort((a, b) => a.estimate - b.estimate || a.from - b.from || a.to - b.to || a.count - b.count) : moves;
+      const ranked = swaps
+        ? [...moves, ...rankSwaps(p, current, table)].sort(
+            (a, b) => a.estimate - b.estimate || a.from - b.from || a.to - b.to || a.count - b.count,
+          )
+        : moves;
       for (const m of ranked) candidates.push(applyMove(current, m));
       let improved = false;
       let tries = 0;
@@ -489,7 +521,13 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
       p,
       medium
         ? { candidates: opts.candidates, tolerance: 1e-6 }
-        : { candidates: opts.candidates, tolerance: 1e-4, maxRounds: 8, loadNewtonIterations: 1, loadNewtonBacktracks: 2 },
+        : {
+            candidates: opts.candidates,
+            tolerance: 1e-4,
+            maxRounds: 8,
+            loadNewtonIterations: 1,
+            loadNewtonBacktracks: 2,
+          },
     );
     tight.startFrom(chosen.r, startRows);
     const res = tight.solve();
@@ -507,7 +545,11 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
  * fleets so they never do worse than it did: locality seeds (demand-proportional, yukari, pooled),
  * 0.1% solves, 4 ranked block moves per round, 30 placements. Returns the placement and its routing.
  */
-function classicSearch(p: Problem, candidates: number | undefined, total: number): { r: Int32Array; cost: number; rows: IndexedPlan["rows"] } | undefined {
+function classicSearch(
+  p: Problem,
+  candidates: number | undefined,
+  total: number,
+): { r: Int32Array; cost: number; rows: IndexedPlan["rows"] } | undefined {
   const solver = new FlowSolver(p, { candidates, tolerance: 1e-3, maxRounds: 4, loadNewtonIterations: 0 });
   const budget = 30;
   let evaluations = 0;

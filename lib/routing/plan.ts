@@ -4,7 +4,15 @@
 import { evenPlan, ikukantaiPlan, nearestPlan } from "./baselines";
 import { evaluatePlan } from "./evaluate";
 import { optimise } from "./optimise";
-import { type Algorithm, ALGORITHMS, type IndexedPlan, type Problem, type RoutingPlan, RoutingInputError, type SparseRow } from "./types";
+import {
+  type Algorithm,
+  ALGORITHMS,
+  type IndexedPlan,
+  type Problem,
+  type RoutingPlan,
+  RoutingInputError,
+  type SparseRow,
+} from "./types";
 import { buildProblem, parseRoutingInput } from "./validate";
 
 /** Weights are printed in millionths: each row is rounded by largest remainder so it still sums to exactly 1. */
@@ -75,12 +83,16 @@ export function isAlgorithm(s: string): s is Algorithm {
  * invalid input, and for a baseline that cannot serve the demand stably.
  */
 export function planRouting(input: unknown, algorithm: Algorithm = "optimal"): RoutingPlan {
-  if (!isAlgorithm(algorithm)) throw new RoutingInputError([{ path: "algorithm", message: `must be one of ${ALGORITHMS.join(", ")}` }]);
+  if (!isAlgorithm(algorithm))
+    throw new RoutingInputError([{ path: "algorithm", message: `must be one of ${ALGORITHMS.join(", ")}` }]);
   const p = buildProblem(parseRoutingInput(input));
   const plan = toRoutingPlan(p, runAlgorithm(p, algorithm));
   if (!Number.isFinite(plan.predicted.meanMs)) {
     throw new RoutingInputError([
-      { path: "demand", message: `the ${algorithm} algorithm cannot serve this demand stably (some node would be overloaded)` },
+      {
+        path: "demand",
+        message: `the ${algorithm} algorithm cannot serve this demand stably (some node would be overloaded)`,
+      },
     ]);
   }
   return plan;

@@ -106,7 +106,11 @@ describe("routing properties", () => {
         const shuffled: RoutingInput = {
           replicas: input.replicas,
           demand: Object.fromEntries(Object.entries(input.demand).reverse()),
-          rttMs: Object.fromEntries(Object.entries(input.rttMs).reverse().map(([k, v]) => [k, Object.fromEntries(Object.entries(v).reverse())])),
+          rttMs: Object.fromEntries(
+            Object.entries(input.rttMs)
+              .reverse()
+              .map(([k, v]) => [k, Object.fromEntries(Object.entries(v).reverse())]),
+          ),
           nodes: [...input.nodes].sort((a, b) => ((a.name.length * salt) % 7) - ((b.name.length * salt) % 7)),
         };
         expect(JSON.stringify(planRouting(shuffled))).toBe(once);

@@ -55,7 +55,11 @@ export type ReplanResult =
     };
 
 /** The routing input for fixed replicas (see the module comment). */
-export function fixedReplicaInput(nodes: readonly ReplanNode[], rttMs: Record<string, Record<string, number>>, demand: Record<string, number>): RoutingInput {
+export function fixedReplicaInput(
+  nodes: readonly ReplanNode[],
+  rttMs: Record<string, Record<string, number>>,
+  demand: Record<string, number>,
+): RoutingInput {
   return {
     nodes: nodes.map((n) => ({ name: n.name, maxPods: n.replicas, serviceRate: n.serviceRate })),
     rttMs,
@@ -64,17 +68,33 @@ export function fixedReplicaInput(nodes: readonly ReplanNode[], rttMs: Record<st
   };
 }
 
-export function replanStep(state: ReplanState, inputs: { readonly nodes: readonly ReplanNode[]; readonly rttMs: Record<string, Record<string, number>>; readonly demand: Record<string, number>; readonly nowMs: number }, limits: ReplanLimits = {}): ReplanResult {
+export function replanStep(
+  state: ReplanState,
+  inputs: {
+    readonly nodes: readonly ReplanNode[];
+    readonly rttMs: Record<string, Record<string, number>>;
+    readonly demand: Record<string, number>;
+    readonly nowMs: number;
+  },
+  limits: ReplanLimits = {},
+): ReplanResult {
   const minInterval = limits.minIntervalMs ?? REPLAN_DEFAULTS.minIntervalMs;
   const maxStep = limits.maxStep ?? REPLAN_DEFAULTS.maxStep;
   if (!(maxStep > 0 && maxStep <= 1)) throw new Error(`replanner: maxStep must be in (0, 1], got ${maxStep}`);
   if (state.lastWriteMs !== undefined && inputs.nowMs - state.lastWriteMs < minInterval) {
-    return { write: false, reason: `rate limit: last write ${Math.round((inputs.nowMs - state.lastWriteMs) / 1000)} s ago (< ${minInterval / 1000} s)` };
+    return {
+      write: false,
+      reason: `rate limit: last write ${Math.round((inputs.nowMs - state.lastWriteMs) / 1000)} s ago (< ${minInterval / 1000} s)`,
+    };
   }
   const next = fixedReplicaInput(inputs.nodes, inputs.rttMs, inputs.demand);
   const candidate = planRouting(next);
   const replicas = Object.fromEntries(inputs.nodes.map((n) => [n.name, n.replicas]));
-  const current: RoutingPlan = { replicas, weights: state.weights as Record<string, Record<string, number>>, predicted: { meanMs: NaN } };
+  const current: RoutingPlan = {
+    replicas,
+    weights: state.weights as Record<string, Record<string, number>>,
+    predicted: { meanMs: NaN },
+  };
   const appliedInput = state.basis ? fixedReplicaInput(inputs.nodes, state.basis.rttMs, state.basis.demand) : undefined;
   // Without a basis (weights from Pulumi's plan), moves are measured against the new matrix itself: only the mean rule applies.
   const decision = decideReplan({ input: appliedInput ?? next, plan: current }, next, candidate, limits);

@@ -79,7 +79,10 @@ export const UTILISATIONS = [0.3, 0.6, 0.85, 0.95] as const;
  * FaaSt replica: 2 cloud workers (6 pods each) and 1 edge worker (5 pods), cloud–cloud 1 ms,
  * edge–cloud 50 or 100 ms, 4 ms service (250 req/s per pod), 90% of demand at the edge, R = 8.
  */
-export function faastScenarios(edgeCloudMs: 50 | 100, utilisations: readonly number[] = [0.1, 0.5, 0.85, 0.95]): Scenario[] {
+export function faastScenarios(
+  edgeCloudMs: 50 | 100,
+  utilisations: readonly number[] = [0.1, 0.5, 0.85, 0.95],
+): Scenario[] {
   const nodes: RoutingNode[] = [
     { name: "cloud-1", maxPods: 6, serviceRate: 250 },
     { name: "cloud-2", maxPods: 6, serviceRate: 250 },
@@ -148,7 +151,11 @@ export const MIXED_UTILISATIONS = [0.6, 0.85, 0.95] as const;
  * 2–4× apart) with a cap of 3–8 pods, replica budget ≈ half the total caps, Zipf demand. The
  * utilisation is of the largest-capacity placement (the R fastest pods within the caps).
  */
-export function mixedScenarios(size: number, seed = 13, utilisations: readonly number[] = MIXED_UTILISATIONS): Scenario[] {
+export function mixedScenarios(
+  size: number,
+  seed = 13,
+  utilisations: readonly number[] = MIXED_UTILISATIONS,
+): Scenario[] {
   const rng = createRng(seed * 104729 + size);
   const xs = Array.from({ length: size }, () => [rng.next(), rng.next()] as const);
   const pad = String(size - 1).length;

@@ -9,7 +9,9 @@ import type { Problem } from "./types";
  * (then the lower index) fills first, so the capacity goes where requests enter.
  */
 export function fastestFirstReplicas(p: Problem): Int32Array {
-  const order = Array.from({ length: p.n }, (_, j) => j).sort((a, b) => p.mu[b] - p.mu[a] || p.demand[b] - p.demand[a] || a - b);
+  const order = Array.from({ length: p.n }, (_, j) => j).sort(
+    (a, b) => p.mu[b] - p.mu[a] || p.demand[b] - p.demand[a] || a - b,
+  );
   const n = new Int32Array(p.n);
   let left = p.replicas;
   for (const j of order) {

@@ -7,7 +7,12 @@ import type { IndexedPlan } from "./types";
 import { buildProblem } from "./validate";
 
 const single = (lambda: number, c: number, mu: number) => ({
-  p: buildProblem({ nodes: [{ name: "a", maxPods: c, serviceRate: mu }], rttMs: { a: {} }, demand: { a: lambda }, replicas: c }),
+  p: buildProblem({
+    nodes: [{ name: "a", maxPods: c, serviceRate: mu }],
+    rttMs: { a: {} },
+    demand: { a: lambda },
+    replicas: c,
+  }),
   plan: { replicas: Int32Array.from([c]), rows: [{ to: [0], w: [1] }] } as IndexedPlan,
 });
 
@@ -18,9 +23,9 @@ describe("simulator", () => {
     const sim = simulatePlan(p, plan, { requests: 400_000, seed: 11 });
     expect(sim.meanMs / 10).toBeCloseTo(1, 1);
     expect(Math.abs(sim.meanMs - 10) / 10).toBeLessThan(0.02);
-    expect(Math.abs(sim.p50Ms - 1000 * Math.log(2) / 100) / 6.93).toBeLessThan(0.02);
-    expect(Math.abs(sim.p99Ms - 1000 * Math.log(100) / 100) / 46.05).toBeLessThan(0.03);
-    expect(responseQuantileMs(p, plan, 0.99)).toBeCloseTo(1000 * Math.log(100) / 100, 4);
+    expect(Math.abs(sim.p50Ms - (1000 * Math.log(2)) / 100) / 6.93).toBeLessThan(0.02);
+    expect(Math.abs(sim.p99Ms - (1000 * Math.log(100)) / 100) / 46.05).toBeLessThan(0.03);
+    expect(responseQuantileMs(p, plan, 0.99)).toBeCloseTo((1000 * Math.log(100)) / 100, 4);
   });
 
   it("agrees with the Erlang C evaluator within 2% on M/M/c (optimal plans, with RTT)", () => {

@@ -106,7 +106,10 @@ export function simulatePlan(p: Problem, plan: IndexedPlan, opts: SimulationOpti
     while (k < c.length - 1 && c[k] <= v) k++;
     const j = row.to[k];
     const mu = p.mu[j];
-    const sv = serviceSigma > 0 ? Math.exp(Math.log(1 / mu) - serviceSigma ** 2 / 2 + serviceSigma * rngService.normal()) : rngService.exponential(mu);
+    const sv =
+      serviceSigma > 0
+        ? Math.exp(Math.log(1 / mu) - serviceSigma ** 2 / 2 + serviceSigma * rngService.normal())
+        : rngService.exponential(mu);
     const heap = heaps[j];
     const start = heap[0] > t ? heap[0] : t;
     const finish = start + sv;
@@ -124,7 +127,10 @@ export function simulatePlan(p: Problem, plan: IndexedPlan, opts: SimulationOpti
     }
     heap[q] = finish;
     const base = p.rtt[i * p.n + j];
-    const rtt = jitterSigma > 0 && base > 0 ? base * Math.exp(jitterSigma * rngRtt.normal() - (jitterSigma * jitterSigma) / 2) : base;
+    const rtt =
+      jitterSigma > 0 && base > 0
+        ? base * Math.exp(jitterSigma * rngRtt.normal() - (jitterSigma * jitterSigma) / 2)
+        : base;
     if (r >= warm) {
       out[r - warm] = rtt + 1000 * (finish - t);
       rttSum += rtt;
@@ -136,5 +142,13 @@ export function simulatePlan(p: Problem, plan: IndexedPlan, opts: SimulationOpti
   for (let k = 0; k < n; k++) sum += out[k];
   out.sort();
   const q = (f: number) => out[Math.min(n - 1, Math.max(0, Math.ceil(f * n) - 1))];
-  return { count: n, meanMs: sum / n, p50Ms: q(0.5), p95Ms: q(0.95), p99Ms: q(0.99), meanRttMs: rttSum / n, remoteShare: remote / n };
+  return {
+    count: n,
+    meanMs: sum / n,
+    p50Ms: q(0.5),
+    p95Ms: q(0.95),
+    p99Ms: q(0.99),
+    meanRttMs: rttSum / n,
+    remoteShare: remote / n,
+  };
 }

@@ -25,24 +25,58 @@ describe("routing input validation", () => {
   });
 
   it.each([
-    ["a missing matrix entry", (g: any) => delete g.rttMs.edge.cloud1, ['rttMs.edge.cloud1: missing latency from "edge" to "cloud1"']],
+    [
+      "a missing matrix entry",
+      (g: any) => delete g.rttMs.edge.cloud1,
+      ['rttMs.edge.cloud1: missing latency from "edge" to "cloud1"'],
+    ],
     ["a missing matrix row", (g: any) => delete g.rttMs.edge, ['rttMs.edge: missing row for node "edge"']],
-    ["a negative latency", (g: any) => (g.rttMs.edge.cloud1 = -3), ["rttMs.edge.cloud1: must be a non-negative number"]],
-    ["a non-numeric latency", (g: any) => (g.rttMs.edge.cloud1 = "50"), ["rttMs.edge.cloud1: must be a non-negative number"]],
-    ["a NaN latency", (g: any) => (g.rttMs.cloud1.edge = Number.NaN), ["rttMs.cloud1.edge: must be a non-negative number"]],
+    [
+      "a negative latency",
+      (g: any) => (g.rttMs.edge.cloud1 = -3),
+      ["rttMs.edge.cloud1: must be a non-negative number"],
+    ],
+    [
+      "a non-numeric latency",
+      (g: any) => (g.rttMs.edge.cloud1 = "50"),
+      ["rttMs.edge.cloud1: must be a non-negative number"],
+    ],
+    [
+      "a NaN latency",
+      (g: any) => (g.rttMs.cloud1.edge = Number.NaN),
+      ["rttMs.cloud1.edge: must be a non-negative number"],
+    ],
     ["an unknown node in the matrix", (g: any) => (g.rttMs.edge.mars = 1), ['rttMs.edge.mars: unknown node "mars"']],
     ["an unknown node in demand", (g: any) => (g.demand.mars = 10), ['demand.mars: unknown node "mars"']],
     ["a negative demand", (g: any) => (g.demand.edge = -1), ["demand.edge: must be a non-negative number"]],
-    ["R larger than Σ maxPods", (g: any) => (g.replicas = 12), ["replicas: 12 exceeds the total maxPods of all nodes (11)"]],
+    [
+      "R larger than Σ maxPods",
+      (g: any) => (g.replicas = 12),
+      ["replicas: 12 exceeds the total maxPods of all nodes (11)"],
+    ],
     ["a fractional R", (g: any) => (g.replicas = 2.5), ["replicas: must be a positive integer"]],
     [
       "demand no placement can serve stably",
       (g: any) => (g.demand.edge = 1450),
-      ["demand: total 1500 req/s cannot be served stably by 6 replicas (at most 1500 req/s, load must stay below capacity)"],
+      [
+        "demand: total 1500 req/s cannot be served stably by 6 replicas (at most 1500 req/s, load must stay below capacity)",
+      ],
     ],
-    ["a duplicate node", (g: any) => g.nodes.push({ name: "edge", maxPods: 1, serviceRate: 1 }), ['nodes[2].name: duplicate node "edge"']],
-    ["a non-integer maxPods", (g: any) => (g.nodes[0].maxPods = 1.5), ["nodes[0].maxPods: must be a non-negative integer"]],
-    ["a zero service rate", (g: any) => (g.nodes[1].serviceRate = 0), ["nodes[1].serviceRate: must be a positive number (requests per second per replica)"]],
+    [
+      "a duplicate node",
+      (g: any) => g.nodes.push({ name: "edge", maxPods: 1, serviceRate: 1 }),
+      ['nodes[2].name: duplicate node "edge"'],
+    ],
+    [
+      "a non-integer maxPods",
+      (g: any) => (g.nodes[0].maxPods = 1.5),
+      ["nodes[0].maxPods: must be a non-negative integer"],
+    ],
+    [
+      "a zero service rate",
+      (g: any) => (g.nodes[1].serviceRate = 0),
+      ["nodes[1].serviceRate: must be a positive number (requests per second per replica)"],
+    ],
     ["an unknown field", (g: any) => (g.extra = true), ["extra: unknown field"]],
   ])("rejects %s with a message naming the field", (_name, mutate, expected) => {
     const g = good();
@@ -53,7 +87,9 @@ describe("routing input validation", () => {
 
   it("rejects a non-object and an empty node list", () => {
     expect(messages([])).toEqual(["input: must be a JSON object with nodes, rttMs, demand and replicas"]);
-    expect(messages({ ...good(), nodes: [] })).toContain("nodes: must be a non-empty array of {name, maxPods, serviceRate}");
+    expect(messages({ ...good(), nodes: [] })).toContain(
+      "nodes: must be a non-empty array of {name, maxPods, serviceRate}",
+    );
   });
 
   it("uses the R fastest pods for the stability limit", () => {

@@ -7,8 +7,7 @@ import { type InputIssue, type Problem, type RoutingInput, RoutingInputError } f
 /** Largest replica budget accepted (keeps the Erlang recursions and the search bounded). */
 export const MAX_REPLICAS = 100_000;
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const isNonNegNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
 
 /**
@@ -16,7 +15,10 @@ const isNonNegNumber = (v: unknown): v is number => typeof v === "number" && Num
  * maxPods) — a greedy over pods by speed, exact because every pod of a node has the same rate. Some
  * placement is stable iff the total demand is below it; the optimiser then starts from one.
  */
-export function maxStableCapacity(nodes: readonly { maxPods: number; serviceRate: number }[], replicas: number): number {
+export function maxStableCapacity(
+  nodes: readonly { maxPods: number; serviceRate: number }[],
+  replicas: number,
+): number {
   const sorted = [...nodes].sort((a, b) => b.serviceRate - a.serviceRate);
   let left = replicas;
   let cap = 0;
@@ -76,7 +78,12 @@ export function routingInputIssues(raw: unknown): InputIssue[] {
         ok = false;
       }
       if (typeof node.name === "string" && node.name.length > 0) names.add(node.name);
-      if (ok) nodes.push({ name: node.name as string, maxPods: node.maxPods as number, serviceRate: node.serviceRate as number });
+      if (ok)
+        nodes.push({
+          name: node.name as string,
+          maxPods: node.maxPods as number,
+          serviceRate: node.serviceRate as number,
+        });
       else nodesOk = false;
     });
   }

@@ -31,7 +31,11 @@ function mockState(type: string, name: string, inputs: Inputs): Inputs {
     case "random:index/randomString:RandomString":
       return { ...inputs, result: `synth-${name}-${"x".repeat(Math.max(0, (inputs.length ?? 16) - name.length - 6))}` };
     case "random:index/randomBytes:RandomBytes":
-      return { ...inputs, base64: Buffer.alloc(inputs.length ?? 32, 7).toString("base64"), hex: Buffer.alloc(inputs.length ?? 32, 7).toString("hex") };
+      return {
+        ...inputs,
+        base64: Buffer.alloc(inputs.length ?? 32, 7).toString("base64"),
+        hex: Buffer.alloc(inputs.length ?? 32, 7).toString("hex"),
+      };
     default:
       return inputs;
   }

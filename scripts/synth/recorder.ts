@@ -75,7 +75,10 @@ async function dependsOnNames(d: unknown): Promise<string[]> {
   const v = pulumi.Output.isInstance(d) ? await (d as unknown as { promise(): Promise<unknown> }).promise() : await d;
   const list = Array.isArray(v) ? v : [v];
   const flat = await Promise.all(list.map(async (x) => (pulumi.Output.isInstance(x) ? (x as any).promise() : x)));
-  return flat.flat().filter((x) => x !== undefined).map(nameOf);
+  return flat
+    .flat()
+    .filter((x) => x !== undefined)
+    .map(nameOf);
 }
 
 /**
@@ -95,7 +98,11 @@ export async function recordProgram<T>(program: () => T, opts: RecordOptions = {
       const o = a.opts as pulumi.CustomResourceOptions;
       const res = a.resource;
       registered.push(Promise.resolve().then(() => (res.urn as unknown as { promise(): Promise<unknown> }).promise()));
-      ids.push(res instanceof pulumi.CustomResource ? Promise.resolve().then(() => (res.id as unknown as { promise(): Promise<unknown> }).promise()) : Promise.resolve());
+      ids.push(
+        res instanceof pulumi.CustomResource
+          ? Promise.resolve().then(() => (res.id as unknown as { promise(): Promise<unknown> }).promise())
+          : Promise.resolve(),
+      );
       pending.push(
         (async (): Promise<RecordedResource> => ({
           type: a.type,

@@ -9,7 +9,8 @@ import { parse } from "yaml";
 /** Placeholders for secret keys kantai knows; well-formed so validation passes. */
 export const SECRET_PLACEHOLDERS: Readonly<Record<string, string>> = {
   "kantai:proxmoxApiToken": "synth@pve!placeholder=00000000-0000-0000-0000-000000000000",
-  "kantai:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nsynth placeholder, not a key\n-----END OPENSSH PRIVATE KEY-----\n",
+  "kantai:sshPrivateKey":
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nsynth placeholder, not a key\n-----END OPENSSH PRIVATE KEY-----\n",
   "kantai:cloudflareApiToken": "synthplaceholdersynthplaceholdersynthpla",
 };
 
@@ -29,7 +30,8 @@ export function readStackFile(path: string): StackFileConfig {
     throw new StackFileError(`stack file ${path} is not valid YAML: ${(e as Error).message}`);
   }
   const cfg = (doc as { config?: Record<string, unknown> } | null)?.config ?? {};
-  if (typeof cfg !== "object" || Array.isArray(cfg)) throw new StackFileError(`stack file ${path}: "config" must be a mapping`);
+  if (typeof cfg !== "object" || Array.isArray(cfg))
+    throw new StackFileError(`stack file ${path}: "config" must be a mapping`);
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const [k, v] of Object.entries(cfg)) {

@@ -23,11 +23,19 @@ describe("k8s-local: the simulated nodes of a stack", () => {
     });
     expect(pi3.labels["node-role.kubernetes.io/control-plane"]).toBeUndefined();
     expect(pi3.taints).toEqual([{ key: "kantai.dev/storage", value: "hdd", effect: "NoSchedule" }]);
-    expect(nodes.find((n) => n.name === "edge-vm-1")!.labels).toMatchObject({ "topology.kubernetes.io/zone": "lab", "node-role.kubernetes.io/control-plane": "true" });
+    expect(nodes.find((n) => n.name === "edge-vm-1")!.labels).toMatchObject({
+      "topology.kubernetes.io/zone": "lab",
+      "node-role.kubernetes.io/control-plane": "true",
+    });
   });
 
   it("lab: the four lab nodes", () => {
-    expect(stackNodes(path.join(REPO, "Pulumi.lab.yaml")).map((n) => n.name)).toEqual(["lab-cp", "lab-w1", "lab-w2", "lab-w3"]);
+    expect(stackNodes(path.join(REPO, "Pulumi.lab.yaml")).map((n) => n.name)).toEqual([
+      "lab-cp",
+      "lab-w1",
+      "lab-w2",
+      "lab-w3",
+    ]);
   });
 
   it("every node is handed to kwok by its annotation (and only those)", () => {
@@ -36,7 +44,9 @@ describe("k8s-local: the simulated nodes of a stack", () => {
   });
 
   it("a malformed taint is refused with the taint and the expected form", () => {
-    expect(() => parseTaint("kantai.dev/storage=hdd")).toThrow('taint "kantai.dev/storage=hdd" is not key[=value]:NoSchedule|PreferNoSchedule|NoExecute');
+    expect(() => parseTaint("kantai.dev/storage=hdd")).toThrow(
+      'taint "kantai.dev/storage=hdd" is not key[=value]:NoSchedule|PreferNoSchedule|NoExecute',
+    );
     expect(parseTaint("a:NoExecute")).toEqual({ key: "a", effect: "NoExecute" });
   });
 });
@@ -62,14 +72,19 @@ describe("npm run k8s:local -- up | env | status | down", () => {
       `${tsx} down --dir ${dir} 2> ${dir}.down`,
       `if ${tsx} status --dir ${dir} 2> ${dir}.status2; then echo "still running"; exit 1; fi`,
     ].join("\n");
-    const r = spawnSync(ns[0] ?? "bash", ns.length ? [...ns.slice(1), "bash", "-c", script] : ["-c", script], { encoding: "utf8", timeout: 45 * 60_000 });
+    const r = spawnSync(ns[0] ?? "bash", ns.length ? [...ns.slice(1), "bash", "-c", script] : ["-c", script], {
+      encoding: "utf8",
+      timeout: 45 * 60_000,
+    });
     const read = (s: string) => (fs.existsSync(dir + s) ? fs.readFileSync(dir + s, "utf8") : "");
     expect(r.status, `${r.stdout}\n${r.stderr}\n${read(".up1.err")}\n${read(".up2.err")}`).toBe(0);
     console.log(read(".up1.err").trim());
 
     // up: prints the kubeconfig's path, says what is simulated
     expect(read(".up1").trim()).toBe(path.join(dir, "kubeconfig"));
-    expect(read(".up1.err")).toMatch(/4 SIMULATED nodes \(kwok, nothing runs in pods\) from stack lab: lab-cp, lab-w1, lab-w2, lab-w3/);
+    expect(read(".up1.err")).toMatch(
+      /4 SIMULATED nodes \(kwok, nothing runs in pods\) from stack lab: lab-cp, lab-w1, lab-w2, lab-w3/,
+    );
     expect(read(".up1.err")).toContain(`kubeconfig: ${path.join(dir, "kubeconfig")}`);
     // second up: reused, same kubeconfig
     expect(read(".up2.err")).toMatch(/already running .* reusing it/);

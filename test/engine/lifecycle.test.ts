@@ -130,9 +130,10 @@ describe("local stack: up / up / change / destroy on the real engine", () => {
       v && v["4dabf18193072939515e22adb298388d"] === SECRET_SIG && typeof v.ciphertext === "string";
     const resources = JSON.parse(text).checkpoint.latest.resources;
     const byName = (n: string) => resources.find((r: any) => r.custom && nameOf(r.urn) === n);
-    expect(isEncrypted(byName("token-file").inputs.environment.TOKEN) || isEncrypted(byName("token-file").inputs.environment)).toBe(
-      true,
-    );
+    expect(
+      isEncrypted(byName("token-file").inputs.environment.TOKEN) ||
+        isEncrypted(byName("token-file").inputs.environment),
+    ).toBe(true);
     expect(isEncrypted(byName("db-password").outputs.result)).toBe(true);
     const stack = resources.find((r: any) => r.type === "pulumi:pulumi:Stack");
     expect(isEncrypted(stack.outputs.passwordValue)).toBe(true);
@@ -145,7 +146,9 @@ describe("local stack: up / up / change / destroy on the real engine", () => {
     expect(destroy.stdout).toMatch(/- 7 deleted/);
     expect(exportState().resources ?? []).toEqual([]);
     expect(fs.readdirSync(ws.out)).toEqual([]);
-    const deletes = standinCalls(ws).filter((c) => c.method === "delete").map((c) => nameOf(c.urn!));
+    const deletes = standinCalls(ws)
+      .filter((c) => c.method === "delete")
+      .map((c) => nameOf(c.urn!));
     expect(deletes.sort()).toEqual(["db-password", "greeting-file", "manifest", "suffix", "token-file"]);
   });
 });

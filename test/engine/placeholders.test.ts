@@ -15,7 +15,10 @@ const workspaces: Workspace[] = [];
 afterAll(() => workspaces.forEach(cleanup));
 
 function devWorkspace(): Workspace {
-  const ws = workspace(REPO, { passphrase: "kantai-dev", filter: (rel) => rel !== "test" && !/^Pulumi\..+\.yaml$/.test(rel) });
+  const ws = workspace(REPO, {
+    passphrase: "kantai-dev",
+    filter: (rel) => rel !== "test" && !/^Pulumi\..+\.yaml$/.test(rel),
+  });
   workspaces.push(ws);
   fs.copyFileSync(path.join(REPO, "Pulumi.dev.yaml"), path.join(ws.program, "Pulumi.dev.yaml"));
   pulumi(ws, ["stack", "init", "dev", "--non-interactive"]);

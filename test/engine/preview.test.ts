@@ -13,7 +13,9 @@ import { cleanup, FIXTURES, pulumi, REPO, standinCalls, workspace, type Workspac
 
 const STACKS_DIR = path.join(FIXTURES, "stacks");
 const DEFAULT_PASSPHRASE = "kantai-dev";
-const passphrases: Record<string, string> = JSON.parse(fs.readFileSync(path.join(STACKS_DIR, "passphrases.json"), "utf8"));
+const passphrases: Record<string, string> = JSON.parse(
+  fs.readFileSync(path.join(STACKS_DIR, "passphrases.json"), "utf8"),
+);
 const stacks = fs
   .readdirSync(REPO)
   .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
@@ -22,7 +24,16 @@ const stacks = fs
 
 // Plugins the engine may load for the program: the real dynamic-provider shim and the
 // stand-ins (tools/standins). Anything else would mean a plugin this suite cannot provide.
-const PACKAGES = new Set(["pulumi", "kantai", "pulumi-nodejs", "command", "random", "proxmoxve", "kubernetes", "cloudflare"]);
+const PACKAGES = new Set([
+  "pulumi",
+  "kantai",
+  "pulumi-nodejs",
+  "command",
+  "random",
+  "proxmoxve",
+  "kubernetes",
+  "cloudflare",
+]);
 
 const workspaces: Workspace[] = [];
 afterAll(() => workspaces.forEach(cleanup));
@@ -42,7 +53,10 @@ describe("preview every stack of the program offline", () => {
       });
       workspaces.push(ws);
       const override = path.join(STACKS_DIR, `Pulumi.${stack}.yaml`);
-      fs.copyFileSync(fs.existsSync(override) ? override : path.join(REPO, `Pulumi.${stack}.yaml`), path.join(ws.program, `Pulumi.${stack}.yaml`));
+      fs.copyFileSync(
+        fs.existsSync(override) ? override : path.join(REPO, `Pulumi.${stack}.yaml`),
+        path.join(ws.program, `Pulumi.${stack}.yaml`),
+      );
 
       pulumi(ws, ["stack", "init", stack, "--non-interactive"]);
       const run = pulumi(ws, ["preview", "--json", "--non-interactive", "--stack", stack], { allowFail: true });

@@ -49,12 +49,15 @@ const plansInState = () =>
     (exportState().resources ?? []).filter((r: any) => r.type === TYPE).map((r: any) => [nameOf(r.urn), r]),
   );
 const errorsOf = (run: { stdout: string }) =>
-  (JSON.parse(run.stdout).diagnostics ?? []).filter((d: any) => d.severity === "error").map((d: any) => d.message.trimEnd());
+  (JSON.parse(run.stdout).diagnostics ?? [])
+    .filter((d: any) => d.severity === "error")
+    .map((d: any) => d.message.trimEnd());
 
 beforeAll(() => {
   ws = workspace(REPO, {
     passphrase: "kantai-engine-test",
-    filter: (rel) => KEEP.some((k) => rel === k || rel.startsWith(`${k}${path.sep}`) || k.startsWith(`${rel}${path.sep}`)),
+    filter: (rel) =>
+      KEEP.some((k) => rel === k || rel.startsWith(`${k}${path.sep}`) || k.startsWith(`${rel}${path.sep}`)),
   });
   for (const f of ["Pulumi.yaml", "package.json"]) fs.copyFileSync(path.join(FIXTURE, f), path.join(ws.program, f));
   pulumi(ws, ["stack", "init", STACK, "--non-interactive"]);
@@ -160,7 +163,9 @@ describe("where the provider finds lib/routing", () => {
     const cwd = process.cwd();
     try {
       process.chdir(dir);
-      expect(() => loadRoutingLibrary()).toThrow(`RoutingPlan: lib/routing not found in ${dir} or any parent directory`);
+      expect(() => loadRoutingLibrary()).toThrow(
+        `RoutingPlan: lib/routing not found in ${dir} or any parent directory`,
+      );
       process.chdir(path.join(REPO, "test", "engine", "fixtures", "routing"));
       expect(loadRoutingLibrary().planRouting(fibInputs(DEMAND_1))).toEqual(fibPlan(DEMAND_1)); // found 4 levels up
     } finally {

@@ -59,19 +59,29 @@ describe("stand-in plugins check inputs against the SDK's declared shape, throug
     const failures = standinCalls(ws)
       .filter((c) => c.method === "checkConfig" && c.urn?.endsWith("::bad-provider"))
       .flatMap((c) => c.failures ?? []);
-    expect(failures).toEqual([{ property: "ssh.agentt", reason: 'unknown property "agentt" (not declared by the SDK)' }]);
+    expect(failures).toEqual([
+      { property: "ssh.agentt", reason: 'unknown property "agentt" (not declared by the SDK)' },
+    ]);
     expect(run.status).not.toBe(0);
     expect(output).toContain("resource 'bad-provider': property ssh.agentt");
   });
 
   const cases: [string, string, { property: string; reason: string }][] = [
-    ["bad-vm", "proxmoxve: a string where a number is declared", { property: "cpu.cores", reason: 'expected number, got string "two"' }],
+    [
+      "bad-vm",
+      "proxmoxve: a string where a number is declared",
+      { property: "cpu.cores", reason: 'expected number, got string "two"' },
+    ],
     [
       "typo-vm",
       "proxmoxve: an undeclared nested property",
       { property: "networkDevices[0].modle", reason: 'unknown property "modle" (not declared by the SDK)' },
     ],
-    ["bad-ttl", "cloudflare: a string where a number is declared", { property: "ttl", reason: 'expected number, got string "auto"' }],
+    [
+      "bad-ttl",
+      "cloudflare: a string where a number is declared",
+      { property: "ttl", reason: 'expected number, got string "auto"' },
+    ],
     [
       "bad-ns",
       "kubernetes: an undeclared property in metadata",

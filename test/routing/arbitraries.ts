@@ -23,10 +23,16 @@ export function routingInput(shape: InstanceShape = SMALL): fc.Arbitrary<Routing
         pods: fc.array(fc.integer({ min: shape.maxPods[0], max: shape.maxPods[1] }), { minLength: n, maxLength: n }),
         rates: fc.array(fc.integer({ min: 50, max: 500 }), { minLength: n, maxLength: n }),
         rtt: fc.array(fc.double({ min: 0, max: 120, noNaN: true }), { minLength: n * n, maxLength: n * n }),
-        shares: fc.array(fc.oneof(fc.constant(0), fc.double({ min: 0.01, max: 1, noNaN: true })), { minLength: n, maxLength: n }),
+        shares: fc.array(fc.oneof(fc.constant(0), fc.double({ min: 0.01, max: 1, noNaN: true })), {
+          minLength: n,
+          maxLength: n,
+        }),
         rFraction: fc.double({ min: 0, max: 1, noNaN: true }),
         utilisation: fc.double({ min: shape.utilisation[0], max: shape.utilisation[1], noNaN: true }),
-        names: fc.shuffledSubarray(["edge", "cloud-a", "cloud-b", "pi", "vps", "pve-1", "pve-2", "nas"], { minLength: n, maxLength: n }),
+        names: fc.shuffledSubarray(["edge", "cloud-a", "cloud-b", "pi", "vps", "pve-1", "pve-2", "nas"], {
+          minLength: n,
+          maxLength: n,
+        }),
       }),
     )
     .map(({ pods, rates, rtt, shares, rFraction, utilisation, names }) => {
@@ -51,7 +57,10 @@ export function routingInput(shape: InstanceShape = SMALL): fc.Arbitrary<Routing
       });
       return { nodes, rttMs, demand, replicas };
     })
-    .filter((input) => Object.values(input.demand).reduce((a, b) => a + b, 0) < maxStableCapacity(input.nodes, input.replicas));
+    .filter(
+      (input) =>
+        Object.values(input.demand).reduce((a, b) => a + b, 0) < maxStableCapacity(input.nodes, input.replicas),
+    );
 }
 
 /**
@@ -66,8 +75,14 @@ export function mixedFleetInput(nodes: [number, number] = [4, 12]): fc.Arbitrary
       fc.record({
         pods: fc.array(fc.integer({ min: 3, max: 8 }), { minLength: n, maxLength: n }),
         kinds: fc.array(fc.constantFrom(100, 200, 300, 400), { minLength: n, maxLength: n }),
-        xy: fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: n, maxLength: n }),
-        shares: fc.array(fc.oneof(fc.constant(0), fc.double({ min: 0.01, max: 1, noNaN: true })), { minLength: n, maxLength: n }),
+        xy: fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })), {
+          minLength: n,
+          maxLength: n,
+        }),
+        shares: fc.array(fc.oneof(fc.constant(0), fc.double({ min: 0.01, max: 1, noNaN: true })), {
+          minLength: n,
+          maxLength: n,
+        }),
         utilisation: fc.double({ min: 0.4, max: 0.97, noNaN: true }),
       }),
     )
@@ -79,7 +94,10 @@ export function mixedFleetInput(nodes: [number, number] = [4, 12]): fc.Arbitrary
       names.forEach((a, i) => {
         rttMs[a] = {};
         names.forEach((b, j) => {
-          rttMs[a][b] = i === j ? 0 : Math.round((1 + 39 * Math.hypot(xy[i][0] - xy[j][0], xy[i][1] - xy[j][1]) / Math.SQRT2) * 100) / 100;
+          rttMs[a][b] =
+            i === j
+              ? 0
+              : Math.round((1 + (39 * Math.hypot(xy[i][0] - xy[j][0], xy[i][1] - xy[j][1])) / Math.SQRT2) * 100) / 100;
         });
       });
       if (!shares.some((s) => s !== 0)) shares[0] = 1;
@@ -91,5 +109,8 @@ export function mixedFleetInput(nodes: [number, number] = [4, 12]): fc.Arbitrary
       });
       return { nodes, rttMs, demand, replicas };
     })
-    .filter((input) => Object.values(input.demand).reduce((a, b) => a + b, 0) < maxStableCapacity(input.nodes, input.replicas));
+    .filter(
+      (input) =>
+        Object.values(input.demand).reduce((a, b) => a + b, 0) < maxStableCapacity(input.nodes, input.replicas),
+    );
 }

@@ -32,11 +32,15 @@ function viaNpm(args: string[]) {
 
 /** Run the entry file directly with the project's tsx (faster; same program). */
 function viaTsx(args: string[]) {
-  return spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "lib", "routing", "cli.ts"), ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+  return spawnSync(
+    path.join(ROOT, "node_modules", ".bin", "tsx"),
+    [path.join(ROOT, "lib", "routing", "cli.ts"), ...args],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
 }
 
 describe("routing CLI", () => {
@@ -60,12 +64,24 @@ describe("routing CLI", () => {
   });
 
   it.each([
-    ["a missing matrix entry", (g: any) => delete g.rttMs.cloud2.edge, 'rttMs.cloud2.edge: missing latency from "cloud2" to "edge"'],
+    [
+      "a missing matrix entry",
+      (g: any) => delete g.rttMs.cloud2.edge,
+      'rttMs.cloud2.edge: missing latency from "cloud2" to "edge"',
+    ],
     ["a negative latency", (g: any) => (g.rttMs.edge.cloud1 = -1), "rttMs.edge.cloud1: must be a non-negative number"],
-    ["a non-numeric latency", (g: any) => (g.rttMs.edge.cloud1 = "fast"), "rttMs.edge.cloud1: must be a non-negative number"],
+    [
+      "a non-numeric latency",
+      (g: any) => (g.rttMs.edge.cloud1 = "fast"),
+      "rttMs.edge.cloud1: must be a non-negative number",
+    ],
     ["an unknown node in demand", (g: any) => (g.demand.mars = 5), 'demand.mars: unknown node "mars"'],
     ["R > Σ maxPods", (g: any) => (g.replicas = 18), "replicas: 18 exceeds the total maxPods of all nodes (17)"],
-    ["demand no placement can serve stably", (g: any) => (g.demand.edge = 2000), "demand: total 2100 req/s cannot be served stably by 6 replicas"],
+    [
+      "demand no placement can serve stably",
+      (g: any) => (g.demand.edge = 2000),
+      "demand: total 2100 req/s cannot be served stably by 6 replicas",
+    ],
   ])("exits non-zero naming the field for %s", (_name, mutate, message) => {
     const g = input();
     mutate(g);
@@ -87,7 +103,9 @@ describe("routing CLI", () => {
     g.demand.edge = 2000;
     const r = viaTsx(["plan", "--input", write(g)]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe("demand: total 2100 req/s cannot be served stably by 6 replicas (at most 1500 req/s, load must stay below capacity)\n");
+    expect(r.stderr).toBe(
+      "demand: total 2100 req/s cannot be served stably by 6 replicas (at most 1500 req/s, load must stay below capacity)\n",
+    );
   });
 
   it("rejects invalid JSON, unknown algorithms and missing arguments", () => {

@@ -28,7 +28,9 @@ function mergePatch(target: any, patch: any): any {
   return out;
 }
 
-export async function startFakeKube(configMaps: Record<string, any>): Promise<{ url: string; requests: RecordedRequest[]; store: Record<string, any>; close(): Promise<void> }> {
+export async function startFakeKube(
+  configMaps: Record<string, any>,
+): Promise<{ url: string; requests: RecordedRequest[]; store: Record<string, any>; close(): Promise<void> }> {
   const store: Record<string, any> = structuredClone(configMaps);
   const requests: RecordedRequest[] = [];
   const server = http.createServer((req, res) => {
@@ -36,7 +38,13 @@ export async function startFakeKube(configMaps: Record<string, any>): Promise<{ 
     req.on("data", (c) => (body += c));
     req.on("end", () => {
       const parsed = body ? JSON.parse(body) : undefined;
-      requests.push({ method: req.method!, path: req.url!, contentType: req.headers["content-type"], authorization: req.headers.authorization, body: parsed });
+      requests.push({
+        method: req.method!,
+        path: req.url!,
+        contentType: req.headers["content-type"],
+        authorization: req.headers.authorization,
+        body: parsed,
+      });
       const send = (code: number, obj: unknown) => {
         res.writeHead(code, { "content-type": "application/json" });
         res.end(JSON.stringify(obj));
@@ -44,10 +52,18 @@ export async function startFakeKube(configMaps: Record<string, any>): Promise<{ 
       const m = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps\/([^/?]+)$/.exec(req.url ?? "");
       if (!m) return send(404, { kind: "Status", status: "Failure", reason: "NotFound", code: 404 });
       const key = `${decodeURIComponent(m[1])}/${decodeURIComponent(m[2])}`;
-      if (!store[key]) return send(404, { kind: "Status", status: "Failure", message: `configmaps "${m[2]}" not found`, reason: "NotFound", code: 404 });
+      if (!store[key])
+        return send(404, {
+          kind: "Status",
+          status: "Failure",
+          message: `configmaps "${m[2]}" not found`,
+          reason: "NotFound",
+          code: 404,
+        });
       if (req.method === "GET") return send(200, store[key]);
       if (req.method === "PATCH") {
-        if (req.headers["content-type"] !== "application/merge-patch+json") return send(415, { kind: "Status", status: "Failure", reason: "UnsupportedMediaType", code: 415 });
+        if (req.headers["content-type"] !== "application/merge-patch+json")
+          return send(415, { kind: "Status", status: "Failure", reason: "UnsupportedMediaType", code: 415 });
         store[key] = mergePatch(store[key], parsed);
         return send(200, store[key]);
       }
@@ -64,12 +80,17 @@ export async function startFakeKube(configMaps: Record<string, any>): Promise<{ 
  * exposing `envoy_http_downstream_rq_total{envoy_http_conn_manager_prefix="ingress"}` as a
  * counter growing at `rps` requests per second, the metric the re-planner's demand query reads.
  */
-export async function startDemandExporter(host: string, rps: number): Promise<{ address: string; close(): Promise<void> }> {
+export async function startDemandExporter(
+  host: string,
+  rps: number,
+): Promise<{ address: string; close(): Promise<void> }> {
   const t0 = Date.now();
   const server = http.createServer((_req, res) => {
     const v = Math.floor((rps * (Date.now() - t0)) / 1000);
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-    res.end(`# TYPE envoy_http_downstream_rq_total counter\nenvoy_http_downstream_rq_total{envoy_http_conn_manager_prefix="ingress"} ${v}\n`);
+    res.end(
+      `# TYPE envoy_http_downstream_rq_total counter\nenvoy_http_downstream_rq_total{envoy_http_conn_manager_prefix="ingress"} ${v}\n`,
+    );
   });
   await new Promise<void>((r) => server.listen(0, host, () => r()));
   const { port } = server.address() as { port: number };

@@ -24,7 +24,8 @@ function tokenize(src: string): string[] {
   return out;
 }
 
-const truthy = (v: Value): boolean => !(v === null || v === false || v === 0 || v === "" || (typeof v === "number" && Number.isNaN(v)));
+const truthy = (v: Value): boolean =>
+  !(v === null || v === false || v === 0 || v === "" || (typeof v === "number" && Number.isNaN(v)));
 const str = (v: Value): string => (v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
 function equal(a: Value, b: Value): boolean {
   if (typeof a === "string" && typeof b === "string") return a.toLowerCase() === b.toLowerCase();
@@ -40,14 +41,16 @@ export function evaluate(expr: string, contexts: Record<string, Value>): Value {
   const peek = () => t[i];
   const take = (want?: string) => {
     const tok = t[i++];
-    if (want !== undefined && tok !== want) throw new Error(`expression: expected ${want}, got ${tok ?? "end"} in ${expr}`);
+    if (want !== undefined && tok !== want)
+      throw new Error(`expression: expected ${want}, got ${tok ?? "end"} in ${expr}`);
     return tok;
   };
   const functions: Record<string, (args: Value[]) => Value> = {
     fromjson: ([s]) => JSON.parse(str(s)),
     format: ([f, ...a]) => str(f).replace(/\{(\d+)\}/g, (_, n) => str(a[Number(n)])),
     startswith: ([a, b]) => str(a).toLowerCase().startsWith(str(b).toLowerCase()),
-    contains: ([a, b]) => (Array.isArray(a) ? a.some((x) => equal(x, b)) : str(a).toLowerCase().includes(str(b).toLowerCase())),
+    contains: ([a, b]) =>
+      Array.isArray(a) ? a.some((x) => equal(x, b)) : str(a).toLowerCase().includes(str(b).toLowerCase()),
   };
   function primary(): Value {
     const tok = take();
@@ -85,7 +88,11 @@ export function evaluate(expr: string, contexts: Record<string, Value>): Value {
         take("[");
         const key = or();
         take("]");
-        v = Array.isArray(v) ? (v[Number(key)] ?? null) : v !== null && typeof v === "object" ? (v[str(key)] ?? null) : null;
+        v = Array.isArray(v)
+          ? (v[Number(key)] ?? null)
+          : v !== null && typeof v === "object"
+            ? (v[str(key)] ?? null)
+            : null;
       } else return v;
     }
   }

@@ -81,7 +81,14 @@ export const STRIMZI_SCHEMAS: Record<string, object> = {
     {
       apiVersion: { const: "kafka.strimzi.io/v1beta2" },
       kind: { const: "KafkaNodePool" },
-      metadata: { ...metadata, required: ["name", "labels"], properties: { ...metadata.properties, labels: { type: "object", required: ["strimzi.io/cluster"], additionalProperties: str } } },
+      metadata: {
+        ...metadata,
+        required: ["name", "labels"],
+        properties: {
+          ...metadata.properties,
+          labels: { type: "object", required: ["strimzi.io/cluster"], additionalProperties: str },
+        },
+      },
       spec: strict(
         {
           replicas: { type: "integer", minimum: 0 },
@@ -132,10 +139,16 @@ export const STRIMZI_SCHEMAS: Record<string, object> = {
  * endpoint `scheme` http|https, `interval`/`scrapeTimeout` Prometheus durations. Fields kantai does
  * not set are accepted unchecked; an unknown field is an error here (the server would prune it).
  */
-const promDuration = { type: "string", pattern: "^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$" };
+const promDuration = {
+  type: "string",
+  pattern: "^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$",
+};
 const labelSelector = strict({
   matchLabels: { type: "object", additionalProperties: str },
-  matchExpressions: { type: "array", items: strict({ key: str, operator: str, values: { type: "array", items: str } }, ["key", "operator"]) },
+  matchExpressions: {
+    type: "array",
+    items: strict({ key: str, operator: str, values: { type: "array", items: str } }, ["key", "operator"]),
+  },
 });
 export const MONITORING_SCHEMAS: Record<string, object> = {
   "monitoring.coreos.com/v1/ServiceMonitor": strict(
@@ -183,7 +196,30 @@ export const MONITORING_SCHEMAS: Record<string, object> = {
  * required; `podMetricsEndpoints[].port` is the container port's name; relabeling `action` one of
  * the CRD's enum; `sourceLabels`/`targetLabel` strings. Fields kantai does not set are unchecked.
  */
-const relabelActions = ["replace", "Replace", "keep", "Keep", "drop", "Drop", "hashmod", "HashMod", "labelmap", "LabelMap", "labeldrop", "LabelDrop", "labelkeep", "LabelKeep", "lowercase", "Lowercase", "uppercase", "Uppercase", "keepequal", "KeepEqual", "dropequal", "DropEqual"];
+const relabelActions = [
+  "replace",
+  "Replace",
+  "keep",
+  "Keep",
+  "drop",
+  "Drop",
+  "hashmod",
+  "HashMod",
+  "labelmap",
+  "LabelMap",
+  "labeldrop",
+  "LabelDrop",
+  "labelkeep",
+  "LabelKeep",
+  "lowercase",
+  "Lowercase",
+  "uppercase",
+  "Uppercase",
+  "keepequal",
+  "KeepEqual",
+  "dropequal",
+  "DropEqual",
+];
 MONITORING_SCHEMAS["monitoring.coreos.com/v1/PodMonitor"] = strict(
   {
     apiVersion: { const: "monitoring.coreos.com/v1" },
@@ -205,7 +241,15 @@ MONITORING_SCHEMAS["monitoring.coreos.com/v1/PodMonitor"] = strict(
             honorLabels: { type: "boolean" },
             relabelings: {
               type: "array",
-              items: strict({ action: { enum: relabelActions }, sourceLabels: { type: "array", items: str }, targetLabel: str, regex: str, replacement: str, separator: str, modulus: { type: "integer" } }),
+              items: strict({
+                action: { enum: relabelActions },
+                sourceLabels: { type: "array", items: str },
+                targetLabel: str,
+                regex: str,
+                replacement: str,
+                separator: str,
+                modulus: { type: "integer" },
+              }),
             },
             metricRelabelings: { type: "array", items: preserveUnknown },
           }),
@@ -222,13 +266,16 @@ MONITORING_SCHEMAS["monitoring.coreos.com/v1/PodMonitor"] = strict(
 );
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-const strimzi = Object.fromEntries(Object.entries({ ...STRIMZI_SCHEMAS, ...MONITORING_SCHEMAS }).map(([k, s]) => [k, ajv.compile(s)]));
+const strimzi = Object.fromEntries(
+  Object.entries({ ...STRIMZI_SCHEMAS, ...MONITORING_SCHEMAS }).map(([k, s]) => [k, ajv.compile(s)]),
+);
 
 /** The kubernetes-models module that holds `apiVersion`'s kinds. */
 function modelModule(apiVersion: string): string | undefined {
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
   if (group === "") return `kubernetes-models/${version}`;
-  if (/\.k8s\.io$/.test(group) || ["apps", "batch", "autoscaling", "policy"].includes(group)) return `kubernetes-models/${group}/${version}`;
+  if (/\.k8s\.io$/.test(group) || ["apps", "batch", "autoscaling", "policy"].includes(group))
+    return `kubernetes-models/${group}/${version}`;
   if (/\.knative\.dev$/.test(group)) return `@kubernetes-models/knative/${group}/${version}`;
   if (group === "traefik.io") return `@kubernetes-models/traefik/${group}/${version}`;
   if (/\.istio\.io$/.test(group)) return `@kubernetes-models/istio/${group}/${version}`;

@@ -11,7 +11,9 @@ import { readStackFile } from "../../scripts/synth/stackFile";
 
 const REPO = path.resolve(__dirname, "..", "..");
 export type Recording = Record<string, any>;
-export const RECORDING: Recording = JSON.parse(fs.readFileSync(path.join(REPO, "test/fixtures/preflight/pve84-dev-host.json"), "utf8"));
+export const RECORDING: Recording = JSON.parse(
+  fs.readFileSync(path.join(REPO, "test/fixtures/preflight/pve84-dev-host.json"), "utf8"),
+);
 
 export function devTarget(): PreflightTarget {
   const { config, secretKeys } = readStackFile(path.join(REPO, "Pulumi.dev.yaml"));
@@ -21,7 +23,15 @@ export function devTarget(): PreflightTarget {
 
 /** The snapshot lib/preflight/client.ts makes of these answers (test/preflight.loopback.test.ts checks that it does). */
 export function snapshotOf(t: PreflightTarget, rec: Recording): ApiSnapshot {
-  const nodes = [...new Set([t.image.node, t.networkNode, ...t.templates.map((x) => x.node), ...t.vms.map((x) => x.node), ...t.nodes.map((n) => n.name)])];
+  const nodes = [
+    ...new Set([
+      t.image.node,
+      t.networkNode,
+      ...t.templates.map((x) => x.node),
+      ...t.vms.map((x) => x.node),
+      ...t.nodes.map((n) => n.name),
+    ]),
+  ];
   const permissions: Record<string, Record<string, number>> = {};
   for (const p of requiredPaths(requirements(t))) {
     const r = rec[`/access/permissions?path=${p}`];
@@ -32,13 +42,22 @@ export function snapshotOf(t: PreflightTarget, rec: Recording): ApiSnapshot {
     version: pick("/version"),
     nodes: pick("/nodes"),
     storageConfig: pick("/storage"),
-    nodeStorage: Object.fromEntries(nodes.filter((n) => rec[`/nodes/${n}/storage`]).map((n) => [n, rec[`/nodes/${n}/storage`]])),
+    nodeStorage: Object.fromEntries(
+      nodes.filter((n) => rec[`/nodes/${n}/storage`]).map((n) => [n, rec[`/nodes/${n}/storage`]]),
+    ),
     permissions,
     resources: pick("/cluster/resources?type=vm"),
     imageContent: pick(`/nodes/${t.image.node}/storage/${t.storage.images}/content?content=import`),
-    repositories: Object.fromEntries(t.nodes.filter((n) => rec[`/nodes/${n.name}/apt/repositories`]).map((n) => [n.name, rec[`/nodes/${n.name}/apt/repositories`]])),
-    subscription: Object.fromEntries(t.nodes.filter((n) => rec[`/nodes/${n.name}/subscription`]).map((n) => [n.name, rec[`/nodes/${n.name}/subscription`]])),
+    repositories: Object.fromEntries(
+      t.nodes
+        .filter((n) => rec[`/nodes/${n.name}/apt/repositories`])
+        .map((n) => [n.name, rec[`/nodes/${n.name}/apt/repositories`]]),
+    ),
+    subscription: Object.fromEntries(
+      t.nodes
+        .filter((n) => rec[`/nodes/${n.name}/subscription`])
+        .map((n) => [n.name, rec[`/nodes/${n.name}/subscription`]]),
+    ),
     failures: {},
   };
 }
-

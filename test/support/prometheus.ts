@@ -28,7 +28,12 @@ export function freePort(host = "127.0.0.1"): Promise<number> {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll `probe` until it returns a value (not undefined) or `timeoutMs` passes; then throw `what`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  everyMs = 250,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < end) {
@@ -40,7 +45,9 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     }
     await sleep(everyMs);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`,
+  );
 }
 
 export interface AgentProcess {
@@ -74,12 +81,16 @@ export interface PrometheusProcess {
 /** The prometheus binary (Debian: /usr/bin/prometheus); a missing one is a test failure naming setup.sh. */
 export function prometheusBinary(): string {
   const r = spawnSync("prometheus", ["--version"], { encoding: "utf8" });
-  if (r.error) throw new Error("prometheus is not installed: scripts/setup.sh installs it (apt-get install prometheus)");
+  if (r.error)
+    throw new Error("prometheus is not installed: scripts/setup.sh installs it (apt-get install prometheus)");
   return "prometheus";
 }
 
 /** Start a real Prometheus on a free loopback port scraping `targets` every `scrapeMs`; resolves once /-/ready answers 200. */
-export async function startPrometheus(targets: readonly { job: string; address: string; labels?: Record<string, string> }[], scrapeMs = 1000): Promise<PrometheusProcess> {
+export async function startPrometheus(
+  targets: readonly { job: string; address: string; labels?: Record<string, string> }[],
+  scrapeMs = 1000,
+): Promise<PrometheusProcess> {
   const bin = prometheusBinary();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-prom-"));
   const port = await freePort();
@@ -88,15 +99,32 @@ export async function startPrometheus(targets: readonly { job: string; address: 
       `  - job_name: ${job}\n    static_configs:\n` +
       targets
         .filter((t) => t.job === job)
-        .map((t) => `      - targets: ["${t.address}"]\n${t.labels ? `        labels: {${Object.entries(t.labels).map(([k, v]) => `${k}: "${v}"`).join(", ")}}\n` : ""}`)
+        .map(
+          (t) =>
+            `      - targets: ["${t.address}"]\n${
+              t.labels
+                ? `        labels: {${Object.entries(t.labels)
+                    .map(([k, v]) => `${k}: "${v}"`)
+                    .join(", ")}}\n`
+                : ""
+            }`,
+        )
         .join(""),
   );
   // https://prometheus.io/docs/prometheus/latest/configuration/configuration/ (global, scrape_configs, static_configs)
   const config = `global:\n  scrape_interval: ${scrapeMs}ms\n  scrape_timeout: ${Math.max(100, scrapeMs - 200)}ms\nscrape_configs:\n${jobs.join("")}`;
   fs.writeFileSync(path.join(dir, "prometheus.yml"), config);
-  const proc = spawn(bin, [`--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const proc = spawn(
+    bin,
+    [
+      `--config.file=${path.join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${path.join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   proc.stdout!.on("data", (c) => (out += c));
   proc.stderr!.on("data", (c) => (out += c));
@@ -109,11 +137,15 @@ export async function startPrometheus(targets: readonly { job: string; address: 
       setTimeout(() => proc.kill("SIGKILL"), 5000).unref();
     }).then(() => fs.rmSync(dir, { recursive: true, force: true }));
   try {
-    await waitFor("Prometheus /-/ready", async () => {
-      if (proc.exitCode !== null) throw new Error(`prometheus exited ${proc.exitCode}: ${out.slice(-500)}`);
-      const r = await fetch(`${url}/-/ready`).catch(() => undefined);
-      return r?.ok ? true : undefined;
-    }, 30_000);
+    await waitFor(
+      "Prometheus /-/ready",
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`prometheus exited ${proc.exitCode}: ${out.slice(-500)}`);
+        const r = await fetch(`${url}/-/ready`).catch(() => undefined);
+        return r?.ok ? true : undefined;
+      },
+      30_000,
+    );
   } catch (e) {
     await stop();
     throw e;

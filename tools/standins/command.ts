@@ -50,7 +50,9 @@ export const commandBehaviour: Behaviour = {
     const o = plain(olds);
     const script = a.update ?? a.create;
     const env: Record<string, string> =
-      a.addPreviousOutputInEnv === false ? {} : { PULUMI_COMMAND_STDOUT: o.stdout ?? "", PULUMI_COMMAND_STDERR: o.stderr ?? "" };
+      a.addPreviousOutputInEnv === false
+        ? {}
+        : { PULUMI_COMMAND_STDOUT: o.stdout ?? "", PULUMI_COMMAND_STDERR: o.stderr ?? "" };
     const res = script ? await run(a, script, env) : { stdout: o.stdout ?? "", stderr: o.stderr ?? "" };
     return { outs: { ...news, ...res } };
   },
@@ -59,7 +61,9 @@ export const commandBehaviour: Behaviour = {
     const a = plain(props);
     if (a.delete) {
       const env: Record<string, string> =
-        a.addPreviousOutputInEnv === false ? {} : { PULUMI_COMMAND_STDOUT: a.stdout ?? "", PULUMI_COMMAND_STDERR: a.stderr ?? "" };
+        a.addPreviousOutputInEnv === false
+          ? {}
+          : { PULUMI_COMMAND_STDOUT: a.stdout ?? "", PULUMI_COMMAND_STDERR: a.stderr ?? "" };
       await run(a, a.delete, env);
     }
   },

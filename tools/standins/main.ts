@@ -24,7 +24,9 @@ async function mainEntry(argv: string[]): Promise<void> {
       const s = shapesFor(spec);
       const ms = Date.now() - t0;
       if (ms > 500) {
-        console.error(`engine: read ${spec.npm}@${s.version} shapes (${Object.keys(s.resources).length} resources) in ${ms} ms`);
+        console.error(
+          `engine: read ${spec.npm}@${s.version} shapes (${Object.keys(s.resources).length} resources) in ${ms} ms`,
+        );
       }
     }
     return;

@@ -83,7 +83,10 @@ export const randomBehaviour: Behaviour = {
       }
       case "RandomPet": {
         const n = a.length ?? 2;
-        const words = [...Array.from({ length: n - 1 }, () => ADJS[crypto.randomInt(ADJS.length)]), PETS[crypto.randomInt(PETS.length)]];
+        const words = [
+          ...Array.from({ length: n - 1 }, () => ADJS[crypto.randomInt(ADJS.length)]),
+          PETS[crypto.randomInt(PETS.length)],
+        ];
         const id = [a.prefix, ...words].filter(Boolean).join(a.separator ?? "-");
         return { id, outs: { ...inputs } };
       }

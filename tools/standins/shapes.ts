@@ -130,8 +130,7 @@ export function extractShapes(pkgDir: string): PackageShapes {
   const isNullish = (t: import("typescript").Type) =>
     (t.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Null | ts.TypeFlags.Void)) !== 0;
 
-  const symName = (t: import("typescript").Type): string | undefined =>
-    (t.aliasSymbol ?? t.getSymbol())?.getName();
+  const symName = (t: import("typescript").Type): string | undefined => (t.aliasSymbol ?? t.getSymbol())?.getName();
 
   const isWrapper = (t: import("typescript").Type): boolean => {
     const n = t.getSymbol()?.getName();
@@ -141,7 +140,10 @@ export function extractShapes(pkgDir: string): PackageShapes {
   const defName = (t: import("typescript").Type): string => {
     const sym = t.aliasSymbol ?? t.getSymbol();
     if (sym && sym.getName() !== "__type" && sym.getName() !== "__object") {
-      const fq = checker.getFullyQualifiedName(sym).replace(/^".*?node_modules\//, "").replace(/"/g, "");
+      const fq = checker
+        .getFullyQualifiedName(sym)
+        .replace(/^".*?node_modules\//, "")
+        .replace(/"/g, "");
       return fq;
     }
     // anonymous object literal type: name it by its printed text
@@ -168,8 +170,10 @@ export function extractShapes(pkgDir: string): PackageShapes {
       const args = checker.getTypeArguments(t as import("typescript").TypeReference);
       return args.length ? conv(args[0], depth + 1) : { k: "any" };
     }
-    if (t.flags & ts.TypeFlags.StringLiteral) return { k: "literal", values: [(t as import("typescript").StringLiteralType).value] };
-    if (t.flags & ts.TypeFlags.NumberLiteral) return { k: "literal", values: [(t as import("typescript").NumberLiteralType).value] };
+    if (t.flags & ts.TypeFlags.StringLiteral)
+      return { k: "literal", values: [(t as import("typescript").StringLiteralType).value] };
+    if (t.flags & ts.TypeFlags.NumberLiteral)
+      return { k: "literal", values: [(t as import("typescript").NumberLiteralType).value] };
     if (t.flags & ts.TypeFlags.BooleanLiteral) return { k: "boolean" };
     if (t.flags & (ts.TypeFlags.String | ts.TypeFlags.TemplateLiteral)) return { k: "string" };
     if (t.flags & ts.TypeFlags.Number) return { k: "number" };
@@ -210,7 +214,7 @@ export function extractShapes(pkgDir: string): PackageShapes {
 
   function simplifyUnion(parts: Shape[]): Shape {
     const flat: Shape[] = [];
-    for (const p of parts) (p.k === "union" ? flat.push(...p.of) : flat.push(p));
+    for (const p of parts) p.k === "union" ? flat.push(...p.of) : flat.push(p);
     if (flat.some((p) => p.k === "any")) return { k: "any" };
     const hasString = flat.some((p) => p.k === "string");
     const out: Shape[] = [];

@@ -85,7 +85,8 @@ export function makeProvider(spec: StandinSpec): StandinProvider {
       checkObject(inputs ?? {}, shapes.defs[shapes.customResourceArgs], "", shapes, failures);
       return failures;
     }
-    if (!rs) return [{ property: "", reason: `stand-in ${spec.name}: the SDK ${spec.npm} declares no resource ${token}` }];
+    if (!rs)
+      return [{ property: "", reason: `stand-in ${spec.name}: the SDK ${spec.npm} declares no resource ${token}` }];
     const failures: Failure[] = [];
     if (rs.args) checkObject(inputs ?? {}, shapes.defs[rs.args], "", shapes, failures);
     return failures;
@@ -133,7 +134,15 @@ export function makeProvider(spec: StandinSpec): StandinProvider {
       // unknowns (preview): the engine will not configure the provider nor call Check for its
       // resources (it passes their inputs through); the record says so for the tests
       const unknowns = JSON.stringify(news ?? {}).includes(UNKNOWN);
-      record({ provider: spec.name, version, method: "checkConfig", urn, inputs: Object.keys(news ?? {}).sort(), unknowns, failures });
+      record({
+        provider: spec.name,
+        version,
+        method: "checkConfig",
+        urn,
+        inputs: Object.keys(news ?? {}).sort(),
+        unknowns,
+        failures,
+      });
       return { inputs: news, failures };
     },
     async check(urn, olds, news) {
@@ -180,7 +189,10 @@ export function makeProvider(spec: StandinSpec): StandinProvider {
       const fs_ = shapes.functions[token];
       const failures: Failure[] = [];
       if (!fs_) {
-        failures.push({ property: "", reason: `stand-in ${spec.name}: the SDK ${spec.npm} declares no function ${token}` });
+        failures.push({
+          property: "",
+          reason: `stand-in ${spec.name}: the SDK ${spec.npm} declares no function ${token}`,
+        });
       } else if (fs_.args) {
         checkObject(args ?? {}, shapes.defs[fs_.args], "", shapes, failures);
       }
@@ -188,7 +200,8 @@ export function makeProvider(spec: StandinSpec): StandinProvider {
       if (failures.length === 0) {
         const real = b.invoke ? await b.invoke(token, args) : undefined;
         if (real !== undefined) outputs = real;
-        else if (fs_?.result) outputs = { ...plain(args), ...(fabricate({ k: "ref", name: fs_.result }, "result", shapes) as object) };
+        else if (fs_?.result)
+          outputs = { ...plain(args), ...(fabricate({ k: "ref", name: fs_.result }, "result", shapes) as object) };
       }
       record({ provider: spec.name, version, method: "invoke", token, inputs: redact(args), failures });
       return { outputs, failures };

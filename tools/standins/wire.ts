@@ -63,7 +63,12 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 
 function canon(v: any): any {
   if (Array.isArray(v)) return v.map(canon);
-  if (isObj(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])]));
+  if (isObj(v))
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canon(v[k])]),
+    );
   return v;
 }
 
@@ -147,7 +152,13 @@ export function checkValue(value: unknown, shape: Shape, at: string, shapes: Pac
 }
 
 /** Check an object's properties: unknown names, missing required ones, each value's shape. */
-export function checkObject(value: Record<string, unknown>, def: ObjectDef, at: string, shapes: PackageShapes, out: Failure[]): void {
+export function checkObject(
+  value: Record<string, unknown>,
+  def: ObjectDef,
+  at: string,
+  shapes: PackageShapes,
+  out: Failure[],
+): void {
   const join = (k: string) => (at ? `${at}.${k}` : k);
   for (const [k, v] of Object.entries(value)) {
     if (k.startsWith("__")) continue; // engine bookkeeping such as __defaults

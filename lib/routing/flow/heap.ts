@@ -53,7 +53,6 @@ export class MinHeap {
   }
 }
 
-
 /**
  * The k items with the smallest `cost` (ties: the smaller item), returned ascending by item: a
  * bounded max-heap over one pass, O(|items| log k).

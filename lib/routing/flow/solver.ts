@@ -262,7 +262,8 @@ export class FlowSolver {
           // Spread the orphaned flow over the remaining candidates in proportion to capacity.
           let capSum = 0;
           for (const j of keepC) capSum += this.replicas[j] * p.mu[j];
-          for (let q = 0; q < keepC.length; q++) keepX[q] += (moved * this.replicas[keepC[q]] * p.mu[keepC[q]]) / capSum;
+          for (let q = 0; q < keepC.length; q++)
+            keepX[q] += (moved * this.replicas[keepC[q]] * p.mu[keepC[q]]) / capSum;
           this.cand[s] = keepC;
           this.x[s] = keepX;
         }
@@ -307,7 +308,9 @@ export class FlowSolver {
     for (const s of order) {
       const i = this.src[s];
       const cand = this.nearestUsed(i, this.k);
-      const byCost = [...cand.keys()].sort((a, b) => this.staticCost(i, cand[a]) - this.staticCost(i, cand[b]) || a - b);
+      const byCost = [...cand.keys()].sort(
+        (a, b) => this.staticCost(i, cand[a]) - this.staticCost(i, cand[b]) || a - b,
+      );
       const xs = cand.map(() => 0);
       let left = this.lam[i];
       for (const q of byCost) {
@@ -735,7 +738,6 @@ export class FlowSolver {
     return c;
   }
 
-
   /** Replace the per-source flows by flat arc flows (as from `transport`) and refresh loads and marginals. */
   private writeFlows(flow: Float64Array): void {
     const { off } = this.tr.arcs!;
@@ -827,7 +829,8 @@ export class FlowSolver {
         continue;
       }
       const pairs: [number, number][] = [];
-      for (let q = 0; q < this.cand[s].length; q++) if (this.x[s][q] > 0) pairs.push([this.cand[s][q], this.x[s][q] / this.lam[i]]);
+      for (let q = 0; q < this.cand[s].length; q++)
+        if (this.x[s][q] > 0) pairs.push([this.cand[s][q], this.x[s][q] / this.lam[i]]);
       pairs.sort((a, b) => a[0] - b[0]);
       rows.push({ to: pairs.map((q) => q[0]), w: pairs.map((q) => q[1]) });
     }
@@ -862,7 +865,11 @@ export class FlowSolver {
 }
 
 /** Optimal routing for fixed replicas, from a cold start. */
-export function routeFixed(p: Problem, replicas: ArrayLike<number>, opts?: FlowOptions): { rows: SparseRow[]; result: FlowResult } {
+export function routeFixed(
+  p: Problem,
+  replicas: ArrayLike<number>,
+  opts?: FlowOptions,
+): { rows: SparseRow[]; result: FlowResult } {
   const solver = new FlowSolver(p, opts);
   solver.setReplicas(replicas);
   const result = solver.solve();

@@ -36,7 +36,15 @@ export class Transportation {
 
   /** Arc arrays of the last `build`; undefined before the first. */
   arcs:
-    | { E: number; off: Int32Array; head: Int32Array; cost: Float64Array; inStart: Int32Array; inArc: Int32Array; tail: Int32Array }
+    | {
+        E: number;
+        off: Int32Array;
+        head: Int32Array;
+        cost: Float64Array;
+        inStart: Int32Array;
+        inArc: Int32Array;
+        tail: Int32Array;
+      }
     | undefined;
 
   /** Flat arc arrays over the candidate lists `cand[s]` (serving nodes of source s): arcs of source s are off[s] .. off[s+1]-1. */
@@ -110,7 +118,11 @@ export class Transportation {
     const scale = totalTarget > 0 ? this.totalDemand / totalTarget : 0;
     for (let j = 0; j < n; j++) remD[j] = target[j] * scale;
     let rttCost = 0;
-    const order = this.srcOrder ?? (this.srcOrder = Array.from(this.src.keys()).sort((a, b) => this.lam[this.src[b]] - this.lam[this.src[a]] || a - b));
+    const order =
+      this.srcOrder ??
+      (this.srcOrder = Array.from(this.src.keys()).sort(
+        (a, b) => this.lam[this.src[b]] - this.lam[this.src[a]] || a - b,
+      ));
     for (const s of order) {
       let rem = this.lam[this.src[s]];
       let guard = 4 * (S + n) + 16;
@@ -147,7 +159,13 @@ export class Transportation {
    * whose path is left in `tPredV`/`tPredE` (ending at `predV === -1`); returns -1 when no such
    * vertex is reachable. Either way the search scratch (`tDist`, `tDone`) is left clean.
    */
-  private shortestAugmentingPath(start: number, need: Float64Array, sign: 1 | -1, flow: Float64Array, eps: number): number {
+  private shortestAugmentingPath(
+    start: number,
+    need: Float64Array,
+    sign: 1 | -1,
+    flow: Float64Array,
+    eps: number,
+  ): number {
     const { off, head, cost, inStart, inArc, tail } = this.arcs!;
     const S = this.src.length;
     const dist = this.tDist!;
