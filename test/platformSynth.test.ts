@@ -96,7 +96,12 @@ const validators: Record<string, (file: string) => void | Promise<void>> = {
  * Kubernetes manifests written for the user to apply by hand, not registered by the program:
  * MariaDB's restore Job (docs/how-to/restore.md runs it with kubectl).
  */
-const NOT_APPLIED = ["files/mariadb/restore-job.yaml"];
+const NOT_APPLIED_FILES = ["files/mariadb/restore-job.yaml"];
+/**
+ * Manifests no Kubernetes provider applies: the restore Job (applied by hand) and kube-vip's static
+ * pods (written into each server's pod-manifests directory over SSH; the kubelet runs them).
+ */
+const NOT_APPLIED = { includes: (p: string) => NOT_APPLIED_FILES.includes(p) || p.endsWith(".kube-vip.yaml") };
 
 /** Objects a kubernetes artifact of `s` contains (the applied ones). */
 function artifactObjects(s: Synth): K8sObject[] {
@@ -310,7 +315,8 @@ describe("synth edge", () => {
     ]);
     expect(o.composition).toBe("edge");
     expect(o.cluster).toBe("edge");
-    expect(o.apiServer).toBe("https://203.0.113.21:6443");
+    // The HA API address: the kube-vip VIP of the edge cluster (kantai:k3s.edge.vip).
+    expect(o.apiServer).toBe("https://192.168.1.20:6443");
     expect(o.nodes.map((n: any) => `${n.name} ${n.role} ${n.site} ${n.kind} ${n.ip} ${n.externalIp}`)).toEqual([
       "pi-1 server home host 192.168.1.21 203.0.113.21",
       "pi-2 server home host 192.168.1.22 203.0.113.22",

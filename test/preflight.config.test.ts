@@ -57,6 +57,7 @@ describe("config-only checks", () => {
       "kantai:cloudflareAccountId",
       "kantai:cloudflareZone",
       "kantai:cloudflareZoneId",
+      "kantai:webapps[2].env.HOST_URL",
     ]);
     expect(docs[0].message).toBe(
       "203.0.113.21 is a documentation placeholder (RFC 5737 address, example domain or the committed id)",

@@ -312,6 +312,8 @@ export function renderKubeVipManifest(s: {
           args: ["manager"],
           env: Object.entries(env).map(([name, value]) => ({ name, value })),
           securityContext: { capabilities: { add: ["NET_ADMIN", "NET_RAW"] } },
+          // The policy pack's rule: requests and limits on every container (kube-vip idles at a few MiB).
+          resources: { requests: { cpu: "25m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
           volumeMounts: [{ name: "kubeconfig", mountPath: "/etc/kubernetes/admin.conf", readOnly: true }],
         },
       ],
