@@ -16,11 +16,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  integerWeights,
-  renderLatencyAwareService,
-  type LatencyAwareManifestOptions,
-} from "../../components/routing/manifests";
+import { renderLatencyAwareService, type LatencyAwareManifestOptions } from "../../components/routing/manifests";
+import { basisPoints } from "../../lib/render/envoyDynamic";
 import { planRouting } from "../../lib/routing";
 import { NAMESPACE, NODES, REPLICAS, RTT_MS } from "./fixtures/k8s/scenario";
 import { cleanup, FIXTURES, pulumi, REPO, standinCalls, workspace, type Workspace } from "./support/engine";
@@ -204,9 +201,10 @@ describe("the Kubernetes layer on a real API server (SIMULATED nodes), through t
       expect(d.spec.replicas).toBe(plan.replicas[n] ?? 0);
       expect(d.spec.template.spec.nodeSelector).toEqual({ "kubernetes.io/hostname": n });
       const cm = kubectlJson(cp, ["-n", NAMESPACE, "get", "configmap", `whoami-proxy-${n}`]);
-      const clusters = parse(cm.data["envoy.yaml"]).static_resources.listeners[0].filter_chains[0].filters[0]
-        .typed_config.route_config.virtual_hosts[0].routes[0].route.weighted_clusters.clusters;
-      expect(clusters).toEqual(integerWeights(plan.weights[n]).map(([to, weight]) => ({ name: `node-${to}`, weight })));
+      // The proxies read their route from rds.yaml (Envoy's filesystem RDS, lib/render/envoyDynamic.ts).
+      const clusters = parse(cm.data["rds.yaml"]).resources[0].virtual_hosts[0].routes[0].route.weighted_clusters
+        .clusters;
+      expect(clusters).toEqual(basisPoints(plan.weights[n]).map(([to, weight]) => ({ name: `node-${to}`, weight })));
     }
     // the real scheduler placed every pod on its Deployment's node; kwok reports them Running
     const want = Object.values(plan.replicas).reduce((a, b) => a + b, 0);
