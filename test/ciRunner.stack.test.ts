@@ -5,18 +5,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { recordProgram, resolveDeep, type RecordedResource } from "../scripts/synth/recorder";
-import { ConfigError, parseConfig } from "../stacks/config";
+import { parseConfig } from "../stacks/config";
 import { devRaw, devStackConfig } from "./support/devConfig";
+import { problems } from "./support/configProblems";
 
-function problems(raw: Record<string, unknown>, ctx?: Parameters<typeof parseConfig>[1]): string[] {
-  try {
-    parseConfig(raw, ctx);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).issues.map((i) => `${i.key}: ${i.message}`);
-  }
-  throw new Error("expected a ConfigError, but the config was accepted");
-}
 const secretKeys = ["kantai:proxmoxApiToken", "kantai:sshPrivateKey", "kantai:githubRunnerToken"];
 
 describe("kantai:ciRunner config", () => {

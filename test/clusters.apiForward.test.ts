@@ -10,11 +10,12 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, decodeConfigValue, parseConfig } from "../stacks/config";
+import { decodeConfigValue, parseConfig } from "../stacks/config";
 import { readStackFile } from "../scripts/synth/stackFile";
 import type { RecordedResource } from "../scripts/synth/recorder";
 import * as path from "node:path";
 import { ROOT } from "./support/devConfig";
+import { problems as configProblems } from "./support/configProblems";
 
 function labRaw(): Record<string, any> {
   const { config } = readStackFile(path.join(ROOT, "Pulumi.lab.yaml"));
@@ -28,15 +29,7 @@ function edgeRaw(): Record<string, any> {
   for (const [k, v] of Object.entries(config)) raw[k.replace(/^kantai:/, "")] = decodeConfigValue(v);
   return structuredClone(raw);
 }
-function problems(raw: Record<string, unknown>, stack: string): string[] {
-  try {
-    parseConfig(raw, { stack });
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).issues.map((i) => `${i.key}: ${i.message}`);
-  }
-  throw new Error("expected a ConfigError, but the config was accepted");
-}
+const problems = (raw: Record<string, unknown>, stack: string) => configProblems(raw, { stack });
 
 describe("kantai:k3s.<cluster>.apiForward", () => {
   it("defaults to a forward on the first server's Proxmox node, port 6443, when that server is a VM", () => {

@@ -1,8 +1,9 @@
 /** kantai:grogu and kantai:k3s: the typed result and every rule, with its exact message. */
 import { describe, expect, it } from "vitest";
-import { ConfigError, decodeConfigValue, parseConfig } from "../stacks/config";
+import { decodeConfigValue, parseConfig } from "../stacks/config";
 import { GROGU_DEFAULTS, isLabelKey, isTaint, K3S_VERSION } from "../stacks/configClusters";
 import { devRaw, devStackConfig } from "./support/devConfig";
+import { problems } from "./support/configProblems";
 
 /** The clusters fixture (dev + a two-site K3s cluster "edge") as raw values. */
 function clustersRaw(): Record<string, any> {
@@ -10,16 +11,6 @@ function clustersRaw(): Record<string, any> {
   const raw: Record<string, any> = {};
   for (const [k, v] of Object.entries(config)) raw[k.replace(/^kantai:/, "")] = decodeConfigValue(v);
   return structuredClone(raw);
-}
-
-function problems(raw: Record<string, unknown>): string[] {
-  try {
-    parseConfig(raw);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).issues.map((i) => `${i.key}: ${i.message}`);
-  }
-  throw new Error("expected a ConfigError, but the config was accepted");
 }
 
 /** Seed 001's shape: one control plane and N workers, all Proxmox VMs on one site. */

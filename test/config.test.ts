@@ -2,19 +2,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, decodeConfigValue, parseConfig, rawFromConfigMap, SECRET_KEYS } from "../stacks/config";
+import { decodeConfigValue, parseConfig, rawFromConfigMap, SECRET_KEYS } from "../stacks/config";
 import { devRaw, devStackConfig, ROOT } from "./support/devConfig";
-
-/** Parse and return the list of "key: message" lines of the ConfigError (fails if none is thrown). */
-function problems(raw: Record<string, unknown>, ctx?: Parameters<typeof parseConfig>[1]): string[] {
-  try {
-    parseConfig(raw, ctx);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).issues.map((i) => `${i.key}: ${i.message}`);
-  }
-  throw new Error("expected a ConfigError, but the config was accepted");
-}
+import { problems } from "./support/configProblems";
 
 describe("the dev stack config", () => {
   it("parses into the seed's values", () => {
