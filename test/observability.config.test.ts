@@ -3,34 +3,11 @@
  * kantai:routing.services[i] (latencyPrometheus, hysteresis, reweight): the edge sample parsed,
  * defaults, and every rule's exact message — before any resource exists.
  */
-import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { readStackFile } from "../scripts/synth/stackFile";
-import { ConfigError, decodeConfigValue, parseConfig } from "../stacks/config";
-import { ROOT } from "./support/devConfig";
+import { parsedStack, stackProblems } from "./support/configProblems";
 
-function stack(name: "edge" | "lab"): { raw: Record<string, any>; secretKeys: string[] } {
-  const { config, secretKeys } = readStackFile(path.join(ROOT, `Pulumi.${name}.yaml`));
-  const raw: Record<string, any> = {};
-  for (const [k, v] of Object.entries(config)) raw[k.replace(/^kantai:/, "")] = decodeConfigValue(v);
-  return { raw: structuredClone(raw), secretKeys };
-}
-
-const parsed = (edit: (r: Record<string, any>) => void = () => {}, name: "edge" | "lab" = "edge") => {
-  const s = stack(name);
-  edit(s.raw);
-  return parseConfig(s.raw, { stack: name, secretKeys: s.secretKeys });
-};
-
-function problems(edit: (r: Record<string, any>) => void, name: "edge" | "lab" = "edge"): string[] {
-  try {
-    parsed(edit, name);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).issues.map((i) => `${i.key}: ${i.message}`);
-  }
-  throw new Error("expected a ConfigError, but the config was accepted");
-}
+const parsed = parsedStack;
+const problems = stackProblems;
 
 const svc = (edit: (s: Record<string, any>) => void) => (r: Record<string, any>) => edit(r.routing.services[0]);
 
