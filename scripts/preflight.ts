@@ -5,7 +5,7 @@
  *
  * 1. Config alone: validation (stacks/config.ts), the committed placeholders, the image file name,
  *    documentation addresses (lib/preflight/configChecks.ts).
- * 2. With kantai:proxmoxApiToken: the Proxmox API, through the proxmox-api client — version,
+ * 2. With kantai:proxmoxApiToken: the Proxmox API, through its own GET client (lib/preflight/pveClient.ts) — version,
  *    nodes, storages and their content types, the token's privileges, free VM IDs, the template and
  *    the image present or not, package repositories (lib/preflight/client.ts, api.ts).
  * 3. With kantai:sshPrivateKey: each node over SSH (lib/preflight/ssh.ts).

@@ -1,4 +1,4 @@
-// preflight's real request path: the proxmox-api client (undici fetch, TLS, token header) against
+// preflight's real request path: lib/preflight/pveClient.ts (undici fetch, TLS, token header) against
 // a real HTTPS server on 127.0.0.1 that answers with the recorded PVE 8.4 responses
 // (test/fixtures/preflight). The server is a SIMULATED Proxmox API: it serves recorded data and
 // checks only the token; what it proves is the client side (requests, TLS, parsing of the
@@ -76,7 +76,7 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-describe("preflight through the proxmox-api client on loopback HTTPS", () => {
+describe("preflight through its Proxmox API client on loopback HTTPS", () => {
   const t = devTarget();
 
   it("collects the same snapshot the recording holds, with GETs carrying the token", async () => {
@@ -96,7 +96,7 @@ describe("preflight through the proxmox-api client on loopback HTTPS", () => {
     const snap = await collectSnapshot(t, { endpoint, token: TOKEN, insecure: false });
     expect(Object.keys(snap.failures)).toEqual(["GET /version"]);
     expect(snap.failures["GET /version"]).toMatch(
-      /^FaILED to call GET https:\/\/127\.0\.0\.1:\d+\/api2\/json\/version .*(SELF_SIGNED|self-signed)/,
+      /^GET https:\/\/127\.0\.0\.1:\d+\/api2\/json\/version failed: .*(SELF_SIGNED|self-signed)/,
     );
     const [f] = apiChecks(t, snap);
     expect(f.fix).toBe(
@@ -110,7 +110,7 @@ describe("preflight through the proxmox-api client on loopback HTTPS", () => {
     const wrong = `kantai@pve!deploy=${crypto.randomUUID()}`;
     const snap = await collectSnapshot(t, { endpoint, token: wrong, insecure: false, ca: cert });
     expect(Object.keys(snap.failures)).toEqual(["GET /version"]);
-    expect(snap.failures["GET /version"]).toMatch(/return Error 401 authentication failure/);
+    expect(snap.failures["GET /version"]).toMatch(/returned 401 authentication failure/);
     expect(JSON.stringify(snap.failures)).not.toContain(wrong.split("=")[1]);
     expect(apiChecks(t, snap)[0].fix).toBe(
       "check kantai:proxmoxApiToken: pulumi config set --secret proxmoxApiToken 'user@realm!tokenid=<secret uuid>' --stack dev",

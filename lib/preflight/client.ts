@@ -1,12 +1,12 @@
 /**
- * Asks the Proxmox API what preflight needs, through the `proxmox-api` client library (its
- * ProxmoxEngine sends `Authorization: PVEAPIToken=<id>=<secret>` and unwraps `{"data": …}`).
+ * Asks the Proxmox API what preflight needs, through kantai's own small GET client
+ * (lib/preflight/pveClient.ts: `Authorization: PVEAPIToken=<id>=<secret>`, `{"data": …}` unwrapped).
  * No @pulumi. Every call is a GET; a failed call is recorded, not thrown.
  */
-import proxmoxApi, { ProxmoxEngine } from "proxmox-api";
-import { Agent, fetch as undiciFetch } from "undici";
+import { Agent } from "undici";
 import type { ApiSnapshot } from "./api";
 import type { PreflightTarget } from "./findings";
+import { pveGet } from "./pveClient";
 import { requiredPaths, requirements } from "./requirements";
 
 export interface ClientOptions {
@@ -28,7 +28,7 @@ export function splitToken(token: string): { id: string; secret: string } | unde
   if (i < 0) return undefined;
   const id = token.slice(0, i);
   const secret = token.slice(i + 1);
-  // proxmox-api's ProxmoxEngine refuses other shapes (src/ProxmoxEngine.ts)
+  // the token shape pveum prints: user@realm!tokenid=<uuid> (pve-docs, pveum "API Tokens")
   if (
     !/^[^@\s]+@[^!\s]+![^=\s]+$/.test(id) ||
     !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(secret)
@@ -72,16 +72,9 @@ export async function collectSnapshot(t: PreflightTarget, opts: ClientOptions): 
   const dispatcher = new Agent({
     connect: opts.insecure ? { rejectUnauthorized: false } : opts.ca ? { ca: opts.ca } : {},
   });
-  const engine = new ProxmoxEngine({
-    host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-    port: url.port ? Number(url.port) : 8006,
-    schema: url.protocol === "http:" ? "http" : "https",
-    tokenID: tok.id,
-    tokenSecret: tok.secret,
-    queryTimeout: opts.timeoutMs ?? 15_000,
-    fetch: (u, init) => undiciFetch(u, { ...init, dispatcher }),
-  });
-  const px = proxmoxApi(engine);
+  const base = `${url.protocol === "http:" ? "http" : "https"}://${url.hostname}:${url.port || 8006}/api2/json`;
+  const get = <T = unknown>(p: string, query?: Record<string, string>) =>
+    pveGet<T>({ base, tokenId: tok.id, secret: tok.secret, dispatcher, timeoutMs: opts.timeoutMs ?? 15_000 }, p, query);
   const call = async <T>(where: string, f: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await f();
@@ -91,10 +84,10 @@ export async function collectSnapshot(t: PreflightTarget, opts: ClientOptions): 
     }
   };
   try {
-    snap.version = await call("GET /version", () => px.version.$get());
+    snap.version = await call("GET /version", () => get("/version"));
     if (!snap.version) return snap as unknown as ApiSnapshot; // unreachable or refused: the rest would fail alike
-    snap.nodes = await call("GET /nodes", () => px.nodes.$get());
-    snap.storageConfig = await call("GET /storage", () => px.storage.$get());
+    snap.nodes = await call("GET /nodes", () => get("/nodes"));
+    snap.storageConfig = await call("GET /storage", () => get("/storage"));
     const nodes = [
       ...new Set([
         t.image.node,
@@ -105,23 +98,23 @@ export async function collectSnapshot(t: PreflightTarget, opts: ClientOptions): 
       ]),
     ];
     for (const n of nodes) {
-      const list = await call(`GET /nodes/${n}/storage`, () => px.nodes.$(n).storage.$get());
+      const list = await call(`GET /nodes/${n}/storage`, () => get(`/nodes/${n}/storage`));
       if (list) snap.nodeStorage[n] = list;
     }
     for (const p of requiredPaths(requirements(t))) {
-      const perms = (await call(`GET /access/permissions?path=${p}`, () => px.access.permissions.$get({ path: p }))) as
+      const perms = (await call(`GET /access/permissions?path=${p}`, () => get("/access/permissions", { path: p }))) as
         Record<string, Record<string, number>> | undefined;
       if (perms) snap.permissions[p] = perms[p] ?? {};
     }
-    snap.resources = await call("GET /cluster/resources?type=vm", () => px.cluster.resources.$get({ type: "vm" }));
+    snap.resources = await call("GET /cluster/resources?type=vm", () => get("/cluster/resources", { type: "vm" }));
     snap.imageContent = await call(
       `GET /nodes/${t.image.node}/storage/${t.storage.images}/content?content=import`,
-      () => px.nodes.$(t.image.node).storage.$(t.storage.images).content.$get({ content: "import" }),
+      () => get(`/nodes/${t.image.node}/storage/${t.storage.images}/content`, { content: "import" }),
     );
     for (const n of t.nodes.map((x) => x.name)) {
-      const repos = await call(`GET /nodes/${n}/apt/repositories`, () => px.nodes.$(n).apt.repositories.$get());
+      const repos = await call(`GET /nodes/${n}/apt/repositories`, () => get(`/nodes/${n}/apt/repositories`));
       if (repos) snap.repositories[n] = repos;
-      const sub = await call(`GET /nodes/${n}/subscription`, () => px.nodes.$(n).subscription.$get());
+      const sub = await call(`GET /nodes/${n}/subscription`, () => get(`/nodes/${n}/subscription`));
       if (sub) snap.subscription[n] = sub;
     }
     return snap as unknown as ApiSnapshot;
