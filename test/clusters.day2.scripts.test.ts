@@ -110,7 +110,7 @@ describe("rolling upgrade steps against the kubectl stand-in", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
     expect(r.stderr).toContain(
-      `kantai: ${HOST}: rolling upgrade stopped at node pi-2: its drain did not finish in 600s (a PodDisruptionBudget allows no eviction, or pods did not terminate; kubectl get pdb -A). pi-2 is uncordoned and still runs ${OLD}; the nodes after it were not touched.`,
+      `kantai: ${HOST}: rolling upgrade stopped at node pi-2: kubectl drain failed (its error is above: a PodDisruptionBudget that allowed no eviction for 600s, pods that did not terminate in time, or pods it does not delete, such as pods without a controller; kubectl get pdb -A). pi-2 is uncordoned and still runs ${OLD}; the nodes after it were not touched.`,
     );
     expect(r.stderr).toContain(
       `kantai: ${HOST}: K3s drain of pi-2 before its upgrade failed at step "drain node $NODE (PodDisruptionBudgets respected, 600s)" (exit 1)`.replace(
@@ -172,7 +172,7 @@ describe("removing a node against the kubectl stand-in", () => {
     const r = k.run(renderK3sRemoveDrain({ host: HOST, node: "pi-3", timeoutSeconds: 300 }));
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(
-      `kantai: ${HOST}: removal of node pi-3 stopped: its drain did not finish in 300s (kubectl get pdb -A). It stays cordoned and installed; its VM, if any, is kept.`,
+      `kantai: ${HOST}: removal of node pi-3 stopped: kubectl drain failed (its error is above: a PodDisruptionBudget that allowed no eviction for 300s, pods that did not terminate in time, or pods it does not delete, such as pods without a controller; kubectl get pdb -A). It stays cordoned and installed; its VM, if any, is kept.`,
     );
     expect(fs.existsSync(path.join(k.dir, "nodes/pi-3"))).toBe(true);
   });
