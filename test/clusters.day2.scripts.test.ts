@@ -1,13 +1,19 @@
 /**
  * The day-2 scripts run for real in a shell, against a kubectl STAND-IN
  * (test/fixtures/day2/kubectl-standin.sh: it records each call and answers from files; no API
- * server, no kwok — neither is on this machine's main branch yet, so this is not Kubernetes).
- * What is checked is the scripts' own logic: which kubectl calls they make in which order, when
- * they skip, how a drain that kubectl reports as blocked by a PodDisruptionBudget (kubectl drain
- * evicts through the Eviction API and fails at --timeout while a budget refuses,
- * https://kubernetes.io/docs/tasks/administer-cluster/safely-drain-node/) stops the roll naming the
- * node, and the etcd restore's command sequence (stand-in k3s and systemctl). Every script also
- * passes shellcheck.
+ * server, not Kubernetes). Fast, in `npm test`. What is checked here is the scripts' own logic:
+ * the exact kubectl calls in their order, when they skip, the messages (a drain that kubectl
+ * reports as failed stops the roll naming the node), and the etcd restore's command sequence
+ * (stand-in k3s and systemctl). Every script also passes shellcheck.
+ *
+ * What these calls DO is tested against a real API server in test/engine/day2.test.ts (engine
+ * suite): the same rendered scripts with the real kubectl v1.34.1 against a real Kubernetes
+ * v1.34.1 control plane with SIMULATED (kwok) nodes — cordon/uncordon on the real Node, real
+ * evictions (pods moving, DaemonSet pods staying, emptyDir pods), a real PodDisruptionBudget
+ * refusing the eviction (https://kubernetes.io/docs/tasks/administer-cluster/safely-drain-node/),
+ * a pod without a controller, the gate on the Node's kubeletVersion and Ready condition, the Node
+ * deleted on removal, and the kube-vip pod validated by the API server. Only the restore script
+ * is tested here alone (it needs a K3s server).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";

@@ -66,7 +66,7 @@ const ROLL_ORDER = [...EDGE_NODES.filter((n) => n.role === "server"), ...EDGE_NO
 const node = (name: string) => EDGE_NODES.find((n) => n.name === name)!;
 
 let cp: ControlPlane;
-let standins: string;
+let standins = "";
 let nsCounter = 0;
 let ns = "";
 
@@ -248,20 +248,31 @@ function strictPdb(app: string, replicas: number): void {
 /** Every edge node registered, Ready, schedulable, at OLD, not marked; a fresh namespace and stand-in state. */
 function reset(): void {
   kc(["apply", "-f", "-"], JSON.stringify(nodeManifests(stackNodes(EDGE))));
-  for (const n of EDGE_NODES) {
-    kc(["uncordon", n.name]);
-    kc(["annotate", "node", n.name, `${UPGRADING_ANNOTATION}-`]);
-    kc([
-      "patch",
-      "node",
-      n.name,
-      "--subresource=status",
-      "--type=merge",
-      "-p",
-      JSON.stringify({ status: { nodeInfo: { kubeletVersion: OLD } } }),
-    ]);
-  }
+  const names = EDGE_NODES.map((n) => n.name);
+  kc(["uncordon", ...names]);
+  kc(["annotate", "node", ...names, `${UPGRADING_ANNOTATION}-`]);
   kc(["wait", "--for=condition=Ready", "node", "--all", "--timeout=120s"]);
+  // every node reports OLD (a re-registered node may get kwok's own version first: set it again)
+  waitFor(
+    `every node at ${OLD}`,
+    30,
+    () => {
+      const off = EDGE_NODES.filter((n) => nodeState(n.name).version !== OLD);
+      for (const n of off)
+        kc([
+          "patch",
+          "node",
+          n.name,
+          "--subresource=status",
+          "--type=merge",
+          "-p",
+          JSON.stringify({ status: { nodeInfo: { kubeletVersion: OLD } } }),
+        ]);
+      return off.length === 0;
+    },
+    () => EDGE_NODES.map((n) => `${n.name} ${nodeState(n.name).version}`),
+  );
+  if (standins) fs.rmSync(standins, { recursive: true, force: true });
   standins = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-day2-standins-"));
   fs.writeFileSync(path.join(standins, "calls"), "");
   for (const n of EDGE_NODES) fs.writeFileSync(path.join(standins, `${n.name}.version`), OLD);
@@ -278,7 +289,10 @@ beforeAll(() => {
       "k3s --version / etcd-snapshot and systemctl (test/fixtures/day2/host-standins)",
   );
 });
-afterAll(() => cp?.down());
+afterAll(() => {
+  cp?.down();
+  if (standins) fs.rmSync(standins, { recursive: true, force: true });
+});
 beforeEach(() => reset());
 
 describe("rolling upgrade of the edge cluster (real kubectl, SIMULATED nodes, STAND-IN install.sh)", () => {
