@@ -242,6 +242,13 @@ describe("shellcheck", () => {
       "snapshot.sh": renderK3sPreUpgradeSnapshot({ host: HOST, version: NEW }),
       "etcd-restore.sh": renderK3sEtcdRestore(),
       "kubectl-standin.sh": fs.readFileSync(STANDIN, "utf8"),
+      // the host stand-ins of test/engine/day2.test.ts
+      ...Object.fromEntries(
+        ["k3s", "systemctl", "curl", "install-standin.sh"].map((f) => [
+          `host-standin-${f}`,
+          fs.readFileSync(path.join(ROOT, "test/fixtures/day2/host-standins", f), "utf8"),
+        ]),
+      ),
     };
     for (const [name, text] of Object.entries(scripts)) {
       fs.writeFileSync(path.join(dir, name), text);

@@ -257,8 +257,10 @@ export function renderK3sForget(s: {
     'kc delete node "$NODE" --ignore-not-found --wait=true >/dev/null',
   ];
   if (s.etcdMember) {
-    // The Node's deletion makes K3s remove its etcd member (k3s#3973); what this side can check is
-    // that etcd is healthy afterwards (the API server's etcd readiness check, /readyz/etcd).
+    // The Node's deletion makes K3s remove its etcd member (k3s#3973): its managed-etcd-controller
+    // does it in a wrangler OnRemove handler, a finalizer on the Node (k3s pkg/etcd/member_controller.go),
+    // so the delete above (--wait=true) returns once the member is gone. Then: etcd is healthy
+    // (the API server's etcd readiness check, /readyz/etcd).
     out.push(
       'step "etcd healthy without $NODE"',
       "etcd_ready() {",

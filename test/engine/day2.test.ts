@@ -15,12 +15,13 @@
 // install.sh) and install.sh itself (records the call and makes the simulated node report the new
 // version by patching its status.nodeInfo.kubeletVersion with the real kubectl). Not run at all:
 // the uninstall scripts (they delete files on the machine they run on) and K3s' removal of a
-// deleted server's etcd member (K3s' own controller, https://github.com/k3s-io/k3s/issues/3973).
+// deleted server's etcd member (K3s' own controller, https://github.com/k3s-io/k3s/issues/3973;
+// only its finalizer on the Node is imitated, by a process that removes it).
 // The order of the steps is the one components/k8s/k3sCluster.ts gives Pulumi (servers first, then
 // agents, one at a time, each drain → upgrade → gate); `roll` below runs them in that order and
 // stops at the first failure as Pulumi does. That order itself is tested under mocks
 // (test/clusters.day2.test.ts).
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -574,15 +575,31 @@ describe("removing a node (real kubectl, SIMULATED nodes; the uninstall is not r
     for (const n of EDGE_NODES.filter((x) => x.name !== "pi-3")) expect(nodeExists(n.name), n.name).toBe(true);
   });
 
-  it("a server: drain, its Node object deleted, then /readyz/etcd checked (K3s' etcd member removal itself needs K3s)", () => {
+  it("a server: drain, its Node object deleted once K3s' etcd finalizer is gone (a STAND-IN removes it), then /readyz/etcd checked", () => {
     const drain = run(
       renderK3sRemoveDrain({ host: FIRST_HOST, node: "edge-vm-1", timeoutSeconds: 60 }),
       FIRST.name,
       "remove-drain",
     );
     expect(drain.status, drain.stderr).toBe(0);
+    // K3s removes a deleted server's etcd member in a wrangler OnRemove handler
+    // ("managed-etcd-controller", k3s pkg/etcd/member_controller.go), i.e. behind a finalizer on
+    // the Node: `kubectl delete node --wait=true` returns once the member is gone. STAND-IN for
+    // that controller: the finalizer on the real Node, removed by a process 6 s after the delete.
+    const finalizer = "wrangler.cattle.io/managed-etcd-controller";
+    kc(["patch", "node", "edge-vm-1", "--type=merge", "-p", JSON.stringify({ metadata: { finalizers: [finalizer] } })]);
+    const kubectl = `${JSON.stringify(path.join(cp.bin, "kubectl"))} --kubeconfig ${JSON.stringify(cp.kubeconfig)}`;
+    const etcdStandin = inControlPlaneNetns(cp, [
+      "sh",
+      "-c",
+      `until [ -n "$(${kubectl} get node edge-vm-1 -o 'jsonpath={.metadata.deletionTimestamp}')" ]; do sleep 0.5; done; ` +
+        `sleep 6; ${kubectl} patch node edge-vm-1 --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]'`,
+    ]);
+    const controller = spawn(etcdStandin[0], etcdStandin.slice(1), { stdio: "ignore" });
     const r = run(renderK3sForget({ host: FIRST_HOST, node: "edge-vm-1", etcdMember: true }), FIRST.name, "forget");
+    controller.kill();
     expect(r.status, r.stderr).toBe(0);
+    expect(r.seconds).toBeGreaterThanOrEqual(6); // it waited for the finalizer
     expect(r.stderr).toContain(`kantai: ${FIRST_HOST}: etcd healthy without edge-vm-1`);
     expect(nodeExists("edge-vm-1")).toBe(false);
     expect(calls().filter((l) => l.includes("--raw"))).toEqual(["pi-1: k3s kubectl get --raw=/readyz/etcd"]);
