@@ -466,7 +466,7 @@ describe("rolling upgrade of the edge cluster (real kubectl, SIMULATED nodes, ST
 });
 
 describe("health gate (real kubectl, SIMULATED nodes)", () => {
-  it("a node that does not come back at the new version stops the roll at its gate, named, after the timeout; it stays cordoned", () => {
+  it("a node that does not come back at the new version stops the roll at its gate, named, after the timeout; it stays cordoned; the next run finishes it", () => {
     const pi3 = node("pi-3");
     fs.writeFileSync(path.join(standins, "pi-3.broken"), "");
     const drain = run(
@@ -491,6 +491,16 @@ describe("health gate (real kubectl, SIMULATED nodes)", () => {
     );
     expect(gate.seconds).toBeGreaterThanOrEqual(10);
     expect(nodeState("pi-3")).toMatchObject({ unschedulable: true, upgrading: NEW, version: OLD, ready: true });
+
+    // the cause fixed, the next `pulumi up` runs the three steps again and finishes the node
+    fs.rmSync(path.join(standins, "pi-3.broken"));
+    const again = [
+      run(renderK3sDrain({ host: FIRST_HOST, node: "pi-3", version: NEW, timeoutSeconds: 60 }), FIRST.name, "drain"),
+      run(renderK3sUpgrade({ host: hostLabel(pi3), node: "pi-3", role: "agent", version: NEW }), "pi-3", "up"),
+      run(renderK3sGate({ host: FIRST_HOST, node: "pi-3", version: NEW, timeoutSeconds: 30 }), FIRST.name, "gate"),
+    ];
+    for (const r of again) expect(r.status, r.stderr).toBe(0);
+    expect(nodeState("pi-3")).toEqual({ unschedulable: false, upgrading: undefined, version: NEW, ready: true });
   });
 
   it("a node at the new version but not Ready is not uncordoned until it is Ready", () => {
