@@ -1,13 +1,19 @@
 /**
  * The day-2 scripts run for real in a shell, against a kubectl STAND-IN
  * (test/fixtures/day2/kubectl-standin.sh: it records each call and answers from files; no API
- * server, no kwok — neither is on this machine's main branch yet, so this is not Kubernetes).
- * What is checked is the scripts' own logic: which kubectl calls they make in which order, when
- * they skip, how a drain that kubectl reports as blocked by a PodDisruptionBudget (kubectl drain
- * evicts through the Eviction API and fails at --timeout while a budget refuses,
- * https://kubernetes.io/docs/tasks/administer-cluster/safely-drain-node/) stops the roll naming the
- * node, and the etcd restore's command sequence (stand-in k3s and systemctl). Every script also
- * passes shellcheck.
+ * server, not Kubernetes). Fast, in `npm test`. What is checked here is the scripts' own logic:
+ * the exact kubectl calls in their order, when they skip, the messages (a drain that kubectl
+ * reports as failed stops the roll naming the node), and the etcd restore's command sequence
+ * (stand-in k3s and systemctl). Every script also passes shellcheck.
+ *
+ * What these calls DO is tested against a real API server in test/engine/day2.test.ts (engine
+ * suite): the same rendered scripts with the real kubectl v1.34.1 against a real Kubernetes
+ * v1.34.1 control plane with SIMULATED (kwok) nodes — cordon/uncordon on the real Node, real
+ * evictions (pods moving, DaemonSet pods staying, emptyDir pods), a real PodDisruptionBudget
+ * refusing the eviction (https://kubernetes.io/docs/tasks/administer-cluster/safely-drain-node/),
+ * a pod without a controller, the gate on the Node's kubeletVersion and Ready condition, the Node
+ * deleted on removal, and the kube-vip pod validated by the API server. Only the restore script
+ * is tested here alone (it needs a K3s server).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -110,7 +116,7 @@ describe("rolling upgrade steps against the kubectl stand-in", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
     expect(r.stderr).toContain(
-      `kantai: ${HOST}: rolling upgrade stopped at node pi-2: its drain did not finish in 600s (a PodDisruptionBudget allows no eviction, or pods did not terminate; kubectl get pdb -A). pi-2 is uncordoned and still runs ${OLD}; the nodes after it were not touched.`,
+      `kantai: ${HOST}: rolling upgrade stopped at node pi-2: kubectl drain failed (its error is above: a PodDisruptionBudget that allowed no eviction for 600s, pods that did not terminate in time, or pods it does not delete, such as pods without a controller; kubectl get pdb -A). pi-2 is uncordoned and still runs ${OLD}; the nodes after it were not touched.`,
     );
     expect(r.stderr).toContain(
       `kantai: ${HOST}: K3s drain of pi-2 before its upgrade failed at step "drain node $NODE (PodDisruptionBudgets respected, 600s)" (exit 1)`.replace(
@@ -172,7 +178,7 @@ describe("removing a node against the kubectl stand-in", () => {
     const r = k.run(renderK3sRemoveDrain({ host: HOST, node: "pi-3", timeoutSeconds: 300 }));
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(
-      `kantai: ${HOST}: removal of node pi-3 stopped: its drain did not finish in 300s (kubectl get pdb -A). It stays cordoned and installed; its VM, if any, is kept.`,
+      `kantai: ${HOST}: removal of node pi-3 stopped: kubectl drain failed (its error is above: a PodDisruptionBudget that allowed no eviction for 300s, pods that did not terminate in time, or pods it does not delete, such as pods without a controller; kubectl get pdb -A). It stays cordoned and installed; its VM, if any, is kept.`,
     );
     expect(fs.existsSync(path.join(k.dir, "nodes/pi-3"))).toBe(true);
   });
@@ -236,6 +242,13 @@ describe("shellcheck", () => {
       "snapshot.sh": renderK3sPreUpgradeSnapshot({ host: HOST, version: NEW }),
       "etcd-restore.sh": renderK3sEtcdRestore(),
       "kubectl-standin.sh": fs.readFileSync(STANDIN, "utf8"),
+      // the host stand-ins of test/engine/day2.test.ts
+      ...Object.fromEntries(
+        ["k3s", "systemctl", "curl", "install-standin.sh"].map((f) => [
+          `host-standin-${f}`,
+          fs.readFileSync(path.join(ROOT, "test/fixtures/day2/host-standins", f), "utf8"),
+        ]),
+      ),
     };
     for (const [name, text] of Object.entries(scripts)) {
       fs.writeFileSync(path.join(dir, name), text);

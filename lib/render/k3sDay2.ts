@@ -56,6 +56,16 @@ const nodeFacts = [
   "}",
 ].join("\n");
 
+/**
+ * Why a `kubectl drain` fails, for the message after its own error: it retries evictions a
+ * PodDisruptionBudget refuses until `--timeout`, waits as long for evicted pods to be gone, and
+ * refuses at once to delete pods without a controller (no `--force`: such a pod would be lost)
+ * (k8s.io/kubectl v0.34.1 pkg/drain/filters.go `unmanagedFatal`;
+ * https://kubernetes.io/docs/reference/kubectl/generated/kubectl_drain/).
+ */
+const drainFailed = (t: number) =>
+  `kubectl drain failed (its error is above: a PodDisruptionBudget that allowed no eviction for ${t}s, pods that did not terminate in time, or pods it does not delete, such as pods without a controller; kubectl get pdb -A)`;
+
 export interface K3sRollStepSpec {
   /** How messages name the machine the script runs on (a server), e.g. "pi-1 (192.168.1.21)". */
   readonly host: string;
@@ -69,7 +79,8 @@ export interface K3sRollStepSpec {
  * Before a node's upgrade, on a server: skip when the node is not registered yet (a new node: its
  * upgrade step is its first install) or already runs `version`; else mark it with
  * `kantai.dev/upgrading`, cordon and drain it (PodDisruptionBudgets respected, DaemonSets stay).
- * A drain that does not finish in `timeoutSeconds` uncordons the node again, says the roll stopped
+ * A drain that fails (a budget that allows no eviction for `timeoutSeconds`, pods that do not
+ * terminate, pods without a controller) uncordons the node again, says the roll stopped
  * there, and fails — the node keeps its old version and its pods, later nodes are not touched.
  */
 export function renderK3sDrain(s: K3sRollStepSpec & { readonly timeoutSeconds: number }): string {
@@ -97,7 +108,7 @@ export function renderK3sDrain(s: K3sRollStepSpec & { readonly timeoutSeconds: n
     `if ! kc drain "$NODE" --ignore-daemonsets --delete-emptydir-data --timeout=${t}s >&2; then`,
     '  kc uncordon "$NODE" >/dev/null 2>&1 || true',
     `  kc annotate node "$NODE" "${UPGRADING_ANNOTATION}-" >/dev/null 2>&1 || true`,
-    `  echo "kantai: $KANTAI_HOST: rolling upgrade stopped at node $NODE: its drain did not finish in ${t}s (a PodDisruptionBudget allows no eviction, or pods did not terminate; kubectl get pdb -A). $NODE is uncordoned and still runs $current; the nodes after it were not touched. Fix the cause and run pulumi up again." >&2`,
+    `  echo "kantai: $KANTAI_HOST: rolling upgrade stopped at node $NODE: ${drainFailed(t)}. $NODE is uncordoned and still runs $current; the nodes after it were not touched. Fix the cause and run pulumi up again." >&2`,
     "  exit 1",
     "fi",
     "",
@@ -216,7 +227,7 @@ export function renderK3sRemoveDrain(s: {
     'kc cordon "$NODE" >/dev/null',
     `step "drain node $NODE (PodDisruptionBudgets respected, ${t}s)"`,
     `if ! kc drain "$NODE" --ignore-daemonsets --delete-emptydir-data --timeout=${t}s >&2; then`,
-    `  echo "kantai: $KANTAI_HOST: removal of node $NODE stopped: its drain did not finish in ${t}s (kubectl get pdb -A). It stays cordoned and installed; its VM, if any, is kept. Fix the cause and run pulumi up again." >&2`,
+    `  echo "kantai: $KANTAI_HOST: removal of node $NODE stopped: ${drainFailed(t)}. It stays cordoned and installed; its VM, if any, is kept. Fix the cause and run pulumi up again." >&2`,
     "  exit 1",
     "fi",
     "",
@@ -246,8 +257,10 @@ export function renderK3sForget(s: {
     'kc delete node "$NODE" --ignore-not-found --wait=true >/dev/null',
   ];
   if (s.etcdMember) {
-    // The Node's deletion makes K3s remove its etcd member (k3s#3973); what this side can check is
-    // that etcd is healthy afterwards (the API server's etcd readiness check, /readyz/etcd).
+    // The Node's deletion makes K3s remove its etcd member (k3s#3973): its managed-etcd-controller
+    // does it in a wrangler OnRemove handler, a finalizer on the Node (k3s pkg/etcd/member_controller.go),
+    // so the delete above (--wait=true) returns once the member is gone. Then: etcd is healthy
+    // (the API server's etcd readiness check, /readyz/etcd).
     out.push(
       'step "etcd healthy without $NODE"',
       "etcd_ready() {",
@@ -279,7 +292,18 @@ export function renderK3sPreUpgradeSnapshot(s: { readonly host: string; readonly
   ].join("\n");
 }
 
-/** kube-vip as a static pod on a server: ARP mode, control-plane VIP with leader election. */
+/**
+ * kube-vip as a static pod on a server: ARP mode, control-plane VIP with leader election. The
+ * environment is what `kube-vip manifest pod --arp --controlplane --leaderElection --interface …
+ * --address …` generates in v1.2.2 (pkg/kubevip/config_generator.go generatePodSpec, names in
+ * pkg/kubevip/config_envvar.go; https://kube-vip.io/docs/installation/static/), without services
+ * (`svc_enable`) and with the metrics port left at its default: `vip_nodename` from the pod's
+ * `spec.nodeName` is the lease holder's identity (without it kube-vip falls back to the hostname,
+ * pkg/manager/manager.go, and two Pis both called `raspberrypi` would both hold the VIP); the
+ * capabilities are NET_ADMIN and NET_RAW with ALL others dropped, as generated. K3s' admin
+ * kubeconfig is mounted where kube-vip looks for one (/etc/kubernetes/admin.conf); with
+ * `cp_enable` it reaches the API at `kubernetes:<port>`, hence the host alias to 127.0.0.1.
+ */
 export function renderKubeVipManifest(s: {
   readonly address: string;
   readonly interface: string;
@@ -299,6 +323,9 @@ export function renderKubeVipManifest(s: {
     vip_retryperiod: "1",
     address: s.address,
   };
+  const envVars: object[] = Object.entries(env).map(([name, value]) => ({ name, value }));
+  // after `port`, as generated
+  envVars.splice(2, 0, { name: "vip_nodename", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } });
   const pod = {
     apiVersion: "v1",
     kind: "Pod",
@@ -310,8 +337,8 @@ export function renderKubeVipManifest(s: {
           image: s.image ?? KUBE_VIP_IMAGE,
           imagePullPolicy: "IfNotPresent",
           args: ["manager"],
-          env: Object.entries(env).map(([name, value]) => ({ name, value })),
-          securityContext: { capabilities: { add: ["NET_ADMIN", "NET_RAW"] } },
+          env: envVars,
+          securityContext: { capabilities: { add: ["NET_ADMIN", "NET_RAW"], drop: ["ALL"] } },
           // The policy pack's rule: requests and limits on every container (kube-vip idles at a few MiB).
           resources: { requests: { cpu: "25m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
           volumeMounts: [{ name: "kubeconfig", mountPath: "/etc/kubernetes/admin.conf", readOnly: true }],

@@ -136,3 +136,12 @@ export function moduleFile(moduleAtVersion: string, file: string): string {
   if (!fs.existsSync(f)) throw new Error(`${moduleAtVersion} has no ${file}`);
   return f;
 }
+
+/**
+ * `argv` as a command that runs inside the control plane's network namespace (nsenter), so that
+ * a process (a rendered script and the kubectl it calls) reaches the API server on its loopback;
+ * `argv` itself when the plane listens on the host's loopback.
+ */
+export function inControlPlaneNetns(cp: ControlPlane, argv: readonly string[]): string[] {
+  return inNs(cp.netns, [...argv]);
+}
