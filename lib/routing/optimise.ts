@@ -720,7 +720,7 @@ function proportionalRowsFor(p: Problem, replicas: Int32Array): IndexedPlan["row
  * so such a plan is unstable and cannot win — on large fleets most baselines are, and this skips
  * most of their O(N²) rows.
  */
-function planIfStable(p: Problem, replicas: Int32Array, row: (i: number) => SparseRow): IndexedPlan | undefined {
+export function planIfStable(p: Problem, replicas: Int32Array, row: (i: number) => SparseRow): IndexedPlan | undefined {
   const lam = effectiveDemand(p);
   const load = new Float64Array(p.n);
   const rows: SparseRow[] = [];
