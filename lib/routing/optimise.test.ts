@@ -5,6 +5,7 @@ import { exhaustiveOptimum } from "./exhaustive";
 import { ikukantaiPlan, ikukantaiRow, yukariReplicas } from "./baselines";
 import { lagrangianPlacement, optimise, planIfStable, regimeOf } from "./optimise";
 import { faastScenarios, geometricScenarios, homelabScenarios, mixedScenarios } from "./scenarios";
+import { planRouting } from "./plan";
 import { buildProblem } from "./validate";
 
 describe("kantai's optimiser", () => {
@@ -131,4 +132,13 @@ describe("kantai's optimiser", () => {
     const unpolished = evaluatePlan(p, optimise(p, { polish: [] }).plan).meanMs;
     expect(ev.meanMs).toBeLessThan(unpolished * 0.99);
   }, 120_000);
+
+  it("fleet regime: the same input in another node order gives the same plan (deterministic)", () => {
+    const sc = mixedScenarios(200, 5, [0.9])[0];
+    const reversed = { ...sc.input, nodes: [...sc.input.nodes].reverse() };
+    const a = planRouting(sc.input);
+    const b = planRouting(reversed);
+    expect(regimeOf(buildProblem(sc.input))).toBe("fleet");
+    expect(b).toEqual(a);
+  });
 });
