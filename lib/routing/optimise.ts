@@ -42,6 +42,8 @@ export interface OptimiseOptions {
   readonly restarts?: number;
   /** Try swaps of two nodes' replica counts as well as moves. Defaults to true from 17 to 100 nodes. */
   readonly swaps?: boolean;
+  /** Try pooling moves (several replicas onto one node, taken from wherever they are worth least). Defaults to true from 17 to 100 nodes of mixed speeds. */
+  readonly pools?: boolean;
   /** Routing-solver settings used during the search (overrides the regime's defaults). */
   readonly flow?: FlowOptions;
   /** Routing-solver settings of the final solves of the chosen placement, in order, each warm-started from the last (overrides the regime's defaults). */
@@ -269,6 +271,51 @@ function rankMoves(p: Problem, replicas: Int32Array, table: Float64Array[], perS
   return moves;
 }
 
+/**
+ * Lagrangian estimates of pooling moves: `count` replicas (2, half the room, all the room) onto one
+ * node, each taken from wherever one replica is worth least (possibly several nodes) — the moves
+ * that open a pool at a busy ingress node, which single moves can only reach through worse
+ * placements. Best (most negative) first.
+ */
+function rankPools(
+  p: Problem,
+  replicas: Int32Array,
+  table: Float64Array[],
+  perSide: number,
+): { estimate: number; next: Int32Array }[] {
+  const gain1 = (k: number) => table[k][replicas[k] + 1] - table[k][replicas[k]];
+  const takers = Array.from({ length: p.n }, (_, k) => k)
+    .filter((k) => p.maxPods[k] - replicas[k] >= 2)
+    .sort((a, b) => gain1(b) - gain1(a) || a - b)
+    .slice(0, perSide);
+  const out: { estimate: number; next: Int32Array }[] = [];
+  for (const to of takers) {
+    const room = p.maxPods[to] - replicas[to];
+    for (const count of [...new Set([2, Math.ceil(room / 2), room])].filter((c) => c >= 2)) {
+      const next = Int32Array.from(replicas);
+      let est = -(table[to][replicas[to] + count] - table[to][replicas[to]]);
+      for (let m = 0; m < count; m++) {
+        let from = -1;
+        let loss = Infinity;
+        for (let j = 0; j < p.n; j++) {
+          if (j === to || next[j] === 0) continue;
+          const l = table[j][next[j]] - table[j][next[j] - 1];
+          if (l < loss) {
+            loss = l;
+            from = j;
+          }
+        }
+        if (from < 0) break;
+        next[from]--;
+        est += loss;
+      }
+      next[to] += count;
+      out.push({ estimate: est, next });
+    }
+  }
+  return out.sort((a, b) => a.estimate - b.estimate);
+}
+
 /** Lagrangian estimates of swapping the replica counts of two nodes, best (most negative) first. */
 function rankSwaps(p: Problem, replicas: Int32Array, table: Float64Array[]): Move[] {
   const out: Move[] = [];
@@ -406,7 +453,7 @@ function settingsOf(p: Problem, regime: Regime, opts: OptimiseOptions): Settings
             searchFlow: { tolerance: 1e-4, maxRounds: 10, loadNewtonIterations: 1 },
             polish: [{ tolerance: 1e-6 }],
             budget: n <= 50 ? 400 : 200,
-            neighbourhood: { perSide: 24, triesPerRound: 40, swaps: true, lagrangian: true },
+            neighbourhood: { perSide: 24, triesPerRound: 40, swaps: true, lagrangian: true, pools: true },
             restarts: 3,
           }
         : regime === "locality"
@@ -437,6 +484,7 @@ function settingsOf(p: Problem, regime: Regime, opts: OptimiseOptions): Settings
       triesPerRound: opts.triesPerRound ?? d.neighbourhood.triesPerRound,
       swaps: opts.swaps ?? d.neighbourhood.swaps,
       lagrangian: d.neighbourhood.lagrangian,
+      pools: opts.pools ?? d.neighbourhood.pools,
     },
     restarts: opts.restarts ?? d.restarts,
   };
@@ -452,6 +500,8 @@ interface Neighbourhood {
   readonly swaps: boolean;
   /** The Lagrangian placement as the first candidate of each round. */
   readonly lagrangian: boolean;
+  /** Pooling moves (several replicas onto one node, from wherever they are worth least) as well. */
+  readonly pools?: boolean;
 }
 
 /** A placement, its cost and the routing solver's state for it. */
@@ -534,7 +584,14 @@ class PlacementSearch {
             (a, b) => a.estimate - b.estimate || a.from - b.from || a.to - b.to || a.count - b.count,
           )
         : moves;
-      for (const m of ranked) candidates.push(applyMove(current, m));
+      if (nb.pools) {
+        // Merged by estimate; a stable sort keeps the moves' own order among equal estimates.
+        const all = [
+          ...ranked.map((m) => ({ estimate: m.estimate, next: applyMove(current, m) })),
+          ...rankPools(p, current, table, nb.perSide),
+        ].sort((a, b) => a.estimate - b.estimate);
+        for (const c of all) candidates.push(c.next);
+      } else for (const m of ranked) candidates.push(applyMove(current, m));
       let improved = false;
       let tries = 0;
       for (const next of candidates) {
