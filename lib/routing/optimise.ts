@@ -12,13 +12,16 @@
  *    cost says what one replica more or less is worth at the current prices. Candidates are the
  *    Lagrangian placement (the replicas the relaxed problem would pick at these prices, by DP),
  *    moves of 1, 2, half or all replicas from one node to another, and swaps of two nodes' replica
- *    counts. Each is checked by a warm-started exact re-solve; the first improvement is taken.
+ *    counts, and (17–100 nodes of mixed speeds) pooling moves that fill one node with replicas from
+ *    wherever they are worth least. Each is checked by a warm-started exact re-solve; the first
+ *    improvement is taken.
  * 3. The best plan is compared with the baselines' own plans and the best returned, so the
- *    optimiser is never worse than a baseline, nor than fastest-first with optimal routing.
+ *    optimiser is never worse than a baseline, nor (up to MEDIUM nodes) than fastest-first with
+ *    optimal routing.
  *
- * Regimes by fleet size (all knobs in OptimiseOptions / FlowOptions): up to SMALL nodes tight
- * solves and the exhaustive move neighbourhood; up to MEDIUM nodes tight solves, restarts and a
- * larger budget; above, 0.1% solves during the search and one tight solve of the winner.
+ * Regimes by fleet size and speed mix (`regimeOf`; all knobs in OptimiseOptions / FlowOptions):
+ * small, speed, locality and fleet — the fleet regime (mixed speeds above MEDIUM nodes) ranks two
+ * seeds by two solver sweeps each and polishes one routing, a bounded amount of solver work.
  * Deterministic: no clock, no randomness; ties are broken by node index (= name order).
  */
 import { concaveEnvelope } from "./bounds";
@@ -32,17 +35,17 @@ import type { IndexedPlan, Problem, SparseRow } from "./types";
 export interface OptimiseOptions {
   /** Candidate nodes per source in the routing solver. Defaults to 16. */
   readonly candidates?: number;
-  /** Placements evaluated (routing solves) in the search, seeds included. Defaults to 30 + 5·N up to 16 nodes, 400 up to 50, 200 up to 100, 30 up to 300, 8 above. */
+  /** Placements evaluated (routing solves) in the search, seeds included. Defaults by regime: small 30 + 5·N; speed 400 up to 50 nodes, 200 up to 100; locality 30 up to 300 nodes, 8 above; fleet 2 (the seeds). */
   readonly maxEvaluations?: number;
-  /** Candidate moves tried per round before a descent stops. Defaults to 2·N up to 16 nodes, 40 up to 100, 4 above. */
+  /** Candidate moves tried per round before a descent stops. Defaults to 2·N (small), 40 (speed), 4 (locality, fleet). */
   readonly triesPerRound?: number;
-  /** Nodes considered on each side (giving, receiving) of a move. Defaults to N up to 16 nodes, 24 up to 100, 8 above. */
+  /** Nodes considered on each side (giving, receiving) of a move. Defaults to N (small), 24 (speed), 8 (locality, fleet). */
   readonly movesPerSide?: number;
-  /** Descents, each from the best seed of another family (fastest-first, greedy, locality, Lagrangian), best first. Defaults to 3 from 17 to 100 nodes, else 1. */
+  /** Descents, each from the best seed of another family (fastest-first, greedy, locality, Lagrangian), best first. Defaults to 3 in the speed regime, else 1. */
   readonly restarts?: number;
-  /** Try swaps of two nodes' replica counts as well as moves. Defaults to true from 17 to 100 nodes. */
+  /** Try swaps of two nodes' replica counts as well as moves. Defaults to true in the speed regime. */
   readonly swaps?: boolean;
-  /** Try pooling moves (several replicas onto one node, taken from wherever they are worth least). Defaults to true from 17 to 100 nodes of mixed speeds. */
+  /** Try pooling moves (several replicas onto one node, taken from wherever they are worth least). Defaults to true in the speed regime. */
   readonly pools?: boolean;
   /** Routing-solver settings used during the search (overrides the regime's defaults). */
   readonly flow?: FlowOptions;
