@@ -206,21 +206,24 @@ export function ikukantaiPercentRow(p: Problem, i: number, replicas: Int32Array)
   return out;
 }
 
+/** ikukantai's weight row for ingress node i as fractions (the non-zero percentages of ikukantaiPercentRow). */
+export function ikukantaiRow(p: Problem, i: number, replicas: Int32Array): SparseRow {
+  const pct = ikukantaiPercentRow(p, i, replicas);
+  const to: number[] = [];
+  const w: number[] = [];
+  for (let j = 0; j < p.n; j++) {
+    if (pct[j] > 0) {
+      to.push(j);
+      w.push(pct[j] / 100);
+    }
+  }
+  return { to, w };
+}
+
 /** ikukantai / FaaSt: yukari placement and miporin's integer-percent weights ∝ 1/(D + P). */
 export function ikukantaiPlan(p: Problem): IndexedPlan {
   const replicas = yukariReplicas(p);
   const rows: SparseRow[] = [];
-  for (let i = 0; i < p.n; i++) {
-    const pct = ikukantaiPercentRow(p, i, replicas);
-    const to: number[] = [];
-    const w: number[] = [];
-    for (let j = 0; j < p.n; j++) {
-      if (pct[j] > 0) {
-        to.push(j);
-        w.push(pct[j] / 100);
-      }
-    }
-    rows.push({ to, w });
-  }
+  for (let i = 0; i < p.n; i++) rows.push(ikukantaiRow(p, i, replicas));
   return { replicas, rows };
 }

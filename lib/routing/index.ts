@@ -36,8 +36,8 @@ export {
 } from "./baselines";
 export { evaluatePlan, planIssues, responseQuantileMs } from "./evaluate";
 export type { Evaluation } from "./evaluate";
-export { optimise, lagrangianPlacement, nodePrices } from "./optimise";
-export type { OptimiseOptions, OptimiseResult } from "./optimise";
+export { optimise, lagrangianPlacement, nodePrices, regimeOf } from "./optimise";
+export type { OptimiseOptions, OptimiseResult, Regime } from "./optimise";
 export { FlowSolver, routeFixed } from "./flow";
 export { erlangB, erlangC, mmcSojournMs, mmcSojournTail } from "./erlang";
 export { simulatePlan } from "./simulate";

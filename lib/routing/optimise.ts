@@ -12,45 +12,45 @@
  *    cost says what one replica more or less is worth at the current prices. Candidates are the
  *    Lagrangian placement (the replicas the relaxed problem would pick at these prices, by DP),
  *    moves of 1, 2, half or all replicas from one node to another, and swaps of two nodes' replica
- *    counts. Each is checked by a warm-started exact re-solve; the first improvement is taken.
+ *    counts, and (17–100 nodes of mixed speeds) pooling moves that fill one node with replicas from
+ *    wherever they are worth least. Each is checked by a warm-started exact re-solve; the first
+ *    improvement is taken.
  * 3. The best plan is compared with the baselines' own plans and the best returned, so the
- *    optimiser is never worse than a baseline, nor than fastest-first with optimal routing.
+ *    optimiser is never worse than a baseline, nor (up to MEDIUM nodes) than fastest-first with
+ *    optimal routing.
  *
- * Regimes by fleet size (all knobs in OptimiseOptions / FlowOptions): up to SMALL nodes tight
- * solves and the exhaustive move neighbourhood; up to MEDIUM nodes tight solves, restarts and a
- * larger budget; above, 0.1% solves during the search and one tight solve of the winner.
+ * Regimes by fleet size and speed mix (`regimeOf`; all knobs in OptimiseOptions / FlowOptions):
+ * small, speed, locality and fleet — the fleet regime (mixed speeds above MEDIUM nodes) ranks two
+ * seeds by two solver sweeps each and polishes one routing, a bounded amount of solver work.
  * Deterministic: no clock, no randomness; ties are broken by node index (= name order).
  */
 import { concaveEnvelope } from "./bounds";
-import {
-  demandProportionalReplicas,
-  evenPlan,
-  evenReplicas,
-  ikukantaiPlan,
-  nearestPlan,
-  yukariReplicas,
-} from "./baselines";
+import { demandProportionalReplicas, evenReplicas, ikukantaiRow, nearestPlan, yukariReplicas } from "./baselines";
 import { mmcConjugate } from "./erlang";
 import { evaluatePlan } from "./evaluate";
 import { FlowSolver, type FlowOptions, type FlowSnapshot, effectiveDemand } from "./flow";
 import { fastestFirstReplicas, placementCapacity } from "./seeds";
-import type { IndexedPlan, Problem } from "./types";
+import type { IndexedPlan, Problem, SparseRow } from "./types";
 
 export interface OptimiseOptions {
   /** Candidate nodes per source in the routing solver. Defaults to 16. */
   readonly candidates?: number;
-  /** Placements evaluated (routing solves) in the search, seeds included. Defaults to 30 + 5·N up to 16 nodes, 400 up to 50, 200 up to 100, 30 up to 300, 8 above. */
+  /** Placements evaluated (routing solves) in the search, seeds included. Defaults by regime: small 30 + 5·N; speed 400 up to 50 nodes, 200 up to 100; locality 30 up to 300 nodes, 8 above; fleet 2 (the seeds). */
   readonly maxEvaluations?: number;
-  /** Candidate moves tried per round before a descent stops. Defaults to 2·N up to 16 nodes, 40 up to 100, 4 above. */
+  /** Candidate moves tried per round before a descent stops. Defaults to 2·N (small), 40 (speed), 4 (locality, fleet). */
   readonly triesPerRound?: number;
-  /** Nodes considered on each side (giving, receiving) of a move. Defaults to N up to 16 nodes, 24 up to 100, 8 above. */
+  /** Nodes considered on each side (giving, receiving) of a move. Defaults to N (small), 24 (speed), 8 (locality, fleet). */
   readonly movesPerSide?: number;
-  /** Descents, each from the best seed of another family (fastest-first, greedy, locality, Lagrangian), best first. Defaults to 3 from 17 to 100 nodes, else 1. */
+  /** Descents, each from the best seed of another family (fastest-first, greedy, locality, Lagrangian), best first. Defaults to 3 in the speed regime, else 1. */
   readonly restarts?: number;
-  /** Try swaps of two nodes' replica counts as well as moves. Defaults to true from 17 to 100 nodes. */
+  /** Try swaps of two nodes' replica counts as well as moves. Defaults to true in the speed regime. */
   readonly swaps?: boolean;
+  /** Try pooling moves (several replicas onto one node, taken from wherever they are worth least). Defaults to true in the speed regime. */
+  readonly pools?: boolean;
   /** Routing-solver settings used during the search (overrides the regime's defaults). */
   readonly flow?: FlowOptions;
+  /** Routing-solver settings of the final solves of the chosen placement, in order, each warm-started from the last (overrides the regime's defaults). */
+  readonly polish?: readonly FlowOptions[];
 }
 
 export interface OptimiseResult {
@@ -274,6 +274,51 @@ function rankMoves(p: Problem, replicas: Int32Array, table: Float64Array[], perS
   return moves;
 }
 
+/**
+ * Lagrangian estimates of pooling moves: `count` replicas (2, half the room, all the room) onto one
+ * node, each taken from wherever one replica is worth least (possibly several nodes) — the moves
+ * that open a pool at a busy ingress node, which single moves can only reach through worse
+ * placements. Best (most negative) first.
+ */
+function rankPools(
+  p: Problem,
+  replicas: Int32Array,
+  table: Float64Array[],
+  perSide: number,
+): { estimate: number; next: Int32Array }[] {
+  const gain1 = (k: number) => table[k][replicas[k] + 1] - table[k][replicas[k]];
+  const takers = Array.from({ length: p.n }, (_, k) => k)
+    .filter((k) => p.maxPods[k] - replicas[k] >= 2)
+    .sort((a, b) => gain1(b) - gain1(a) || a - b)
+    .slice(0, perSide);
+  const out: { estimate: number; next: Int32Array }[] = [];
+  for (const to of takers) {
+    const room = p.maxPods[to] - replicas[to];
+    for (const count of [...new Set([2, Math.ceil(room / 2), room])].filter((c) => c >= 2)) {
+      const next = Int32Array.from(replicas);
+      let est = -(table[to][replicas[to] + count] - table[to][replicas[to]]);
+      for (let m = 0; m < count; m++) {
+        let from = -1;
+        let loss = Infinity;
+        for (let j = 0; j < p.n; j++) {
+          if (j === to || next[j] === 0) continue;
+          const l = table[j][next[j]] - table[j][next[j] - 1];
+          if (l < loss) {
+            loss = l;
+            from = j;
+          }
+        }
+        if (from < 0) break;
+        next[from]--;
+        est += loss;
+      }
+      next[to] += count;
+      out.push({ estimate: est, next });
+    }
+  }
+  return out.sort((a, b) => a.estimate - b.estimate);
+}
+
 /** Lagrangian estimates of swapping the replica counts of two nodes, best (most negative) first. */
 function rankSwaps(p: Problem, replicas: Int32Array, table: Float64Array[]): Move[] {
   const out: Move[] = [];
@@ -361,125 +406,203 @@ function marginalGainGreedy(
   return n;
 }
 
-/** Run kantai's optimiser. */
-export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult {
-  const small = p.n <= SMALL;
-  const medium = !small && p.n <= MEDIUM;
-  // Small and medium instances: tight solves. Large ones: 0.1% solves with per-source steps and
-  // pricing only during the search, one tight solve at the end.
-  const searchFlow: FlowOptions =
-    opts.flow ??
-    (small
-      ? { tolerance: 1e-6 }
-      : medium
-        ? { tolerance: 1e-4, maxRounds: 10, loadNewtonIterations: 1 }
-        : { tolerance: 1e-3, maxRounds: 4, maxSweeps: p.n > 300 ? 40 : 400, loadNewtonIterations: 0 });
-  const solver = new FlowSolver(p, { candidates: opts.candidates, ...searchFlow });
-  const lam = effectiveDemand(p);
-  let total = 0;
-  for (let i = 0; i < p.n; i++) total += lam[i];
-  const budget = opts.maxEvaluations ?? (small ? 30 + 5 * p.n : medium ? (p.n <= 50 ? 400 : 200) : p.n <= 300 ? 30 : 8);
-  const perSide = opts.movesPerSide ?? (small ? p.n : medium ? 24 : 8);
-  const triesPerRound = opts.triesPerRound ?? (small ? 2 * p.n : medium ? 40 : 4);
-  const restarts = opts.restarts ?? (medium ? 3 : 1);
-  const swaps = opts.swaps ?? medium;
-  const maxU = seedUtilisation(p);
-  let evaluations = 0;
-  const seen = new Map<string, number>();
-  const evalReplicas = (r: Int32Array, abortAbove = Infinity): number => {
+/** The search regime, by fleet size and by whether the nodes differ in speed (docs/concepts/routing.md). */
+export type Regime = "small" | "speed" | "locality" | "fleet";
+
+/**
+ * - `small` (≤ SMALL nodes): tight solves, the exhaustive move neighbourhood and the Lagrangian placement each round.
+ * - `speed` (nodes that differ in speed, up to MEDIUM nodes): speed-aware seeds, restarts, swaps, a larger budget.
+ * - `locality` (one service rate, above SMALL nodes): the locality seeds and a short ranked descent — speed-aware
+ *   seeds and swaps only find something where speeds differ.
+ * - `fleet` (nodes that differ in speed, above MEDIUM nodes): one locality and one capacity seed, each ranked
+ *   by a short routing, and the routing of the better one polished — a bounded number of solver sweeps.
+ */
+export function regimeOf(p: Problem): Regime {
+  if (p.n <= SMALL) return "small";
+  let lo = Infinity;
+  let hi = 0;
+  for (let j = 0; j < p.n; j++) {
+    if (p.maxPods[j] === 0) continue;
+    lo = Math.min(lo, p.mu[j]);
+    hi = Math.max(hi, p.mu[j]);
+  }
+  const mixed = hi > lo * (1 + 1e-9);
+  if (!mixed) return "locality";
+  return p.n <= MEDIUM ? "speed" : "fleet";
+}
+
+/** The regime's settings; every one can be overridden in OptimiseOptions. */
+interface Settings {
+  readonly searchFlow: FlowOptions;
+  readonly polish: readonly FlowOptions[];
+  readonly budget: number;
+  readonly neighbourhood: Neighbourhood;
+  readonly restarts: number;
+}
+
+function settingsOf(p: Problem, regime: Regime, opts: OptimiseOptions): Settings {
+  const n = p.n;
+  const d: Settings =
+    regime === "small"
+      ? {
+          searchFlow: { tolerance: 1e-6 },
+          polish: [],
+          budget: 30 + 5 * n,
+          neighbourhood: { perSide: n, triesPerRound: 2 * n, swaps: false, lagrangian: true },
+          restarts: 1,
+        }
+      : regime === "speed"
+        ? {
+            searchFlow: { tolerance: 1e-4, maxRounds: 10, loadNewtonIterations: 1 },
+            polish: [{ tolerance: 1e-6 }],
+            budget: n <= 50 ? 400 : 200,
+            neighbourhood: { perSide: 24, triesPerRound: 40, swaps: true, lagrangian: true, pools: true },
+            restarts: 3,
+          }
+        : regime === "locality"
+          ? {
+              searchFlow: { tolerance: 1e-3, maxRounds: 4, maxSweeps: n > 300 ? 40 : 400, loadNewtonIterations: 0 },
+              polish: [{ tolerance: 1e-4, maxRounds: 8, loadNewtonIterations: 1, loadNewtonBacktracks: 2 }],
+              budget: n <= 300 ? 30 : 8,
+              neighbourhood: { perSide: 8, triesPerRound: 4, swaps: false, lagrangian: false },
+              restarts: 1,
+            }
+          : {
+              // Seeds ranked by two sweeps each; the winner's routing polished by sweeps, then one load step.
+              searchFlow: { tolerance: 1e-3, maxRounds: 1, maxSweeps: 2, loadNewtonIterations: 0, spill: true },
+              polish: [
+                { tolerance: 1e-4, maxRounds: 8, maxSweeps: 80, loadNewtonIterations: 0 },
+                { tolerance: 1e-4, maxRounds: 2, maxSweeps: 50, loadNewtonIterations: 1, loadNewtonBacktracks: 2 },
+              ],
+              budget: 2,
+              neighbourhood: { perSide: 8, triesPerRound: 4, swaps: false, lagrangian: false },
+              restarts: 1,
+            };
+  return {
+    searchFlow: opts.flow ?? d.searchFlow,
+    polish: opts.polish ?? d.polish,
+    budget: opts.maxEvaluations ?? d.budget,
+    neighbourhood: {
+      perSide: opts.movesPerSide ?? d.neighbourhood.perSide,
+      triesPerRound: opts.triesPerRound ?? d.neighbourhood.triesPerRound,
+      swaps: opts.swaps ?? d.neighbourhood.swaps,
+      lagrangian: d.neighbourhood.lagrangian,
+      pools: opts.pools ?? d.neighbourhood.pools,
+    },
+    restarts: opts.restarts ?? d.restarts,
+  };
+}
+
+/** A descent's move neighbourhood. */
+interface Neighbourhood {
+  /** Nodes considered on each side (giving, receiving) of a move. */
+  readonly perSide: number;
+  /** Candidates tried per round before the descent stops. */
+  readonly triesPerRound: number;
+  /** Swaps of two nodes' replica counts as well as moves. */
+  readonly swaps: boolean;
+  /** The Lagrangian placement as the first candidate of each round. */
+  readonly lagrangian: boolean;
+  /** Pooling moves (several replicas onto one node, from wherever they are worth least) as well. */
+  readonly pools?: boolean;
+}
+
+/** A placement, its cost and the routing solver's state for it. */
+interface Point {
+  readonly r: Int32Array;
+  readonly cost: number;
+  readonly snap: FlowSnapshot;
+  /** Seed family: restarts start from the best seed of distinct families. */
+  readonly family: string;
+}
+
+/**
+ * Placements routed exactly by one warm-started FlowSolver (memoised by placement), the seeds
+ * kept as start points, and first-improvement descents from them.
+ */
+class PlacementSearch {
+  evaluations = 0;
+  readonly points: Point[] = [];
+  private readonly seen = new Map<string, number>();
+
+  /** @param coldSeeds route every seed from the solver's greedy start, not warm from the previous placement */
+  constructor(
+    private readonly p: Problem,
+    readonly solver: FlowSolver,
+    private readonly total: number,
+    private readonly coldSeeds = false,
+  ) {}
+
+  /** Cost of a placement (memoised); `abortAbove` lets the solve stop once it cannot beat that cost. */
+  evaluate(r: Int32Array, abortAbove = Infinity): number {
     const k = r.join(",");
-    const known = seen.get(k);
+    const known = this.seen.get(k);
     if (known !== undefined) return known;
-    evaluations++;
-    solver.setReplicas(r);
-    const c = solver.solve(abortAbove).cost;
-    seen.set(k, c);
+    this.evaluations++;
+    this.solver.setReplicas(r);
+    const c = this.solver.solve(abortAbove).cost;
+    this.seen.set(k, c);
     return c;
-  };
-
-  // 1. Seeds, each routed exactly; kept best first.
-  interface Point {
-    r: Int32Array;
-    cost: number;
-    snap: FlowSnapshot;
-    /** Seed family: restarts start from the best seed of distinct families. */
-    family: string;
-  }
-  const points: Point[] = [];
-  const addSeed = (s: Int32Array | undefined, family: string) => {
-    const fixed = s && repairCapacity(p, s, maxU);
-    if (!fixed || seen.has(fixed.join(","))) return;
-    const cost = evalReplicas(fixed);
-    points.push({ r: Int32Array.from(fixed), cost, snap: solver.snapshot(), family });
-  };
-  const ff = fastestFirstReplicas(p);
-  const dp = demandProportionalReplicas(p);
-  let meanService = 0;
-  for (let j = 0; j < p.n; j++) meanService += 1000 / p.mu[j] / p.n;
-  for (const s of small
-    ? [dp, yukariReplicas(p), evenReplicas(p)]
-    : [dp, yukariReplicas(p), ...[2, 5, 10].map((f) => consolidatedReplicas(p, dp, f * meanService))]) {
-    addSeed(s, "locality");
-  }
-  // After the locality seeds, so that among equally good plans the earlier (lower-index) one stays.
-  if (small || medium) addSeed(ff, "fastest-first");
-  if (!small && !medium && !points.some((q) => Number.isFinite(q.cost))) addSeed(ff, "fastest-first");
-  if (medium) {
-    // (Small instances try the Lagrangian placement in every round of the descent anyway.)
-    const route = (r: Int32Array) => {
-      evaluations++;
-      solver.setReplicas(r);
-      return solver.solve().cost;
-    };
-    addSeed(marginalGainGreedy(p, solver, route, maxU), "greedy");
-    const bestSeed = points.reduce((a, b) => (b.cost < a.cost ? b : a), points[0]);
-    solver.restore(bestSeed.snap);
-    addSeed(lagrangianPlacement(p, nodePrices(p, solver)), "lagrangian");
-  }
-  points.sort((a, b) => a.cost - b.cost);
-  if (!(points.length > 0 && Number.isFinite(points[0].cost))) {
-    // The search solves were too loose to reach a stable routing: route the largest-capacity
-    // placement tightly (it is stable whenever the input is valid).
-    const tight = new FlowSolver(p, { candidates: opts.candidates, tolerance: 1e-6, maxRounds: 200 });
-    tight.setReplicas(ff);
-    const cost = tight.solve().cost;
-    const plan: IndexedPlan = {
-      replicas: Int32Array.from(ff),
-      rows: Number.isFinite(cost) ? tight.rows() : proportionalRowsFor(p, ff),
-    };
-    return withBaselines(p, { plan, cost: evaluatePlan(p, plan).meanMs * total, source: "search", evaluations }, total);
   }
 
-  // 2. Descents from the best seeds.
-  let best = points[0];
-  const descend = (start: Point, until: number): Point => {
+  /** Route a placement without the memo (the greedy seed's probes); leaves the solver at it. */
+  route(r: Int32Array): number {
+    this.evaluations++;
+    this.solver.setReplicas(r);
+    return this.solver.solve().cost;
+  }
+
+  /** Repair `s` to a utilisation below `maxU`, route it and keep it as a start point, unless already seen. */
+  addSeed(s: Int32Array | undefined, family: string, maxU: number): void {
+    const fixed = s && repairCapacity(this.p, s, maxU);
+    if (!fixed || this.seen.has(fixed.join(","))) return;
+    if (this.coldSeeds) this.solver.setReplicas(fixed, true);
+    const cost = this.evaluate(fixed);
+    this.points.push({ r: Int32Array.from(fixed), cost, snap: this.solver.snapshot(), family });
+  }
+
+  /**
+   * First-improvement descent from `start` until `until` evaluations: each round ranks candidates by
+   * their Lagrangian estimates at the current marginal delays (the Lagrangian placement, moves, swaps)
+   * and takes the first that a warm-started re-solve proves better. Leaves the solver at the result.
+   */
+  descend(start: Point, until: number, nb: Neighbourhood): Point {
+    const p = this.p;
+    const solver = this.solver;
     let current = start.r;
     let currentCost = start.cost;
     solver.restore(start.snap);
-    while (evaluations < until) {
+    while (this.evaluations < until) {
       const base = solver.snapshot();
       const price = nodePrices(p, solver);
       const table = conjugateTable(p, price);
       const candidates: Int32Array[] = [];
       // The Lagrangian placement jumps far; on large instances it never won in the benchmark and
-      // costs a near-cold solve, so only small and medium instances try it.
-      const lag = small || medium ? repairCapacity(p, lagrangianPlacement(p, price)) : undefined;
+      // costs a near-cold solve, so only the small and speed regimes try it.
+      const lag = nb.lagrangian ? repairCapacity(p, lagrangianPlacement(p, price)) : undefined;
       if (lag && lag.join(",") !== current.join(",")) candidates.push(lag);
-      const moves = rankMoves(p, current, table, perSide, true);
-      const ranked = swaps
+      const moves = rankMoves(p, current, table, nb.perSide, true);
+      const ranked = nb.swaps
         ? [...moves, ...rankSwaps(p, current, table)].sort(
             (a, b) => a.estimate - b.estimate || a.from - b.from || a.to - b.to || a.count - b.count,
           )
         : moves;
-      for (const m of ranked) candidates.push(applyMove(current, m));
+      if (nb.pools) {
+        // Merged by estimate; a stable sort keeps the moves' own order among equal estimates.
+        const all = [
+          ...ranked.map((m) => ({ estimate: m.estimate, next: applyMove(current, m) })),
+          ...rankPools(p, current, table, nb.perSide),
+        ].sort((a, b) => a.estimate - b.estimate);
+        for (const c of all) candidates.push(c.next);
+      } else for (const m of ranked) candidates.push(applyMove(current, m));
       let improved = false;
       let tries = 0;
       for (const next of candidates) {
-        if (evaluations >= until || tries >= triesPerRound) break;
-        if (!(placementCapacity(p, next) > total)) continue;
-        if (seen.has(next.join(","))) continue;
+        if (this.evaluations >= until || tries >= nb.triesPerRound) break;
+        if (!(placementCapacity(p, next) > this.total)) continue;
+        if (this.seen.has(next.join(","))) continue;
         tries++;
-        const c = evalReplicas(next, currentCost);
+        const c = this.evaluate(next, currentCost);
         if (c < currentCost * (1 - 1e-9)) {
           current = next;
           currentCost = c;
@@ -491,120 +614,150 @@ export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult
       if (!improved) break;
     }
     return { r: current, cost: currentCost, snap: solver.snapshot(), family: start.family };
-  };
-  const starts: Point[] = [];
-  for (const q of points) {
-    if (Number.isFinite(q.cost) && !starts.some((s) => s.family === q.family)) starts.push(q);
   }
-  starts.splice(Math.max(1, restarts));
-  for (let k = 0; k < starts.length; k++) {
-    if (evaluations >= budget) break;
-    // Each descent may use the budget left, shared with the descents still to come.
-    const share = Math.ceil((budget - evaluations) / (starts.length - k));
-    const end = descend(starts[k], evaluations + share);
-    if (end.cost < best.cost) best = end;
+
+  /** Descents from the best seed of up to `restarts` families, sharing the budget; the best end point. */
+  descents(budget: number, restarts: number, nb: Neighbourhood): Point {
+    const sorted = [...this.points].sort((a, b) => a.cost - b.cost);
+    let best = sorted[0];
+    const starts: Point[] = [];
+    for (const q of sorted) {
+      if (Number.isFinite(q.cost) && !starts.some((s) => s.family === q.family)) starts.push(q);
+    }
+    starts.splice(Math.max(1, restarts));
+    for (let k = 0; k < starts.length; k++) {
+      if (this.evaluations >= budget) break;
+      // Each descent may use the budget left, shared with the descents still to come.
+      const share = Math.ceil((budget - this.evaluations) / (starts.length - k));
+      const end = this.descend(starts[k], this.evaluations + share, nb);
+      if (end.cost < best.cost) best = end;
+    }
+    return best;
   }
-  solver.restore(best.snap);
-  const chosen = { r: best.r, cost: best.cost };
-  let startRows = solver.rows();
-  if (medium) {
-    const classic = classicSearch(p, opts.candidates, total);
-    if (classic && classic.cost < chosen.cost) {
-      chosen.r = classic.r;
-      chosen.cost = classic.cost;
-      startRows = classic.rows;
+}
+
+/** Locality seeds: demand-proportional, yukari and pooled variants (even on small fleets). */
+function localitySeeds(p: Problem, small: boolean): Int32Array[] {
+  const dp = demandProportionalReplicas(p);
+  if (small) return [dp, yukariReplicas(p), evenReplicas(p)];
+  let meanService = 0;
+  for (let j = 0; j < p.n; j++) meanService += 1000 / p.mu[j] / p.n;
+  return [dp, yukariReplicas(p), ...[2, 5, 10].map((f) => consolidatedReplicas(p, dp, f * meanService))];
+}
+
+/** Run kantai's optimiser. */
+export function optimise(p: Problem, opts: OptimiseOptions = {}): OptimiseResult {
+  const regime = regimeOf(p);
+  const set = settingsOf(p, regime, opts);
+  const solver = new FlowSolver(p, { candidates: opts.candidates, ...set.searchFlow });
+  const lam = effectiveDemand(p);
+  let total = 0;
+  for (let i = 0; i < p.n; i++) total += lam[i];
+  const maxU = seedUtilisation(p);
+  const search = new PlacementSearch(p, solver, total, regime === "fleet");
+
+  // 1. Seeds, each routed; restarts start from the best of distinct families.
+  const ff = fastestFirstReplicas(p);
+  if (regime === "fleet") {
+    // One locality seed (yukari: nearest by RTT + service time) and the capacity seed.
+    search.addSeed(yukariReplicas(p), "locality", maxU);
+    search.addSeed(ff, "fastest-first", maxU);
+  } else {
+    for (const s of localitySeeds(p, regime === "small")) search.addSeed(s, "locality", maxU);
+    // After the locality seeds, so that among equally good plans the earlier (lower-index) one stays.
+    if (regime !== "locality" || !search.points.some((q) => Number.isFinite(q.cost))) {
+      search.addSeed(ff, "fastest-first", maxU);
     }
   }
-  if (!small) {
-    // Final tight solve for the chosen placement.
-    const tight = new FlowSolver(
-      p,
-      medium
-        ? { candidates: opts.candidates, tolerance: 1e-6 }
-        : {
-            candidates: opts.candidates,
-            tolerance: 1e-4,
-            maxRounds: 8,
-            loadNewtonIterations: 1,
-            loadNewtonBacktracks: 2,
-          },
+  if (regime === "speed") {
+    // (Small instances try the Lagrangian placement in every round of the descent anyway.)
+    search.addSeed(
+      marginalGainGreedy(p, solver, (r) => search.route(r), maxU),
+      "greedy",
+      maxU,
     );
-    tight.startFrom(chosen.r, startRows);
-    const res = tight.solve();
-    if (res.cost <= chosen.cost) {
-      chosen.cost = res.cost;
-      startRows = tight.rows();
-    }
+    const bestSeed = search.points.reduce((a, b) => (b.cost < a.cost ? b : a), search.points[0]);
+    solver.restore(bestSeed.snap);
+    search.addSeed(lagrangianPlacement(p, nodePrices(p, solver)), "lagrangian", maxU);
   }
-  const searchPlan: IndexedPlan = { replicas: Int32Array.from(chosen.r), rows: startRows };
-  return withBaselines(p, { plan: searchPlan, cost: chosen.cost, source: "search", evaluations }, total);
+  const bestSeed = search.points.reduce<Point | undefined>((a, b) => (a && a.cost <= b.cost ? a : b), undefined);
+  if (regime !== "fleet" && !(bestSeed && Number.isFinite(bestSeed.cost))) {
+    // The search solves were too loose to reach a stable routing: route the largest-capacity
+    // placement tightly (it is stable whenever the input is valid).
+    const tight = new FlowSolver(p, { candidates: opts.candidates, tolerance: 1e-6, maxRounds: 200 });
+    tight.setReplicas(ff);
+    const cost = tight.solve().cost;
+    const plan: IndexedPlan = {
+      replicas: Int32Array.from(ff),
+      rows: Number.isFinite(cost) ? tight.rows() : proportionalRowsFor(p, ff),
+    };
+    return withBaselines(
+      p,
+      { plan, cost: evaluatePlan(p, plan).meanMs * total, source: "search", evaluations: search.evaluations },
+      total,
+    );
+  }
+
+  // 2. Descents from the best seeds (none in the fleet regime's default budget: its seeds use it up).
+  const best =
+    bestSeed && Number.isFinite(bestSeed.cost)
+      ? search.descents(set.budget, set.restarts, set.neighbourhood)
+      : bestSeed;
+  let chosen: { r: Int32Array; cost: number; rows: SparseRow[] };
+  if (best) {
+    solver.restore(best.snap);
+    chosen = { r: best.r, cost: best.cost, rows: solver.rows() };
+  } else {
+    // Fleet regime, no seed routed stably in its two sweeps: polish the largest-capacity placement.
+    chosen = { r: Int32Array.from(ff), cost: Infinity, rows: proportionalRowsFor(p, ff) };
+  }
+  if (regime === "speed") {
+    // The locality regime's search as one more descent, so these fleets never do worse than it did.
+    const classic = localitySearch(p, opts.candidates, total);
+    if (classic && classic.cost < chosen.cost) chosen = classic;
+  }
+  // 3. Final solves of the chosen placement, each warm-started from the last.
+  for (const flow of set.polish) {
+    const tight = new FlowSolver(p, { candidates: opts.candidates, ...flow });
+    tight.startFrom(chosen.r, chosen.rows);
+    const res = tight.solve();
+    if (res.cost <= chosen.cost || !Number.isFinite(chosen.cost))
+      chosen = { r: chosen.r, cost: res.cost, rows: tight.rows() };
+  }
+  if (!Number.isFinite(chosen.cost)) {
+    // Polishing did not reach a stable routing (only a loose budget on a near-saturated fleet):
+    // route the largest-capacity placement tightly.
+    const tight = new FlowSolver(p, { candidates: opts.candidates, tolerance: 1e-6, maxRounds: 200 });
+    tight.setReplicas(ff);
+    const cost = tight.solve().cost;
+    chosen = { r: Int32Array.from(ff), cost, rows: Number.isFinite(cost) ? tight.rows() : proportionalRowsFor(p, ff) };
+    if (!Number.isFinite(cost)) chosen.cost = evaluatePlan(p, { replicas: ff, rows: chosen.rows }).meanMs * total;
+  }
+  const searchPlan: IndexedPlan = { replicas: Int32Array.from(chosen.r), rows: chosen.rows };
+  return withBaselines(
+    p,
+    { plan: searchPlan, cost: chosen.cost, source: "search", evaluations: search.evaluations },
+    total,
+  );
 }
 
 /**
- * The search of kantai 0.1 for fleets above SMALL nodes, kept as one more descent on medium
- * fleets so they never do worse than it did: locality seeds (demand-proportional, yukari, pooled),
- * 0.1% solves, 4 ranked block moves per round, 30 placements. Returns the placement and its routing.
+ * The locality regime's search (kantai 0.1's for fleets above SMALL nodes), run as one more descent
+ * in the speed regime: locality seeds, 0.1% solves, 4 ranked block moves per round, 30 placements.
+ * Returns the placement and its routing.
  */
-function classicSearch(
+function localitySearch(
   p: Problem,
   candidates: number | undefined,
   total: number,
-): { r: Int32Array; cost: number; rows: IndexedPlan["rows"] } | undefined {
+): { r: Int32Array; cost: number; rows: SparseRow[] } | undefined {
   const solver = new FlowSolver(p, { candidates, tolerance: 1e-3, maxRounds: 4, loadNewtonIterations: 0 });
-  const budget = 30;
-  let evaluations = 0;
-  const seen = new Map<string, number>();
-  const evalReplicas = (r: Int32Array, abortAbove = Infinity): number => {
-    const k = r.join(",");
-    const known = seen.get(k);
-    if (known !== undefined) return known;
-    evaluations++;
-    solver.setReplicas(r);
-    const c = solver.solve(abortAbove).cost;
-    seen.set(k, c);
-    return c;
-  };
-  let best: { r: Int32Array; cost: number; snap: FlowSnapshot } | undefined;
-  const dp = demandProportionalReplicas(p);
-  let meanService = 0;
-  for (let j = 0; j < p.n; j++) meanService += 1000 / p.mu[j] / p.n;
-  const seedKeys = new Set<string>();
-  for (const s of [dp, yukariReplicas(p), ...[2, 5, 10].map((f) => consolidatedReplicas(p, dp, f * meanService))]) {
-    const fixed = repairCapacity(p, s, 1 / (1 + 1e-6));
-    if (!fixed || seedKeys.has(fixed.join(","))) continue;
-    seedKeys.add(fixed.join(","));
-    const cost = evalReplicas(fixed);
-    if (cost < (best?.cost ?? Infinity)) best = { r: Int32Array.from(fixed), cost, snap: solver.snapshot() };
-  }
-  if (!best) return undefined;
-  let current = best.r;
-  let currentCost = best.cost;
-  solver.restore(best.snap);
-  while (evaluations < budget) {
-    const base = solver.snapshot();
-    const table = conjugateTable(p, nodePrices(p, solver));
-    let improved = false;
-    let tries = 0;
-    for (const m of rankMoves(p, current, table, 8, true)) {
-      const next = applyMove(current, m);
-      if (evaluations >= budget || tries >= 4) break;
-      if (!(placementCapacity(p, next) > total)) continue;
-      if (seen.has(next.join(","))) continue;
-      tries++;
-      const c = evalReplicas(next, currentCost);
-      if (c < currentCost * (1 - 1e-9)) {
-        current = next;
-        currentCost = c;
-        improved = true;
-        break;
-      }
-      solver.restore(base);
-    }
-    if (!improved) break;
-  }
-  if (!(currentCost < best.cost)) solver.restore(best.snap);
-  const r = currentCost < best.cost ? current : best.r;
-  return { r, cost: Math.min(currentCost, best.cost), rows: solver.rows() };
+  const search = new PlacementSearch(p, solver, total);
+  for (const s of localitySeeds(p, false)) search.addSeed(s, "locality", 1 / (1 + 1e-6));
+  if (!search.points.some((q) => Number.isFinite(q.cost))) return undefined;
+  const end = search.descents(30, 1, { perSide: 8, triesPerRound: 4, swaps: false, lagrangian: false });
+  solver.restore(end.snap);
+  return { r: end.r, cost: end.cost, rows: solver.rows() };
 }
 
 /** Every source split over the placement's nodes in proportion to capacity: each node at the same utilisation, stable whenever the placement is. */
@@ -621,15 +774,51 @@ function proportionalRowsFor(p: Problem, replicas: Int32Array): IndexedPlan["row
   return Array.from({ length: p.n }, () => ({ to: [...to], w: [...w] }));
 }
 
+/**
+ * A baseline's plan built row by row, or undefined as soon as the rows so far load some node to
+ * its capacity: loads only grow with more rows (non-negative terms, summed in evaluatePlan's order),
+ * so such a plan is unstable and cannot win — on large fleets most baselines are, and this skips
+ * most of their O(N²) rows.
+ */
+export function planIfStable(p: Problem, replicas: Int32Array, row: (i: number) => SparseRow): IndexedPlan | undefined {
+  const lam = effectiveDemand(p);
+  const load = new Float64Array(p.n);
+  const rows: SparseRow[] = [];
+  for (let i = 0; i < p.n; i++) {
+    const r = row(i);
+    rows.push(r);
+    if (lam[i] <= 0) continue;
+    for (let q = 0; q < r.to.length; q++) {
+      const j = r.to[q];
+      load[j] += lam[i] * r.w[q];
+      if (!(load[j] < replicas[j] * p.mu[j])) return undefined;
+    }
+  }
+  return { replicas, rows };
+}
+
 /** 3. Never worse than a baseline: the baselines' own plans, the best returned. */
 function withBaselines(p: Problem, search: OptimiseResult, total: number): OptimiseResult {
   let result = search;
   let bestMean = evaluatePlan(p, search.plan).meanMs;
+  const even = evenReplicas(p);
+  // evenPlan's rows (baselines.ts proportionalRows): every ingress node splits in proportion to the replica counts.
+  let placed = 0;
+  for (let j = 0; j < p.n; j++) placed += even[j];
+  const evenRow: SparseRow = { to: [], w: [] };
+  for (let j = 0; j < p.n; j++) {
+    if (even[j] > 0) {
+      evenRow.to.push(j);
+      evenRow.w.push(even[j] / placed);
+    }
+  }
+  const yukari = yukariReplicas(p);
   for (const [name, plan] of [
-    ["even", evenPlan(p)],
+    ["even", planIfStable(p, even, () => ({ to: [...evenRow.to], w: [...evenRow.w] }))],
     ["nearest", nearestPlan(p)],
-    ["ikukantai", ikukantaiPlan(p)],
+    ["ikukantai", planIfStable(p, yukari, (i) => ikukantaiRow(p, i, yukari))],
   ] as const) {
+    if (!plan) continue;
     const m = evaluatePlan(p, plan).meanMs;
     if (m < bestMean) {
       bestMean = m;

@@ -45,6 +45,13 @@ export interface FlowOptions {
   readonly loadNewtonIterations?: number;
   /** Line-search halvings per load step. Defaults to 5. */
   readonly loadNewtonBacktracks?: number;
+  /**
+   * Greedy start: a source whose K nearest nodes are full spills to the next cheapest nodes with
+   * room, each filled to max(0.9, (1 + demand/capacity)/2), so no node starts overloaded (large
+   * fleets of mixed speeds converge in far fewer sweeps). Off: the rest is spread over the K nearest
+   * in proportion to capacity. Defaults to false.
+   */
+  readonly spill?: boolean;
 }
 
 /** Demand actually routed: the input demand, or a uniform infinitesimal demand when all demand is 0. */
@@ -94,6 +101,7 @@ export class FlowSolver {
   private readonly maxRounds: number;
   private readonly lnIterations: number;
   private readonly lnBacktracks: number;
+  private readonly spill: boolean;
   private rhoKnot = -1;
   private initialised = false;
   // Scratch.
@@ -115,6 +123,7 @@ export class FlowSolver {
     this.maxRounds = opts.maxRounds ?? 40;
     this.lnIterations = opts.loadNewtonIterations ?? 3;
     this.lnBacktracks = opts.loadNewtonBacktracks ?? 5;
+    this.spill = opts.spill ?? false;
     this.replicas = new Int32Array(p.n);
     this.load = new Float64Array(p.n);
     this.h1 = new Float64Array(p.n);
@@ -216,15 +225,15 @@ export class FlowSolver {
   /**
    * Set the replica vector. The first call builds a capacity-aware greedy start; later calls keep
    * the flows (warm start), move flow off nodes that lost all replicas and offer nodes that gained
-   * their first replica to the sources that would use them.
+   * their first replica to the sources that would use them. `cold` forces the greedy start.
    */
-  setReplicas(replicas: ArrayLike<number>): void {
+  setReplicas(replicas: ArrayLike<number>, cold = false): void {
     const p = this.p;
     const prev = Int32Array.from(this.replicas);
     for (let j = 0; j < p.n; j++) this.replicas[j] = replicas[j];
     this.used = [];
     for (let j = 0; j < p.n; j++) if (this.replicas[j] > 0) this.used.push(j);
-    if (!this.initialised) {
+    if (!this.initialised || cold) {
       this.updateKnotLevel(true);
       this.coldStart();
       this.initialised = true;
@@ -300,28 +309,49 @@ export class FlowSolver {
     }
   }
 
-  /** Capacity-aware greedy start: big sources first, each fills its cheapest candidates to 90%. */
+  /**
+   * Capacity-aware greedy start: big sources first, each fills its K nearest nodes in order of static
+   * cost (RTT + service time) to 90% of capacity; the rest is spread over them in proportion to
+   * capacity — or, with `spill`, goes on to the next cheapest nodes with room first (filled to
+   * u₀ = max(0.9, (1 + demand/capacity)/2)), which then join the source's candidates.
+   */
   private coldStart(): void {
     const p = this.p;
     const order = Array.from(this.src.keys()).sort((a, b) => this.lam[this.src[b]] - this.lam[this.src[a]] || a - b);
+    let cap = 0;
+    for (const j of this.used) cap += this.replicas[j] * p.mu[j];
+    const u0 = this.spill && cap > 0 ? Math.min(1 - 1e-9, Math.max(0.9, (1 + this.totalDemand / cap) / 2)) : 0.9;
     this.load.fill(0);
+    let roomy = this.used.slice();
     for (const s of order) {
       const i = this.src[s];
       const cand = this.nearestUsed(i, this.k);
-      const byCost = [...cand.keys()].sort(
-        (a, b) => this.staticCost(i, cand[a]) - this.staticCost(i, cand[b]) || a - b,
-      );
       const xs = cand.map(() => 0);
       let left = this.lam[i];
-      for (const q of byCost) {
-        if (left <= 0) break;
-        const j = cand[q];
-        const room = 0.9 * this.replicas[j] * p.mu[j] - this.load[j];
-        if (room <= 0) continue;
-        const take = Math.min(room, left);
-        xs[q] += take;
-        this.load[j] += take;
-        left -= take;
+      const room = (j: number) => u0 * this.replicas[j] * p.mu[j] - this.load[j];
+      const fill = (nodes: readonly number[]) => {
+        const byCost = [...nodes].sort((a, b) => this.staticCost(i, a) - this.staticCost(i, b) || a - b);
+        for (const j of byCost) {
+          if (left <= 0) break;
+          const r = room(j);
+          if (r <= 0) continue;
+          const take = Math.min(r, left);
+          let q = cand.indexOf(j);
+          if (q < 0) {
+            q = cand.length;
+            cand.push(j);
+            xs.push(0);
+          }
+          xs[q] += take;
+          this.load[j] += take;
+          left -= take;
+        }
+      };
+      fill(cand);
+      while (this.spill && left > 1e-12 * this.lam[i]) {
+        roomy = roomy.filter((j) => room(j) > 1e-12 * this.replicas[j] * p.mu[j]);
+        if (roomy.length === 0) break;
+        fill(kSmallest(roomy, this.k, (j) => this.staticCost(i, j)));
       }
       if (left > 0) {
         let capSum = 0;
