@@ -62,7 +62,7 @@ const pendingCleanup = [
   },
   {
     rules: { "@typescript-eslint/no-unused-vars": "off" },
-    files: ["stacks/config.ts"],
+    files: ["stacks/config/proxmox.ts"],
   },
   {
     rules: { "preserve-caught-error": "off" },

@@ -27,8 +27,7 @@ import { configChecks } from "../lib/preflight/configChecks";
 import { formatFindings, type Finding, type PreflightTarget } from "../lib/preflight/findings";
 import { isPlaceholderPrivateKey, isPlaceholderToken } from "../lib/preflight/placeholders";
 import { probeScript, sshChecks, type SshResult } from "../lib/preflight/ssh";
-import { ConfigError, parseConfig, rawFromConfigMap, type StackConfig } from "../stacks/config";
-import { stackEncryptionSalt } from "../stacks/placeholders";
+import { ConfigError, parseConfig, rawFromConfigMap, type StackConfig, stackEncryptionSalt } from "../stacks/config";
 import { readStackFile, StackFileError } from "./synth/stackFile";
 
 export interface LoadedConfig {

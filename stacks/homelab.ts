@@ -14,7 +14,7 @@ import { VmTemplate } from "../components/proxmox/vmTemplate";
 import { FIBONACCI_BEHAVIOR } from "../lib/render/knative";
 import { webServiceFunctionSource } from "../components/webService";
 import type { StackConfig } from "./config";
-import type { K3sClusterConfig } from "./configClusters";
+import type { K3sClusterConfig } from "./config";
 import type { GroguOutputs, HomelabOutputs, K3sClusterOutputs } from "./outputs";
 
 export interface StackResult<O> {

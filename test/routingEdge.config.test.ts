@@ -8,8 +8,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseMonlat } from "../lib/routing";
 import { readStackFile } from "../scripts/synth/stackFile";
-import { ConfigError, decodeConfigValue, parseConfig } from "../stacks/config";
-import { REPO_ROOT } from "../stacks/configRouting";
+import { ConfigError, decodeConfigValue, parseConfig, REPO_ROOT } from "../stacks/config";
 import { ROOT } from "./support/devConfig";
 
 function stack(name: "edge" | "lab" = "edge"): { raw: Record<string, any>; secretKeys: string[] } {

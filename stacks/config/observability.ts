@@ -12,7 +12,7 @@
  * Defaults live here, once. Messages name the full key.
  */
 import { z } from "zod";
-import { PROMETHEUS_STACK_CHART, PROMETHEUS_STACK_DEFAULTS, RTT_AGENT_DEFAULTS } from "../lib/render/latency";
+import { PROMETHEUS_STACK_CHART, PROMETHEUS_STACK_DEFAULTS, RTT_AGENT_DEFAULTS } from "../../lib/render/latency";
 
 /** Prometheus duration (https://prometheus.io/docs/prometheus/latest/configuration/configuration/#duration). */
 const DURATION = /^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$/;

@@ -27,10 +27,10 @@ import {
   type KnativeScale,
   type ReleaseManifest,
   type ReleaseMirror,
-} from "../lib/render/knative";
-import { CPU_QUANTITY, K8S_NAME, MEMORY_QUANTITY } from "../lib/render/k8s";
-import type { WebAppSpec } from "../lib/render/webapp";
-import { webappDatabase } from "./configStorage";
+} from "../../lib/render/knative";
+import { CPU_QUANTITY, K8S_NAME, MEMORY_QUANTITY } from "../../lib/render/k8s";
+import type { WebAppSpec } from "../../lib/render/webapp";
+import { webappDatabase } from "./storage";
 
 // ---------------------------------------------------------------------------------------------
 // Pinned defaults (current releases when kantai pinned them).

@@ -23,15 +23,15 @@ import {
   parseSubnet,
   subnetContains,
   type Ipv4Subnet,
-} from "../lib/net/ipv4";
-import { isDnsLabel, isDnsName } from "../lib/render/dnsName";
-import { clusterKeys, parseClusters, type ClustersConfig } from "./configClusters";
-import { parsePlatform, platformKeys, type PlatformConfig } from "./configPlatform";
-import { parseRouting, routingKeys, type RoutingConfig } from "./configRouting";
-import { ciKeys, parseCi, type CiConfig } from "./configCi";
+} from "../../lib/net/ipv4";
+import { isDnsLabel, isDnsName } from "../../lib/render/dnsName";
+import { clusterKeys, parseClusters, type ClustersConfig } from "./clusters";
+import { parsePlatform, platformKeys, type PlatformConfig } from "./platform";
+import { parseRouting, routingKeys, type RoutingConfig } from "./routing";
+import { ciKeys, parseCi, type CiConfig } from "./ci";
 import { refusePlaceholders } from "./placeholders";
-import { observabilityKeys, parseObservability, type ObservabilityConfig } from "./configObservability";
-import { parseStorage, storageKeys, type StorageConfig } from "./configStorage";
+import { observabilityKeys, parseObservability, type ObservabilityConfig } from "./observability";
+import { parseStorage, storageKeys, type StorageConfig } from "./storage";
 
 /** The config namespace (the project name in Pulumi.yaml). */
 export const NAMESPACE = "kantai";

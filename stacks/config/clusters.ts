@@ -8,12 +8,12 @@
  * Defaults live here, once. Messages name the full key.
  */
 import { z } from "zod";
-import type { K3sNode } from "../components/k8s/k3sCluster";
-import { isHostAddress, isIpv4, parseSubnet, subnetContains, type Ipv4Subnet } from "../lib/net/ipv4";
+import type { K3sNode } from "../../components/k8s/k3sCluster";
+import { isHostAddress, isIpv4, parseSubnet, subnetContains, type Ipv4Subnet } from "../../lib/net/ipv4";
 import * as pulumi from "@pulumi/pulumi";
-import type { FlannelBackend, K3sEtcdSnapshots } from "../lib/render/k3s";
-import { isDnsName } from "../lib/render/dnsName";
-import type { NetworkConfig, TemplateConfig } from "./config";
+import type { FlannelBackend, K3sEtcdSnapshots } from "../../lib/render/k3s";
+import { isDnsName } from "../../lib/render/dnsName";
+import type { NetworkConfig, TemplateConfig } from "./proxmox";
 
 // ---------------------------------------------------------------------------------------------
 // Pinned defaults (current stable releases when kantai pinned them).

@@ -22,7 +22,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { findPlaceholders, placeholderMessage, type PlaceholderFinding } from "../lib/preflight/placeholders";
+import { findPlaceholders, placeholderMessage, type PlaceholderFinding } from "../../lib/preflight/placeholders";
 
 /** Providers that receive a secret kantai holds: each must be a stand-in for an offline run. */
 export const SECRET_CONSUMERS = ["proxmoxve", "command", "cloudflare"] as const;

@@ -23,13 +23,13 @@ import {
   type Algorithm,
   type RoutingInput,
   type RoutingNode,
-} from "../lib/routing";
-import { CPU_QUANTITY, K8S_NAME, MEMORY_QUANTITY } from "../lib/render/k8s";
-import { REPLANNER_DEFAULTS } from "../lib/render/replanner";
-import { DEFAULT_IMPROVEMENT_PCT, DEFAULT_RTT_MOVE_MS } from "../lib/routing/hysteresis";
+} from "../../lib/routing";
+import { CPU_QUANTITY, K8S_NAME, MEMORY_QUANTITY } from "../../lib/render/k8s";
+import { REPLANNER_DEFAULTS } from "../../lib/render/replanner";
+import { DEFAULT_IMPROVEMENT_PCT, DEFAULT_RTT_MOVE_MS } from "../../lib/routing/hysteresis";
 
 /** Where relative `latencyFile` paths start: the repository root (the Pulumi project directory). */
-export const REPO_ROOT = path.resolve(__dirname, "..");
+export const REPO_ROOT = path.resolve(__dirname, "../..");
 
 const k8sName = z
   .string()

@@ -7,14 +7,14 @@
  * The key is `storageNode`, not `storage`: `kantai:storage` already names the Proxmox datastores.
  */
 import { z } from "zod";
-import { defaultDatabaseName, MARIADB_DEFAULTS, SQL_NAME, type AppDatabase } from "../lib/render/mariadb";
+import { defaultDatabaseName, MARIADB_DEFAULTS, SQL_NAME, type AppDatabase } from "../../lib/render/mariadb";
 import {
   CSI_NFS_VERSION,
   EXPORT_DEFAULT_OPTIONS,
   exportClientProblems,
   STORAGE_DEFAULTS,
   type DiskRef,
-} from "../lib/render/storage";
+} from "../../lib/render/storage";
 
 // The shapes lib/render/storage.ts accepts (its SAFE_PATH, UUID, LABEL, OPTION), checked here so the
 // renderer never throws on user input.
