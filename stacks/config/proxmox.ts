@@ -1,83 +1,37 @@
 /**
- * The one place where kantai reads and validates configuration.
+ * Config of the Proxmox side: the host(s) and their credentials, the internal NAT bridge, the cloud
+ * image, datastores and VM templates, seed 000's conventional "kenobi" fleet and the hosts gateway
+ * (BIND + root Caddy). It also keeps the VM bookkeeping (VmBook) the cluster and CI areas record
+ * their VMs in, so IDs, addresses and names stay unique across the stack.
  *
- * `loadConfig()` reads every `kantai:*` key of the selected stack, validates it with zod plus
- * cross-field rules (addresses inside subnets, unique VM ids/IPs/names, room in the subnet, known
- * template and node names, DNS names, ranges, required secrets) and returns a typed StackConfig.
- * A bad value throws a ConfigError naming every offending key path before any resource exists.
- * Components never read config: they receive the typed values below.
- *
- * Defaults live here, once (the `.default(...)` calls). Pulumi.yaml declares the scalar keys with
- * the same defaults; a test keeps the two in step.
+ * Defaults live here, once (the `.default(...)` / `.prefault(...)` calls). Messages name the full key.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { allocateConsecutive, consecutiveRoom } from "../../lib/net/allocate";
+import { isHostAddress, isIpv4, networkCidr, parseSubnet, subnetContains, type Ipv4Subnet } from "../../lib/net/ipv4";
+import { isDnsName } from "../../lib/render/dnsName";
 import {
-  addOffset,
-  intToIp,
-  ipToInt,
-  isHostAddress,
-  isIpv4,
-  lastHost,
-  networkCidr,
-  parseSubnet,
-  subnetContains,
-  type Ipv4Subnet,
-} from "../../lib/net/ipv4";
-import { isDnsLabel, isDnsName } from "../../lib/render/dnsName";
-import { clusterKeys, parseClusters, type ClustersConfig } from "./clusters";
-import { parsePlatform, platformKeys, type PlatformConfig } from "./platform";
-import { parseRouting, routingKeys, type RoutingConfig } from "./routing";
-import { ciKeys, parseCi, type CiConfig } from "./ci";
-import { refusePlaceholders } from "./placeholders";
-import { observabilityKeys, parseObservability, type ObservabilityConfig } from "./observability";
-import { parseStorage, storageKeys, type StorageConfig } from "./storage";
-
-/** The config namespace (the project name in Pulumi.yaml). */
-export const NAMESPACE = "kantai";
-
-/** Stack compositions kantai knows. */
-export const COMPOSITIONS = ["homelab", "edge", "lab"] as const;
-export type Composition = (typeof COMPOSITIONS)[number];
-
-/** Keys that must be set with `pulumi config set --secret`. */
-export const SECRET_KEYS = ["proxmoxApiToken", "sshPrivateKey"] as const;
-
-/** A config problem, with the full key path (e.g. `kantai:fleet.loadBalancer.ip`). */
-export interface ConfigIssue {
-  readonly key: string;
-  readonly message: string;
-}
-
-/** Thrown for any invalid configuration; the message lists every issue, one per line. */
-export class ConfigError extends Error {
-  constructor(readonly issues: readonly ConfigIssue[]) {
-    super(
-      `invalid kantai configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n` +
-        issues.map((i) => `  - ${i.key}: ${i.message}`).join("\n"),
-    );
-    this.name = "ConfigError";
-  }
-}
+  cidr,
+  cores,
+  diskGb,
+  dnsLabel,
+  dnsName,
+  ipv4,
+  keyOf,
+  memoryMb,
+  NAMESPACE,
+  port,
+  unixUser,
+  vmId,
+  type Fail,
+  type NetworkConfig,
+  type TemplateConfig,
+  type VmBook,
+} from "./primitives";
 
 // ---------------------------------------------------------------------------------------------
 // Schemas of the raw keys. Field comments give the meaning; `.default` is the default.
 
-const ipv4 = z.string().refine(isIpv4, { message: "must be an IPv4 address like 10.0.0.30" });
-const cidr = z.string().refine((s) => parseSubnet(s) !== undefined, {
-  message: "must be an IPv4 CIDR like 10.0.0.0/24",
-});
-const dnsName = z.string().refine(isDnsName, {
-  message: "must be a DNS name (dot-separated labels of letters, digits and inner hyphens)",
-});
-const dnsLabel = z.string().refine(isDnsLabel, {
-  message: "must be a DNS label (1-63 letters, digits and inner hyphens)",
-});
-const vmId = z.number().int().min(100, "VM IDs start at 100").max(999_999_999);
-const cores = z.number().int("must be a whole number").min(1, "at least 1 core").max(128, "at most 128 cores");
-const memoryMb = z.number().int("must be a whole number").min(256, "at least 256 MB").max(1_048_576, "at most 1 TiB");
-const diskGb = z.number().int().min(4, "at least 4 GB").max(65_536);
-const port = z.number().int().min(1).max(65_535);
 const hostPort = z.string().refine(
   (s) => {
     const m = /^(.+):(\d{1,5})$/.exec(s);
@@ -141,16 +95,14 @@ const image = z.strictObject({
   checksumAlgorithm: z.enum(["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]).default("sha256"),
 });
 
-const storage = z
-  .strictObject({
-    /** Datastore holding the downloaded image (needs the Import content type). */
-    images: z.string().min(1).default("local"),
-    /** Datastore for VM disks and cloud-init drives. */
-    disks: z.string().min(1).default("local-lvm"),
-    /** Datastore for cloud-init snippets (needs the Snippets content type). */
-    snippets: z.string().min(1).default("local"),
-  })
-  .default({ images: "local", disks: "local-lvm", snippets: "local" });
+const storage = z.strictObject({
+  /** Datastore holding the downloaded image (needs the Import content type). */
+  images: z.string().min(1).default("local"),
+  /** Datastore for VM disks and cloud-init drives. */
+  disks: z.string().min(1).default("local-lvm"),
+  /** Datastore for cloud-init snippets (needs the Snippets content type). */
+  snippets: z.string().min(1).default("local"),
+});
 
 const template = z.strictObject({
   /** Proxmox VM ID of the template. */
@@ -170,20 +122,18 @@ const template = z.strictObject({
   allowReplace: z.boolean().default(false),
 });
 
-const loadBalancer = z
-  .strictObject({
-    /** VM and host name of the load balancer. Defaults to "<fleet.name>-lb". */
-    name: dnsLabel.optional(),
-    /** VM ID. Defaults to fleet.firstVmId + fleet.size. */
-    vmId: vmId.optional(),
-    /** Address. Defaults to fleet.firstIp + fleet.size. */
-    ip: ipv4.optional(),
-    cores: cores.default(1),
-    memoryMb: memoryMb.default(1024),
-    /** Caddy container image. */
-    caddyImage: z.string().min(1).default("caddy:2.10"),
-  })
-  .default({ cores: 1, memoryMb: 1024, caddyImage: "caddy:2.10" });
+const loadBalancer = z.strictObject({
+  /** VM and host name of the load balancer. Defaults to "<fleet.name>-lb". */
+  name: dnsLabel.optional(),
+  /** VM ID. Defaults to fleet.firstVmId + fleet.size. */
+  vmId: vmId.optional(),
+  /** Address. Defaults to fleet.firstIp + fleet.size. */
+  ip: ipv4.optional(),
+  cores: cores.default(1),
+  memoryMb: memoryMb.default(1024),
+  /** Caddy container image. */
+  caddyImage: z.string().min(1).default("caddy:2.10"),
+});
 
 const fleet = z.strictObject({
   /** Fleet and VM name prefix. */
@@ -204,70 +154,57 @@ const fleet = z.strictObject({
   image: z.string().min(1).default("node:22-alpine"),
   /** Sub-domain of the fleet's sites: `<n>.<label>.<domain>`. */
   label: dnsLabel.default("standalone"),
-  loadBalancer,
+  loadBalancer: loadBalancer.prefault({}),
 });
 
 const gatewayRoute = z.strictObject({ label: dnsLabel, upstream: hostPort });
 
-const gateway = z
-  .strictObject({
-    /** Address the DNS records point to and clients use. Defaults to the gateway node's address. */
-    address: ipv4.optional(),
-    /** Node that runs BIND and the root Caddy. Defaults to network.node. */
-    node: dnsLabel.optional(),
-    /** Networks allowed to query (ACL "internal"). Defaults to BIND's "localnets" (the gateway host's own networks: its LAN) and network.cidr. */
-    internalNetworks: z.array(cidr).min(1).optional(),
-    /** Upstream resolvers. */
-    forwarders: z.array(ipv4).default(["1.1.1.1", "1.0.0.1"]),
-    /** Extra `*.<label>.<domain>` routes of the root proxy (e.g. grogu until kantai manages it). */
-    routes: z.array(gatewayRoute).default([]),
-  })
-  .default({ forwarders: ["1.1.1.1", "1.0.0.1"], routes: [] });
-
-/** Every key kantai reads, with its schema. Unknown `kantai:` keys are an error (typos). */
-const rawSchema = z.strictObject({
-  composition: z.enum(COMPOSITIONS).default("homelab"),
-  domain: dnsName.default("hosts.pve"),
-  proxmoxEndpoint: z.url({ protocol: /^https$/, message: "must be an https:// URL, e.g. https://10.15.40.20:8006/" }),
-  proxmoxInsecure: z.boolean().default(false),
-  proxmoxApiToken: z
-    .string({ message: "is required (pulumi config set --secret proxmoxApiToken 'user@realm!tokenid=uuid')" })
-    .regex(
-      /^[^@\s]+@[^!\s]+![^=\s]+=[0-9a-f-]{36}$/i,
-      'must look like "user@realm!tokenid=xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"',
-    ),
-  sshUser: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name")
-    .default("root"),
-  sshPrivateKey: z
-    .string({ message: "is required (pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519)" })
-    .refine((s) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(s), { message: "must be a PEM/OpenSSH private key" }),
-  sshPublicKeys: z
-    .array(sshPublicKey, { message: "is required: a list of OpenSSH public keys" })
-    .min(1, "needs at least one key"),
-  vmUser: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name")
-    .default("ubuntu"),
-  proxmoxNodes: z
-    .array(proxmoxNode, { message: "is required: a list of {name, address}" })
-    .min(1, "needs at least one node"),
-  network: network.default({ bridge: "vmbr2", cidr: "10.0.0.0/24", gateway: "10.0.0.1", uplink: "vmbr0" }),
-  image,
-  storage,
-  templates: z.record(dnsLabel, template),
-  fleet: fleet.optional(),
-  gateway,
-  ...clusterKeys({ ipv4, cidr, dnsName, dnsLabel, vmId, cores, memoryMb, port }),
-  ...platformKeys({ dnsName, dnsLabel }),
-  ...routingKeys(),
-  ...ciKeys({ vmId, ipv4, dnsLabel, cores, memoryMb }),
-  ...observabilityKeys(),
-  ...storageKeys({ cidr }),
+const gateway = z.strictObject({
+  /** Address the DNS records point to and clients use. Defaults to the gateway node's address. */
+  address: ipv4.optional(),
+  /** Node that runs BIND and the root Caddy. Defaults to network.node. */
+  node: dnsLabel.optional(),
+  /** Networks allowed to query (ACL "internal"). Defaults to BIND's "localnets" (the gateway host's own networks: its LAN) and network.cidr. */
+  internalNetworks: z.array(cidr).min(1).optional(),
+  /** Upstream resolvers. */
+  forwarders: z.array(ipv4).default(["1.1.1.1", "1.0.0.1"]),
+  /** Extra `*.<label>.<domain>` routes of the root proxy (e.g. grogu until kantai manages it). */
+  routes: z.array(gatewayRoute).default([]),
 });
 
-type Raw = z.output<typeof rawSchema>;
+/** The Proxmox keys of the raw schema (spread into stacks/config/load.ts's). */
+export function proxmoxKeys() {
+  return {
+    domain: dnsName.default("hosts.pve"),
+    proxmoxEndpoint: z.url({ protocol: /^https$/, message: "must be an https:// URL, e.g. https://10.15.40.20:8006/" }),
+    proxmoxInsecure: z.boolean().default(false),
+    proxmoxApiToken: z
+      .string({ message: "is required (pulumi config set --secret proxmoxApiToken 'user@realm!tokenid=uuid')" })
+      .regex(
+        /^[^@\s]+@[^!\s]+![^=\s]+=[0-9a-f-]{36}$/i,
+        'must look like "user@realm!tokenid=xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"',
+      ),
+    sshUser: unixUser.default("root"),
+    sshPrivateKey: z
+      .string({ message: "is required (pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519)" })
+      .refine((s) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(s), { message: "must be a PEM/OpenSSH private key" }),
+    sshPublicKeys: z
+      .array(sshPublicKey, { message: "is required: a list of OpenSSH public keys" })
+      .min(1, "needs at least one key"),
+    vmUser: unixUser.default("ubuntu"),
+    proxmoxNodes: z
+      .array(proxmoxNode, { message: "is required: a list of {name, address}" })
+      .min(1, "needs at least one node"),
+    network: network.prefault({}),
+    image,
+    storage: storage.prefault({}),
+    templates: z.record(dnsLabel, template),
+    fleet: fleet.optional(),
+    gateway: gateway.prefault({}),
+  };
+}
+
+type RawProxmox = z.output<z.ZodObject<ReturnType<typeof proxmoxKeys>>>;
 
 // ---------------------------------------------------------------------------------------------
 // The typed result components receive.
@@ -275,28 +212,6 @@ type Raw = z.output<typeof rawSchema>;
 export interface ProxmoxNode {
   readonly name: string;
   readonly address: string;
-}
-
-export interface NetworkConfig {
-  readonly node: string;
-  readonly bridge: string;
-  /** Canonical network CIDR, e.g. "10.0.0.0/24". */
-  readonly cidr: string;
-  readonly prefix: number;
-  readonly gateway: string;
-  readonly uplink: string;
-}
-
-export interface TemplateConfig {
-  /** Key in `templates`, e.g. "standalone". */
-  readonly key: string;
-  readonly vmId: number;
-  readonly cores: number;
-  readonly memoryMb: number;
-  readonly diskGb: number;
-  readonly node: string;
-  /** Unprotect for this run and let an edit replace the template. */
-  readonly allowReplace: boolean;
 }
 
 export interface VmSlot {
@@ -327,55 +242,8 @@ export interface GatewayConfig {
   readonly routes: readonly { readonly label: string; readonly upstream: string }[];
 }
 
-export interface StackConfig
-  extends ClustersConfig, PlatformConfig, RoutingConfig, CiConfig, ObservabilityConfig, StorageConfig {
-  readonly project: string;
-  readonly stack: string;
-  readonly composition: Composition;
-  readonly domain: string;
-  readonly proxmox: {
-    readonly endpoint: string;
-    readonly insecure: boolean;
-    readonly apiToken: pulumi.Output<string>;
-    readonly sshUser: string;
-    readonly sshPrivateKey: pulumi.Output<string>;
-    readonly nodes: readonly ProxmoxNode[];
-  };
-  readonly access: { readonly vmUser: string; readonly sshPublicKeys: readonly string[] };
-  readonly network: NetworkConfig;
-  readonly image: Raw["image"] & { readonly fileName: string };
-  readonly storage: Raw["storage"];
-  readonly templates: Readonly<Record<string, TemplateConfig>>;
-  readonly fleet?: FleetConfig;
-  readonly gateway: GatewayConfig;
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function key(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return NAMESPACE;
-  let out = NAMESPACE + ":";
-  path.forEach((p, i) => {
-    if (typeof p === "number") out += `[${p}]`;
-    else out += (i === 0 ? "" : ".") + String(p);
-  });
-  return out;
-}
-
-function zodIssues(err: z.ZodError): ConfigIssue[] {
-  return err.issues.map((i) => {
-    if (i.code === "unrecognized_keys") {
-      return {
-        key: key(i.path),
-        message: `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `"${k}"`).join(", ")}`,
-      };
-    }
-    if (i.code === "invalid_type" && /is required|received undefined/.test(i.message)) {
-      return { key: key(i.path), message: /is required/.test(i.message) ? i.message : "is required" };
-    }
-    return { key: key(i.path), message: i.message };
-  });
-}
+export type ImageConfig = RawProxmox["image"] & { readonly fileName: string };
+export type DatastoresConfig = RawProxmox["storage"];
 
 /** Where a VM address or ID is claimed, to report duplicates with both owners. */
 interface Claim {
@@ -383,29 +251,23 @@ interface Claim {
   readonly what: string;
 }
 
+/** What parseProxmox resolves, and the bookkeeping the later areas use. */
+export interface ProxmoxParts {
+  readonly net: NetworkConfig;
+  readonly templates: Readonly<Record<string, TemplateConfig>>;
+  readonly fleet?: FleetConfig;
+  readonly book: VmBook;
+  /** The owner of a claimed VM address, if any. */
+  ipOwner(ip: string): string | undefined;
+  readonly subnet: Ipv4Subnet;
+}
+
 /**
- * Validate raw config values (already JSON-decoded; keys without the namespace) and resolve
- * derived defaults. Pure apart from wrapping the secrets with `pulumi.secret`.
- * `secretKeys` lists the keys that were set as secrets; a required secret set in plaintext is an error.
+ * Validate the nodes, the network, the templates and the fleet, in that order; allocate the fleet's
+ * addresses (lib/net/allocate.ts) and record every VM claim. `clean()` tells whether no problem was
+ * reported so far: the fleet's VMs are laid out only then.
  */
-export function parseConfig(
-  raw: Record<string, unknown>,
-  ctx: { project?: string; stack?: string; secretKeys?: readonly string[] } = {},
-): StackConfig {
-  const parsed = rawSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error));
-  const r = parsed.data;
-  const issues: ConfigIssue[] = [];
-  const fail = (k: string, message: string) => issues.push({ key: `${NAMESPACE}:${k}`, message });
-
-  if (ctx.secretKeys) {
-    for (const s of SECRET_KEYS) {
-      if (!ctx.secretKeys.includes(`${NAMESPACE}:${s}`)) {
-        fail(s, `must be stored as a secret (pulumi config set --secret ${s} …), not in plaintext`);
-      }
-    }
-  }
-
+export function parseProxmox(r: RawProxmox, fail: Fail, clean: () => boolean): ProxmoxParts {
   // Nodes.
   const nodeNames = new Set<string>();
   r.proxmoxNodes.forEach((n, i) => {
@@ -485,8 +347,8 @@ export function parseConfig(
       node,
       allowReplace: t.allowReplace,
     };
-    claim(ids, t.vmId, { key: key(["templates", name, "vmId"]), what: `template "${name}"` }, "VM ID");
-    claim(names, `template-${name}`, { key: key(["templates", name]), what: `template "${name}"` }, "name");
+    claim(ids, t.vmId, { key: keyOf(["templates", name, "vmId"]), what: `template "${name}"` }, "VM ID");
+    claim(names, `template-${name}`, { key: keyOf(["templates", name]), what: `template "${name}"` }, "name");
   }
 
   let fleetCfg: FleetConfig | undefined;
@@ -504,14 +366,8 @@ export function parseConfig(
     }
     const node = templates[f.template]?.node ?? net.node;
     // Room: consecutive host addresses from firstIp to the end of the subnet, minus the gateway.
-    let room = 0;
-    if (isHostAddress(subnet, f.firstIp)) {
-      const first = ipToInt(f.firstIp);
-      room = lastHost(subnet) - first + 1;
-      const gw = ipToInt(net.gateway);
-      if (gw >= first && gw <= lastHost(subnet)) room -= 1;
-    }
-    const lbImplicit = r.fleet.loadBalancer.ip === undefined;
+    const room = consecutiveRoom(subnet, f.firstIp, net.gateway);
+    const lbImplicit = f.loadBalancer.ip === undefined;
     const needed = f.size + (lbImplicit ? 1 : 0);
     if (!isHostAddress(subnet, f.firstIp)) {
       checkVmIp("fleet.firstIp", f.firstIp, "the first web VM");
@@ -521,35 +377,32 @@ export function parseConfig(
         `${f.size} web VMs${lbImplicit ? " plus the load balancer" : ""} need ${needed} consecutive addresses from ${f.firstIp}, but ${net.cidr} has room for ${room}`,
       );
     }
-    const instances: VmSlot[] = [];
-    if (issues.length === 0) {
-      let ipCursor = ipToInt(f.firstIp);
-      const nextIp = () => {
-        if (ipCursor === ipToInt(net.gateway)) ipCursor += 1;
-        return intToIp(ipCursor++);
-      };
+    if (clean()) {
+      // The web VMs' addresses, then the load balancer's when it has none of its own.
+      const addresses = allocateConsecutive(subnet, f.firstIp, needed, net.gateway);
+      const instances: VmSlot[] = [];
       for (let i = 1; i <= f.size; i++) {
-        const slot = { name: `${f.name}-${i}`, vmId: f.firstVmId + i - 1, ip: nextIp() };
+        const slot = { name: `${f.name}-${i}`, vmId: f.firstVmId + i - 1, ip: addresses[i - 1] };
         instances.push(slot);
         const what = `web VM "${slot.name}"`;
-        claim(ids, slot.vmId, { key: key(["fleet", "firstVmId"]), what }, "VM ID");
-        claim(ips, slot.ip, { key: key(["fleet", "firstIp"]), what }, "address");
-        claim(names, slot.name, { key: key(["fleet", "name"]), what }, "name");
+        claim(ids, slot.vmId, { key: keyOf(["fleet", "firstVmId"]), what }, "VM ID");
+        claim(ips, slot.ip, { key: keyOf(["fleet", "firstIp"]), what }, "address");
+        claim(names, slot.name, { key: keyOf(["fleet", "name"]), what }, "name");
       }
       const lbRaw = f.loadBalancer;
       const lb = {
         name: lbRaw.name ?? `${f.name}-lb`,
         vmId: lbRaw.vmId ?? f.firstVmId + f.size,
-        ip: lbRaw.ip ?? nextIp(),
+        ip: lbRaw.ip ?? addresses[f.size],
         cores: lbRaw.cores,
         memoryMb: lbRaw.memoryMb,
         caddyImage: lbRaw.caddyImage,
       };
       const what = `load balancer "${lb.name}"`;
       checkVmIp("fleet.loadBalancer.ip", lb.ip, "the load balancer");
-      claim(ids, lb.vmId, { key: key(["fleet", "loadBalancer", "vmId"]), what }, "VM ID");
-      claim(ips, lb.ip, { key: key(["fleet", "loadBalancer", "ip"]), what }, "address");
-      claim(names, lb.name, { key: key(["fleet", "loadBalancer", "name"]), what }, "name");
+      claim(ids, lb.vmId, { key: keyOf(["fleet", "loadBalancer", "vmId"]), what }, "VM ID");
+      claim(ips, lb.ip, { key: keyOf(["fleet", "loadBalancer", "ip"]), what }, "address");
+      claim(names, lb.name, { key: keyOf(["fleet", "loadBalancer", "name"]), what }, "name");
       fleetCfg = {
         name: f.name,
         template: f.template,
@@ -565,53 +418,45 @@ export function parseConfig(
     }
   }
 
-  const claimKind = (kind: "id" | "ip" | "name", v: number | string, k: string, what: string) =>
-    kind === "id"
-      ? claim(ids, v as number, { key: key([k]), what }, "VM ID")
-      : claim(kind === "ip" ? ips : names, v as string, { key: key([k]), what }, kind === "ip" ? "address" : "name");
-  const clusters = parseClusters(r, {
-    fail,
-    claim: claimKind,
+  const book: VmBook = {
+    claim: (kind, v, k, what) =>
+      kind === "id"
+        ? claim(ids, v as number, { key: keyOf([k]), what }, "VM ID")
+        : claim(
+            kind === "ip" ? ips : names,
+            v as string,
+            { key: keyOf([k]), what },
+            kind === "ip" ? "address" : "name",
+          ),
     checkVmIp,
-    knownNode: vmNode,
-    templates,
+    vmNode,
+  };
+  return {
     net,
-    routedLabels: fleetCfg ? [fleetCfg.label] : [],
-    secretKeys: ctx.secretKeys,
-  });
-  const platform = parsePlatform(r, {
-    fail,
-    composition: r.composition,
-    stack: ctx.stack ?? "dev",
-    k3s: clusters.k3s,
-    secretKeys: ctx.secretKeys,
-  });
-  const routing = parseRouting(r, { fail, composition: r.composition, k3s: clusters.k3s, platform });
-  const ci = parseCi(r, { fail, claim: claimKind, checkVmIp, templates, secretKeys: ctx.secretKeys });
-  const observability = parseObservability(r, {
-    fail,
-    composition: r.composition,
-    routing: r.routing,
-    knative: platform.knative !== undefined,
-  });
-  const stateful = parseStorage(r, {
-    fail,
-    composition: r.composition,
-    platformCluster: platform.platformCluster,
-    k3s: clusters.k3s,
-    webapps: platform.webapps,
-  });
+    templates,
+    ...(fleetCfg ? { fleet: fleetCfg } : {}),
+    book,
+    ipOwner: (ip) => ips.get(ip)?.what,
+    subnet,
+  };
+}
 
-  // Gateway.
-  const gwNode = vmNode("gateway.node", r.gateway.node, net.node);
+/** Validate the hosts gateway (after every VM is claimed: its address may not be a VM's). */
+export function parseGateway(r: RawProxmox, px: ProxmoxParts, fail: Fail): GatewayConfig {
+  const net = px.net;
+  const gwNode = px.book.vmNode("gateway.node", r.gateway.node, net.node);
   const gwAddress =
     r.gateway.address ?? r.proxmoxNodes.find((n) => n.name === gwNode)?.address ?? r.proxmoxNodes[0].address;
-  const labels = new Set<string>(fleetCfg ? [fleetCfg.label] : []);
+  const labels = new Set<string>(px.fleet ? [px.fleet.label] : []);
   r.gateway.routes.forEach((route, i) => {
     if (labels.has(route.label)) fail(`gateway.routes[${i}].label`, `"${route.label}" is routed twice`);
     labels.add(route.label);
   });
-  const gw: GatewayConfig = {
+  if (subnetContains(px.subnet, gwAddress) && gwAddress !== net.gateway) {
+    const owner = px.ipOwner(gwAddress);
+    if (owner) fail("gateway.address", `${gwAddress} is the address of ${owner}`);
+  }
+  return {
     node: gwNode,
     address: gwAddress,
     // BIND's built-in ACL "localnets" (every network the gateway host has an interface on) is the LAN the
@@ -619,40 +464,6 @@ export function parseConfig(
     internalNetworks: r.gateway.internalNetworks ?? ["localnets", net.cidr],
     forwarders: r.gateway.forwarders,
     routes: r.gateway.routes,
-  };
-  if (subnetContains(subnet, gwAddress) && gwAddress !== net.gateway) {
-    const owner = [...ips.entries()].find(([ip]) => ip === gwAddress);
-    if (owner) fail("gateway.address", `${gwAddress} is the address of ${owner[1].what}`);
-  }
-
-  if (issues.length > 0) throw new ConfigError(issues);
-
-  return {
-    project: ctx.project ?? NAMESPACE,
-    stack: ctx.stack ?? "dev",
-    composition: r.composition,
-    domain: r.domain.replace(/\.$/, "").toLowerCase(),
-    proxmox: {
-      endpoint: r.proxmoxEndpoint,
-      insecure: r.proxmoxInsecure,
-      apiToken: pulumi.secret(r.proxmoxApiToken),
-      sshUser: r.sshUser,
-      sshPrivateKey: pulumi.secret(r.sshPrivateKey),
-      nodes: r.proxmoxNodes,
-    },
-    access: { vmUser: r.vmUser, sshPublicKeys: r.sshPublicKeys },
-    network: net,
-    image: { ...r.image, fileName: r.image.fileName ?? importFileName(r.image.url) },
-    storage: r.storage,
-    templates,
-    fleet: fleetCfg,
-    gateway: gw,
-    ...clusters,
-    ...platform,
-    ...routing,
-    ...ci,
-    ...observability,
-    ...stateful,
   };
 }
 
@@ -668,54 +479,4 @@ export function importFileName(url: string): string {
   );
   if (/\.(qcow2|raw|vmdk|ova)$/.test(base)) return base;
   return base.replace(/\.[A-Za-z0-9]+$/, "") + ".qcow2";
-}
-
-/** Decode one config value as Pulumi stores it (objects, arrays, numbers and booleans are JSON). */
-export function decodeConfigValue(v: string): unknown {
-  const t = v.trim();
-  if (/^[[{]/.test(t) || /^-?\d+(\.\d+)?$/.test(t) || t === "true" || t === "false") {
-    try {
-      return JSON.parse(t);
-    } catch {
-      return v;
-    }
-  }
-  return v;
-}
-
-/**
- * The `kantai:*` keys of a Pulumi config map, decoded, without the namespace. An empty string means
- * "unset": Pulumi makes a key declared in Pulumi.yaml without a default mandatory, so optional
- * declared keys carry the default "".
- */
-export function rawFromConfigMap(all: Readonly<Record<string, string>>): Record<string, unknown> {
-  const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(all)) {
-    if (!k.startsWith(`${NAMESPACE}:`) || v === "") continue;
-    raw[k.slice(NAMESPACE.length + 1)] = decodeConfigValue(v);
-  }
-  return raw;
-}
-
-/** Read every `kantai:*` key of the current stack and validate it. Call once, before creating resources. */
-export function loadConfig(): StackConfig {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const runtimeConfig = require("@pulumi/pulumi/runtime/config") as {
-    allConfig(): Record<string, string>;
-    isConfigSecret?(k: string): boolean;
-  };
-  const all = runtimeConfig.allConfig();
-  const raw = rawFromConfigMap(all);
-  refusePlaceholders(raw, { stack: pulumi.getStack() }); // real runs only (stacks/placeholders.ts)
-  const secretKeys = Object.keys(all).filter((k) => runtimeConfig.isConfigSecret?.(k));
-  return parseConfig(raw, {
-    project: pulumi.getProject(),
-    stack: pulumi.getStack(),
-    secretKeys: runtimeConfig.isConfigSecret ? secretKeys : undefined,
-  });
-}
-
-/** Convenience for consumers: the address of a slot with the subnet's prefix ("10.0.0.30/24"). */
-export function slotCidr(net: NetworkConfig, ip: string): string {
-  return `${ip}/${net.prefix}`;
 }
