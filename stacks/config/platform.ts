@@ -48,6 +48,20 @@ export const PLATFORM_DEFAULTS = {
   cloudflaredImage: "cloudflare/cloudflared:2025.9.1",
 } as const;
 
+/**
+ * kantai:knative.autoscaler's defaults: Knative's own, as config-autoscaler ships them (knative/serving
+ * config/core/configmaps/autoscaler.yaml; https://knative.dev/docs/serving/autoscaling/). The one place
+ * they are written: the Knative component takes the resolved values.
+ */
+export const KNATIVE_AUTOSCALER_DEFAULTS: AutoscalerDefaults = {
+  concurrencyTarget: 100,
+  targetBurstCapacity: 200,
+  stableWindow: "60s",
+  scaleToZeroGracePeriod: "30s",
+  enableScaleToZero: true,
+  maxScale: 0,
+};
+
 /** Where tunnel targets live inside a K3s cluster. */
 export const TRAEFIK_SERVICE = "traefik.kube-system.svc.cluster.local:80";
 
@@ -69,23 +83,21 @@ const resources = z.strictObject({
 
 /** The platform's keys of the raw schema (spread into stacks/config/load.ts's). */
 export function platformKeys() {
+  const d = KNATIVE_AUTOSCALER_DEFAULTS;
   const autoscaler = z
     .strictObject({
-      concurrencyTarget: z.number().int().min(1, "at least 1").default(100),
-      targetBurstCapacity: z.number().int().min(-1, "-1 (activator always in the path) or more").default(200),
-      stableWindow: window.default("60s"),
-      scaleToZeroGracePeriod: duration.default("30s"),
-      enableScaleToZero: z.boolean().default(true),
-      maxScale: z.number().int().min(0, "0 (unbounded) or more").default(0),
+      concurrencyTarget: z.number().int().min(1, "at least 1").default(d.concurrencyTarget),
+      targetBurstCapacity: z
+        .number()
+        .int()
+        .min(-1, "-1 (activator always in the path) or more")
+        .default(d.targetBurstCapacity),
+      stableWindow: window.default(d.stableWindow),
+      scaleToZeroGracePeriod: duration.default(d.scaleToZeroGracePeriod),
+      enableScaleToZero: z.boolean().default(d.enableScaleToZero),
+      maxScale: z.number().int().min(0, "0 (unbounded) or more").default(d.maxScale),
     })
-    .default({
-      concurrencyTarget: 100,
-      targetBurstCapacity: 200,
-      stableWindow: "60s",
-      scaleToZeroGracePeriod: "30s",
-      enableScaleToZero: true,
-      maxScale: 0,
-    });
+    .default({ ...d });
   const storage = z.discriminatedUnion(
     "type",
     [
