@@ -3,7 +3,7 @@
  *
  *   npm run preflight -- --stack <name> [--stack-file <path>] [--no-api] [--no-ssh] [--ca <pem>] [--json]
  *
- * 1. Config alone: validation (stacks/config.ts), the committed placeholders, the image file name,
+ * 1. Config alone: validation (stacks/config/), the committed placeholders, the image file name,
  *    documentation addresses (lib/preflight/configChecks.ts).
  * 2. With kantai:proxmoxApiToken: the Proxmox API, through the proxmox-api client — version,
  *    nodes, storages and their content types, the token's privileges, free VM IDs, the template and

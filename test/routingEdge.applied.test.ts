@@ -1,5 +1,5 @@
 /**
- * stacks/edge.ts `appliedPlan`: a LatencyAwareService applies the RoutingPlan resource's plan; only
+ * stacks/parts/routing.ts `appliedPlan`: a LatencyAwareService applies the RoutingPlan resource's plan; only
  * when the resource has none — under the synth's mocks, where no dynamic provider runs — does the
  * program's own computation stand in, flagged as simulated.
  */

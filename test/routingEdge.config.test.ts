@@ -1,5 +1,5 @@
 /**
- * kantai:routing (stacks/configRouting.ts): the edge stack's sample parsed into the RoutingPlan's
+ * kantai:routing (stacks/config/routing.ts): the edge stack's sample parsed into the RoutingPlan's
  * input (RTTs from the committed monlat file, or inline), and every rule's exact message.
  */
 import * as fs from "node:fs";

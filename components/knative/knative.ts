@@ -47,7 +47,7 @@ export interface KnativeArgs {
   readonly domain: string;
   /** config-network `domain-template`. Defaults to Knative's "{{.Name}}.{{.Namespace}}.{{.Domain}}". */
   readonly domainTemplate?: string;
-  /** config-autoscaler values (kantai:knative.autoscaler; defaults in stacks/config/platform.ts KNATIVE_AUTOSCALER_DEFAULTS). */
+  /** config-autoscaler values (kantai:knative.autoscaler; defaults: stacks/config/platform.ts). */
   readonly autoscaler: AutoscalerDefaults;
   /** Knative Eventing, optionally with a Kafka broker. Defaults to none. */
   readonly eventing?: { readonly version: string; readonly kafka?: KafkaArgs };

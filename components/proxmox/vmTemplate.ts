@@ -15,7 +15,7 @@ export interface VmTemplateArgs {
   readonly cores: number;
   /** Memory of the profile, MB. Seed: 512 (standalone), 8192 (knative). */
   readonly memoryMb: number;
-  /** Size of the imported disk after resize, GB (kantai:templates.<key>.diskGb; default in stacks/config/proxmox.ts). */
+  /** Size of the imported disk after resize, GB (kantai:templates.<key>.diskGb; default: stacks/config). */
   readonly diskGb: number;
   /** Volume id of the cloud image ("local:import/<file>"). */
   readonly importFrom: pulumi.Input<string>;

@@ -13,7 +13,7 @@ import type { CiConfig } from "./ci";
 import type { ClustersConfig, GroguConfig, K3sClusterConfig } from "./clusters";
 import type { ObservabilityServiceConfig } from "./observability";
 import type { CloudflareConfig, KnativeConfig, PlatformConfig, TunnelConfig } from "./platform";
-import type { Fail, NetworkConfig, TemplateConfig } from "./primitives";
+import { quoted, type Fail, type NetworkConfig, type TemplateConfig } from "./primitives";
 import type { DatastoresConfig, FleetConfig, GatewayConfig, ImageConfig, ProxmoxNode } from "./proxmox";
 import type { RoutingServiceConfig } from "./routing";
 import type { MariadbConfig, StorageHost, StorageNodeConfig } from "./storage";
@@ -179,7 +179,7 @@ export function resolvePlatformCluster<C extends { readonly name: string }>(
     if (!cluster)
       fail(
         "platformCluster",
-        `unknown K3s cluster "${r.platformCluster}" (kantai:k3s has ${k3s.map((c) => `"${c.name}"`).join(", ") || "none"})`,
+        `unknown K3s cluster "${r.platformCluster}" (kantai:k3s has ${quoted(k3s.map((c) => c.name)) || "none"})`,
       );
     return cluster;
   }

@@ -6,9 +6,10 @@
  * latency-aware service, a PodMonitor for Knative revisions' queue-proxies, and — with
  * `grafana.enabled` — the chart's Grafana with kantai's three dashboards.
  *
- * stacks/config/load.ts stays the one place config is read: it spreads `observabilityKeys()` into its
- * raw schema and calls `parseObservability` after the routing config, on the edge composition only. The re-planner switch of a
- * routing service (`kantai:routing.services[i].reweight`) needs this key, so that rule lives here.
+ * stacks/config/load.ts stays the one place config is read: it spreads `observabilityKeys()` into
+ * its raw schema and calls `parseObservability` after the routing config, on the edge composition
+ * only (stacks/config/compositions.ts). The re-planner switch of a routing service
+ * (`kantai:routing.services[i].reweight`) needs this key, so that rule lives here.
  * Defaults live here, once. Messages name the full key.
  */
 import { z } from "zod";

@@ -120,7 +120,7 @@ export function stackEncryptionSalt(dir: string, stack: string): string | undefi
 
 /**
  * Throw a PlaceholderError when a real run still has placeholders. `raw` is the decoded `kantai:*`
- * config. Call before any resource is registered (stacks/config.ts loadConfig does).
+ * config. Call before any resource is registered (stacks/config/load.ts loadConfig does).
  */
 export function refusePlaceholders(
   raw: Readonly<Record<string, unknown>>,

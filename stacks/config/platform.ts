@@ -4,7 +4,7 @@
  * full-deployment module), and the Cloudflare keys `cloudflareApiToken` (secret),
  * `cloudflareAccountId`, `cloudflareZone`, `cloudflareZoneId`, plus `platformCluster`.
  *
- * stacks/config.ts stays the one place config is read: it spreads `platformKeys(...)` into its
+ * stacks/config/load.ts stays the one place config is read: it spreads `platformKeys(...)` into its
  * raw schema and calls `parsePlatform` after the clusters are parsed. Defaults live here, once.
  * Messages name the full key.
  */
@@ -203,7 +203,7 @@ export function platformKeys() {
     annotations: z.record(z.string(), z.string()).default({}),
     scheme: z.enum(["HTTP", "HTTPS"]).nullable().default(null),
     healthCheckInitialDelaySeconds: z.number().int().min(0).default(5),
-    /** A MariaDB database + user for the app; DATABASE_URL from a Secret (stacks/configStorage.ts). */
+    /** A MariaDB database + user for the app; DATABASE_URL from a Secret (stacks/config/storage.ts). */
     database: webappDatabase.optional(),
   });
   const releases = z.strictObject({
@@ -571,17 +571,19 @@ export function parsePlatform(r: RawPlatform, ctx: PlatformParseContext): Platfo
           service: `http://${TRAEFIK_SERVICE}`,
         }),
       );
-      knative?.services.forEach((s, i) => {
+      const kn = knative;
+      kn?.services.forEach((s, i) => {
         if (s.publicHost) {
           add(`knative.services[${i}].public`, s.publicHost, {
-            service: `http://${INGRESS_SERVICE[knative!.ingress]}`,
-            hostHeader: knativeHost(s.name, s.namespace, knative!.domain, knative!.domainTemplate),
+            service: `http://${INGRESS_SERVICE[kn.ingress]}`,
+            hostHeader: knativeHost(s.name, s.namespace, kn.domain, kn.domainTemplate),
           });
         }
       });
     }
+    const kn = knative;
     t.routes.forEach((rt, i) => {
-      if (rt.target === "knative" && knative === undefined) {
+      if (rt.target === "knative" && kn === undefined) {
         fail(`tunnel.routes[${i}].target`, '"knative" needs kantai:knative');
         return;
       }
@@ -590,7 +592,7 @@ export function parsePlatform(r: RawPlatform, ctx: PlatformParseContext): Platfo
         return;
       }
       add(`tunnel.routes[${i}].hostname`, rt.hostname, {
-        service: rt.target === "knative" ? `http://${INGRESS_SERVICE[knative!.ingress]}` : `http://${TRAEFIK_SERVICE}`,
+        service: kn && rt.target === "knative" ? `http://${INGRESS_SERVICE[kn.ingress]}` : `http://${TRAEFIK_SERVICE}`,
         ...(rt.hostHeader ? { hostHeader: rt.hostHeader } : {}),
       });
     });

@@ -7,7 +7,7 @@
  * repository root). The routing input is checked here with the library's own validation and a trial
  * plan, so bad input is a ConfigError naming the key before any resource exists.
  *
- * stacks/config.ts stays the one place config is read: it spreads `routingKeys(...)` into its raw
+ * stacks/config/load.ts stays the one place config is read: it spreads `routingKeys(...)` into its raw
  * schema and calls `parseRouting` after the clusters and the platform are parsed. Defaults live
  * here, once. Messages name the full key.
  */

@@ -41,7 +41,7 @@ export function knativeOnCluster(cfg: ClusterStackConfig, k: KnativeConfig, clus
   );
 }
 
-/** The Cloudflare tunnel (kantai:tunnel) with its account, on the cluster, after `after` (Knative, else the cluster). */
+/** The Cloudflare tunnel (kantai:tunnel) with its account, on the cluster, after `after` (Knative or the cluster). */
 export function tunnelOnCluster(
   t: TunnelConfig,
   cf: CloudflareConfig,

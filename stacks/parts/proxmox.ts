@@ -25,7 +25,7 @@ export function vmJump(cfg: StackConfig, node: string): { readonly host: string;
   return { host: cfg.proxmox.addresses[node], user: cfg.proxmox.sshUser };
 }
 
-/** The Proxmox side every composition starts from: the provider, the NAT bridge, the cloud image and the VM templates. */
+/** The Proxmox side every composition starts from: the provider, the NAT bridge, the cloud image, the templates. */
 export interface ProxmoxFoundation {
   readonly opts: pulumi.ComponentResourceOptions;
   readonly network: ProxmoxNetwork;
