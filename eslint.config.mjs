@@ -61,10 +61,6 @@ const pendingCleanup = [
     files: ["lib/routing/bounds.ts", "test/routingEdge.stack.test.ts"],
   },
   {
-    rules: { "@typescript-eslint/no-unused-vars": "off" },
-    files: ["stacks/config.ts"],
-  },
-  {
     rules: { "preserve-caught-error": "off" },
     files: ["test/support/k8sSchemas.ts"],
   },

@@ -3,7 +3,7 @@
  *
  *   npm run preflight -- --stack <name> [--stack-file <path>] [--no-api] [--no-ssh] [--ca <pem>] [--json]
  *
- * 1. Config alone: validation (stacks/config.ts), the committed placeholders, the image file name,
+ * 1. Config alone: validation (stacks/config/), the committed placeholders, the image file name,
  *    documentation addresses (lib/preflight/configChecks.ts).
  * 2. With kantai:proxmoxApiToken: the Proxmox API, through its own GET client (lib/preflight/pveClient.ts) — version,
  *    nodes, storages and their content types, the token's privileges, free VM IDs, the template and
@@ -27,8 +27,7 @@ import { configChecks } from "../lib/preflight/configChecks";
 import { formatFindings, type Finding, type PreflightTarget } from "../lib/preflight/findings";
 import { isPlaceholderPrivateKey, isPlaceholderToken } from "../lib/preflight/placeholders";
 import { probeScript, sshChecks, type SshResult } from "../lib/preflight/ssh";
-import { ConfigError, parseConfig, rawFromConfigMap, type StackConfig } from "../stacks/config";
-import { stackEncryptionSalt } from "../stacks/placeholders";
+import { ConfigError, parseConfig, rawFromConfigMap, type StackConfig, stackEncryptionSalt } from "../stacks/config";
 import { readStackFile, StackFileError } from "./synth/stackFile";
 
 export interface LoadedConfig {

@@ -1,8 +1,9 @@
 import { loadConfig, type StackConfig } from "./config";
-import { homelab, type StackResult } from "./homelab";
+import { homelab } from "./homelab";
 import { edge } from "./edge";
 import { lab } from "./lab";
 import type { Exported, EdgeOutputs, LabOutputs, StackOutputs } from "./outputs";
+import type { StackResult } from "./parts";
 
 /** Build the composition the config selects. */
 export function build(cfg: StackConfig): StackResult<StackOutputs | Exported<EdgeOutputs> | Exported<LabOutputs>> {

@@ -1,7 +1,6 @@
 /** kantai:grogu and kantai:k3s: the typed result and every rule, with its exact message. */
 import { describe, expect, it } from "vitest";
-import { decodeConfigValue, parseConfig } from "../stacks/config";
-import { GROGU_DEFAULTS, isLabelKey, isTaint, K3S_VERSION } from "../stacks/configClusters";
+import { decodeConfigValue, parseConfig, GROGU_DEFAULTS, isLabelKey, isTaint, K3S_VERSION } from "../stacks/config";
 import { devRaw, devStackConfig } from "./support/devConfig";
 import { problems } from "./support/configProblems";
 

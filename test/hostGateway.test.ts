@@ -20,7 +20,7 @@ const install = renderGatewayInstall({
   domain,
   zoneFile,
   zone: renderZone({ domain, gatewayAddress: "10.15.40.20" }),
-  // The config's default ACL (stacks/config.ts): BIND's built-in "localnets" plus the bridge.
+  // The config's default ACL (stacks/config/proxmox.ts): BIND's built-in "localnets" plus the bridge.
   namedConf: renderNamedConf({
     domain,
     zoneFile,

@@ -1,5 +1,5 @@
 /**
- * kantai:observability (stacks/configObservability.ts) and the measured-latency fields of
+ * kantai:observability (stacks/config/observability.ts) and the measured-latency fields of
  * kantai:routing.services[i] (latencyPrometheus, hysteresis, reweight): the edge sample parsed,
  * defaults, and every rule's exact message — before any resource exists.
  */

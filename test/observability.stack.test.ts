@@ -1,5 +1,5 @@
 /**
- * Measured latency and dashboards in the edge stack (stacks/edge.ts routingOnCluster), under the
+ * Measured latency and dashboards in the edge stack (stacks/parts/routing.ts routingOnCluster), under the
  * synth's Pulumi mocks (SIMULATED: nothing is deployed, no Helm chart is rendered): Prometheus and
  * Grafana from kube-prometheus-stack with the values kantai sets, the RTT agents, a ServiceMonitor
  * per latency-aware service, Knative's monitors, the dashboards' ConfigMaps, a re-planner per

@@ -34,8 +34,8 @@ import {
   PlaceholderError,
   refusePlaceholders,
   STANDIN_MARKER,
-} from "../stacks/placeholders";
-import { rawFromConfigMap } from "../stacks/config";
+  rawFromConfigMap,
+} from "../stacks/config";
 import { SECRET_PLACEHOLDERS } from "../scripts/synth/stackFile";
 
 const REPO = path.resolve(__dirname, "..");

@@ -20,6 +20,8 @@ beforeAll(async () => {
   const { CloudflareTunnel } = await import("../components/cloudflare/cloudflareTunnel");
   const { WebApp } = await import("../components/webapp/webApp");
   const { CorednsRewrite } = await import("../components/webapp/corednsRewrite");
+  // The defaults live in config only (stacks/config/platform.ts); the components take resolved values.
+  const { KNATIVE_AUTOSCALER_DEFAULTS, PLATFORM_DEFAULTS } = await import("../stacks/config");
   const rec = await recordProgram(() => {
     class Cluster extends pulumi.ComponentResource {
       constructor() {
@@ -40,7 +42,7 @@ beforeAll(async () => {
         servingVersion: "1.23.0",
         ingress: "istio",
         domain: "kn.example.com",
-        autoscaler: { concurrencyTarget: 50 },
+        autoscaler: { ...KNATIVE_AUTOSCALER_DEFAULTS, concurrencyTarget: 50 },
         eventing: {
           version: "1.23.0",
           kafka: {
@@ -62,6 +64,9 @@ beforeAll(async () => {
         zoneId: "fedcba9876543210fedcba9876543210",
         zone: "example.com",
         tunnelName: "kantai-edge",
+        namespace: "cloudflared",
+        replicas: 2,
+        image: PLATFORM_DEFAULTS.cloudflaredImage,
         routes: [
           { hostname: "blog.example.com", service: "http://traefik.kube-system.svc.cluster.local:80" },
           {

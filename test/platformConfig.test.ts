@@ -1,4 +1,4 @@
-/** Config of the platform keys (stacks/configPlatform.ts): the edge and lab stacks' values, and every rule's exact message. */
+/** Config of the platform keys (stacks/config/platform.ts): the edge and lab stacks' values, and every rule's exact message. */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";

@@ -63,12 +63,14 @@ beforeAll(async () => {
   const { recordProgram } = await import("../scripts/synth/recorder");
   const kubernetes = await import("@pulumi/kubernetes");
   const { Knative } = await import("../components/knative/knative");
+  const { KNATIVE_AUTOSCALER_DEFAULTS } = await import("../stacks/config");
   const rec = await recordProgram(() => {
     const provider = new kubernetes.Provider("cluster-k8s", { kubeconfig: "apiVersion: v1\nkind: Config\n" });
     return new Knative("knative", {
       servingVersion: "1.23.0",
       ingress: "istio",
       domain: "lab.example.com",
+      autoscaler: KNATIVE_AUTOSCALER_DEFAULTS,
       eventing: {
         version: "1.23.0",
         kafka: { strimziVersion: "0.48.0", version: "4.1.0", brokers: 1, storage: { type: "ephemeral" } },

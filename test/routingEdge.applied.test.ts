@@ -1,5 +1,5 @@
 /**
- * stacks/edge.ts `appliedPlan`: a LatencyAwareService applies the RoutingPlan resource's plan; only
+ * stacks/parts/routing.ts `appliedPlan`: a LatencyAwareService applies the RoutingPlan resource's plan; only
  * when the resource has none — under the synth's mocks, where no dynamic provider runs — does the
  * program's own computation stand in, flagged as simulated.
  */
@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import type { RoutingPlan } from "../components/routing/routingPlan";
 import type { RoutingPlan as Plan } from "../lib/routing";
-import { appliedPlan } from "../stacks/edge";
+import { appliedPlan } from "../stacks/parts";
 
 const deployed: Plan = { replicas: { a: 2, b: 0 }, weights: { a: { a: 1 }, b: { a: 1 } }, predicted: { meanMs: 7.5 } };
 const local: Plan = { replicas: { a: 1, b: 1 }, weights: { a: { a: 1 }, b: { b: 1 } }, predicted: { meanMs: 9 } };

@@ -1,5 +1,5 @@
 /**
- * kantai:routing (stacks/configRouting.ts): the edge stack's sample parsed into the RoutingPlan's
+ * kantai:routing (stacks/config/routing.ts): the edge stack's sample parsed into the RoutingPlan's
  * input (RTTs from the committed monlat file, or inline), and every rule's exact message.
  */
 import * as fs from "node:fs";
@@ -8,8 +8,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseMonlat } from "../lib/routing";
 import { readStackFile } from "../scripts/synth/stackFile";
-import { ConfigError, decodeConfigValue, parseConfig } from "../stacks/config";
-import { REPO_ROOT } from "../stacks/configRouting";
+import { ConfigError, decodeConfigValue, parseConfig, REPO_ROOT } from "../stacks/config";
 import { ROOT } from "./support/devConfig";
 
 function stack(name: "edge" | "lab" = "edge"): { raw: Record<string, any>; secretKeys: string[] } {

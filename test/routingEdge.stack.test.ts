@@ -1,7 +1,7 @@
 /**
- * Latency-aware routing in the edge stack (stacks/edge.ts), under Pulumi mocks (SIMULATED: nothing
- * is deployed): per kantai:routing service a RoutingPlan with exact inputs — the RTTs from the
- * monlat file for the sample service, inline for a second one — and a LatencyAwareService on the
+ * Latency-aware routing in the edge stack (stacks/edge.ts, stacks/parts/routing.ts), under Pulumi
+ * mocks (SIMULATED: nothing is deployed): per kantai:routing service a RoutingPlan with exact
+ * inputs — the RTTs from the monlat file for the sample service, inline for a second one — and a LatencyAwareService on the
  * edge cluster's provider with one workload, headless Service, proxy ConfigMap and proxy Deployment
  * per node; the synth's stand-in plan is exactly what the RoutingPlan provider computes on `pulumi up`.
  */

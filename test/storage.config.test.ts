@@ -1,5 +1,5 @@
 /**
- * kantai:storageNode, kantai:mariadb and kantai:webapps[i].database (stacks/configStorage.ts): the
+ * kantai:storageNode, kantai:mariadb and kantai:webapps[i].database (stacks/config/storage.ts): the
  * edge sample parsed with its defaults, and every rule's exact message — before any resource exists.
  */
 import { describe, expect, it } from "vitest";

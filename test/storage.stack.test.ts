@@ -1,5 +1,5 @@
 /**
- * Seed 003's stateful services in the edge stack (stacks/edge.ts statefulOnCluster), under the
+ * Seed 003's stateful services in the edge stack (stacks/parts/storage.ts statefulOnCluster), under the
  * synth's Pulumi mocks (SIMULATED: nothing is deployed, no SSH command runs, no manifest URL is
  * fetched): the storage node's setup over SSH, csi-driver-nfs and the StorageClass after it,
  * MariaDB after the export, the lil-linko WebApp reading DATABASE_URL by secretKeyRef and waiting

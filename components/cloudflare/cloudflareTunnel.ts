@@ -24,12 +24,12 @@ export interface CloudflareTunnelArgs {
   readonly routes: readonly TunnelRoute[];
   /** Tunnel name in Cloudflare. Defaults to the component name. */
   readonly tunnelName?: string;
-  /** Namespace of cloudflared. Defaults to "cloudflared". */
-  readonly namespace?: string;
-  /** cloudflared replicas. Defaults to 2. */
-  readonly replicas?: number;
-  /** cloudflared image. Defaults to "cloudflare/cloudflared:2025.9.1". */
-  readonly image?: string;
+  /** Namespace of cloudflared (kantai:tunnel.namespace; its default lives in stacks/config/platform.ts). */
+  readonly namespace: string;
+  /** cloudflared replicas (kantai:tunnel.replicas; default in stacks/config/platform.ts). */
+  readonly replicas: number;
+  /** cloudflared image (kantai:tunnel.image; default in stacks/config/platform.ts). */
+  readonly image: string;
   /** Kubernetes provider of the cluster. Defaults to the provider inherited through `opts`. */
   readonly provider?: kubernetes.Provider;
   /** Cloudflare provider (API token). Defaults to the provider inherited through `opts`. */
@@ -63,7 +63,7 @@ export class CloudflareTunnel extends pulumi.ComponentResource {
       dependsOn,
       ...(args.provider ? { provider: args.provider } : {}),
     });
-    const namespace = args.namespace ?? "cloudflared";
+    const namespace = args.namespace;
 
     const secret = new random.RandomBytes(`${name}-secret`, { length: 32 }, { parent: this });
     const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
@@ -114,8 +114,8 @@ export class CloudflareTunnel extends pulumi.ComponentResource {
     );
     const [nsObj, deploymentObj] = renderCloudflared({
       namespace,
-      image: args.image ?? "cloudflare/cloudflared:2025.9.1",
-      replicas: args.replicas ?? 2,
+      image: args.image,
+      replicas: args.replicas,
       secretName: SECRET_NAME,
     });
     const ns = new kubernetes.core.v1.Namespace(`${name}-namespace`, { metadata: nsObj.metadata }, k8s());

@@ -36,16 +36,16 @@ export interface ConventionalFleetArgs {
   readonly loadBalancer: FleetSlot & { readonly cores: number; readonly memoryMb: number; readonly caddyImage: string };
   /** Base domain of the sites (`<n>.<label>.<domain>`). */
   readonly domain: string;
-  /** Sub-domain label. Defaults to "standalone". */
-  readonly label?: string;
+  /** Sub-domain label (kantai:fleet.label; default in stacks/config/proxmox.ts). */
+  readonly label: string;
   /** Subnet prefix length of the bridge. */
   readonly prefix: number;
   readonly gateway: string;
   readonly dnsServers: readonly string[];
   readonly bridge: pulumi.Input<string>;
   readonly datastores: VmDatastores;
-  /** Login user. Defaults to "ubuntu". */
-  readonly user?: string;
+  /** Login user (kantai:vmUser; default in stacks/config/proxmox.ts). */
+  readonly user: string;
   readonly sshAuthorizedKeys: readonly string[];
   /** Source of the web service. Defaults to the repo's web/server.js. */
   readonly serviceSource?: string;
@@ -124,7 +124,7 @@ export class ConventionalFleet extends pulumi.ComponentResource {
 
   constructor(name: string, args: ConventionalFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:fleet:ConventionalFleet", name, {}, opts);
-    const label = args.label ?? "standalone";
+    const label = args.label;
     const serviceSource = args.serviceSource ?? webServiceSource();
     const dns = { servers: args.dnsServers, domain: args.domain };
     const common = {
@@ -197,11 +197,7 @@ export class ConventionalFleet extends pulumi.ComponentResource {
     this.loadBalancerConfig = new command.remote.Command(
       `${name}-lb-config`,
       {
-        connection: sshConnection(
-          { host: lb.ip, user: args.user ?? "ubuntu", jump: args.jump },
-          args.sshPrivateKey,
-          DIAL_PATIENT,
-        ),
+        connection: sshConnection({ host: lb.ip, user: args.user, jump: args.jump }, args.sshPrivateKey, DIAL_PATIENT),
         create: asRoot(lbScript, "kantai-lb-config"),
         update: asRoot(lbScript, "kantai-lb-config"),
         // A replaced load balancer VM is a new machine: write its Caddyfile again.

@@ -23,16 +23,6 @@ import {
 import type { Artifact } from "../artifact";
 import { releaseFiles, type ReleaseSource } from "./releases";
 
-/** Knative's own autoscaler defaults (config-autoscaler as shipped). */
-export const KNATIVE_AUTOSCALER_DEFAULTS: AutoscalerDefaults = {
-  concurrencyTarget: 100,
-  targetBurstCapacity: 200,
-  stableWindow: "60s",
-  scaleToZeroGracePeriod: "30s",
-  enableScaleToZero: true,
-  maxScale: 0,
-};
-
 export interface KafkaArgs {
   /** Strimzi operator Helm chart version (oci://quay.io/strimzi-helm/strimzi-kafka-operator). */
   readonly strimziVersion: string;
@@ -57,8 +47,8 @@ export interface KnativeArgs {
   readonly domain: string;
   /** config-network `domain-template`. Defaults to Knative's "{{.Name}}.{{.Namespace}}.{{.Domain}}". */
   readonly domainTemplate?: string;
-  /** config-autoscaler values. Defaults to KNATIVE_AUTOSCALER_DEFAULTS. */
-  readonly autoscaler?: Partial<AutoscalerDefaults>;
+  /** config-autoscaler values (kantai:knative.autoscaler; defaults: stacks/config/platform.ts). */
+  readonly autoscaler: AutoscalerDefaults;
   /** Knative Eventing, optionally with a Kafka broker. Defaults to none. */
   readonly eventing?: { readonly version: string; readonly kafka?: KafkaArgs };
   /** Tekton Pipelines version. Defaults to none (not installed). */
@@ -169,7 +159,7 @@ export class Knative extends pulumi.ComponentResource {
       ingress,
       domain: args.domain,
       domainTemplate: args.domainTemplate,
-      autoscaler: { ...KNATIVE_AUTOSCALER_DEFAULTS, ...args.autoscaler },
+      autoscaler: args.autoscaler,
       prometheusMetrics: args.prometheusMetrics ?? false,
     });
     for (const cm of configObjs) {

@@ -15,8 +15,8 @@ export interface VmTemplateArgs {
   readonly cores: number;
   /** Memory of the profile, MB. Seed: 512 (standalone), 8192 (knative). */
   readonly memoryMb: number;
-  /** Size of the imported disk after resize, GB. Defaults to 10. */
-  readonly diskGb?: number;
+  /** Size of the imported disk after resize, GB (kantai:templates.<key>.diskGb; default: stacks/config). */
+  readonly diskGb: number;
   /** Volume id of the cloud image ("local:import/<file>"). */
   readonly importFrom: pulumi.Input<string>;
   /** What identifies the image (URL, file name, checksum): a change replaces the template. */
@@ -28,9 +28,9 @@ export interface VmTemplateArgs {
   readonly dns: VmDns;
   /**
    * Allow this run to replace the template (kantai:templates.<key>.allowReplace): unprotects it and
-   * lets the guard pass. Defaults to false: an edit that would replace it fails in preview.
+   * lets the guard pass. False: an edit that would replace it fails in preview (default in stacks/config/proxmox.ts).
    */
-  readonly allowReplace?: boolean;
+  readonly allowReplace: boolean;
 }
 
 /**
@@ -54,8 +54,7 @@ export class VmTemplate extends pulumi.ComponentResource {
   constructor(name: string, args: VmTemplateArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:proxmox:VmTemplate", name, {}, opts);
     const vmName = args.vmName ?? `template-${name}`;
-    const allowReplace = args.allowReplace ?? false;
-    const diskGb = args.diskGb ?? 10;
+    const { allowReplace, diskGb } = args;
     this.guard = new TemplateGuard(
       `${name}-guard`,
       {

@@ -68,11 +68,6 @@ export function networkCidr(subnet: Ipv4Subnet): string {
   return `${intToIp(subnet.network)}/${subnet.prefix}`;
 }
 
-/** The address `offset` positions after `ip`. */
-export function addOffset(ip: string, offset: number): string {
-  return intToIp((ipToInt(ip) + offset) >>> 0);
-}
-
 /** The last usable host address of a subnet. */
 export function lastHost(subnet: Ipv4Subnet): number {
   return subnet.prefix >= 31 ? subnet.broadcast : subnet.broadcast - 1;

@@ -1,6 +1,6 @@
 /**
  * The committed stack files' public placeholders, and how to recognise them in a stack's config.
- * Pure (no @pulumi): used by the program's refusal (stacks/placeholders.ts) and by preflight.
+ * Pure (no @pulumi): used by the program's refusal (stacks/config/placeholders.ts) and by preflight.
  *
  * Pulumi.dev.yaml, Pulumi.edge.yaml and Pulumi.lab.yaml ship with secrets encrypted under the
  * public passphrase "kantai-dev" so that offline previews work: a dummy Proxmox token, a throwaway
@@ -102,7 +102,7 @@ export function isPlaceholderCloudflareToken(v: string): boolean {
 }
 
 export interface PlaceholderInput {
-  /** `kantai:*` values without the namespace, decoded (stacks/config.ts rawFromConfigMap). */
+  /** `kantai:*` values without the namespace, decoded (stacks/config/load.ts rawFromConfigMap). */
   readonly raw: Readonly<Record<string, unknown>>;
   /** Stack name, for the commands printed. */
   readonly stack: string;

@@ -22,7 +22,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { findPlaceholders, placeholderMessage, type PlaceholderFinding } from "../lib/preflight/placeholders";
+import { findPlaceholders, placeholderMessage, type PlaceholderFinding } from "../../lib/preflight/placeholders";
 
 /** Providers that receive a secret kantai holds: each must be a stand-in for an offline run. */
 export const SECRET_CONSUMERS = ["proxmoxve", "command", "cloudflare"] as const;
@@ -120,7 +120,7 @@ export function stackEncryptionSalt(dir: string, stack: string): string | undefi
 
 /**
  * Throw a PlaceholderError when a real run still has placeholders. `raw` is the decoded `kantai:*`
- * config. Call before any resource is registered (stacks/config.ts loadConfig does).
+ * config. Call before any resource is registered (stacks/config/load.ts loadConfig does).
  */
 export function refusePlaceholders(
   raw: Readonly<Record<string, unknown>>,

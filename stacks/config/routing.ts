@@ -7,7 +7,7 @@
  * repository root). The routing input is checked here with the library's own validation and a trial
  * plan, so bad input is a ConfigError naming the key before any resource exists.
  *
- * stacks/config.ts stays the one place config is read: it spreads `routingKeys(...)` into its raw
+ * stacks/config/load.ts stays the one place config is read: it spreads `routingKeys(...)` into its raw
  * schema and calls `parseRouting` after the clusters and the platform are parsed. Defaults live
  * here, once. Messages name the full key.
  */
@@ -23,20 +23,14 @@ import {
   type Algorithm,
   type RoutingInput,
   type RoutingNode,
-} from "../lib/routing";
-import { CPU_QUANTITY, K8S_NAME, MEMORY_QUANTITY } from "../lib/render/k8s";
-import { REPLANNER_DEFAULTS } from "../lib/render/replanner";
-import { DEFAULT_IMPROVEMENT_PCT, DEFAULT_RTT_MOVE_MS } from "../lib/routing/hysteresis";
+} from "../../lib/routing";
+import { REPLANNER_DEFAULTS } from "../../lib/render/replanner";
+import { DEFAULT_IMPROVEMENT_PCT, DEFAULT_RTT_MOVE_MS } from "../../lib/routing/hysteresis";
+import { cpu, envName, k8sName, memory, quoted, type Fail } from "./primitives";
 
 /** Where relative `latencyFile` paths start: the repository root (the Pulumi project directory). */
-export const REPO_ROOT = path.resolve(__dirname, "..");
+export const REPO_ROOT = path.resolve(__dirname, "../..");
 
-const k8sName = z
-  .string()
-  .regex(K8S_NAME, "must be a Kubernetes name (lower-case letters, digits and inner '-', at most 63)");
-const cpu = z.string().regex(CPU_QUANTITY, 'must be a CPU quantity like "250m", "0.5" or "1"');
-const memory = z.string().regex(MEMORY_QUANTITY, 'must be a memory quantity like "50Mi", "512M" or "1Gi"');
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
 const ms = z.number().finite().min(0, "must be a non-negative number of milliseconds");
 
 /** Defaults of the measured-latency fields (lib/routing/hysteresis.ts, lib/render/replanner.ts). */
@@ -50,7 +44,7 @@ export const ROUTING_DEFAULTS = {
   },
 } as const;
 
-/** The `routing` key of the raw schema (spread into stacks/config.ts's). */
+/** The `routing` key of the raw schema (spread into stacks/config/load.ts's). */
 export function routingKeys() {
   const quantities = (what: string) =>
     z.strictObject(
@@ -185,25 +179,20 @@ export interface RoutingConfig {
 
 /** What parseRouting needs from the rest of the config. */
 export interface RoutingParseContext {
-  /** Report a problem; `key` is without the "kantai:" prefix. */
-  fail(key: string, message: string): void;
-  readonly composition: string;
-  /** Every K3s cluster (K3sClusterConfig has these fields). */
-  readonly k3s: readonly {
+  readonly fail: Fail;
+  /** The cluster the platform runs on (stacks/config/compositions.ts resolvePlatformCluster), when there is one. */
+  readonly cluster?: {
     readonly name: string;
     readonly nodes: readonly { readonly name: string; readonly taints: readonly string[] }[];
-  }[];
-  /** The platform's resolved config: its cluster and the Services other keys create. */
+  };
+  /** The Services other platform keys create. */
   readonly platform: {
-    readonly platformCluster?: string;
     readonly knative?: { readonly services: readonly { readonly name: string; readonly namespace: string }[] };
     readonly webapps: readonly { readonly serviceName: string; readonly namespace: string }[];
   };
   /** Directory relative latencyFile paths start from. Defaults to REPO_ROOT. */
   readonly root?: string;
 }
-
-const quoted = (xs: Iterable<string>) => [...xs].map((x) => `"${x}"`).join(", ");
 
 /** Read and parse a monlat file over `nodes`; problems go to `fail` with the line number or the missing pair. */
 function readLatencyFile(
@@ -235,25 +224,16 @@ function readLatencyFile(
   }
 }
 
-/** Validate kantai:routing against the cluster and the library; resolve the RoutingPlan inputs. */
+/** Validate kantai:routing (edge only: stacks/config/compositions.ts) against the platform's cluster and the library; resolve the RoutingPlan inputs. */
 export function parseRouting(r: { readonly routing?: RawRouting }, ctx: RoutingParseContext): RoutingConfig {
   if (r.routing === undefined) return {};
-  const { fail } = ctx;
-  if (ctx.composition !== "edge") {
-    fail(
-      "routing",
-      `is not part of the "${ctx.composition}" composition (latency-aware routing runs on the "edge" composition's cluster)`,
-    );
-    return {};
-  }
-  // The cluster the platform runs on (edge.ts: platformCluster, else the first).
-  const cluster = ctx.k3s.find((c) => c.name === ctx.platform.platformCluster) ?? ctx.k3s[0];
+  const { fail, cluster } = ctx;
   const others = new Map<string, string>();
   ctx.platform.knative?.services.forEach((f, i) =>
     others.set(`${f.namespace}/${f.name}`, `kantai:knative.services[${i}]`),
   );
   ctx.platform.webapps.forEach((w, i) => others.set(`${w.namespace}/${w.serviceName}`, `kantai:webapps[${i}]`));
-  // Without a cluster the edge composition already fails with "kantai:k3s: is required".
+  // Without a cluster the edge composition already fails with "kantai:k3s: is required" (or platformCluster: unknown).
   if (!cluster) return {};
   const clusterNodes = new Map(cluster.nodes.map((n) => [n.name, n]));
   const unknown = (k: string, node: string) =>

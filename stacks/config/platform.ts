@@ -4,7 +4,7 @@
  * full-deployment module), and the Cloudflare keys `cloudflareApiToken` (secret),
  * `cloudflareAccountId`, `cloudflareZone`, `cloudflareZoneId`, plus `platformCluster`.
  *
- * stacks/config.ts stays the one place config is read: it spreads `platformKeys(...)` into its
+ * stacks/config/load.ts stays the one place config is read: it spreads `platformKeys(...)` into its
  * raw schema and calls `parsePlatform` after the clusters are parsed. Defaults live here, once.
  * Messages name the full key.
  */
@@ -27,10 +27,10 @@ import {
   type KnativeScale,
   type ReleaseManifest,
   type ReleaseMirror,
-} from "../lib/render/knative";
-import { CPU_QUANTITY, K8S_NAME, MEMORY_QUANTITY } from "../lib/render/k8s";
-import type { WebAppSpec } from "../lib/render/webapp";
-import { webappDatabase } from "./configStorage";
+} from "../../lib/render/knative";
+import type { WebAppSpec } from "../../lib/render/webapp";
+import { cpu, dnsLabel, dnsName, envName, k8sName, memory, quoted, type Fail } from "./primitives";
+import { webappDatabase } from "./storage";
 
 // ---------------------------------------------------------------------------------------------
 // Pinned defaults (current releases when kantai pinned them).
@@ -48,6 +48,20 @@ export const PLATFORM_DEFAULTS = {
   cloudflaredImage: "cloudflare/cloudflared:2025.9.1",
 } as const;
 
+/**
+ * kantai:knative.autoscaler's defaults: Knative's own, as config-autoscaler ships them (knative/serving
+ * config/core/configmaps/autoscaler.yaml; https://knative.dev/docs/serving/autoscaling/). The one place
+ * they are written: the Knative component takes the resolved values.
+ */
+export const KNATIVE_AUTOSCALER_DEFAULTS: AutoscalerDefaults = {
+  concurrencyTarget: 100,
+  targetBurstCapacity: 200,
+  stableWindow: "60s",
+  scaleToZeroGracePeriod: "30s",
+  enableScaleToZero: true,
+  maxScale: 0,
+};
+
 /** Where tunnel targets live inside a K3s cluster. */
 export const TRAEFIK_SERVICE = "traefik.kube-system.svc.cluster.local:80";
 
@@ -61,37 +75,29 @@ const seconds = (d: string) => Number(d.slice(0, -1)) * { s: 1, m: 60, h: 3600 }
 const window = duration.refine((d) => seconds(d) >= 6 && seconds(d) <= 3600, {
   message: "must be between 6s and 1h (Knative's bounds)",
 });
-const k8sName = z
-  .string()
-  .regex(K8S_NAME, "must be a Kubernetes name (lower-case letters, digits and inner '-', at most 63)");
-const cpu = z.string().regex(CPU_QUANTITY, 'must be a CPU quantity like "250m", "0.5" or "1"');
-const memory = z.string().regex(MEMORY_QUANTITY, 'must be a memory quantity like "50Mi", "512M" or "1Gi"');
 const hex32 = z.string().regex(/^[0-9a-f]{32}$/, "must be a 32-character hex id (Cloudflare dashboard → Overview)");
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
 const resources = z.strictObject({
   requests: z.strictObject({ cpu: cpu.optional(), memory: memory.optional() }).optional(),
   limits: z.strictObject({ cpu: cpu.optional(), memory: memory.optional() }).optional(),
 });
 
-/** The platform's keys of the raw schema (spread into stacks/config.ts's). */
-export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly dnsLabel: z.ZodType<string> }) {
+/** The platform's keys of the raw schema (spread into stacks/config/load.ts's). */
+export function platformKeys() {
+  const d = KNATIVE_AUTOSCALER_DEFAULTS;
   const autoscaler = z
     .strictObject({
-      concurrencyTarget: z.number().int().min(1, "at least 1").default(100),
-      targetBurstCapacity: z.number().int().min(-1, "-1 (activator always in the path) or more").default(200),
-      stableWindow: window.default("60s"),
-      scaleToZeroGracePeriod: duration.default("30s"),
-      enableScaleToZero: z.boolean().default(true),
-      maxScale: z.number().int().min(0, "0 (unbounded) or more").default(0),
+      concurrencyTarget: z.number().int().min(1, "at least 1").default(d.concurrencyTarget),
+      targetBurstCapacity: z
+        .number()
+        .int()
+        .min(-1, "-1 (activator always in the path) or more")
+        .default(d.targetBurstCapacity),
+      stableWindow: window.default(d.stableWindow),
+      scaleToZeroGracePeriod: duration.default(d.scaleToZeroGracePeriod),
+      enableScaleToZero: z.boolean().default(d.enableScaleToZero),
+      maxScale: z.number().int().min(0, "0 (unbounded) or more").default(d.maxScale),
     })
-    .default({
-      concurrencyTarget: 100,
-      targetBurstCapacity: 200,
-      stableWindow: "60s",
-      scaleToZeroGracePeriod: "30s",
-      enableScaleToZero: true,
-      maxScale: 0,
-    });
+    .default({ ...d });
   const storage = z.discriminatedUnion(
     "type",
     [
@@ -106,7 +112,7 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
           .regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path")
           .default("/var/lib/kantai/kafka"),
         /** One node per broker. Defaults to the cluster's agents, then servers, in config order. */
-        nodes: z.array(p.dnsLabel).optional(),
+        nodes: z.array(dnsLabel).optional(),
       }),
     ],
     { message: 'must be {type: "ephemeral"} or {type: "persistent", sizeGi: N}' },
@@ -137,7 +143,7 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
     scale: scale.optional(),
     resources: resources.optional(),
     /** Publish at `<public>.<cloudflareZone>` through the tunnel. */
-    public: p.dnsLabel.optional(),
+    public: dnsLabel.optional(),
   });
   const knative = z.strictObject({
     servingVersion: semver.default(PLATFORM_DEFAULTS.knativeVersion),
@@ -147,7 +153,7 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
       .enum(["traefik", "loadBalancer"], { message: 'must be "traefik" or "loadBalancer"' })
       .default("traefik"),
     /** Knative route domain (config-domain). */
-    domain: p.dnsName.default("local.knative"),
+    domain: dnsName.default("local.knative"),
     domainTemplate: z
       .string()
       .refine(isSimpleDomainTemplate, {
@@ -163,7 +169,7 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
   });
   const tunnel = z.strictObject({
     /** Tunnel name in Cloudflare. Defaults to "kantai-<stack>". */
-    name: p.dnsLabel.optional(),
+    name: dnsLabel.optional(),
     namespace: k8sName.default("cloudflared"),
     replicas: z.number().int().min(1).max(10).default(2),
     image: z.string().min(1).default(PLATFORM_DEFAULTS.cloudflaredImage),
@@ -171,9 +177,9 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
     routes: z
       .array(
         z.strictObject({
-          hostname: p.dnsName,
+          hostname: dnsName,
           target: z.enum(["traefik", "knative"], { message: 'must be "traefik" or "knative"' }),
-          hostHeader: p.dnsName.optional(),
+          hostHeader: dnsName.optional(),
         }),
       )
       .default([]),
@@ -181,7 +187,7 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
   const webapp = z.strictObject({
     serviceName: k8sName,
     namespace: k8sName.default("default"),
-    hostName: z.union([z.literal(""), p.dnsLabel]).default(""),
+    hostName: z.union([z.literal(""), dnsLabel]).default(""),
     replicas: z.number().int().min(0).default(1),
     imageUrl: z
       .string()
@@ -197,7 +203,7 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
     annotations: z.record(z.string(), z.string()).default({}),
     scheme: z.enum(["HTTP", "HTTPS"]).nullable().default(null),
     healthCheckInitialDelaySeconds: z.number().int().min(0).default(5),
-    /** A MariaDB database + user for the app; DATABASE_URL from a Secret (stacks/configStorage.ts). */
+    /** A MariaDB database + user for the app; DATABASE_URL from a Secret (stacks/config/storage.ts). */
     database: webappDatabase.optional(),
   });
   const releases = z.strictObject({
@@ -214,7 +220,7 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
       .default({}),
   });
   return {
-    platformCluster: p.dnsLabel.optional(),
+    platformCluster: dnsLabel.optional(),
     knative: knative.optional(),
     releases: releases.optional(),
     tunnel: tunnel.optional(),
@@ -224,7 +230,7 @@ export function platformKeys(p: { readonly dnsName: z.ZodType<string>; readonly 
       .regex(/^[A-Za-z0-9_-]{40}$/, "must be a Cloudflare API token (40 letters, digits, '-' or '_')")
       .optional(),
     cloudflareAccountId: hex32.optional(),
-    cloudflareZone: p.dnsName.optional(),
+    cloudflareZone: dnsName.optional(),
     cloudflareZoneId: hex32.optional(),
   };
 }
@@ -324,63 +330,20 @@ export interface PlatformClusterView {
 }
 
 export interface PlatformParseContext {
-  /** Report a problem; `key` is without the "kantai:" prefix. */
-  fail(key: string, message: string): void;
-  readonly composition: string;
+  readonly fail: Fail;
   readonly stack: string;
-  readonly k3s: readonly PlatformClusterView[];
+  /** The cluster the platform runs on (stacks/config/compositions.ts resolvePlatformCluster), when there is one. */
+  readonly cluster?: PlatformClusterView;
   /** Keys set as secrets ("kantai:…"), when known. */
   readonly secretKeys?: readonly string[];
 }
 
-const quoted = (xs: Iterable<string>) => [...xs].map((x) => `"${x}"`).join(", ");
-
-/** Validate the platform keys against each other and the clusters; resolve defaults. */
-export function parsePlatform(
-  r: RawPlatform & { readonly fleet?: unknown; readonly grogu?: unknown },
-  ctx: PlatformParseContext,
-): PlatformConfig {
-  const { fail } = ctx;
+/** Validate the platform keys against each other and the platform's cluster; resolve defaults. */
+export function parsePlatform(r: RawPlatform, ctx: PlatformParseContext): PlatformConfig {
+  const { fail, cluster } = ctx;
   const zone = r.cloudflareZone?.replace(/\.$/, "").toLowerCase();
   const webappsRaw = r.webapps ?? [];
   const anySet = r.knative !== undefined || r.tunnel !== undefined || r.webapps !== undefined;
-
-  // Composition requirements.
-  if (ctx.composition === "edge") {
-    if (ctx.k3s.length === 0) fail("k3s", 'is required by the "edge" composition (a K3s cluster of Pi and VM nodes)');
-    if (r.tunnel === undefined) fail("tunnel", 'is required by the "edge" composition (the Cloudflare tunnel)');
-  }
-  if (ctx.composition === "edge" || ctx.composition === "lab") {
-    if (r.fleet !== undefined)
-      fail(
-        "fleet",
-        `is not part of the "${ctx.composition}" composition (the conventional fleet belongs to "homelab")`,
-      );
-    if (r.grogu !== undefined)
-      fail("grogu", `is not part of the "${ctx.composition}" composition (grogu belongs to "homelab")`);
-  }
-  if (ctx.composition === "lab") {
-    if (ctx.k3s.length === 0) fail("k3s", 'is required by the "lab" composition (seed 001\'s VM cluster)');
-    if (r.knative?.eventing?.kafka === undefined)
-      fail("knative.eventing.kafka", 'is required by the "lab" composition (seed 001: Serving, Eventing and Kafka)');
-  }
-
-  // The cluster everything runs on.
-  let cluster: PlatformClusterView | undefined;
-  if (r.platformCluster !== undefined) {
-    cluster = ctx.k3s.find((c) => c.name === r.platformCluster);
-    if (!cluster)
-      fail(
-        "platformCluster",
-        `unknown K3s cluster "${r.platformCluster}" (kantai:k3s has ${quoted(ctx.k3s.map((c) => c.name)) || "none"})`,
-      );
-  } else if (anySet) {
-    cluster = ctx.k3s[0];
-    if (!cluster && ctx.composition !== "edge" && ctx.composition !== "lab") {
-      const first = r.knative !== undefined ? "knative" : r.tunnel !== undefined ? "tunnel" : "webapps";
-      fail(first, "needs a K3s cluster to run on (kantai:k3s is not set)");
-    }
-  }
 
   // Cloudflare keys.
   let cloudflare: CloudflareConfig | undefined;
@@ -608,17 +571,19 @@ export function parsePlatform(
           service: `http://${TRAEFIK_SERVICE}`,
         }),
       );
-      knative?.services.forEach((s, i) => {
+      const kn = knative;
+      kn?.services.forEach((s, i) => {
         if (s.publicHost) {
           add(`knative.services[${i}].public`, s.publicHost, {
-            service: `http://${INGRESS_SERVICE[knative!.ingress]}`,
-            hostHeader: knativeHost(s.name, s.namespace, knative!.domain, knative!.domainTemplate),
+            service: `http://${INGRESS_SERVICE[kn.ingress]}`,
+            hostHeader: knativeHost(s.name, s.namespace, kn.domain, kn.domainTemplate),
           });
         }
       });
     }
+    const kn = knative;
     t.routes.forEach((rt, i) => {
-      if (rt.target === "knative" && knative === undefined) {
+      if (rt.target === "knative" && kn === undefined) {
         fail(`tunnel.routes[${i}].target`, '"knative" needs kantai:knative');
         return;
       }
@@ -627,7 +592,7 @@ export function parsePlatform(
         return;
       }
       add(`tunnel.routes[${i}].hostname`, rt.hostname, {
-        service: rt.target === "knative" ? `http://${INGRESS_SERVICE[knative!.ingress]}` : `http://${TRAEFIK_SERVICE}`,
+        service: kn && rt.target === "knative" ? `http://${INGRESS_SERVICE[kn.ingress]}` : `http://${TRAEFIK_SERVICE}`,
         ...(rt.hostHeader ? { hostHeader: rt.hostHeader } : {}),
       });
     });

@@ -1,20 +1,22 @@
 /**
  * Config of seed 003's storage node and MariaDB (`kantai:storageNode`, `kantai:mariadb`, and the
  * `database` field of `kantai:webapps[i]`), validated here and resolved into StorageConfig. Read by
- * stacks/config.ts (the one place config is read); see docs/concepts/storage.md and
+ * stacks/config/load.ts (the one place config is read); see docs/concepts/storage.md and
  * docs/decisions/0018.
  *
  * The key is `storageNode`, not `storage`: `kantai:storage` already names the Proxmox datastores.
  */
 import { z } from "zod";
-import { defaultDatabaseName, MARIADB_DEFAULTS, SQL_NAME, type AppDatabase } from "../lib/render/mariadb";
+import type { K3sNode } from "../../components/k8s/k3sCluster";
+import { defaultDatabaseName, MARIADB_DEFAULTS, SQL_NAME, type AppDatabase } from "../../lib/render/mariadb";
 import {
   CSI_NFS_VERSION,
   EXPORT_DEFAULT_OPTIONS,
   exportClientProblems,
   STORAGE_DEFAULTS,
   type DiskRef,
-} from "../lib/render/storage";
+} from "../../lib/render/storage";
+import { cidr, quoted, type Fail } from "./primitives";
 
 // The shapes lib/render/storage.ts accepts (its SAFE_PATH, UUID, LABEL, OPTION), checked here so the
 // renderer never throws on user input.
@@ -48,7 +50,7 @@ const sqlName = z.string().regex(SQL_NAME, `must be a SQL name matching ${SQL_NA
 /** MariaDB's own users: the root account and kantai's backup user (lib/render/mariadb.ts). */
 export const RESERVED_SQL_USERS = ["root", MARIADB_DEFAULTS.backupUser] as const;
 
-/** `kantai:webapps[i].database` (schema used by stacks/configPlatform.ts). */
+/** `kantai:webapps[i].database` (schema used by stacks/config/platform.ts). */
 export const webappDatabase = z.union(
   [z.literal(true), z.strictObject({ name: sqlName.optional(), user: sqlName.optional() })],
   {
@@ -56,8 +58,8 @@ export const webappDatabase = z.union(
   },
 );
 
-/** Raw keys of this area (spread into stacks/config.ts's schema). */
-export function storageKeys(p: { cidr: z.ZodType<string> }) {
+/** Raw keys of this area (spread into stacks/config/load.ts's schema). */
+export function storageKeys() {
   const disk = z
     .strictObject({
       uuid: z.string().regex(UUID, "must be a filesystem UUID (blkid -s UUID)").optional(),
@@ -86,7 +88,7 @@ export function storageKeys(p: { cidr: z.ZodType<string> }) {
         /** Exported directory under mountPoint. */
         dir: relPath.default(STORAGE_DEFAULTS.exportDir),
         /** Client networks. Defaults to the CIDR of the storage node's site. */
-        clients: z.array(p.cidr).min(1, "needs at least one network").optional(),
+        clients: z.array(cidr).min(1, "needs at least one network").optional(),
         /** exports(5) options (kantai adds mountpoint=<mountPoint>). */
         options: z
           .array(
@@ -181,26 +183,27 @@ export interface MariadbConfig extends Omit<RawMariadb, "backup"> {
   readonly databases: readonly AppDatabase[];
 }
 
+/** The platform cluster's node kantai:storageNode names, with its SSH access (a node without `host:` is refused). */
+export type StorageHost = K3sNode & { readonly host: NonNullable<K3sNode["host"]> };
+
 export interface StorageConfig {
   readonly storageNode?: StorageNodeConfig;
+  /** Set with storageNode. */
+  readonly storageHost?: StorageHost;
   readonly mariadb?: MariadbConfig;
 }
 
 /** What parseStorage needs from the rest of the config. */
 export interface StorageParseContext {
-  fail(key: string, message: string): void;
-  readonly composition: string;
-  readonly platformCluster?: string;
-  readonly k3s: readonly {
+  readonly fail: Fail;
+  /** Whether this composition builds kantai:storageNode (stacks/config/compositions.ts edgeOnly). */
+  readonly storageNodeAllowed: boolean;
+  /** The cluster the platform runs on, when the platform is configured. */
+  readonly cluster?: {
     readonly name: string;
     readonly sites: Readonly<Record<string, { readonly cidr: string }>>;
-    readonly nodes: readonly {
-      readonly name: string;
-      readonly site: string;
-      readonly ip: string;
-      readonly host?: unknown;
-    }[];
-  }[];
+    readonly nodes: readonly K3sNode[];
+  };
   readonly webapps: readonly {
     readonly serviceName: string;
     readonly namespace: string;
@@ -208,60 +211,55 @@ export interface StorageParseContext {
   }[];
 }
 
-const quoted = (xs: Iterable<string>) => [...xs].map((x) => `"${x}"`).join(", ");
-
 export function parseStorage(
   r: { storageNode?: RawStorageNode; mariadb?: RawMariadb },
   ctx: StorageParseContext,
 ): StorageConfig {
-  const { fail } = ctx;
+  const { fail, cluster } = ctx;
   let storageNode: StorageNodeConfig | undefined;
-  if (r.storageNode) {
+  let storageHost: StorageHost | undefined;
+  if (r.storageNode && ctx.storageNodeAllowed && cluster) {
     const s = r.storageNode;
-    const cluster = ctx.k3s.find((c) => c.name === ctx.platformCluster);
-    if (ctx.composition !== "edge") {
-      fail("storageNode", `is wired in the edge composition only (this stack's composition is "${ctx.composition}")`);
-    } else if (cluster) {
-      const node = cluster.nodes.find((n) => n.name === s.node);
-      if (!node) {
+    const node = cluster.nodes.find((n) => n.name === s.node);
+    if (!node) {
+      fail(
+        "storageNode.node",
+        `unknown node "${s.node}" (cluster "${cluster.name}" has ${quoted(cluster.nodes.map((n) => n.name))})`,
+      );
+    } else if (node.host === undefined) {
+      fail(
+        "storageNode.node",
+        `"${s.node}" has no host: (kantai reaches the storage node over SSH to mount its disk and run the NFS server; a Proxmox VM node has no HDD of its own)`,
+      );
+    } else {
+      storageHost = { ...node, host: node.host };
+      const clients = s.export.clients ?? [cluster.sites[node.site].cidr];
+      // Who mounts the export: the backup CronJob runs on the storage node, and a pod on the
+      // StorageClass mounts from wherever it runs; other sites reach the server's site address only
+      // if they route to it (WireGuard carries pod traffic only), so the rule is the storage node's
+      // whole site (docs/concepts/storage.md#who-mounts-the-export). csi-driver-nfs reports no topology
+      // (pkg/nfs/nodeserver.go NodeGetInfo: NodeId only), so the StorageClass cannot narrow it further.
+      const mounting = cluster.nodes.filter((n) => n.site === node.site);
+      const missing = exportClientProblems(clients, mounting);
+      if (missing.length > 0) {
         fail(
-          "storageNode.node",
-          `unknown node "${s.node}" (cluster "${cluster.name}" has ${quoted(cluster.nodes.map((n) => n.name))})`,
+          "storageNode.export.clients",
+          `${clients.join(", ")} does not contain ${missing.join(", ")}: every node of site "${node.site}" (the storage node's) may mount the export (the backup CronJob and pods on the StorageClass run there)`,
         );
-      } else if (node.host === undefined) {
-        fail(
-          "storageNode.node",
-          `"${s.node}" has no host: (kantai reaches the storage node over SSH to mount its disk and run the NFS server; a Proxmox VM node has no HDD of its own)`,
-        );
-      } else {
-        const clients = s.export.clients ?? [cluster.sites[node.site].cidr];
-        // Who mounts the export: the backup CronJob runs on the storage node, and a pod on the
-        // StorageClass mounts from wherever it runs; other sites reach the server's site address only
-        // if they route to it (WireGuard carries pod traffic only), so the rule is the storage node's
-        // whole site (docs/concepts/storage.md#who-mounts-the-export). csi-driver-nfs reports no topology
-        // (pkg/nfs/nodeserver.go NodeGetInfo: NodeId only), so the StorageClass cannot narrow it further.
-        const mounting = cluster.nodes.filter((n) => n.site === node.site);
-        const missing = exportClientProblems(clients, mounting);
-        if (missing.length > 0) {
-          fail(
-            "storageNode.export.clients",
-            `${clients.join(", ")} does not contain ${missing.join(", ")}: every node of site "${node.site}" (the storage node's) may mount the export (the backup CronJob and pods on the StorageClass run there)`,
-          );
-        }
-        const exportDir = s.export.dir;
-        storageNode = {
-          node: s.node,
-          server: node.ip,
-          site: node.site,
-          disk: s.disk.uuid !== undefined ? { uuid: s.disk.uuid } : { label: s.disk.label! },
-          mountPoint: s.mountPoint,
-          fsType: s.fsType,
-          mountOptions: s.mountOptions,
-          export: { dir: exportDir, clients, options: s.export.options },
-          ...(s.storageClass ? { storageClass: s.storageClass } : {}),
-          csiNfsVersion: s.csiNfsVersion,
-        };
       }
+      const exportDir = s.export.dir;
+      storageNode = {
+        node: s.node,
+        server: node.ip,
+        site: node.site,
+        disk: s.disk.uuid !== undefined ? { uuid: s.disk.uuid } : { label: s.disk.label! },
+        mountPoint: s.mountPoint,
+        fsType: s.fsType,
+        mountOptions: s.mountOptions,
+        export: { dir: exportDir, clients, options: s.export.options },
+        ...(s.storageClass ? { storageClass: s.storageClass } : {}),
+        csiNfsVersion: s.csiNfsVersion,
+      };
     }
   }
 
@@ -315,5 +313,9 @@ export function parseStorage(
       if (w.database !== undefined) fail(`webapps[${i}].database`, "needs kantai:mariadb (the database server)");
     });
   }
-  return { ...(storageNode ? { storageNode } : {}), ...(mariadb ? { mariadb } : {}) };
+  return {
+    ...(storageNode ? { storageNode } : {}),
+    ...(storageHost ? { storageHost } : {}),
+    ...(mariadb ? { mariadb } : {}),
+  };
 }

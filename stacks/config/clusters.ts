@@ -2,18 +2,33 @@
  * Config of the Kubernetes clusters: `kantai:grogu` (seed 000's Minikube + Knative VM) and
  * `kantai:k3s` (K3s clusters of Raspberry Pis, other SSH hosts and Proxmox VMs, across sites).
  *
- * stacks/config.ts stays the one place config is read: it builds these schemas from its own
- * primitives (`clusterKeys`) and calls `parseClusters` with its claim bookkeeping, so VM IDs,
- * addresses and names stay unique across templates, the fleet, grogu and cluster VMs.
+ * Read by stacks/config/load.ts (the one place config is read), which calls `parseClusters` with the
+ * VM bookkeeping (VmBook), so VM IDs, addresses and names stay unique across templates, the fleet,
+ * grogu and cluster VMs.
  * Defaults live here, once. Messages name the full key.
  */
 import { z } from "zod";
-import type { K3sNode } from "../components/k8s/k3sCluster";
-import { isHostAddress, isIpv4, parseSubnet, subnetContains, type Ipv4Subnet } from "../lib/net/ipv4";
+import type { K3sNode } from "../../components/k8s/k3sCluster";
+import { isHostAddress, isIpv4, parseSubnet, subnetContains, type Ipv4Subnet } from "../../lib/net/ipv4";
 import * as pulumi from "@pulumi/pulumi";
-import type { FlannelBackend, K3sEtcdSnapshots } from "../lib/render/k3s";
-import { isDnsName } from "../lib/render/dnsName";
-import type { NetworkConfig, TemplateConfig } from "./config";
+import type { FlannelBackend, K3sEtcdSnapshots } from "../../lib/render/k3s";
+import { isDnsName } from "../../lib/render/dnsName";
+import {
+  cidr,
+  cores,
+  dnsLabel,
+  dnsName,
+  ipv4,
+  memoryMb,
+  port,
+  quoted as list,
+  unixUser,
+  vmId,
+  type Fail,
+  type NetworkConfig,
+  type TemplateConfig,
+  type VmBook,
+} from "./primitives";
 
 // ---------------------------------------------------------------------------------------------
 // Pinned defaults (current stable releases when kantai pinned them).
@@ -36,18 +51,6 @@ export const GROGU_DEFAULTS = {
   kourierVersion: "1.23.0",
 } as const;
 
-/** The schema primitives stacks/config.ts defines (passed in, so there is no import cycle). */
-export interface SchemaPrimitives {
-  readonly ipv4: z.ZodType<string>;
-  readonly cidr: z.ZodType<string>;
-  readonly dnsName: z.ZodType<string>;
-  readonly dnsLabel: z.ZodType<string>;
-  readonly vmId: z.ZodType<number>;
-  readonly cores: z.ZodType<number>;
-  readonly memoryMb: z.ZodType<number>;
-  readonly port: z.ZodType<number>;
-}
-
 const LABEL_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
 /** A Kubernetes label key: `[prefix/]name`, prefix a DNS subdomain (≤ 253), name ≤ 63. */
@@ -67,11 +70,10 @@ export function isTaint(t: string): boolean {
 }
 
 /** The `grogu` and `k3s` keys of the raw schema. */
-export function clusterKeys(p: SchemaPrimitives) {
+export function clusterKeys() {
   const nodePort = z.number().int().min(30000, "NodePorts start at 30000").max(32767, "NodePorts end at 32767");
   const release = (example: string) => z.string().regex(/^v\d+\.\d+\.\d+$/, `must be a release tag like "${example}"`);
   const knativeVersion = z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a Knative release like "1.23.0"');
-  const unixUser = z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name");
   const hostOrIp = z
     .string()
     .refine((s) => isIpv4(s) || isDnsName(s), { message: "must be an IPv4 address or a DNS name" });
@@ -91,27 +93,27 @@ export function clusterKeys(p: SchemaPrimitives) {
   };
   const grogu = z.strictObject({
     /** VM and host name. */
-    name: p.dnsLabel.default("grogu"),
-    vmId: p.vmId.default(600),
+    name: dnsLabel.default("grogu"),
+    vmId: vmId.default(600),
     /** Address on the bridge (seed 000: 10.0.0.10). */
-    ip: p.ipv4.default("10.0.0.10"),
+    ip: ipv4.default("10.0.0.10"),
     /** Template to clone (a key of `templates`). */
     template: z.string().default("knative"),
     /** Defaults to the template's cores (6). */
-    cores: p.cores.optional(),
+    cores: cores.optional(),
     /** Defaults to the template's memory (8192). */
-    memoryMb: p.memoryMb.optional(),
+    memoryMb: memoryMb.optional(),
     /** Root-proxy label: `*.<label>.<domain>` reaches grogu's Caddy. */
-    label: p.dnsLabel.default("grogu"),
+    label: dnsLabel.default("grogu"),
     kubectlVersion: release("v1.34.1").default(GROGU_DEFAULTS.kubectlVersion),
     minikube: z
       .strictObject({
         version: release("v1.37.0").default(minikubeDefaults.version),
         kubernetesVersion: release("v1.34.0").default(minikubeDefaults.kubernetesVersion),
         /** Minikube's address on grogu's Docker network (`--static-ip`); grogu's Caddy proxies to it. */
-        staticIp: p.ipv4.default(minikubeDefaults.staticIp),
+        staticIp: ipv4.default(minikubeDefaults.staticIp),
         /** Port the API server is published on, on grogu's address. */
-        apiServerPort: p.port.default(minikubeDefaults.apiServerPort),
+        apiServerPort: port.default(minikubeDefaults.apiServerPort),
         addons: z
           .array(z.string().regex(/^[a-z0-9-]+$/, "must be a Minikube addon name"))
           .default(minikubeDefaults.addons),
@@ -122,7 +124,7 @@ export function clusterKeys(p: SchemaPrimitives) {
         servingVersion: knativeVersion.default(knativeDefaults.servingVersion),
         kourierVersion: knativeVersion.default(knativeDefaults.kourierVersion),
         /** Knative's own domain (`config-domain`); services are `<svc>.default.<domain>` inside. */
-        domain: p.dnsName.default(knativeDefaults.domain),
+        domain: dnsName.default(knativeDefaults.domain),
         /** Fixed NodePort of Kourier's HTTP listener, the upstream of grogu's Caddy. */
         kourierNodePort: nodePort.default(knativeDefaults.kourierNodePort),
       })
@@ -133,7 +135,7 @@ export function clusterKeys(p: SchemaPrimitives) {
     /** Seed 000's `fibonacci-behavior` Knative service, deployed on grogu as a demo. */
     demo: z
       .strictObject({
-        name: p.dnsLabel.default("fibonacci-behavior"),
+        name: dnsLabel.default("fibonacci-behavior"),
         /** Image of the function: the Node runtime for kantai's web/server.js (source "web"), or an image serving fib on $PORT itself (source "none"). */
         image: z.string().min(1).default("node:22-alpine"),
         /** "web": run kantai's web/server.js from a ConfigMap; "none": the image's own entrypoint. */
@@ -147,38 +149,38 @@ export function clusterKeys(p: SchemaPrimitives) {
     address: hostOrIp.optional(),
     /** SSH user with passwordless sudo (Raspberry Pi OS: the user made at imaging). */
     user: unixUser,
-    port: p.port.default(22),
+    port: port.default(22),
     /** Raspberry Pi OS: cgroup flags in cmdline.txt, reboot when missing. */
     raspberryPi: z.boolean().default(false),
     /** iptables-legacy: true = always, false = never; unset = where needed (Debian stretch/buster). */
     iptablesLegacy: z.boolean().optional(),
   });
   const vm = z.strictObject({
-    vmId: p.vmId,
+    vmId: vmId,
     /** Template to clone (a key of `templates`). */
     template: z.string(),
     /** Proxmox node. Defaults to the template's node. */
-    node: p.dnsLabel.optional(),
+    node: dnsLabel.optional(),
     /** Defaults to the template's cores. */
-    cores: p.cores.optional(),
+    cores: cores.optional(),
     /** Defaults to the template's memory. */
-    memoryMb: p.memoryMb.optional(),
+    memoryMb: memoryMb.optional(),
   });
   const node = z.strictObject({
-    name: p.dnsLabel,
+    name: dnsLabel,
     role: z.enum(["server", "agent"], { message: 'must be "server" or "agent"' }),
     /** A key of the cluster's `sites`. */
-    site: p.dnsLabel,
+    site: dnsLabel,
     /** Address on the site's network (`--node-ip`). */
-    ip: p.ipv4,
+    ip: ipv4,
     /** Address the other sites reach this node at (`--node-external-ip`). */
-    externalIp: p.ipv4.optional(),
+    externalIp: ipv4.optional(),
     host: host.optional(),
     vm: vm.optional(),
   });
   const site = z.strictObject({
     /** The site's network; its nodes' addresses are inside it. */
-    cidr: p.cidr,
+    cidr: cidr,
     /** True when the other sites can reach this network's addresses directly (routed, not NATed). */
     routable: z.boolean().default(false),
   });
@@ -194,7 +196,7 @@ export function clusterKeys(p: SchemaPrimitives) {
       .string()
       .regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, 'must be a K3s release like "v1.34.1+k3s1"')
       .default(K3S_VERSION),
-    sites: z.record(p.dnsLabel, site).refine((s) => Object.keys(s).length > 0, { message: "needs at least one site" }),
+    sites: z.record(dnsLabel, site).refine((s) => Object.keys(s).length > 0, { message: "needs at least one site" }),
     nodes: z.array(node).min(1, "needs at least one node"),
     /** Extra labels by node name. */
     labels: z.record(z.string(), z.record(labelKey, labelValue)).default({}),
@@ -209,7 +211,7 @@ export function clusterKeys(p: SchemaPrimitives) {
      * when the first server is a VM and apiAddress is unset; null turns it off.
      */
     apiForward: z
-      .strictObject({ port: p.port.default(6443) })
+      .strictObject({ port: port.default(6443) })
       .nullable()
       .optional(),
     /** Packaged K3s components to leave out, e.g. ["servicelb"]. */
@@ -233,7 +235,7 @@ export function clusterKeys(p: SchemaPrimitives) {
     /** HA API address (more than one server): a kube-vip virtual IP in ARP mode on the servers of the site whose cidr holds it. */
     vip: z
       .strictObject({
-        address: p.ipv4,
+        address: ipv4,
         /** Network interface the servers announce it on. */
         interface: z
           .string()
@@ -269,11 +271,11 @@ export function clusterKeys(p: SchemaPrimitives) {
      * The servers deployed now (before this change), by name: lets config refuse removing the last
      * server or more etcd members than quorum allows in one change. Set it when removing servers.
      */
-    previousServers: z.array(p.dnsLabel).optional(),
+    previousServers: z.array(dnsLabel).optional(),
   });
   return {
     grogu: grogu.optional(),
-    k3s: z.record(p.dnsLabel, cluster).optional(),
+    k3s: z.record(dnsLabel, cluster).optional(),
     /** Secrets for `kantai:k3s.<c>.snapshots.s3`. */
     etcdS3AccessKey: z.string().regex(S3_KEY, S3_KEY_MESSAGE).optional(),
     etcdS3SecretKey: z.string().regex(S3_KEY, S3_KEY_MESSAGE).optional(),
@@ -338,15 +340,11 @@ export interface ClustersConfig {
   readonly k3s: readonly K3sClusterConfig[];
 }
 
-/** What parseClusters needs from stacks/config.ts. Keys are without the "kantai:" prefix. */
+/** What parseClusters needs from the rest of the config. Keys are without the "kantai:" prefix. */
 export interface ClusterParseContext {
-  fail(key: string, message: string): void;
-  /** Claim a VM's ID, address or name across the whole stack (reports duplicates with both owners). */
-  claim(kind: "id" | "ip" | "name", value: number | string, key: string, what: string): void;
-  /** Report a VM address outside the bridge subnet or equal to the gateway. */
-  checkVmIp(key: string, ip: string, what: string): void;
-  /** Check an explicitly configured Proxmox node name; returns it or the fallback. */
-  knownNode(key: string, name: string | undefined, fallback: string): string;
+  readonly fail: Fail;
+  /** The VM bookkeeping of stacks/config/proxmox.ts. */
+  readonly book: VmBook;
   readonly templates: Readonly<Record<string, TemplateConfig>>;
   readonly net: NetworkConfig;
   /** Labels the root proxy already routes (the fleet's). */
@@ -363,8 +361,6 @@ const RESERVED_HOST_PORTS: Readonly<Record<number, string>> = {
   3128: "the SPICE proxy",
   8006: "the Proxmox web UI and API",
 };
-
-const list = (xs: Iterable<string>) => [...xs].map((x) => `"${x}"`).join(", ");
 
 /** Validate `grogu` and `k3s`, resolve their defaults, and record their VM claims. */
 export function parseClusters(
@@ -389,10 +385,10 @@ export function parseClusters(
     const g = r.grogu;
     const t = template("grogu.template", g.template);
     const what = `grogu "${g.name}"`;
-    ctx.checkVmIp("grogu.ip", g.ip, "grogu");
-    ctx.claim("id", g.vmId, "grogu.vmId", what);
-    ctx.claim("ip", g.ip, "grogu.ip", what);
-    ctx.claim("name", g.name, "grogu.name", what);
+    ctx.book.checkVmIp("grogu.ip", g.ip, "grogu");
+    ctx.book.claim("id", g.vmId, "grogu.vmId", what);
+    ctx.book.claim("ip", g.ip, "grogu.ip", what);
+    ctx.book.claim("name", g.name, "grogu.name", what);
     if (ctx.routedLabels.includes(g.label)) fail("grogu.label", `"${g.label}" is already routed to the fleet`);
     r.gateway.routes.forEach((route, i) => {
       if (route.label === g.label) {
@@ -481,14 +477,14 @@ export function parseClusters(
       let vmPlacement: K3sNode["vm"];
       if (n.vm) {
         const t = template(`${k}.vm.template`, n.vm.template);
-        ctx.checkVmIp(`${k}.ip`, n.ip, what);
-        ctx.claim("id", n.vm.vmId, `${k}.vm.vmId`, what);
-        if (!prevIp) ctx.claim("ip", n.ip, `${k}.ip`, what);
-        if (names.get(n.name) === i) ctx.claim("name", n.name, `${k}.name`, what);
+        ctx.book.checkVmIp(`${k}.ip`, n.ip, what);
+        ctx.book.claim("id", n.vm.vmId, `${k}.vm.vmId`, what);
+        if (!prevIp) ctx.book.claim("ip", n.ip, `${k}.ip`, what);
+        if (names.get(n.name) === i) ctx.book.claim("name", n.name, `${k}.name`, what);
         vmPlacement = {
           vmId: n.vm.vmId,
           template: n.vm.template,
-          node: ctx.knownNode(`${k}.vm.node`, n.vm.node, t?.node ?? ctx.net.node),
+          node: ctx.book.vmNode(`${k}.vm.node`, n.vm.node, t?.node ?? ctx.net.node),
           cores: n.vm.cores ?? t?.cores ?? 1,
           memoryMb: n.vm.memoryMb ?? t?.memoryMb ?? 1024,
         };

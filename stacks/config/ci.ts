@@ -1,10 +1,11 @@
 /**
  * Config of the lab's self-hosted GitHub Actions runner (`kantai:ciRunner`, `kantai:githubRunnerToken`),
- * validated here and resolved into CiRunnerConfig. Read by stacks/config.ts (the one place config is
- * read); see docs/how-to/ci-runner.md and docs/decisions/0019-ci-runner-vm.md.
+ * validated here and resolved into CiRunnerConfig. Read by stacks/config/load.ts (the one place config
+ * is read); see docs/how-to/ci-runner.md and docs/decisions/0019-ci-runner-vm.md.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { cores, dnsLabel, ipv4, memoryMb, vmId, type Fail, type VmBook } from "./primitives";
 
 /** A repository `owner/name` as GitHub spells them (https://docs.github.com/en/repositories: owner up to 39 characters). */
 const repository = z
@@ -21,30 +22,21 @@ const label = z
     message: "is a label GitHub assigns by itself (self-hosted, Linux, X64, ARM64, ARM); give a custom one",
   });
 
-/** Schema primitives shared with stacks/config.ts. */
-export interface CiSchemaPrimitives {
-  readonly vmId: z.ZodNumber;
-  readonly ipv4: z.ZodType<string>;
-  readonly dnsLabel: z.ZodType<string>;
-  readonly cores: z.ZodNumber;
-  readonly memoryMb: z.ZodNumber;
-}
-
-/** Raw keys of this area (spread into stacks/config.ts's schema). */
-export function ciKeys(p: CiSchemaPrimitives) {
+/** Raw keys of this area (spread into stacks/config/load.ts's schema). */
+export function ciKeys() {
   const runner = z.strictObject({
     /** Repository the runner serves, "owner/name". Required. */
     repository,
     /** VM and host name. */
-    name: p.dnsLabel.default("ci-runner"),
+    name: dnsLabel.default("ci-runner"),
     /** VM ID. */
-    vmId: p.vmId.default(810),
+    vmId: vmId.default(810),
     /** Address on the internal bridge. */
-    ip: p.ipv4.default("10.0.0.40"),
+    ip: ipv4.default("10.0.0.40"),
     /** Template to clone (a key of `templates`). */
     template: z.string().default("standalone"),
-    cores: p.cores.default(2),
-    memoryMb: p.memoryMb.default(2048),
+    cores: cores.default(2),
+    memoryMb: memoryMb.default(2048),
     /** Custom labels (GitHub adds self-hosted, Linux, X64). The workflows' default is ["self-hosted", "kantai"]. */
     labels: z.array(label).min(1, "needs at least one custom label").default(["kantai"]),
     /** GitHub's REST API (GitHub Enterprise Server: https://<host>/api/v3). */
@@ -78,11 +70,11 @@ export interface CiConfig {
   readonly ciRunner?: CiRunnerConfig;
 }
 
-/** What parseCi needs from the rest of the config (the bookkeeping of stacks/config.ts). */
+/** What parseCi needs from the rest of the config. */
 export interface CiParseContext {
-  fail(key: string, message: string): void;
-  claim(kind: "id" | "ip" | "name", value: number | string, key: string, what: string): void;
-  checkVmIp(key: string, ip: string, what: string): void;
+  readonly fail: Fail;
+  /** The VM bookkeeping of stacks/config/proxmox.ts. */
+  readonly book: VmBook;
   readonly templates: Readonly<Record<string, { readonly node: string }>>;
   readonly secretKeys?: readonly string[];
 }
@@ -119,10 +111,10 @@ export function parseCi(r: { ciRunner?: RawRunner; githubRunnerToken?: string },
     );
   }
   const what = `CI runner "${c.name}"`;
-  ctx.checkVmIp("ciRunner.ip", c.ip, "the CI runner");
-  ctx.claim("id", c.vmId, "ciRunner.vmId", what);
-  ctx.claim("ip", c.ip, "ciRunner.ip", what);
-  ctx.claim("name", c.name, "ciRunner.name", what);
+  ctx.book.checkVmIp("ciRunner.ip", c.ip, "the CI runner");
+  ctx.book.claim("id", c.vmId, "ciRunner.vmId", what);
+  ctx.book.claim("ip", c.ip, "ciRunner.ip", what);
+  ctx.book.claim("name", c.name, "ciRunner.name", what);
   return {
     ciRunner: {
       repository: c.repository,

@@ -6,13 +6,15 @@
  * latency-aware service, a PodMonitor for Knative revisions' queue-proxies, and — with
  * `grafana.enabled` — the chart's Grafana with kantai's three dashboards.
  *
- * stacks/config.ts stays the one place config is read: it spreads `observabilityKeys()` into its
- * raw schema and calls `parseObservability` after the routing config. The re-planner switch of a
- * routing service (`kantai:routing.services[i].reweight`) needs this key, so that rule lives here.
+ * stacks/config/load.ts stays the one place config is read: it spreads `observabilityKeys()` into
+ * its raw schema and calls `parseObservability` after the routing config, on the edge composition
+ * only (stacks/config/compositions.ts). The re-planner switch of a routing service
+ * (`kantai:routing.services[i].reweight`) needs this key, so that rule lives here.
  * Defaults live here, once. Messages name the full key.
  */
 import { z } from "zod";
-import { PROMETHEUS_STACK_CHART, PROMETHEUS_STACK_DEFAULTS, RTT_AGENT_DEFAULTS } from "../lib/render/latency";
+import type { Fail } from "./primitives";
+import { PROMETHEUS_STACK_CHART, PROMETHEUS_STACK_DEFAULTS, RTT_AGENT_DEFAULTS } from "../../lib/render/latency";
 
 /** Prometheus duration (https://prometheus.io/docs/prometheus/latest/configuration/configuration/#duration). */
 const DURATION = /^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$/;
@@ -47,7 +49,7 @@ export const OBSERVABILITY_DEFAULTS = {
   knativeMonitor: true,
 } as const;
 
-/** The `observability` key of the raw schema (spread into stacks/config.ts's). */
+/** The `observability` key of the raw schema (spread into stacks/config/load.ts's). */
 export function observabilityKeys() {
   const d = OBSERVABILITY_DEFAULTS;
   return {
@@ -144,16 +146,14 @@ export interface ObservabilityConfig {
 }
 
 export interface ObservabilityParseContext {
-  /** Report a problem; `key` is without the "kantai:" prefix. */
-  fail(key: string, message: string): void;
-  readonly composition: string;
+  readonly fail: Fail;
   /** The raw routing services: their `reweight.enabled` needs this key. */
   readonly routing?: { readonly services: readonly { readonly reweight?: { readonly enabled?: boolean } }[] };
   /** Whether kantai:knative is configured (without it there is no queue-proxy to monitor: the PodMonitor is left out). */
   readonly knative: boolean;
 }
 
-/** Validate kantai:observability and the routing services' need for it. */
+/** Validate kantai:observability (edge only: stacks/config/compositions.ts) and the routing services' need for it. */
 export function parseObservability(
   r: { readonly observability?: RawObservability },
   ctx: ObservabilityParseContext,
@@ -161,15 +161,6 @@ export function parseObservability(
   const { fail } = ctx;
   const o = r.observability;
   const reweighting = (ctx.routing?.services ?? []).map((s, i) => [s, i] as const).filter(([s]) => s.reweight?.enabled);
-  if (ctx.composition !== "edge") {
-    // kantai:routing outside edge is reported by configRouting.ts; its reweight adds nothing.
-    if (o !== undefined)
-      fail(
-        "observability",
-        `is not part of the "${ctx.composition}" composition (measured latencies and dashboards run on the "edge" composition's cluster)`,
-      );
-    return {};
-  }
   if (o === undefined) {
     for (const [, i] of reweighting)
       fail(`routing.services[${i}].reweight`, "needs kantai:observability (the re-planner reads Prometheus)");
