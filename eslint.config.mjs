@@ -30,7 +30,6 @@ const pendingCleanup = [
   {
     rules: { "@typescript-eslint/no-explicit-any": "off" },
     files: [
-      "components/routing/latencyAwareService.ts",
       "policy/rules.ts",
       "policy/secrets.ts",
       "policy/synth.ts",

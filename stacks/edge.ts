@@ -8,7 +8,7 @@ import { Knative } from "../components/knative/knative";
 import { KnativeService } from "../components/knative/knativeService";
 import { MeasuredLatency } from "../components/observability/measuredLatency";
 import { LatencyAwareService } from "../components/routing/latencyAwareService";
-import { DEFAULT_PROXY_IMAGE, latencyAwareServiceManifests, objectName } from "../components/routing/manifests";
+import { DEFAULT_PROXY_IMAGE, latencyAwareServiceManifests, objectName } from "../lib/render/latencyAware";
 import { RoutingPlan } from "../components/routing/routingPlan";
 import { CorednsRewrite } from "../components/webapp/corednsRewrite";
 import { WebApp } from "../components/webapp/webApp";

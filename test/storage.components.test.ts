@@ -65,7 +65,7 @@ describe("StorageNode", () => {
     expect(setup.type).toBe("command:remote:Command");
     // As root through passwordless sudo (the Pi's login user), the rendered scripts verbatim.
     const { renderStorageCreate, renderStorageDelete } = await import("../lib/render/storage");
-    const { asRoot } = await import("../lib/render/k3sShell");
+    const { asRoot } = await import("../lib/render/remoteShell");
     const spec = {
       name: "hdd",
       disk: { uuid: "3b0f6a58-6c0e-4d5e-9a4e-7f1c2d3e4f50" },

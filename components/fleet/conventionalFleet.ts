@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderLoadBalancerCaddyfile, siteWords } from "../../lib/render/caddy";
 import { renderContainerHostUserData, type VmIdentity } from "../../lib/render/cloudInit";
 import { renderLoadBalancerConfig } from "../../lib/render/hostScripts";
-import { asRoot } from "../../lib/render/k3sShell";
+import { asRoot } from "../../lib/render/remoteShell";
 import type { Artifact } from "../artifact";
 import { DIAL_PATIENT, sshConnection } from "../k8s/connections";
 import { ClonedVm } from "../proxmox/clonedVm";

@@ -10,8 +10,8 @@ import {
   renderMinikubeKubeconfigRead,
   renderMinikubeStart,
 } from "../../lib/render/grogu";
-import { rewriteKubeconfig } from "../../lib/render/k3sKubeconfig";
-import { asRoot, asUser } from "../../lib/render/k3sShell";
+import { rewriteKubeconfig } from "../../lib/render/kubeconfig";
+import { asRoot, asUser } from "../../lib/render/remoteShell";
 import type { Artifact } from "../artifact";
 import { ClonedVm } from "../proxmox/clonedVm";
 import type { VmDatastores, VmDns } from "../proxmox/vmCommon";

@@ -27,8 +27,8 @@ import {
   renderKubeVipManifest,
 } from "../../lib/render/k3sDay2";
 import { renderApiForwardCreate, renderApiForwardDelete } from "../../lib/render/apiForward";
-import { rewriteKubeconfig } from "../../lib/render/k3sKubeconfig";
-import { asRoot } from "../../lib/render/k3sShell";
+import { rewriteKubeconfig } from "../../lib/render/kubeconfig";
+import { asRoot } from "../../lib/render/remoteShell";
 import type { Artifact } from "../artifact";
 import { ClonedVm } from "../proxmox/clonedVm";
 import type { VmDatastores, VmDns } from "../proxmox/vmCommon";

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { toYaml } from "../../lib/render/k8s";
-import { asRoot } from "../../lib/render/k3sShell";
+import { asRoot } from "../../lib/render/remoteShell";
 import {
   csiNfsReleases,
   CSI_NFS_VERSION,

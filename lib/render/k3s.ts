@@ -1,6 +1,6 @@
 /**
  * K3s node configuration and the scripts that prepare, install and check K3s nodes over SSH.
- * Pure: returns text, creates nothing. Scripts follow lib/render/k3sShell.ts: POSIX sh,
+ * Pure: returns text, creates nothing. Scripts follow lib/render/remoteShell.ts: POSIX sh,
  * idempotent, bounded waits, failures name host and step.
  *
  * K3s reads `/etc/rancher/k3s/config.yaml` (every CLI flag has a key of the same name), so the
@@ -9,7 +9,7 @@
  * to a root-only file named by `token-file`.
  */
 import { stringify } from "yaml";
-import { HEREDOC_TAG, preamble, putFile, shq } from "./k3sShell";
+import { HEREDOC_TAG, preamble, putFile, shq } from "./remoteShell";
 
 /** Kernel command-line flags K3s needs on Raspberry Pi OS (memory cgroup). */
 export const PI_CGROUP_FLAGS: readonly string[] = ["cgroup_memory=1", "cgroup_enable=memory"];
