@@ -107,9 +107,8 @@ export function platformOnCluster(cfg: StackConfig, cluster: K3sCluster, db?: Ma
         tektonVersion: k.tektonVersion,
         prometheusMetrics: cfg.observability !== undefined,
         ...(cfg.releases ? { releaseSource: cfg.releases } : {}),
-        provider,
       },
-      { dependsOn: [cluster] },
+      { providers: { kubernetes: provider }, dependsOn: [cluster] },
     );
   }
 
@@ -127,10 +126,8 @@ export function platformOnCluster(cfg: StackConfig, cluster: K3sCluster, db?: Ma
         replicas: cfg.tunnel.replicas,
         image: cfg.tunnel.image,
         routes: cfg.tunnel.routes.map((r) => ({ hostname: r.hostname, service: r.service, hostHeader: r.hostHeader })),
-        provider,
-        cloudflareProvider: cf,
       },
-      { dependsOn: [knative ?? cluster] },
+      { providers: { kubernetes: provider, cloudflare: cf }, dependsOn: [knative ?? cluster] },
     );
   }
 
@@ -149,9 +146,8 @@ export function platformOnCluster(cfg: StackConfig, cluster: K3sCluster, db?: Ma
         resources: s.resources,
         domain: cfg.knative!.domain,
         domainTemplate: cfg.knative!.domainTemplate,
-        provider,
       },
-      { dependsOn: [knative!] },
+      { providers: { kubernetes: provider }, dependsOn: [knative!] },
     );
     serviceUrls[key(s.namespace, s.name)] = s.publicHost ? `https://${s.publicHost}` : fn.url;
     return fn;
@@ -162,8 +158,11 @@ export function platformOnCluster(cfg: StackConfig, cluster: K3sCluster, db?: Ma
     const secretEnv = database !== undefined && db ? [db.envFor(w.serviceName)] : [];
     const app = new WebApp(
       `app-${key(w.namespace, w.serviceName)}`,
-      { ...w, ...(secretEnv.length > 0 ? { secretEnv } : {}), zone: cfg.cloudflare?.zone ?? "", provider },
-      { dependsOn: [tunnel ?? knative ?? cluster, ...(secretEnv.length > 0 ? [db!] : [])] },
+      { ...w, ...(secretEnv.length > 0 ? { secretEnv } : {}), zone: cfg.cloudflare?.zone ?? "" },
+      {
+        providers: { kubernetes: provider },
+        dependsOn: [tunnel ?? knative ?? cluster, ...(secretEnv.length > 0 ? [db!] : [])],
+      },
     );
     serviceUrls[key(w.namespace, w.serviceName)] = app.url;
     return app;
@@ -173,8 +172,8 @@ export function platformOnCluster(cfg: StackConfig, cluster: K3sCluster, db?: Ma
   if (webapps.length > 0) {
     coredns = new CorednsRewrite(
       "coredns",
-      { rewrites: webapps.map((a) => ({ from: a.host, to: a.serviceDns })), mode: "k3s", provider },
-      { dependsOn: webapps },
+      { rewrites: webapps.map((a) => ({ from: a.host, to: a.serviceDns })), mode: "k3s" },
+      { providers: { kubernetes: provider }, dependsOn: webapps },
     );
   }
 
@@ -461,9 +460,8 @@ export function statefulOnCluster(cfg: StackConfig, cluster: K3sCluster): Statef
       ...(s.storageClass ? { storageClass: s.storageClass } : {}),
       csiDriver: s.storageClass !== undefined || m?.backup !== undefined,
       csiNfsVersion: s.csiNfsVersion,
-      provider: cluster.provider,
     },
-    { dependsOn: [cluster] },
+    { providers: { kubernetes: cluster.provider }, dependsOn: [cluster] },
   );
   let mariadb: Mariadb | undefined;
   if (m) {
@@ -492,9 +490,8 @@ export function statefulOnCluster(cfg: StackConfig, cluster: K3sCluster): Statef
               },
             }
           : {}),
-        provider: cluster.provider,
       },
-      { dependsOn: storage.ready },
+      { providers: { kubernetes: cluster.provider }, dependsOn: storage.ready },
     );
   }
   return {

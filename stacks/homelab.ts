@@ -277,9 +277,8 @@ export function homelab(cfg: StackConfig): StackResult<HomelabOutputs> {
           scale: FIBONACCI_BEHAVIOR.scale,
           resources: FIBONACCI_BEHAVIOR.resources,
           domain: g.knative.domain,
-          provider: grogu.provider,
         },
-        { dependsOn: [grogu] },
+        { providers: { kubernetes: grogu.provider }, dependsOn: [grogu] },
       );
     }
   }

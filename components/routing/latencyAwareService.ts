@@ -23,6 +23,7 @@ import {
 } from "../../lib/render/latencyAware";
 import type { RoutingPlan as Plan } from "../../lib/routing/types";
 import type { Artifact } from "../artifact";
+import { childOptions } from "../childOptions";
 
 export type { ServiceSpec } from "../../lib/render/latencyAware";
 
@@ -132,7 +133,6 @@ export class LatencyAwareService extends pulumi.ComponentResource {
     const rendered: pulumi.Output<LatencyAwareManifests> = pulumi
       .output(args.plan)
       .apply((plan) => stable(renderLatencyAwareService(options, plan)));
-    const child = { parent: this };
     for (const node of options.nodes) {
       const f = fixed.nodes[node];
       // The renderer's Deployment specs are plain data of exactly these types.
@@ -145,12 +145,12 @@ export class LatencyAwareService extends pulumi.ComponentResource {
       new kubernetes.apps.v1.Deployment(
         `${name}-${node}`,
         { metadata: f.workload.metadata, spec: deploymentSpec("workload") },
-        child,
+        childOptions(this),
       );
       new kubernetes.core.v1.Service(
         `${name}-${node}`,
         { metadata: f.backend.metadata, spec: f.backend.spec as ServiceSpecInput },
-        child,
+        childOptions(this),
       );
       const config = new kubernetes.core.v1.ConfigMap(
         `${name}-proxy-${node}`,
@@ -158,12 +158,12 @@ export class LatencyAwareService extends pulumi.ComponentResource {
           metadata: f.proxyConfig.metadata,
           data: rendered.apply((r) => r.nodes[node].proxyConfig.data as Record<string, string>),
         },
-        args.reweight ? { ...child, ignoreChanges: [...REPLANNER_IGNORED_FIELDS] } : child,
+        childOptions(this, [], args.reweight ? { ignoreChanges: [...REPLANNER_IGNORED_FIELDS] } : {}),
       );
       new kubernetes.apps.v1.Deployment(
         `${name}-proxy-${node}`,
         { metadata: f.proxy.metadata, spec: deploymentSpec("proxy") },
-        { parent: this, dependsOn: [config] },
+        childOptions(this, [config]),
       );
     }
     // Named `${name}-front` like every child; it was registered as bare `name`, so the alias keeps the
@@ -172,7 +172,7 @@ export class LatencyAwareService extends pulumi.ComponentResource {
     const frontend = new kubernetes.core.v1.Service(
       `${name}-front`,
       { metadata: fixed.frontend.metadata, spec: fixed.frontend.spec as ServiceSpecInput },
-      { ...child, aliases: [{ name }] },
+      childOptions(this, [], { aliases: [{ name }] }),
     );
     this.replicas = rendered.apply((r) =>
       Object.fromEntries(options.nodes.map((n) => [n, (r.nodes[n].workload.spec as { replicas: number }).replicas])),
