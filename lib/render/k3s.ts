@@ -9,6 +9,7 @@
  * to a root-only file named by `token-file`.
  */
 import { stringify } from "yaml";
+import { BASE_PACKAGES, renderUserData } from "./cloudInit";
 import { HEREDOC_TAG, preamble, putFile, shq } from "./remoteShell";
 
 /** Kernel command-line flags K3s needs on Raspberry Pi OS (memory cgroup). */
@@ -454,4 +455,21 @@ export function renderK3sKubeconfigRead(host: string): string {
     `cat ${K3S_KUBECONFIG_FILE}`,
     "",
   ].join("\n");
+}
+
+/** User-data of a K3s VM node: SSH keys only, the guest agent and curl; K3s itself comes over SSH. */
+export function renderK3sVmUserData(a: {
+  hostname: string;
+  domain: string;
+  user: string;
+  sshAuthorizedKeys: readonly string[];
+}): string {
+  return renderUserData({
+    hostname: a.hostname,
+    domain: a.domain,
+    user: a.user,
+    sshAuthorizedKeys: a.sshAuthorizedKeys,
+    packages: BASE_PACKAGES.filter((p) => p !== "docker.io"),
+    runcmd: [["systemctl", "enable", "--now", "qemu-guest-agent"]],
+  });
 }
