@@ -30,7 +30,6 @@ const pendingCleanup = [
   {
     rules: { "@typescript-eslint/no-explicit-any": "off" },
     files: [
-      "policy/rules.ts",
       "tools/standins/command.ts",
       "tools/standins/main.ts",
       "tools/standins/random.ts",
