@@ -30,19 +30,11 @@ const pendingCleanup = [
   {
     rules: { "@typescript-eslint/no-explicit-any": "off" },
     files: [
-      "components/routing/latencyAwareService.ts",
-      "policy/rules.ts",
-      "policy/secrets.ts",
-      "policy/synth.ts",
-      "scripts/synth/mocks.ts",
-      "scripts/synth/recorder.ts",
       "tools/standins/command.ts",
       "tools/standins/main.ts",
       "tools/standins/random.ts",
       "tools/standins/standin.ts",
       "tools/standins/wire.ts",
-      "scripts/k8s-local.ts",
-      "web/replanner.ts",
     ],
   },
   {

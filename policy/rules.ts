@@ -12,8 +12,8 @@ export interface ResourceView {
   readonly type: string;
   /** Logical name. */
   readonly name: string;
-  /** Input properties (plain JSON; secrets either plaintext or the marker `"[secret]"`). */
-  readonly props: Record<string, any>;
+  /** Input properties (plain JSON; secrets either plaintext or the marker `"[secret]"`); read nested ones with `at`. */
+  readonly props: Readonly<Record<string, unknown>>;
   /** The `protect` resource option. */
   readonly protect?: boolean;
 }
@@ -35,6 +35,16 @@ export const isProxmoxVm = (type: string): boolean =>
 const isProxmoxFile = (type: string): boolean =>
   /^proxmoxve:(index\/fileLegacy:FileLegacy|storage\/file:File)$/.test(type);
 
+/** The value at `path` inside plain JSON; undefined where a step is missing or not an object. */
+export function at(v: unknown, ...path: string[]): unknown {
+  let cur = v;
+  for (const k of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
 const truthy = (v: unknown): boolean =>
   v === true || (typeof v === "string" && /^(true|yes|on|1)$/i.test(v)) || v === 1;
 
@@ -51,13 +61,14 @@ export function userDataPasswordFindings(text: string): string[] {
     return found;
   }
   if (!head.startsWith("#cloud-config")) return [];
-  let doc: any;
+  let parsed: unknown;
   try {
-    doc = parse(text);
+    parsed = parse(text);
   } catch (e) {
     return [`is not valid YAML (${(e as Error).message.split("\n")[0]})`];
   }
-  if (doc === null || typeof doc !== "object") return [];
+  if (parsed === null || typeof parsed !== "object") return [];
+  const doc = parsed as Record<string, unknown>;
   const found: string[] = [];
   if (truthy(doc.ssh_pwauth)) found.push("sets ssh_pwauth: true");
   if (doc.chpasswd !== undefined && doc.chpasswd !== null) found.push("sets chpasswd");
@@ -77,13 +88,14 @@ export function userDataPasswordFindings(text: string): string[] {
 /** no-password-ssh: no cloud-init snippet and no Proxmox VM may enable password login. */
 export const noPasswordSsh: ResourceRule = (r) => {
   if (isProxmoxFile(r.type)) {
-    const data = r.props.sourceRaw?.data;
+    const data = at(r.props, "sourceRaw", "data");
     if (typeof data !== "string" || data === SECRET_MARKER) return [];
     return userDataPasswordFindings(data).map((f) => `cloud-init user-data ${f}: VMs must allow SSH keys only`);
   }
   if (isProxmoxVm(r.type)) {
-    const accounts = [r.props.initialization?.userAccount].flat().filter(Boolean);
-    if (accounts.some((a: any) => a.password !== undefined && a.password !== null && a.password !== "")) {
+    const accounts: unknown[] = [at(r.props, "initialization", "userAccount")].flat().filter(Boolean);
+    const password = (a: unknown) => at(a, "password");
+    if (accounts.some((a) => password(a) !== undefined && password(a) !== null && password(a) !== "")) {
       return ["initialization.userAccount.password is set: VMs must allow SSH keys only (use userAccount.keys)"];
     }
   }
@@ -138,7 +150,7 @@ export function plaintextSecretOutputs(
 /** vm-guest-agent: every Proxmox VM runs the guest agent, or opts out with a tag and `agent.enabled: false`. */
 export const vmGuestAgent: ResourceRule = (r) => {
   if (!isProxmoxVm(r.type)) return [];
-  const enabled = r.props.agent?.enabled;
+  const enabled = at(r.props, "agent", "enabled");
   const tags: unknown[] = Array.isArray(r.props.tags) ? r.props.tags : [];
   const optedOut = tags.includes(AGENT_OPTOUT_TAG);
   if (truthy(enabled)) return [];
@@ -179,12 +191,12 @@ export function workloadKind(type: string): string | undefined {
 }
 
 /** Violations of one Kubernetes object (a manifest: `{apiVersion, kind, metadata, spec}`) or of a workload's props. */
-export function workloadResourceFindings(kind: string, obj: Record<string, any>): string[] {
-  let spec: any = obj;
-  for (const k of POD_SPEC_PATHS[kind]) spec = spec?.[k];
+export function workloadResourceFindings(kind: string, obj: Readonly<Record<string, unknown>>): string[] {
+  const spec = at(obj, ...POD_SPEC_PATHS[kind]);
+  const list = (key: string) => (at(spec, key) ?? []) as unknown[];
   const containers = [
-    ...(spec?.initContainers ?? []).map((c: any) => ["init container", c]),
-    ...(spec?.containers ?? []).map((c: any) => ["container", c]),
+    ...list("initContainers").map((c) => ["init container", c] as const),
+    ...list("containers").map((c) => ["container", c] as const),
   ];
   if (containers.length === 0) return [`${kind} has no containers in ${POD_SPEC_PATHS[kind].join(".")}.containers`];
   const found: string[] = [];
@@ -192,20 +204,20 @@ export function workloadResourceFindings(kind: string, obj: Record<string, any>)
     const missing: string[] = [];
     for (const side of ["requests", "limits"]) {
       for (const res of ["cpu", "memory"]) {
-        const v = c?.resources?.[side]?.[res];
+        const v = at(c, "resources", side, res);
         if (v === undefined || v === null || v === "") missing.push(`${side}.${res}`);
       }
     }
     if (missing.length > 0)
       found.push(
-        `${what} ${c?.name ?? "?"} has no resources.${missing.join(", resources.")}: every container needs CPU and memory requests and limits`,
+        `${what} ${at(c, "name") ?? "?"} has no resources.${missing.join(", resources.")}: every container needs CPU and memory requests and limits`,
       );
   }
   return found;
 }
 
 /** The workload kind of a manifest object (`apiVersion` + `kind`), or undefined. */
-export function manifestKind(obj: Record<string, any>): string | undefined {
+export function manifestKind(obj: Readonly<Record<string, unknown>>): string | undefined {
   const group =
     typeof obj?.apiVersion === "string" && obj.apiVersion.includes("/") ? obj.apiVersion.split("/")[0] : "core";
   return workloadKind(`kubernetes:${group}/v1:${obj?.kind}`);

@@ -47,7 +47,7 @@ export function trackSecrets(): void {
 
 /** The object behind @pulumi/policy's property proxies. */
 export function unproxied<T extends object>(props: T): T {
-  return ((props as any)[PROXY_TARGET] as T | undefined) ?? props;
+  return ((props as Record<string, unknown>)[PROXY_TARGET] as T | undefined) ?? props;
 }
 
 /** The secret paths recorded for `props`; throws when trackSecrets() was not installed or did not see them. */

@@ -21,7 +21,7 @@ export interface SynthResource {
   readonly name: string;
   readonly parent?: string;
   readonly custom: boolean;
-  readonly inputs: Record<string, any>;
+  readonly inputs: Record<string, unknown>;
   readonly protect?: boolean;
 }
 

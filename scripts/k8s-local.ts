@@ -64,6 +64,20 @@ export function parseTaint(t: string): SimNode["taints"][number] {
   return m[2] === undefined ? { key: m[1], effect: m[3] } : { key: m[1], value: m[2], effect: m[3] };
 }
 
+/** What a `kantai:k3s` cluster entry of a stack file gives the simulated nodes (the file is plain YAML). */
+interface StackCluster {
+  readonly nodes?: readonly {
+    readonly name: string;
+    readonly site: string;
+    readonly role: string;
+    readonly host?: { readonly raspberryPi?: boolean };
+  }[];
+  /** Labels by node name. */
+  readonly labels?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Taints (`key=value:Effect`) by node name. */
+  readonly taints?: Readonly<Record<string, readonly string[]>>;
+}
+
 /**
  * The K3s cluster nodes of a stack file (Pulumi.<stack>.yaml, key `kantai:k3s`), labelled as K3s
  * labels them plus what kantai adds: `kubernetes.io/hostname`, `kubernetes.io/os`, the site as
@@ -71,7 +85,7 @@ export function parseTaint(t: string): SimNode["taints"][number] {
  */
 export function stackNodes(stackFile: string): SimNode[] {
   const doc = parse(fs.readFileSync(stackFile, "utf8")) ?? {};
-  const clusters: Record<string, any> = doc.config?.["kantai:k3s"] ?? {};
+  const clusters: Record<string, StackCluster> = doc.config?.["kantai:k3s"] ?? {};
   const out: SimNode[] = [];
   for (const [cluster, c] of Object.entries(clusters)) {
     for (const n of c.nodes ?? []) {

@@ -95,9 +95,8 @@ export function homelab(cfg: HomelabConfig): StackResult<HomelabOutputs> {
           scale: FIBONACCI_BEHAVIOR.scale,
           resources: FIBONACCI_BEHAVIOR.resources,
           domain: g.knative.domain,
-          provider: grogu.provider,
         },
-        { dependsOn: [grogu] },
+        { providers: { kubernetes: grogu.provider }, dependsOn: [grogu] },
       );
     }
   }

@@ -20,67 +20,55 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderApiForwardCreate, renderApiForwardDelete, renderApiForwardHelper } from "../lib/render/apiForward";
+import { inNamespace, SYSTEMCTL_UNIT_STANDIN, type NamespaceRun } from "./support/namespace";
 import { runTool } from "./support/tools";
 
 const spec = { cluster: "lab", port: 16443, target: "10.0.0.50" };
-
-const SYSTEMCTL_STANDIN = `#!/bin/sh
-# TEST STAND-IN for systemctl: logs calls, runs ExecStart/ExecStop of kantai units.
-echo "systemctl $*" >> "$KANTAI_LOG"
-unitfile() { echo "/etc/systemd/system/$1"; }
-case "$1" in
-  daemon-reload|enable) exit 0 ;;
-  restart) exec $(sed -n 's/^ExecStart=//p' "$(unitfile "$2")") ;;
-  disable) f=$(unitfile "$3"); [ -f "$f" ] && $(sed -n 's/^ExecStop=//p' "$f"); exit 0 ;;
-esac
-`;
 
 const NODE = process.execPath;
 const SERVER = `require("net").createServer((s) => s.end("k3s-api\\n")).listen(6443, "10.0.0.50")`;
 const CLIENT = (host: string, port: number) =>
   `const s = require("net").connect(${port}, "${host}"); s.setTimeout(3000, () => { console.log("timeout"); process.exit(0); }); s.on("data", (d) => { process.stdout.write("got " + d); process.exit(0); }); s.on("error", (e) => { console.log("error " + e.code); process.exit(0); });`;
 
-function inNamespaces(script: string): { status: number | null; stdout: string; stderr: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-apifwd-"));
-  fs.mkdirSync(path.join(dir, "bin"));
-  fs.writeFileSync(path.join(dir, "bin", "systemctl"), SYSTEMCTL_STANDIN, { mode: 0o755 });
-  fs.writeFileSync(path.join(dir, "create.sh"), renderApiForwardCreate(spec), { mode: 0o755 });
-  fs.writeFileSync(path.join(dir, "delete.sh"), renderApiForwardDelete(spec), { mode: 0o755 });
-  fs.writeFileSync(path.join(dir, "server.js"), SERVER);
-  fs.writeFileSync(path.join(dir, "via-host.js"), CLIENT("10.15.40.20", spec.port));
-  fs.writeFileSync(path.join(dir, "direct.js"), CLIENT("10.0.0.50", 6443));
-  const log = path.join(dir, "log");
-  fs.writeFileSync(log, "");
-  const wrapper = [
-    "set -e",
-    'for d in /etc/systemd/system /usr/local/sbin /run; do mount -t tmpfs kantai-test "$d"; done',
-    "mkdir -p /run/netns",
-    `export PATH="${dir}/bin:$PATH" KANTAI_LOG="${log}"`,
-    `cd "${dir}"`,
-    "ip link set lo up",
-    "echo 1 > /proc/sys/net/ipv4/ip_forward",
-    // the uplink side: a client outside the bridge
-    "ip netns add client",
-    "ip link add uplink0 type veth peer name cli0",
-    "ip link set cli0 netns client",
-    "ip addr add 10.15.40.20/24 dev uplink0 && ip link set uplink0 up",
-    "ip netns exec client sh -c 'ip link set lo up; ip addr add 10.15.40.99/24 dev cli0; ip link set cli0 up'",
-    // the internal bridge and one VM behind it, whose gateway is the host
-    "ip link add vmbr2 type bridge && ip addr add 10.0.0.1/24 dev vmbr2 && ip link set vmbr2 up",
-    "ip netns add vm",
-    "ip link add vmport type veth peer name eth0",
-    "ip link set eth0 netns vm",
-    "ip link set vmport master vmbr2 && ip link set vmport up",
-    "ip netns exec vm sh -c 'ip link set lo up; ip addr add 10.0.0.50/24 dev eth0; ip link set eth0 up; ip route add default via 10.0.0.1'",
-    `ip netns exec vm "${NODE}" server.js & server=$!`,
-    "sleep 0.5",
-    "rules() { { iptables -t nat -S; iptables -S FORWARD; } | grep -c 'kantai-apifwd-lab' || true; }",
-    script,
-    "kill $server",
-  ].join("\n");
-  const r = runTool("unshare", ["--mount", "--net", "sh", "-c", wrapper]);
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function inNamespaces(script: string): NamespaceRun {
+  return inNamespace(script, {
+    name: "kantai-apifwd",
+    standins: { systemctl: SYSTEMCTL_UNIT_STANDIN },
+    files: {
+      "create.sh": renderApiForwardCreate(spec),
+      "delete.sh": renderApiForwardDelete(spec),
+      "server.js": SERVER,
+      "via-host.js": CLIENT("10.15.40.20", spec.port),
+      "direct.js": CLIENT("10.0.0.50", 6443),
+    },
+    tmpfs: ["/etc/systemd/system", "/usr/local/sbin", "/run"],
+    setup: () => TOPOLOGY,
+    teardown: ["kill $server"],
+  });
 }
+
+/** The client, the "Proxmox host" with its bridge, and the VM serving the "K3s API" (see the top). */
+const TOPOLOGY = [
+  "mkdir -p /run/netns",
+  "ip link set lo up",
+  "echo 1 > /proc/sys/net/ipv4/ip_forward",
+  // the uplink side: a client outside the bridge
+  "ip netns add client",
+  "ip link add uplink0 type veth peer name cli0",
+  "ip link set cli0 netns client",
+  "ip addr add 10.15.40.20/24 dev uplink0 && ip link set uplink0 up",
+  "ip netns exec client sh -c 'ip link set lo up; ip addr add 10.15.40.99/24 dev cli0; ip link set cli0 up'",
+  // the internal bridge and one VM behind it, whose gateway is the host
+  "ip link add vmbr2 type bridge && ip addr add 10.0.0.1/24 dev vmbr2 && ip link set vmbr2 up",
+  "ip netns add vm",
+  "ip link add vmport type veth peer name eth0",
+  "ip link set eth0 netns vm",
+  "ip link set vmport master vmbr2 && ip link set vmport up",
+  "ip netns exec vm sh -c 'ip link set lo up; ip addr add 10.0.0.50/24 dev eth0; ip link set eth0 up; ip route add default via 10.0.0.1'",
+  `ip netns exec vm "${NODE}" server.js & server=$!`,
+  "sleep 0.5",
+  "rules() { { iptables -t nat -S; iptables -S FORWARD; } | grep -c 'kantai-apifwd-lab' || true; }",
+];
 
 const viaHost = `echo "client: $(ip netns exec client "${NODE}" via-host.js)"`;
 const onHost = `echo "host: $("${NODE}" -e "$(cat via-host.js)")"`;

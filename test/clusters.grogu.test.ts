@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { KOURIER_INGRESS_CLASS } from "../lib/render/grogu";
-import { asRoot, asUser } from "../lib/render/k3sShell";
+import { asRoot, asUser } from "../lib/render/remoteShell";
 import { recordProgram, type RecordedResource } from "../scripts/synth/recorder";
 import { devStackConfig } from "./support/devConfig";
 

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { asRoot } from "../lib/render/k3sShell";
+import { asRoot } from "../lib/render/remoteShell";
 import { recordProgram, type RecordedResource } from "../scripts/synth/recorder";
 import { devStackConfig } from "./support/devConfig";
 

@@ -12,8 +12,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { renderGroguCaddyfile } from "../lib/render/grogu";
 import { renderCmdlineEditScript } from "../lib/render/k3s";
-import { rewriteKubeconfig } from "../lib/render/k3sKubeconfig";
-import { preamble, putFile } from "../lib/render/k3sShell";
+import { rewriteKubeconfig } from "../lib/render/kubeconfig";
+import { preamble, putFile } from "../lib/render/remoteShell";
 import { ROOT } from "./support/devConfig";
 import { runSynth, runTool } from "./support/tools";
 

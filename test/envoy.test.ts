@@ -1,5 +1,5 @@
 /**
- * Envoy's own rules for the per-node proxies' bootstraps (components/routing/manifests.ts).
+ * Envoy's own rules for the per-node proxies' bootstraps (lib/render/latencyAware.ts).
  *
  * No Envoy binary exists here (docs: ../shared ENGINE.md "Not available here"), so the validator
  * is Envoy's API itself: tools/envoy-validate unmarshals each bootstrap with strict protojson
@@ -19,11 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  DEFAULT_PROXY_IMAGE,
-  renderProxyConfig,
-  type LatencyAwareManifestOptions,
-} from "../components/routing/manifests";
+import { DEFAULT_PROXY_IMAGE, renderProxyConfig, type LatencyAwareManifestOptions } from "../lib/render/latencyAware";
 import { runSynth } from "./support/tools";
 
 const ROOT = path.resolve(__dirname, "..");

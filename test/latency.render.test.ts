@@ -11,7 +11,7 @@ import {
   renderRouteFile,
   ROUTE_NAME,
 } from "../lib/render/envoyDynamic";
-import { latencyAwareServiceManifests, NODE_LABEL } from "../components/routing/manifests";
+import { latencyAwareServiceManifests, NODE_LABEL } from "../lib/render/latencyAware";
 import { workloadResourceFindings } from "../policy/rules";
 import { validateAll, validateObject } from "./support/k8sSchemas";
 import { freePort, waitFor } from "./support/prometheus";

@@ -4,44 +4,20 @@
  * scripts write. Only `systemctl` is a stand-in (no systemd here): it logs its calls and runs the
  * unit's ExecStart/ExecStop lines, which is what systemd would do.
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderNatCreate, renderNatDelete } from "../lib/render/hostScripts";
-import { runTool } from "./support/tools";
+import { inNamespace as runInNamespace, SYSTEMCTL_UNIT_STANDIN, type NamespaceRun } from "./support/namespace";
 
 const spec = { bridge: "vmbr2", subnet: "10.0.0.0/24", uplink: "vmbr0" };
 
-const SYSTEMCTL_STANDIN = `#!/bin/sh
-# TEST STAND-IN for systemctl: logs calls, runs ExecStart/ExecStop of kantai units.
-echo "systemctl $*" >> "$KANTAI_LOG"
-unitfile() { echo "/etc/systemd/system/$1"; }
-case "$1" in
-  daemon-reload|enable) exit 0 ;;
-  restart) exec $(sed -n 's/^ExecStart=//p' "$(unitfile "$2")") ;;
-  disable) f=$(unitfile "$3"); [ -f "$f" ] && $(sed -n 's/^ExecStop=//p' "$f"); exit 0 ;;
-esac
-`;
-
-function inNamespace(script: string): { status: number | null; stdout: string; stderr: string; log: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-nat-"));
-  fs.mkdirSync(path.join(dir, "bin"));
-  fs.writeFileSync(path.join(dir, "bin", "systemctl"), SYSTEMCTL_STANDIN, { mode: 0o755 });
-  fs.writeFileSync(path.join(dir, "create.sh"), renderNatCreate(spec), { mode: 0o755 });
-  fs.writeFileSync(path.join(dir, "delete.sh"), renderNatDelete(spec), { mode: 0o755 });
-  const log = path.join(dir, "log");
-  fs.writeFileSync(log, "");
-  const wrapper = [
-    "set -e",
-    'for d in /etc/systemd/system /etc/sysctl.d /usr/local/sbin; do mount -t tmpfs kantai-test "$d"; done',
-    `export PATH="${dir}/bin:$PATH" KANTAI_LOG="${log}"`,
-    `cd "${dir}"`,
-    "rules() { iptables -t nat -S POSTROUTING | grep -c 'kantai-vmbr2' || true; }",
-    script,
-  ].join("\n");
-  const r = runTool("unshare", ["--mount", "--net", "sh", "-c", wrapper]);
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, log: fs.readFileSync(log, "utf8") };
+function inNamespace(script: string): NamespaceRun {
+  return runInNamespace(script, {
+    name: "kantai-nat",
+    standins: { systemctl: SYSTEMCTL_UNIT_STANDIN },
+    files: { "create.sh": renderNatCreate(spec), "delete.sh": renderNatDelete(spec) },
+    tmpfs: ["/etc/systemd/system", "/etc/sysctl.d", "/usr/local/sbin"],
+    setup: () => ["rules() { iptables -t nat -S POSTROUTING | grep -c 'kantai-vmbr2' || true; }"],
+  });
 }
 
 describe("NAT host scripts in a namespace", () => {

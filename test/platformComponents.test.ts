@@ -53,9 +53,8 @@ beforeAll(async () => {
           },
         },
         tektonVersion: "1.0.0",
-        provider,
       },
-      { dependsOn: [cluster] },
+      { providers: { kubernetes: provider }, dependsOn: [cluster] },
     );
     const tunnel = new CloudflareTunnel(
       "edge-tunnel",
@@ -75,10 +74,8 @@ beforeAll(async () => {
             hostHeader: "fib.default.kn.example.com",
           },
         ],
-        provider,
-        cloudflareProvider: cf,
       },
-      { dependsOn: [knative] },
+      { providers: { kubernetes: provider, cloudflare: cf }, dependsOn: [knative] },
     );
     const blog = new WebApp(
       "blog",
@@ -88,14 +85,13 @@ beforeAll(async () => {
         imageTag: "1.2.0",
         healthCheckPath: "/healthz",
         zone: "example.com",
-        provider,
       },
-      { dependsOn: [tunnel] },
+      { providers: { kubernetes: provider }, dependsOn: [tunnel] },
     );
     const dns = new CorednsRewrite(
       "coredns",
-      { rewrites: [{ from: blog.host, to: blog.serviceDns }], provider },
-      { dependsOn: [blog] },
+      { rewrites: [{ from: blog.host, to: blog.serviceDns }] },
+      { providers: { kubernetes: provider }, dependsOn: [blog] },
     );
     return { knative, tunnel, blog, dns };
   });

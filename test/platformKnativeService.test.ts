@@ -13,14 +13,17 @@ beforeAll(async () => {
   const { KnativeService } = await import("../components/knative/knativeService");
   const rec = await recordProgram(() => {
     const provider = new kubernetes.Provider("cluster", { kubeconfig: "apiVersion: v1\nkind: Config\n" });
-    return new KnativeService("fibonacci-behavior", {
-      image: "ghcr.io/kantai/fibonacci:1.0.0",
-      env: { FIB_N: "30" },
-      scale: { target: 200, min: 0, max: 5, window: "30s", targetBurstCapacity: -1 },
-      resources: { requests: { cpu: "200m", memory: "512M" }, limits: { cpu: "1", memory: "512M" } },
-      domain: "local.knative",
-      provider,
-    });
+    return new KnativeService(
+      "fibonacci-behavior",
+      {
+        image: "ghcr.io/kantai/fibonacci:1.0.0",
+        env: { FIB_N: "30" },
+        scale: { target: 200, min: 0, max: 5, window: "30s", targetBurstCapacity: -1 },
+        resources: { requests: { cpu: "200m", memory: "512M" }, limits: { cpu: "1", memory: "512M" } },
+        domain: "local.knative",
+      },
+      { providers: { kubernetes: provider } },
+    );
   });
   resources = rec.resources;
   component = rec.result;

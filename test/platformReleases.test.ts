@@ -66,19 +66,22 @@ beforeAll(async () => {
   const { KNATIVE_AUTOSCALER_DEFAULTS } = await import("../stacks/config");
   const rec = await recordProgram(() => {
     const provider = new kubernetes.Provider("cluster-k8s", { kubeconfig: "apiVersion: v1\nkind: Config\n" });
-    return new Knative("knative", {
-      servingVersion: "1.23.0",
-      ingress: "istio",
-      domain: "lab.example.com",
-      autoscaler: KNATIVE_AUTOSCALER_DEFAULTS,
-      eventing: {
-        version: "1.23.0",
-        kafka: { strimziVersion: "0.48.0", version: "4.1.0", brokers: 1, storage: { type: "ephemeral" } },
+    return new Knative(
+      "knative",
+      {
+        servingVersion: "1.23.0",
+        ingress: "istio",
+        domain: "lab.example.com",
+        autoscaler: KNATIVE_AUTOSCALER_DEFAULTS,
+        eventing: {
+          version: "1.23.0",
+          kafka: { strimziVersion: "0.48.0", version: "4.1.0", brokers: 1, storage: { type: "ephemeral" } },
+        },
+        tektonVersion: "1.0.0",
+        releaseSource: { mirror: { kind: "dir", path: dir }, sha256: { "tekton-pipelines": sha(body(tekton)) } },
       },
-      tektonVersion: "1.0.0",
-      releaseSource: { mirror: { kind: "dir", path: dir }, sha256: { "tekton-pipelines": sha(body(tekton)) } },
-      provider,
-    });
+      { providers: { kubernetes: provider } },
+    );
   });
   resources = rec.resources;
 });

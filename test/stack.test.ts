@@ -85,7 +85,7 @@ describe("dev stack registrations", () => {
   });
 
   it("host scripts run as root for any kantai:sshUser: directly as root, else sudo -n (issue 10 item 10)", () => {
-    // Same rule as the K3s scripts (lib/render/k3sShell.ts asRoot); Proxmox VE ships no sudo for root,
+    // Same rule as the K3s scripts (lib/render/remoteShell.ts asRoot); Proxmox VE ships no sudo for root,
     // so root runs the script directly.
     for (const [name, field] of [
       ["lan-nat", "create"],

@@ -20,16 +20,19 @@ beforeAll(async () => {
   const { Mariadb } = await import("../components/storage/mariadb");
   const rec = await recordProgram(() => {
     const provider = new kubernetes.Provider("cluster-k8s", { kubeconfig: "apiVersion: v1\nkind: Config\n" });
-    const storage = new StorageNode("hdd", {
-      name: "hdd",
-      disk: { uuid: "3b0f6a58-6c0e-4d5e-9a4e-7f1c2d3e4f50" },
-      clients: ["192.168.1.0/24"],
-      dataDirs: ["mariadb", "nfs/backups/mariadb"],
-      connection: { host: "192.168.1.23", user: "root" },
-      server: "192.168.1.23",
-      storageClass: { isDefault: false },
-      provider,
-    });
+    const storage = new StorageNode(
+      "hdd",
+      {
+        name: "hdd",
+        disk: { uuid: "3b0f6a58-6c0e-4d5e-9a4e-7f1c2d3e4f50" },
+        clients: ["192.168.1.0/24"],
+        dataDirs: ["mariadb", "nfs/backups/mariadb"],
+        connection: { host: "192.168.1.23", user: "root" },
+        server: "192.168.1.23",
+        storageClass: { isDefault: false },
+      },
+      { providers: { kubernetes: provider } },
+    );
     const db = new Mariadb(
       "mariadb",
       {
@@ -38,9 +41,8 @@ beforeAll(async () => {
         dataPath: "/srv/kantai/mariadb",
         databases: [{ app: "lil-linko", namespace: "default", database: "lil_linko", user: "lil_linko" }],
         backup: { schedule: "17 3 * * *", keep: 7, server: storage.server, share: storage.exportPath },
-        provider,
       },
-      { dependsOn: storage.ready },
+      { providers: { kubernetes: provider }, dependsOn: storage.ready },
     );
     return { storage, db };
   });
@@ -65,7 +67,7 @@ describe("StorageNode", () => {
     expect(setup.type).toBe("command:remote:Command");
     // As root through passwordless sudo (the Pi's login user), the rendered scripts verbatim.
     const { renderStorageCreate, renderStorageDelete } = await import("../lib/render/storage");
-    const { asRoot } = await import("../lib/render/k3sShell");
+    const { asRoot } = await import("../lib/render/remoteShell");
     const spec = {
       name: "hdd",
       disk: { uuid: "3b0f6a58-6c0e-4d5e-9a4e-7f1c2d3e4f50" },

@@ -9,9 +9,6 @@
  * what exports(5) rejects). A reboot is simulated as "unmount, then `mount -a`", which reads the
  * fstab the way the boot does.
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
@@ -23,6 +20,7 @@ import {
   storagePaths,
   type StorageNodeSpec,
 } from "../lib/render/storage";
+import { inNamespace as runInNamespace, type NamespaceRun } from "./support/namespace";
 import { runTool } from "./support/tools";
 
 const UUID = "3b0f6a58-6c0e-4d5e-9a4e-7f1c2d3e4f50";
@@ -45,50 +43,35 @@ case "$1" in
 esac
 `;
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  log: string;
-}
-
 /** Runs `script` in a fresh namespace with the loop disk attached; `fs` chooses the filesystem and label. */
-function inNamespace(script: string, opts: { spec?: StorageNodeSpec } = {}): Run {
+function inNamespace(script: string, opts: { spec?: StorageNodeSpec } = {}): NamespaceRun {
   // A fresh UUID per run: a loop device a previous run left behind must never be "the disk".
   const uuid = randomUUID();
   const given = opts.spec ?? spec;
   const s: StorageNodeSpec = "uuid" in given.disk && given.disk.uuid === UUID ? { ...given, disk: { uuid } } : given;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-storage-"));
-  for (const d of ["bin", "state", "upper", "work"]) fs.mkdirSync(path.join(dir, d));
-  fs.writeFileSync(path.join(dir, "bin", "systemctl"), SYSTEMCTL_STANDIN, { mode: 0o755 });
-  fs.writeFileSync(path.join(dir, "create.sh"), renderStorageCreate(s), { mode: 0o755 });
-  fs.writeFileSync(path.join(dir, "delete.sh"), renderStorageDelete(s), { mode: 0o755 });
-  const log = path.join(dir, "log");
-  fs.writeFileSync(log, "");
-  const wrapper = [
-    "set -e",
-    // the "HDD": an ext4 filesystem in a file, on a loop device
-    // blkid's cache lives in /run (a tmpfs, empty after a boot): a fresh one here, the host's stays untouched
-    "mkdir -p /run/blkid && mount -t tmpfs kantai-test /run/blkid",
-    `truncate -s 32M "${dir}/disk.img"`,
-    `mkfs.ext4 -q -U ${uuid} -L kantai-hdd "${dir}/disk.img"`,
-    `LOOP=$(losetup --find --show "${dir}/disk.img")`,
-    "trap 'rc=$?; set +e; umount -l /srv/kantai 2>/dev/null; losetup -d \"$LOOP\" 2>/dev/null; exit $rc' EXIT",
-    `mount -t overlay overlay -o lowerdir=/etc,upperdir=${dir}/upper,workdir=${dir}/work /etc`,
-    "mount -t tmpfs kantai-test /srv",
-    "mount -t tmpfs kantai-test /var/lib/nfs",
-    ": > /etc/exports",
-    "printf '# test fstab\\nproc /proc proc defaults 0 0\\n' > /etc/fstab",
-    `export PATH="${dir}/bin:$PATH" KANTAI_LOG="${log}" KANTAI_STATE="${dir}/state"`,
-    `cd "${dir}"`,
-    "state() { { cat /etc/fstab; cat /etc/exports.d/* 2>/dev/null; cat /etc/systemd/system/nfs-server.service.d/* 2>/dev/null; cat /var/lib/nfs/etab; findmnt -n -o SOURCE,TARGET,FSTYPE /srv/kantai; ls -la /srv/kantai; } | sha256sum | cut -c1-16; }",
-    script,
-  ].join("\n");
-  if (process.env.KANTAI_STORAGE_DEBUG) fs.writeFileSync(process.env.KANTAI_STORAGE_DEBUG, wrapper);
-  const r = runTool("unshare", ["--mount", "--net", "sh", "-c", wrapper]);
-  const out = { status: r.status, stdout: r.stdout, stderr: r.stderr, log: fs.readFileSync(log, "utf8") };
-  if (!process.env.KANTAI_STORAGE_DEBUG) fs.rmSync(dir, { recursive: true, force: true });
-  return out;
+  return runInNamespace(script, {
+    name: "kantai-storage",
+    standins: { systemctl: SYSTEMCTL_STANDIN },
+    files: { "create.sh": renderStorageCreate(s), "delete.sh": renderStorageDelete(s) },
+    env: (dir) => ({ KANTAI_STATE: `${dir}/state` }),
+    setup: (dir) => [
+      `mkdir "${dir}/state" "${dir}/upper" "${dir}/work"`,
+      // the "HDD": an ext4 filesystem in a file, on a loop device
+      // blkid's cache lives in /run (a tmpfs, empty after a boot): a fresh one here, the host's stays untouched
+      "mkdir -p /run/blkid && mount -t tmpfs kantai-test /run/blkid",
+      `truncate -s 32M "${dir}/disk.img"`,
+      `mkfs.ext4 -q -U ${uuid} -L kantai-hdd "${dir}/disk.img"`,
+      `LOOP=$(losetup --find --show "${dir}/disk.img")`,
+      "trap 'rc=$?; set +e; umount -l /srv/kantai 2>/dev/null; losetup -d \"$LOOP\" 2>/dev/null; exit $rc' EXIT",
+      `mount -t overlay overlay -o lowerdir=/etc,upperdir=${dir}/upper,workdir=${dir}/work /etc`,
+      "mount -t tmpfs kantai-test /srv",
+      "mount -t tmpfs kantai-test /var/lib/nfs",
+      ": > /etc/exports",
+      "printf '# test fstab\\nproc /proc proc defaults 0 0\\n' > /etc/fstab",
+      "state() { { cat /etc/fstab; cat /etc/exports.d/* 2>/dev/null; cat /etc/systemd/system/nfs-server.service.d/* 2>/dev/null; cat /var/lib/nfs/etab; findmnt -n -o SOURCE,TARGET,FSTYPE /srv/kantai; ls -la /srv/kantai; } | sha256sum | cut -c1-16; }",
+    ],
+    debug: process.env.KANTAI_STORAGE_DEBUG,
+  });
 }
 
 describe("storage node scripts (shellcheck)", () => {

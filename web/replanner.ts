@@ -115,7 +115,13 @@ export interface Deps {
   readonly observe?: (o: Observed) => void;
 }
 
-async function kube(d: Deps, method: "GET" | "PATCH", p: string, body?: unknown): Promise<any> {
+/** A ConfigMap as the API returns it, as far as the re-planner reads it. */
+interface ConfigMapBody {
+  readonly metadata?: { readonly annotations?: Readonly<Record<string, string>> };
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+async function kube(d: Deps, method: "GET" | "PATCH", p: string, body?: unknown): Promise<unknown> {
   const res = await d.fetch(`${d.kubeApi.replace(/\/+$/, "")}${p}`, {
     method,
     headers: {
@@ -139,7 +145,7 @@ export async function readState(c: ReplannerConfig, d: Deps): Promise<ReplanStat
   let basis: ReplanState["basis"];
   let lastWriteMs: number | undefined;
   for (const n of c.nodes) {
-    const cm = await kube(d, "GET", cmPath(c.namespace, c.configMaps[n.name]));
+    const cm = (await kube(d, "GET", cmPath(c.namespace, c.configMaps[n.name]))) as ConfigMapBody;
     const rds = cm?.data?.["rds.yaml"];
     if (typeof rds !== "string")
       throw new Error(`ConfigMap ${c.namespace}/${c.configMaps[n.name]} has no data["rds.yaml"]`);
@@ -266,7 +272,7 @@ export function loadConfig(text: string): ReplannerConfig {
     "demandQuery",
     "demandLabel",
     "intervalMs",
-  ].filter((k) => (c as any)[k] === undefined);
+  ].filter((k) => (c as unknown as Record<string, unknown>)[k] === undefined);
   if (missing.length) throw new Error(`replanner config: missing ${missing.join(", ")}`);
   for (const n of c.nodes)
     if (!c.configMaps[n.name])

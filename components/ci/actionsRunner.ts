@@ -3,36 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderActionsRunnerUserData, RUNNER_PATHS } from "../../lib/render/actionsRunner";
 import type { Artifact } from "../artifact";
 import { DIAL_PATIENT, sshConnection } from "../k8s/connections";
-import { ClonedVm } from "../proxmox/clonedVm";
-import type { VmDatastores, VmDns } from "../proxmox/vmCommon";
+import { bridgeVmPlacement, ClonedVm, type BridgeVmArgs } from "../proxmox/clonedVm";
 
-export interface ActionsRunnerArgs {
-  /** Proxmox node of the VM (the template's node). */
-  readonly node: string;
-  /** VM ID. */
-  readonly vmId: number;
-  /** VM and host name. */
-  readonly hostname: string;
-  /** Template to clone (a VmTemplate's vmId output). */
-  readonly templateVmId: pulumi.Input<number>;
-  /** Address on the internal bridge, without prefix. */
-  readonly ip: string;
-  /** Prefix length of the bridge's subnet. */
-  readonly prefix: number;
-  /** Default gateway. */
-  readonly gateway: string;
-  readonly dns: VmDns;
-  readonly cores: number;
-  readonly memoryMb: number;
-  readonly bridge: pulumi.Input<string>;
-  readonly datastores: VmDatastores;
-  /** Admin login user of the VM (SSH keys only). */
-  readonly user: string;
-  readonly sshAuthorizedKeys: readonly string[];
-  /** Private key for SSH to the VM (through `jump`). */
-  readonly sshPrivateKey: pulumi.Input<string>;
-  /** The Proxmox node kantai already reaches over SSH; the VM sits behind it. */
-  readonly jump: { readonly host: string; readonly user: string };
+/** The runner VM (`user` is its admin login) and the repository it serves. */
+export interface ActionsRunnerArgs extends BridgeVmArgs {
   /** Repository served, `owner/name`. */
   readonly repository: string;
   /** Custom runner labels (GitHub adds self-hosted, Linux, X64). */
@@ -75,17 +49,7 @@ export class ActionsRunner extends pulumi.ComponentResource {
     this.vm = new ClonedVm(
       `${name}-vm`,
       {
-        node: args.node,
-        vmId: args.vmId,
-        hostname: args.hostname,
-        templateVmId: args.templateVmId,
-        address: `${args.ip}/${args.prefix}`,
-        gateway: args.gateway,
-        dns: args.dns,
-        cores: args.cores,
-        memoryMb: args.memoryMb,
-        bridge: args.bridge,
-        datastores: args.datastores,
+        ...bridgeVmPlacement(args),
         userData,
         artifactPath: `${name}/${args.hostname}.user-data.yaml`,
         tags: ["kantai", "ci"],

@@ -10,6 +10,7 @@ import {
   type TunnelRoute,
 } from "../../lib/render/k8sCloudflared";
 import type { Artifact } from "../artifact";
+import { childOptions } from "../childOptions";
 
 export type { TunnelRoute } from "../../lib/render/k8sCloudflared";
 
@@ -30,10 +31,6 @@ export interface CloudflareTunnelArgs {
   readonly replicas: number;
   /** cloudflared image (kantai:tunnel.image; default in stacks/config/platform.ts). */
   readonly image: string;
-  /** Kubernetes provider of the cluster. Defaults to the provider inherited through `opts`. */
-  readonly provider?: kubernetes.Provider;
-  /** Cloudflare provider (API token). Defaults to the provider inherited through `opts`. */
-  readonly cloudflareProvider?: cloudflare.Provider;
 }
 
 const SECRET_NAME = "cloudflared-token";
@@ -42,7 +39,9 @@ const SECRET_NAME = "cloudflared-token";
  * A remotely-managed Cloudflare Tunnel into the cluster: tunnel with a generated 32-byte secret,
  * its ingress rules (one per hostname, then 404), a proxied CNAME per hostname to
  * `<tunnel-id>.cfargotunnel.com`, and cloudflared running in the cluster with the tunnel token
- * (a Pulumi secret) in a Kubernetes Secret.
+ * (a Pulumi secret) in a Kubernetes Secret. The cluster's and Cloudflare's providers come in
+ * `opts.providers` (`{ kubernetes, cloudflare }`); the lookups (getZone, the tunnel token) use the
+ * Cloudflare one through `parent`.
  */
 export class CloudflareTunnel extends pulumi.ComponentResource {
   public readonly tunnelId: pulumi.Output<string>;
@@ -54,15 +53,6 @@ export class CloudflareTunnel extends pulumi.ComponentResource {
 
   constructor(name: string, args: CloudflareTunnelArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:cloudflare:CloudflareTunnel", name, {}, opts);
-    const cf: pulumi.CustomResourceOptions = {
-      parent: this,
-      ...(args.cloudflareProvider ? { provider: args.cloudflareProvider } : {}),
-    };
-    const k8s = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
-      parent: this,
-      dependsOn,
-      ...(args.provider ? { provider: args.provider } : {}),
-    });
     const namespace = args.namespace;
 
     const secret = new random.RandomBytes(`${name}-secret`, { length: 32 }, { parent: this });
@@ -74,7 +64,7 @@ export class CloudflareTunnel extends pulumi.ComponentResource {
         configSrc: "cloudflare",
         tunnelSecret: secret.base64,
       },
-      cf,
+      childOptions(this),
     );
     this.tunnelId = tunnel.id;
     this.cname = pulumi.interpolate`${tunnel.id}.cfargotunnel.com`;
@@ -83,12 +73,10 @@ export class CloudflareTunnel extends pulumi.ComponentResource {
     const config = new cloudflare.ZeroTrustTunnelCloudflaredConfig(
       `${name}-config`,
       { accountId: args.accountId, tunnelId: tunnel.id, config: { ingresses } },
-      cf,
+      childOptions(this),
     );
 
-    const zoneId =
-      args.zoneId ??
-      cloudflare.getZoneOutput({ filter: { name: args.zone } }, { parent: this, provider: args.cloudflareProvider }).id;
+    const zoneId = args.zoneId ?? cloudflare.getZoneOutput({ filter: { name: args.zone } }, { parent: this }).id;
     this.hostnames = ingresses.flatMap((r) => (r.hostname ? [r.hostname] : []));
     for (const hostname of this.hostnames) {
       new cloudflare.DnsRecord(
@@ -102,14 +90,14 @@ export class CloudflareTunnel extends pulumi.ComponentResource {
           proxied: true,
           comment: `kantai tunnel ${args.tunnelName ?? name}`,
         },
-        cf,
+        childOptions(this),
       );
     }
 
     const token = pulumi.secret(
       cloudflare.getZeroTrustTunnelCloudflaredTokenOutput(
         { accountId: args.accountId, tunnelId: tunnel.id },
-        { parent: this, provider: args.cloudflareProvider },
+        { parent: this },
       ).token,
     );
     const [nsObj, deploymentObj] = renderCloudflared({
@@ -118,17 +106,17 @@ export class CloudflareTunnel extends pulumi.ComponentResource {
       replicas: args.replicas,
       secretName: SECRET_NAME,
     });
-    const ns = new kubernetes.core.v1.Namespace(`${name}-namespace`, { metadata: nsObj.metadata }, k8s());
+    const ns = new kubernetes.core.v1.Namespace(`${name}-namespace`, { metadata: nsObj.metadata }, childOptions(this));
     const secretObj = renderTunnelSecret(namespace, SECRET_NAME, "[secret]");
     const tokenSecret = new kubernetes.core.v1.Secret(
       `${name}-token`,
       { metadata: secretObj.metadata, type: "Opaque", stringData: { token } },
-      k8s([ns]),
+      childOptions(this, [ns]),
     );
     new kubernetes.apps.v1.Deployment(
       `${name}-cloudflared`,
       { metadata: deploymentObj.metadata, spec: deploymentObj.spec as kubernetes.types.input.apps.v1.DeploymentSpec },
-      k8s([tokenSecret, config]),
+      childOptions(this, [tokenSecret, config]),
     );
 
     this.artifacts = [

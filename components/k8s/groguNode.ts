@@ -10,41 +10,17 @@ import {
   renderMinikubeKubeconfigRead,
   renderMinikubeStart,
 } from "../../lib/render/grogu";
-import { rewriteKubeconfig } from "../../lib/render/k3sKubeconfig";
-import { asRoot, asUser } from "../../lib/render/k3sShell";
+import { rewriteKubeconfig } from "../../lib/render/kubeconfig";
+import { asRoot, asUser } from "../../lib/render/remoteShell";
 import type { Artifact } from "../artifact";
-import { ClonedVm } from "../proxmox/clonedVm";
-import type { VmDatastores, VmDns } from "../proxmox/vmCommon";
+import { bridgeVmPlacement, ClonedVm, type BridgeVmArgs } from "../proxmox/clonedVm";
 import { DIAL, DIAL_PATIENT, sshConnection } from "./connections";
 
-export interface GroguNodeArgs {
-  /** Proxmox node. */
-  readonly node: string;
-  /** VM ID. Seed: 600. */
-  readonly vmId: number;
-  /** VM and host name. Seed: "grogu". */
-  readonly hostname: string;
-  /** Template to clone (VmTemplate.vmId of "knative"). */
-  readonly templateVmId: pulumi.Input<number>;
-  /** Address on the bridge. Seed: 10.0.0.10. */
-  readonly ip: string;
-  /** Prefix length of the bridge subnet. */
-  readonly prefix: number;
-  readonly gateway: string;
-  readonly dns: VmDns;
-  /** Seed: 6. */
-  readonly cores: number;
-  /** Seed: 8192. */
-  readonly memoryMb: number;
-  readonly bridge: pulumi.Input<string>;
-  readonly datastores: VmDatastores;
-  /** Login user (runs Minikube). */
-  readonly user: string;
-  readonly sshAuthorizedKeys: readonly string[];
-  /** Private key for SSH to grogu (through `jump`). */
-  readonly sshPrivateKey: pulumi.Input<string>;
-  /** The Proxmox node kantai reaches grogu through. */
-  readonly jump: { readonly host: string; readonly user: string };
+/**
+ * The grogu VM (seed: VM 600 "grogu" at 10.0.0.10, 6 cores, 8192 MB, cloned from the "knative"
+ * template; `user` runs Minikube) and what runs on it.
+ */
+export interface GroguNodeArgs extends BridgeVmArgs {
   /** Base domain and grogu's label: services answer at `<svc>.<label>.<domain>`. */
   readonly domain: string;
   readonly label: string;
@@ -116,17 +92,7 @@ export class GroguNode extends pulumi.ComponentResource {
     this.vm = new ClonedVm(
       `${name}-vm`,
       {
-        node: args.node,
-        vmId: args.vmId,
-        hostname: args.hostname,
-        templateVmId: args.templateVmId,
-        address: `${args.ip}/${args.prefix}`,
-        gateway: args.gateway,
-        dns: args.dns,
-        cores: args.cores,
-        memoryMb: args.memoryMb,
-        bridge: args.bridge,
-        datastores: args.datastores,
+        ...bridgeVmPlacement(args),
         userData,
         artifactPath: `${name}/${args.hostname}.user-data.yaml`,
         tags: ["kantai", "grogu", "knative"],

@@ -2,7 +2,6 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { BASE_PACKAGES, renderUserData } from "../../lib/render/cloudInit";
 import {
   K3S_API_PORT,
   renderK3sBootCheck,
@@ -12,6 +11,7 @@ import {
   renderK3sNodes,
   renderK3sPrepare,
   renderK3sUninstall,
+  renderK3sVmUserData,
   type FlannelBackend,
   type K3sEtcdSnapshots,
   type K3sRole,
@@ -27,8 +27,8 @@ import {
   renderKubeVipManifest,
 } from "../../lib/render/k3sDay2";
 import { renderApiForwardCreate, renderApiForwardDelete } from "../../lib/render/apiForward";
-import { rewriteKubeconfig } from "../../lib/render/k3sKubeconfig";
-import { asRoot } from "../../lib/render/k3sShell";
+import { rewriteKubeconfig } from "../../lib/render/kubeconfig";
+import { asRoot } from "../../lib/render/remoteShell";
 import type { Artifact } from "../artifact";
 import { ClonedVm } from "../proxmox/clonedVm";
 import type { VmDatastores, VmDns } from "../proxmox/vmCommon";
@@ -148,23 +148,6 @@ export interface K3sNodeInfo {
   readonly externalIp?: string;
   /** "host" for an existing machine, "vm" for a Proxmox clone. */
   readonly kind: "host" | "vm";
-}
-
-/** User-data of a K3s VM node: SSH keys only, the guest agent and curl; K3s itself comes over SSH. */
-export function renderK3sVmUserData(a: {
-  hostname: string;
-  domain: string;
-  user: string;
-  sshAuthorizedKeys: readonly string[];
-}): string {
-  return renderUserData({
-    hostname: a.hostname,
-    domain: a.domain,
-    user: a.user,
-    sshAuthorizedKeys: a.sshAuthorizedKeys,
-    packages: BASE_PACKAGES.filter((p) => p !== "docker.io"),
-    runcmd: [["systemctl", "enable", "--now", "qemu-guest-agent"]],
-  });
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   type ReleaseManifest,
 } from "../../lib/render/knative";
 import type { Artifact } from "../artifact";
+import { childOptions } from "../childOptions";
 import { releaseFiles, type ReleaseSource } from "./releases";
 
 export interface KafkaArgs {
@@ -59,8 +60,6 @@ export interface KnativeArgs {
   readonly exposure?: KnativeExposure;
   /** Mirror and sha256 pins of the release manifests. Defaults to the upstream locations, unpinned. */
   readonly releaseSource?: ReleaseSource;
-  /** Provider of the cluster. Defaults to the provider inherited through `opts`. */
-  readonly provider?: kubernetes.Provider;
 }
 
 /**
@@ -82,7 +81,8 @@ export function ingressGatewayTransform(ingress: KnativeIngress, exposure: Knati
  * or Istio + net-istio, optional Eventing with a Strimzi-managed Kafka and a Kafka Broker, and
  * optional Tekton Pipelines. Release manifests come from pinned URLs; every object kantai itself
  * generates is rendered by lib/render/knative.ts and listed in `objects`/`artifacts`.
- * Depending on this component (dependsOn) waits for all of it.
+ * Depending on this component (dependsOn) waits for all of it. The cluster's provider comes in
+ * `opts.providers`.
  */
 export class Knative extends pulumi.ComponentResource {
   /** Release manifests installed from URLs, in install order. */
@@ -103,11 +103,6 @@ export class Knative extends pulumi.ComponentResource {
     const ingress = args.ingress ?? "kourier";
     const exposure = args.exposure ?? "traefik";
     const mirror = args.releaseSource?.mirror;
-    const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
-      parent: this,
-      dependsOn,
-      ...(args.provider ? { provider: args.provider } : {}),
-    });
     const force = { "pulumi.com/patchForce": "true" };
 
     // Every release manifest of this install, then where each is read from (verified first where pinned).
@@ -126,7 +121,7 @@ export class Knative extends pulumi.ComponentResource {
     const chain = (list: ReleaseManifest[], after: pulumi.Resource[]): pulumi.Resource[] => {
       let prev = after;
       for (const r of list) {
-        const opts = child(prev);
+        const opts = childOptions(this, prev);
         prev = [
           new kubernetes.yaml.v2.ConfigFile(
             `${name}-${r.key}`,
@@ -149,7 +144,7 @@ export class Knative extends pulumi.ComponentResource {
       new kubernetes.apiextensions.CustomResource(
         `${name}-traefik-route`,
         { apiVersion, kind, metadata, ...rest },
-        child(servingDone),
+        childOptions(this, servingDone),
       );
       this.objects.push(route);
     }
@@ -166,7 +161,7 @@ export class Knative extends pulumi.ComponentResource {
       new kubernetes.core.v1.ConfigMapPatch(
         `${name}-${cm.metadata.name}`,
         { metadata: { ...cm.metadata, annotations: force }, data: cm.data as Record<string, string> },
-        child(servingDone),
+        childOptions(this, servingDone),
       );
     }
     this.objects.push(...configObjs);
@@ -177,12 +172,12 @@ export class Knative extends pulumi.ComponentResource {
       new kubernetes.apiextensions.CustomResource(
         `${name}-peer-authentication`,
         { apiVersion, kind, metadata, ...rest },
-        child(servingDone),
+        childOptions(this, servingDone),
       );
       new kubernetes.core.v1.NamespacePatch(
         `${name}-default-namespace`,
         { metadata: { ...defaultNamespacePatch.metadata, annotations: force } },
-        child(servingDone),
+        childOptions(this, servingDone),
       );
       this.objects.push(peerAuthentication, defaultNamespacePatch);
     }
@@ -203,22 +198,26 @@ export class Knative extends pulumi.ComponentResource {
         const namespace = new kubernetes.core.v1.Namespace(
           `${name}-kafka-namespace`,
           { metadata: { name: ns } },
-          child(),
+          childOptions(this),
         );
         const { chart } = strimziChart(k.strimziVersion, mirror);
         const strimzi = new kubernetes.helm.v4.Chart(
           `${name}-strimzi`,
           // Under a mirror the chart is a packaged .tgz (path or URL), which carries its own version.
           mirror ? { chart, namespace: ns } : { chart, version: k.strimziVersion, namespace: ns },
-          child([namespace]),
+          childOptions(this, [namespace]),
         );
         const kafkaObjs = renderKafka(kafkaSpec);
-        const kafka = new kubernetes.yaml.v2.ConfigGroup(`${name}-kafka`, { objs: kafkaObjs }, child([strimzi]));
+        const kafka = new kubernetes.yaml.v2.ConfigGroup(
+          `${name}-kafka`,
+          { objs: kafkaObjs },
+          childOptions(this, [strimzi]),
+        );
         const brokerObjs = renderKafkaBroker({ kafka: kafkaSpec });
         new kubernetes.yaml.v2.ConfigGroup(
           `${name}-kafka-broker-objects`,
           { objs: brokerObjs },
-          child([...eventingDone, kafka]),
+          childOptions(this, [...eventingDone, kafka]),
         );
         this.objects.push({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }, ...kafkaObjs, ...brokerObjs);
         this.kafkaBootstrap = kafkaBootstrap(kafkaSpec);

@@ -9,6 +9,7 @@ import {
   type KnativeScale,
 } from "../../lib/render/knative";
 import type { Artifact } from "../artifact";
+import { childOptions } from "../childOptions";
 import { sourceSha256, type FunctionSource } from "../webService";
 
 export type { ContainerResources, KnativeScale } from "../../lib/render/knative";
@@ -36,8 +37,6 @@ export interface KnativeServiceArgs {
   readonly domain?: string;
   /** The cluster's Knative `domain-template`, to compute `url`. Defaults to Knative's "{{.Name}}.{{.Namespace}}.{{.Domain}}". */
   readonly domainTemplate?: string;
-  /** Provider of the cluster. Defaults to the provider inherited through `opts`. */
-  readonly provider?: kubernetes.Provider;
   /**
    * Source files to run with `image` as the runtime: kept in a ConfigMap `<service>-source`,
    * mounted read-only, started with `command`; a source change rolls a new revision.
@@ -49,7 +48,8 @@ export interface KnativeServiceArgs {
 /**
  * One Knative Service (a function): `serving.knative.dev/v1` Service with scale annotations on
  * its revision template, rendered by `renderKnativeService` and applied as a custom resource.
- * Needs Knative Serving in the cluster: pass the `Knative` component in `opts.dependsOn`.
+ * Needs Knative Serving in the cluster: pass the `Knative` component in `opts.dependsOn`, the
+ * cluster's provider in `opts.providers`.
  */
 export class KnativeService extends pulumi.ComponentResource {
   public readonly service: kubernetes.apiextensions.CustomResource;
@@ -63,7 +63,6 @@ export class KnativeService extends pulumi.ComponentResource {
     super("kantai:knative:KnativeService", name, {}, opts);
     const serviceName = args.serviceName ?? name;
     const namespace = args.namespace ?? "default";
-    const providerOpt = args.provider ? { provider: args.provider } : {};
     const sourceObj = args.source
       ? renderSourceConfigMap(`${serviceName}-source`, namespace, args.source.files)
       : undefined;
@@ -74,7 +73,7 @@ export class KnativeService extends pulumi.ComponentResource {
             metadata: sourceObj.metadata as kubernetes.types.input.meta.v1.ObjectMeta,
             data: sourceObj.data as Record<string, string>,
           },
-          { parent: this, ...providerOpt },
+          childOptions(this),
         )
       : undefined;
     const obj = renderKnativeService({
@@ -103,7 +102,7 @@ export class KnativeService extends pulumi.ComponentResource {
     this.service = new kubernetes.apiextensions.CustomResource(
       `${name}-service`,
       { apiVersion, kind, metadata, ...rest },
-      { parent: this, ...providerOpt, ...(sourceMap ? { dependsOn: [sourceMap] } : {}) },
+      childOptions(this, sourceMap ? [sourceMap] : []),
     );
     this.url = `http://${knativeHost(serviceName, namespace, args.domain ?? "local.knative", args.domainTemplate)}`;
     this.artifacts = [

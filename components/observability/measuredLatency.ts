@@ -38,6 +38,7 @@ import {
 } from "../../lib/render/latency";
 import { REPLANNER_DEFAULTS, renderReplanner } from "../../lib/render/replanner";
 import type { Artifact } from "../artifact";
+import { childOptions } from "../childOptions";
 import { replannerBundle } from "./bundle";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -98,8 +99,6 @@ export interface MeasuredLatencyArgs {
   /** Monitors for Knative Serving (queue-proxy PodMonitor, autoscaler ServiceMonitor), created after `knativeDependsOn`. Defaults to off. */
   readonly knativeMonitor?: boolean;
   readonly knativeDependsOn?: readonly pulumi.Resource[];
-  /** Provider of the cluster. Defaults to the provider inherited through `opts`. */
-  readonly provider?: kubernetes.Provider;
 }
 
 export class MeasuredLatency extends pulumi.ComponentResource {
@@ -119,12 +118,11 @@ export class MeasuredLatency extends pulumi.ComponentResource {
     const prom = { ...PROMETHEUS_STACK_DEFAULTS, ...args.prometheus };
     const promOn = args.prometheus?.enabled ?? true;
     this.prometheusUrl = args.prometheus?.url ?? prometheusUrl(prom.fullname, ns);
-    const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
-      parent: this,
-      ...(args.provider ? { provider: args.provider } : {}),
-      dependsOn,
-    });
-    const namespace = new kubernetes.core.v1.Namespace(`${name}-namespace`, { metadata: { name: ns } }, child());
+    const namespace = new kubernetes.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: ns } },
+      childOptions(this),
+    );
     const after: pulumi.Resource[] = [namespace];
     if (args.grafana && !promOn)
       throw new Error(
@@ -153,7 +151,7 @@ export class MeasuredLatency extends pulumi.ComponentResource {
             [GRAFANA_ADMIN_KEYS.password]: password.result,
           },
         },
-        child([namespace]),
+        childOptions(this, [namespace]),
       );
       values = withGrafana(values, { adminSecret: grafanaAdminSecretName(prom.fullname), ...GRAFANA_DEFAULTS });
       this.grafanaUrl = `http://${grafanaServiceName(prom.fullname)}.${ns}.svc.cluster.local`;
@@ -169,13 +167,13 @@ export class MeasuredLatency extends pulumi.ComponentResource {
             namespace: ns,
             values,
           },
-          child(adminSecret ? [namespace, adminSecret] : [namespace]),
+          childOptions(this, adminSecret ? [namespace, adminSecret] : [namespace]),
         ),
       );
     }
     const agentSource = fs.readFileSync(path.join(ROOT, "web", "rtt-agent.js"), "utf8");
     const agents = renderRttAgents({ ...RTT_AGENT_DEFAULTS, ...args.agents, namespace: ns, source: agentSource });
-    new kubernetes.yaml.v2.ConfigGroup(`${name}-agents`, { objs: agents }, child(after));
+    new kubernetes.yaml.v2.ConfigGroup(`${name}-agents`, { objs: agents }, childOptions(this, after));
     const monitors = (args.services ?? []).flatMap((s) =>
       renderLatencyAwareMonitor({
         name: s.name,
@@ -183,16 +181,17 @@ export class MeasuredLatency extends pulumi.ComponentResource {
         interval: args.agents?.scrapeInterval ?? RTT_AGENT_DEFAULTS.scrapeInterval,
       }),
     );
-    if (monitors.length > 0) new kubernetes.yaml.v2.ConfigGroup(`${name}-monitors`, { objs: monitors }, child(after));
+    if (monitors.length > 0)
+      new kubernetes.yaml.v2.ConfigGroup(`${name}-monitors`, { objs: monitors }, childOptions(this, after));
     const dashboards = args.grafana ? renderDashboardConfigMaps(ns, repoDashboards()) : [];
     if (dashboards.length > 0)
-      new kubernetes.yaml.v2.ConfigGroup(`${name}-dashboards`, { objs: dashboards }, child(after));
+      new kubernetes.yaml.v2.ConfigGroup(`${name}-dashboards`, { objs: dashboards }, childOptions(this, after));
     const knative = args.knativeMonitor ? renderKnativeMonitors({ namespace: ns, interval: prom.scrapeInterval }) : [];
     if (knative.length > 0)
       new kubernetes.yaml.v2.ConfigGroup(
         `${name}-knative-monitors`,
         { objs: knative },
-        child([...after, ...(args.knativeDependsOn ?? [])]),
+        childOptions(this, [...after, ...(args.knativeDependsOn ?? [])]),
       );
     this.objects = [...agents, ...monitors, ...dashboards, ...knative];
     // The objects registered directly (not through a ConfigGroup), the password as a placeholder.
@@ -301,7 +300,7 @@ export class MeasuredLatency extends pulumi.ComponentResource {
           scrapeInterval: prom.scrapeInterval,
         });
       });
-      new kubernetes.yaml.v2.ConfigGroup(`${name}-replanner-${s.name}`, { objs }, child(after));
+      new kubernetes.yaml.v2.ConfigGroup(`${name}-replanner-${s.name}`, { objs }, childOptions(this, after));
       this.replannerObjects[s.name] = objs;
       this.artifacts.push({
         path: `observability/${s.name}-replanner.yaml`,

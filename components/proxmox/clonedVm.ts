@@ -65,6 +65,72 @@ export interface ClonedVmArgs {
 }
 
 /**
+ * What a component running one VM cloned onto the internal bridge shares (grogu, the CI runner):
+ * the clone's placement and size, its static address, and the SSH access kantai reaches it with
+ * (through a Proxmox node, since the bridge is internal).
+ */
+export interface BridgeVmArgs {
+  /** Proxmox node of the VM (the template's node). */
+  readonly node: string;
+  /** VM ID. */
+  readonly vmId: number;
+  /** VM and host name. */
+  readonly hostname: string;
+  /** Template to clone (a VmTemplate's vmId output, so the clone depends on it). */
+  readonly templateVmId: pulumi.Input<number>;
+  /** Address on the internal bridge, without prefix. */
+  readonly ip: string;
+  /** Prefix length of the bridge's subnet. */
+  readonly prefix: number;
+  /** Default gateway. */
+  readonly gateway: string;
+  readonly dns: VmDns;
+  readonly cores: number;
+  readonly memoryMb: number;
+  readonly bridge: pulumi.Input<string>;
+  readonly datastores: VmDatastores;
+  /** Login user of the VM (SSH keys only). */
+  readonly user: string;
+  readonly sshAuthorizedKeys: readonly string[];
+  /** Private key for SSH to the VM (through `jump`). */
+  readonly sshPrivateKey: pulumi.Input<string>;
+  /** The Proxmox node kantai already reaches over SSH; the VM sits behind it. */
+  readonly jump: { readonly host: string; readonly user: string };
+}
+
+/** The ClonedVm arguments a BridgeVmArgs fixes: placement, size, network (`ip/prefix`). */
+export function bridgeVmPlacement(
+  a: BridgeVmArgs,
+): Pick<
+  ClonedVmArgs,
+  | "node"
+  | "vmId"
+  | "hostname"
+  | "templateVmId"
+  | "address"
+  | "gateway"
+  | "dns"
+  | "cores"
+  | "memoryMb"
+  | "bridge"
+  | "datastores"
+> {
+  return {
+    node: a.node,
+    vmId: a.vmId,
+    hostname: a.hostname,
+    templateVmId: a.templateVmId,
+    address: `${a.ip}/${a.prefix}`,
+    gateway: a.gateway,
+    dns: a.dns,
+    cores: a.cores,
+    memoryMb: a.memoryMb,
+    bridge: a.bridge,
+    datastores: a.datastores,
+  };
+}
+
+/**
  * A full clone of a template with its own user-data snippet, static address, cores and memory.
  *
  * Replacement is safe (docs/decisions/0009-vm-replacement.md): a changed user-data gets a new

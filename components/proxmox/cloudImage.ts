@@ -1,5 +1,6 @@
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
+import type { Artifact } from "../artifact";
 
 export interface CloudImageArgs {
   /** Node to download to. */
@@ -21,6 +22,8 @@ export class CloudImage extends pulumi.ComponentResource {
   public readonly file: proxmox.download.File;
   /** Volume id, e.g. "local:import/jammy-server-cloudimg-amd64.qcow2". */
   public readonly fileId: pulumi.Output<string>;
+  /** None: the node downloads the image itself; kantai renders no file for it. */
+  public readonly artifacts: Artifact[] = [];
 
   constructor(name: string, args: CloudImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:proxmox:CloudImage", name, {}, opts);

@@ -7,6 +7,7 @@ import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Service } from "kubernetes-models/v1/Service";
 import { parse } from "yaml";
+import { parseManifests } from "../../lib/render/k8s";
 import type { RoutingPlan } from "../../lib/routing/types";
 
 interface Recorded {
@@ -16,6 +17,7 @@ interface Recorded {
 }
 const recorded: Recorded[] = [];
 let outputs: { replicas: Record<string, number>; serviceName: string; url: string };
+let artifact: { path: string; kind: string; resource: string; content: string };
 
 const plan: RoutingPlan = {
   replicas: { cloud1: 1, cloud2: 0, edge: 5 },
@@ -45,8 +47,20 @@ beforeAll(async () => {
     service: { image: "ghcr.io/kantai/fib:1.0.0", port: 3000 },
     serviceType: "NodePort",
   });
+  // A second service with other ports and a header: its artifact must follow its own arguments.
+  const api = new LatencyAwareService("api", {
+    plan: pulumi.output(plan),
+    nodes: ["edge", "cloud2", "cloud1"],
+    service: { image: "ghcr.io/kantai/api:2.0.0", port: 3000 },
+    proxyPort: 9090,
+    servicePort: 8000,
+    artifactHeader: pulumi.output("# where the plan came from\n"),
+  });
   const get = <T>(o: import("@pulumi/pulumi").Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
   outputs = { replicas: await get(svc.replicas), serviceName: await get(svc.serviceName), url: await get(svc.url) };
+  expect(api.artifacts).toHaveLength(1);
+  const [a] = api.artifacts;
+  artifact = { ...a, content: await get(pulumi.output(a.content)) };
   // children whose inputs hold Outputs register once those resolve: wait until no more arrive
   for (let n = -1; n !== recorded.length;) {
     n = recorded.length;
@@ -54,6 +68,7 @@ beforeAll(async () => {
   }
 }, 120_000);
 
+const ofFib = () => recorded.filter((r) => r.name === "fib" || r.name.startsWith("fib-"));
 const find = (type: string, name: string) => {
   const r = recorded.find((x) => x.type === type && x.name === name);
   if (!r) throw new Error(`no ${type} ${name}`);
@@ -63,7 +78,11 @@ const find = (type: string, name: string) => {
 describe("LatencyAwareService", () => {
   it("creates one workload, backend, proxy config and proxy per node, and one front Service, named from stable keys", () => {
     // Registration order depends on when each Output resolves; compare as a set.
-    expect(recorded.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
+    expect(
+      ofFib()
+        .map((r) => `${r.type} ${r.name}`)
+        .sort(),
+    ).toEqual(
       [
         "kantai:routing:LatencyAwareService fib",
         "kubernetes:apps/v1:Deployment fib-cloud1",
@@ -103,7 +122,7 @@ describe("LatencyAwareService", () => {
 
   it("configures each node's proxy with that node's weights", () => {
     const weightsOf = (node: string) => {
-      // The weights are in the filesystem RDS file next to the bootstrap (components/routing/manifests.ts).
+      // The weights are in the filesystem RDS file next to the bootstrap (lib/render/latencyAware.ts).
       const rds = parse(find("kubernetes:core/v1:ConfigMap", `fib-proxy-${node}`).inputs.data["rds.yaml"]);
       const route = rds.resources[0].virtual_hosts[0].routes[0].route;
       return route.weighted_clusters.clusters;
@@ -143,7 +162,7 @@ describe("LatencyAwareService", () => {
       "kubernetes:core/v1:Service": ["v1", "Service"],
       "kubernetes:core/v1:ConfigMap": ["v1", "ConfigMap"],
     };
-    const children = recorded.filter((r) => r.type.startsWith("kubernetes:"));
+    const children = ofFib().filter((r) => r.type.startsWith("kubernetes:"));
     expect(children).toHaveLength(13);
     for (const r of children) {
       const [apiVersion, kind] = versions[r.type];
@@ -151,6 +170,33 @@ describe("LatencyAwareService", () => {
       const model = new models[r.type]({ apiVersion, kind, ...rest }) as { validate(): void };
       expect(() => model.validate()).not.toThrow();
     }
+  });
+
+  it("lists as its artifact exactly the objects it registers, after the header, with its own ports", () => {
+    expect({ path: artifact.path, kind: artifact.kind, resource: artifact.resource }).toEqual({
+      path: "routing/api.yaml",
+      kind: "kubernetes",
+      resource: "api",
+    });
+    expect(artifact.content.startsWith("# where the plan came from\n")).toBe(true);
+    const objects = parseManifests(artifact.content);
+    const childType: Record<string, string> = {
+      Deployment: "kubernetes:apps/v1:Deployment",
+      Service: "kubernetes:core/v1:Service",
+      ConfigMap: "kubernetes:core/v1:ConfigMap",
+    };
+    const children = recorded.filter((r) => r.name.startsWith("api-") && r.type.startsWith("kubernetes:"));
+    expect(objects).toHaveLength(children.length);
+    for (const o of objects as any[]) {
+      // The front Service's object is named `api`; its resource is `api-front`.
+      const child = children.find((r) => r.type === childType[o.kind] && r.inputs.metadata.name === o.metadata.name);
+      expect(child, `${o.kind} ${o.metadata.name}`).toBeDefined();
+      expect(child!.inputs.metadata).toEqual(o.metadata);
+      if (o.kind === "ConfigMap") expect(child!.inputs.data).toEqual(o.data);
+      else expect(child!.inputs.spec).toEqual(o.spec);
+    }
+    const front = (objects as any[]).find((o) => o.kind === "Service" && o.metadata.name === "api");
+    expect(front.spec.ports).toEqual([{ name: "http", port: 8000, targetPort: 9090 }]);
   });
 
   it("exposes the applied replicas, the Service name and its URL", () => {

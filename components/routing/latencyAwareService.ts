@@ -3,7 +3,7 @@
  * exactly the planned replicas (seed 004's Seika as plain Deployments pinned by hostname) and
  * per-node Envoy proxies that enforce each ingress node's weights
  * (docs/decisions/0007-routing-dataplane.md). The objects are rendered by the pure
- * `renderLatencyAwareService` (manifests.ts); this component only creates them.
+ * `renderLatencyAwareService` (lib/render/latencyAware.ts); this component only creates them.
  *
  * Children (stable keys, so a changed plan updates objects and never replaces them):
  *   Deployment `${name}-<node>`, Service `${name}-<node>`, ConfigMap and Deployment
@@ -11,17 +11,30 @@
  */
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { RoutingPlan as Plan } from "../../lib/routing/types";
+import { toYaml } from "../../lib/render/k8s";
 import {
   DEFAULT_PROXY_IMAGE,
+  type K8sManifest,
   type LatencyAwareManifestOptions,
   type LatencyAwareManifests,
+  latencyAwareManifestList,
   renderLatencyAwareService,
   type ServiceSpec,
-} from "./manifests";
+} from "../../lib/render/latencyAware";
+import type { RoutingPlan as Plan } from "../../lib/routing/types";
+import type { Artifact } from "../artifact";
+import { childOptions } from "../childOptions";
 
-export { latencyAwareServiceManifests, renderLatencyAwareService } from "./manifests";
-export type { K8sManifest, LatencyAwareManifestOptions, LatencyAwareManifests, ServiceSpec } from "./manifests";
+export type { ServiceSpec } from "../../lib/render/latencyAware";
+
+type DeploymentSpec = kubernetes.types.input.apps.v1.DeploymentSpec;
+/** A Deployment spec as lib/render/latencyAware.ts renders it: plain data. */
+interface RenderedDeploymentSpec {
+  readonly selector: kubernetes.types.input.meta.v1.LabelSelector;
+  readonly replicas: number;
+  readonly template: kubernetes.types.input.core.v1.PodTemplateSpec;
+}
+type ServiceSpecInput = kubernetes.types.input.core.v1.ServiceSpec;
 
 export interface LatencyAwareServiceArgs {
   /** The plan to apply: usually `routingPlan.plan` of a RoutingPlan resource. */
@@ -47,6 +60,8 @@ export interface LatencyAwareServiceArgs {
    * Defaults to false (Pulumi's plan is the weights).
    */
   readonly reweight?: boolean;
+  /** Comment lines written before the manifests in the artifact (e.g. where the plan came from). Defaults to none. */
+  readonly artifactHeader?: pulumi.Input<string>;
 }
 
 /** What Pulumi leaves to the re-planner on each proxy ConfigMap (web/replanner.ts writes exactly these). */
@@ -63,6 +78,8 @@ export class LatencyAwareService extends pulumi.ComponentResource {
   public readonly serviceName: pulumi.Output<string>;
   /** In-cluster URL of the front Service. */
   public readonly url: pulumi.Output<string>;
+  /** `routing/<name>.yaml`: every object as applied for the plan, after `artifactHeader`. */
+  public readonly artifacts: Artifact[];
 
   constructor(name: string, args: LatencyAwareServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:routing:LatencyAwareService", name, {}, opts);
@@ -116,25 +133,24 @@ export class LatencyAwareService extends pulumi.ComponentResource {
     const rendered: pulumi.Output<LatencyAwareManifests> = pulumi
       .output(args.plan)
       .apply((plan) => stable(renderLatencyAwareService(options, plan)));
-    const child = { parent: this };
     for (const node of options.nodes) {
       const f = fixed.nodes[node];
-      const spec = (kind: "workload" | "proxy", key: string) =>
-        rendered.apply((r) => (r.nodes[node][kind].spec as Record<string, any>)[key]);
-      const deploymentSpec = (kind: "workload" | "proxy") => ({
-        selector: (f[kind].spec as Record<string, any>).selector,
-        replicas: spec(kind, "replicas"),
-        template: spec(kind, "template"),
+      // The renderer's Deployment specs are plain data of exactly these types.
+      const specOf = (m: K8sManifest) => m.spec as RenderedDeploymentSpec;
+      const deploymentSpec = (kind: "workload" | "proxy"): DeploymentSpec => ({
+        selector: specOf(f[kind]).selector,
+        replicas: rendered.apply((r) => specOf(r.nodes[node][kind]).replicas),
+        template: rendered.apply((r) => specOf(r.nodes[node][kind]).template),
       });
       new kubernetes.apps.v1.Deployment(
         `${name}-${node}`,
         { metadata: f.workload.metadata, spec: deploymentSpec("workload") },
-        child,
+        childOptions(this),
       );
       new kubernetes.core.v1.Service(
         `${name}-${node}`,
-        { metadata: f.backend.metadata, spec: f.backend.spec as any },
-        child,
+        { metadata: f.backend.metadata, spec: f.backend.spec as ServiceSpecInput },
+        childOptions(this),
       );
       const config = new kubernetes.core.v1.ConfigMap(
         `${name}-proxy-${node}`,
@@ -142,12 +158,12 @@ export class LatencyAwareService extends pulumi.ComponentResource {
           metadata: f.proxyConfig.metadata,
           data: rendered.apply((r) => r.nodes[node].proxyConfig.data as Record<string, string>),
         },
-        args.reweight ? { ...child, ignoreChanges: [...REPLANNER_IGNORED_FIELDS] } : child,
+        childOptions(this, [], args.reweight ? { ignoreChanges: [...REPLANNER_IGNORED_FIELDS] } : {}),
       );
       new kubernetes.apps.v1.Deployment(
         `${name}-proxy-${node}`,
         { metadata: f.proxy.metadata, spec: deploymentSpec("proxy") },
-        { parent: this, dependsOn: [config] },
+        childOptions(this, [config]),
       );
     }
     // Named `${name}-front` like every child; it was registered as bare `name`, so the alias keeps the
@@ -155,14 +171,24 @@ export class LatencyAwareService extends pulumi.ComponentResource {
     // https://www.pulumi.com/docs/iac/concepts/resources/options/aliases/
     const frontend = new kubernetes.core.v1.Service(
       `${name}-front`,
-      { metadata: fixed.frontend.metadata, spec: fixed.frontend.spec as any },
-      { ...child, aliases: [{ name }] },
+      { metadata: fixed.frontend.metadata, spec: fixed.frontend.spec as ServiceSpecInput },
+      childOptions(this, [], { aliases: [{ name }] }),
     );
     this.replicas = rendered.apply((r) =>
       Object.fromEntries(options.nodes.map((n) => [n, (r.nodes[n].workload.spec as { replicas: number }).replicas])),
     );
     this.serviceName = frontend.metadata.name;
     this.url = pulumi.interpolate`http://${frontend.metadata.name}.${options.namespace}.svc.cluster.local:${options.servicePort}`;
+    this.artifacts = [
+      {
+        path: `routing/${name}.yaml`,
+        kind: "kubernetes",
+        resource: name,
+        content: pulumi
+          .all([args.artifactHeader ?? "", rendered])
+          .apply(([header, r]) => header + toYaml(latencyAwareManifestList(r))),
+      },
+    ];
     this.registerOutputs({ replicas: this.replicas, serviceName: this.serviceName, url: this.url });
   }
 }

@@ -14,6 +14,7 @@ import {
 } from "../../lib/render/mariadb";
 import { renderNfsStaticVolume } from "../../lib/render/storage";
 import type { Artifact } from "../artifact";
+import { childOptions } from "../childOptions";
 
 export interface MariadbArgs extends Omit<MariadbSpec, "backup"> {
   /** Scheduled backups to a directory of the NFS export; omitted: none. */
@@ -33,8 +34,6 @@ export interface MariadbArgs extends Omit<MariadbSpec, "backup"> {
     /** Where the backup pod may run (it must reach the NFS server). Defaults to anywhere. */
     readonly nodeSelector?: Readonly<Record<string, string>>;
   };
-  /** Provider of the cluster. Defaults to the provider inherited through `opts`. */
-  readonly provider?: kubernetes.Provider;
 }
 
 /** What the artifact shows instead of a password. */
@@ -58,7 +57,7 @@ export class Mariadb extends pulumi.ComponentResource {
 
   constructor(name: string, args: MariadbArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:storage:Mariadb", name, {}, opts);
-    const { provider, backup, ...rest } = args;
+    const { backup, ...rest } = args;
     const ns = rest.namespace ?? MARIADB_DEFAULTS.namespace;
     const claimName = `${rest.name ?? MARIADB_DEFAULTS.name}-backups`;
     const spec: MariadbSpec = {
@@ -99,15 +98,10 @@ export class Mariadb extends pulumi.ComponentResource {
       : [];
     this.objects = [...mariadbObjectList(shown), ...backupVolume];
 
-    const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
-      parent: this,
-      dependsOn,
-      ...(provider ? { provider } : {}),
-    });
     const base = new kubernetes.yaml.v2.ConfigGroup(
       `${name}-base`,
       { objs: [shown.namespace, shown.storageClass, shown.volume, ...backupVolume] },
-      child(),
+      childOptions(this),
     );
     // The real values: secret outputs in, secret stringData out.
     const real = pulumi
@@ -126,18 +120,18 @@ export class Mariadb extends pulumi.ComponentResource {
               real.apply((r) => [r.credentials, ...r.appSecrets][i].stringData as Record<string, string>),
             ),
           },
-          child([base]),
+          childOptions(this, [base]),
         ),
     );
     const server = new kubernetes.yaml.v2.ConfigGroup(
       `${name}-server`,
       { objs: [shown.scripts, shown.headless, shown.service, shown.statefulSet] },
-      child(secretRes),
+      childOptions(this, secretRes),
     );
     new kubernetes.yaml.v2.ConfigGroup(
       `${name}-jobs`,
       { objs: [shown.provisionJob, ...(shown.backupCronJob ? [shown.backupCronJob] : [])] },
-      { ...child([server]), customTimeouts: { create: "10m" } },
+      { ...childOptions(this, [server]), customTimeouts: { create: "10m" } },
     );
     this.host = mariadbHost(spec);
     this.port = MARIADB_DEFAULTS.port;

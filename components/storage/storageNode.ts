@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { toYaml } from "../../lib/render/k8s";
-import { asRoot } from "../../lib/render/k3sShell";
+import { asRoot } from "../../lib/render/remoteShell";
 import {
   csiNfsReleases,
   CSI_NFS_VERSION,
@@ -16,6 +16,7 @@ import {
   type StorageNodeSpec,
 } from "../../lib/render/storage";
 import type { Artifact } from "../artifact";
+import { childOptions } from "../childOptions";
 import type { SshConnection } from "../connection";
 
 export interface StorageNodeArgs extends StorageNodeSpec {
@@ -29,8 +30,6 @@ export interface StorageNodeArgs extends StorageNodeSpec {
   readonly csiDriver?: boolean;
   /** csi-driver-nfs release. Defaults to CSI_NFS_VERSION. */
   readonly csiNfsVersion?: string;
-  /** Provider of the cluster. Defaults to the provider inherited through `opts`. */
-  readonly provider?: kubernetes.Provider;
 }
 
 /**
@@ -51,7 +50,7 @@ export class StorageNode extends pulumi.ComponentResource {
 
   constructor(name: string, args: StorageNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:storage:StorageNode", name, {}, opts);
-    const { connection, server, storageClass, csiDriver, csiNfsVersion, provider, ...spec } = args;
+    const { connection, server, storageClass, csiDriver, csiNfsVersion, ...spec } = args;
     const create = renderStorageCreate(spec);
     const remove = renderStorageDelete(spec);
     const run = asRoot(create, `kantai-storage-${spec.name}`);
@@ -69,15 +68,10 @@ export class StorageNode extends pulumi.ComponentResource {
       { path: `${name}/fstab`, kind: "fstab", resource: `${name}-setup`, content: renderFstabEntry(spec) + "\n" },
       { path: `${name}/kantai.exports`, kind: "exports", resource: `${name}-setup`, content: renderExports(spec) },
     ];
-    const child = (dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({
-      parent: this,
-      dependsOn,
-      ...(provider ? { provider } : {}),
-    });
     let prev: pulumi.Resource[] = [this.setup];
     if (csiDriver ?? storageClass !== undefined) {
       for (const r of csiNfsReleases(csiNfsVersion ?? CSI_NFS_VERSION)) {
-        prev = [new kubernetes.yaml.v2.ConfigFile(`${name}-${r.key}`, { file: r.url }, child(prev))];
+        prev = [new kubernetes.yaml.v2.ConfigFile(`${name}-${r.key}`, { file: r.url }, childOptions(this, prev))];
       }
       this.ready = prev;
     }
@@ -94,7 +88,7 @@ export class StorageNode extends pulumi.ComponentResource {
           allowVolumeExpansion: sc.allowVolumeExpansion as boolean,
           mountOptions: sc.mountOptions as string[],
         },
-        child(prev),
+        childOptions(this, prev),
       );
       this.storageClassName = sc.metadata.name;
       this.ready = [...prev, scRes];

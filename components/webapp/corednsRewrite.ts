@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderCorefile, renderRewriteRules, type DnsRewrite } from "../../lib/render/coredns";
 import { kantaiLabels, toYaml, type K8sObject } from "../../lib/render/k8s";
 import type { Artifact } from "../artifact";
+import { childOptions } from "../childOptions";
 
 export interface CorednsRewriteArgs {
   /** Public name → in-cluster service name. */
@@ -14,11 +15,9 @@ export interface CorednsRewriteArgs {
    * Defaults to "k3s".
    */
   readonly mode?: "k3s" | "corefile";
-  /** Provider of the cluster. Defaults to the provider inherited through `opts`. */
-  readonly provider?: kubernetes.Provider;
 }
 
-/** Make `<app>.<public zone>` resolve inside the cluster to the app's Service (seed 003, fixed). */
+/** Make `<app>.<public zone>` resolve inside the cluster to the app's Service (seed 003, fixed). The cluster's provider comes in `opts.providers`. */
 export class CorednsRewrite extends pulumi.ComponentResource {
   /** The effective Corefile CoreDNS runs with the rewrites merged into its main block. */
   public readonly corefile: string;
@@ -28,7 +27,6 @@ export class CorednsRewrite extends pulumi.ComponentResource {
   constructor(name: string, args: CorednsRewriteArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:webapp:CorednsRewrite", name, {}, opts);
     const mode = args.mode ?? "k3s";
-    const o: pulumi.CustomResourceOptions = { parent: this, ...(args.provider ? { provider: args.provider } : {}) };
     this.corefile = renderCorefile({ rewrites: args.rewrites, k3s: mode === "k3s" });
     if (mode === "k3s") {
       this.object = {
@@ -40,7 +38,7 @@ export class CorednsRewrite extends pulumi.ComponentResource {
       new kubernetes.core.v1.ConfigMap(
         `${name}-coredns-custom`,
         { metadata: this.object.metadata, data: this.object.data as Record<string, string> },
-        o,
+        childOptions(this),
       );
     } else {
       this.object = {
@@ -55,7 +53,7 @@ export class CorednsRewrite extends pulumi.ComponentResource {
           metadata: { ...this.object.metadata, annotations: { "pulumi.com/patchForce": "true" } },
           data: this.object.data as Record<string, string>,
         },
-        o,
+        childOptions(this),
       );
     }
     const resource = mode === "k3s" ? `${name}-coredns-custom` : `${name}-coredns`;

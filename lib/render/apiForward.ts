@@ -13,6 +13,7 @@
  *   conntrack tuple, not the packet) ahead of any DROP policy (Proxmox' firewall).
  * Forwarding (net.ipv4.ip_forward) is the NAT rule's job and is switched on there.
  */
+import { heredocFile, renderHelperUnit, renderHelperUnitDelete } from "./hostScripts";
 
 export interface ApiForwardSpec {
   /** Cluster name (a DNS label): names the unit, the helper and the rules' tag. */
@@ -29,15 +30,6 @@ export interface ApiForwardSpec {
 export function apiForwardUnitName(spec: Pick<ApiForwardSpec, "cluster">): string {
   return `kantai-apifwd-${spec.cluster}`;
 }
-
-const heredoc = (path: string, content: string, mode = "0644") =>
-  [
-    `mkdir -p "$(dirname '${path}')"`,
-    `cat > '${path}.kantai-new' <<'KANTAI_EOF'`,
-    (content.endsWith("\n") ? content : content + "\n") + "KANTAI_EOF",
-    `chmod ${mode} '${path}.kantai-new'`,
-    `mv -f '${path}.kantai-new' '${path}'`,
-  ].join("\n");
 
 /** The helper: `up` adds the three rules where missing, `down` removes every copy, `status` counts them. */
 export function renderApiForwardHelper(spec: ApiForwardSpec): string {
@@ -80,20 +72,10 @@ esac
 
 /** systemd oneshot unit that applies the forward at boot and removes it when stopped. */
 export function renderApiForwardUnit(spec: ApiForwardSpec, helperPath: string): string {
-  return `[Unit]
-Description=kantai API forward for K3s cluster ${spec.cluster} (port ${spec.port} -> ${spec.target}:${spec.targetPort ?? 6443})
-After=network-online.target
-Wants=network-online.target
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=${helperPath} up
-ExecStop=${helperPath} down
-
-[Install]
-WantedBy=multi-user.target
-`;
+  return renderHelperUnit(
+    `kantai API forward for K3s cluster ${spec.cluster} (port ${spec.port} -> ${spec.target}:${spec.targetPort ?? 6443})`,
+    helperPath,
+  );
 }
 
 /**
@@ -112,9 +94,9 @@ export function renderApiForwardCreate(spec: ApiForwardSpec): string {
     // A changed port or target: the previous helper removes its own rules first.
     `if [ -x '${helper}' ]; then '${helper}' down; fi`,
     `echo "kantai: API forward helper ${helper}" >&2`,
-    heredoc(helper, renderApiForwardHelper(spec), "0755"),
+    heredocFile(helper, renderApiForwardHelper(spec), "0755"),
     `echo "kantai: systemd unit ${unit}.service" >&2`,
-    heredoc(`/etc/systemd/system/${unit}.service`, renderApiForwardUnit(spec, helper)),
+    heredocFile(`/etc/systemd/system/${unit}.service`, renderApiForwardUnit(spec, helper)),
     "systemctl daemon-reload",
     `systemctl enable '${unit}.service'`,
     `systemctl restart '${unit}.service'`,
@@ -128,15 +110,5 @@ export function renderApiForwardCreate(spec: ApiForwardSpec): string {
 /** Delete script: stops and removes the unit, the rules and the helper. Harmless when run twice. */
 export function renderApiForwardDelete(spec: ApiForwardSpec): string {
   const unit = apiForwardUnitName(spec);
-  const helper = `/usr/local/sbin/${unit}`;
-  return [
-    "#!/bin/sh",
-    `# kantai: remove the API forward of cluster ${spec.cluster} from this host.`,
-    "set -u",
-    `systemctl disable --now '${unit}.service' 2>/dev/null || true`,
-    `if [ -x '${helper}' ]; then '${helper}' down; fi`,
-    `rm -f '/etc/systemd/system/${unit}.service' '${helper}'`,
-    "systemctl daemon-reload",
-    "",
-  ].join("\n");
+  return renderHelperUnitDelete(`the API forward of cluster ${spec.cluster}`, unit, `/usr/local/sbin/${unit}`);
 }

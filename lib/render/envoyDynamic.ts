@@ -18,7 +18,7 @@ import { stringify } from "yaml";
 import { PROXY_STATS_PORT } from "./latency";
 
 export const ROUTE_NAME = "weighted";
-/** Weights are integers per row summing to this (basis points), as in components/routing/manifests.ts. */
+/** Weights are integers per row summing to this (basis points), as in lib/render/latencyAware.ts. */
 export const WEIGHT_TOTAL = 10_000;
 
 export interface DynamicProxyOptions {

@@ -1,11 +1,11 @@
 /**
  * grogu (seed 000): a VM running Minikube with Knative Serving and Kourier, and a Caddy that
  * turns `<svc>.<label>.<domain>` into Knative's `<svc>.default.<knative domain>`.
- * Pure: returns text. Scripts follow lib/render/k3sShell.ts (POSIX sh, idempotent, bounded
+ * Pure: returns text. Scripts follow lib/render/remoteShell.ts (POSIX sh, idempotent, bounded
  * waits, failures name host and step).
  */
 import { BASE_PACKAGES, renderContainerUnit, renderUserData } from "./cloudInit";
-import { preamble, putFile, shq } from "./k3sShell";
+import { preamble, putFile, shq } from "./remoteShell";
 
 /** Kourier's ingress class, set in `config-network`. */
 export const KOURIER_INGRESS_CLASS = "kourier.ingress.networking.knative.dev";

@@ -65,10 +65,14 @@ esac
 `;
 }
 
-/** systemd oneshot unit that applies the NAT rule at boot and removes it when stopped. */
-export function renderNatUnit(spec: NatSpec, helperPath: string): string {
+/**
+ * The systemd oneshot unit that owns a helper's rules (the NAT rule, a cluster's API forward):
+ * `<helper> up` when it starts — at boot, once the network is online — and `<helper> down` when it
+ * stops; RemainAfterExit keeps it active in between, so `systemctl stop` removes the rules.
+ */
+export function renderHelperUnit(description: string, helperPath: string): string {
   return `[Unit]
-Description=kantai NAT masquerade for ${spec.bridge} (${spec.subnet} via ${spec.uplink})
+Description=${description}
 After=network-online.target
 Wants=network-online.target
 
@@ -81,6 +85,33 @@ ExecStop=${helperPath} down
 [Install]
 WantedBy=multi-user.target
 `;
+}
+
+/**
+ * The delete script of a helper-owned unit (renderHelperUnit): stop and disable the unit, let the
+ * helper remove its rules, remove the unit file, the helper and `files`. Harmless when run twice.
+ */
+export function renderHelperUnitDelete(
+  what: string,
+  unit: string,
+  helper: string,
+  files: readonly string[] = [],
+): string {
+  return [
+    "#!/bin/sh",
+    `# kantai: remove ${what} from this host.`,
+    "set -u",
+    `systemctl disable --now '${unit}.service' 2>/dev/null || true`,
+    `if [ -x '${helper}' ]; then '${helper}' down; fi`,
+    `rm -f ${[`/etc/systemd/system/${unit}.service`, helper, ...files].map((f) => `'${f}'`).join(" ")}`,
+    "systemctl daemon-reload",
+    "",
+  ].join("\n");
+}
+
+/** systemd oneshot unit that applies the NAT rule at boot and removes it when stopped. */
+export function renderNatUnit(spec: NatSpec, helperPath: string): string {
+  return renderHelperUnit(`kantai NAT masquerade for ${spec.bridge} (${spec.subnet} via ${spec.uplink})`, helperPath);
 }
 
 /** Single-quote `s` for sh. */
@@ -138,17 +169,9 @@ export function renderNatCreate(spec: NatSpec): string {
 /** Delete script: stops and removes the unit, the rule and the files. Forwarding stays on (other bridges may need it). */
 export function renderNatDelete(spec: NatSpec): string {
   const unit = natUnitName(spec);
-  const helper = `/usr/local/sbin/${unit}`;
-  return [
-    "#!/bin/sh",
-    `# kantai: remove NAT for ${spec.bridge} from this host.`,
-    "set -u",
-    `systemctl disable --now '${unit}.service' 2>/dev/null || true`,
-    `if [ -x '${helper}' ]; then '${helper}' down; fi`,
-    `rm -f '/etc/systemd/system/${unit}.service' '${helper}' '/etc/sysctl.d/90-${unit}.conf'`,
-    "systemctl daemon-reload",
-    "",
-  ].join("\n");
+  return renderHelperUnitDelete(`NAT for ${spec.bridge}`, unit, `/usr/local/sbin/${unit}`, [
+    `/etc/sysctl.d/90-${unit}.conf`,
+  ]);
 }
 
 export interface GatewayInstallSpec {

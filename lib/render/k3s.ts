@@ -1,6 +1,6 @@
 /**
  * K3s node configuration and the scripts that prepare, install and check K3s nodes over SSH.
- * Pure: returns text, creates nothing. Scripts follow lib/render/k3sShell.ts: POSIX sh,
+ * Pure: returns text, creates nothing. Scripts follow lib/render/remoteShell.ts: POSIX sh,
  * idempotent, bounded waits, failures name host and step.
  *
  * K3s reads `/etc/rancher/k3s/config.yaml` (every CLI flag has a key of the same name), so the
@@ -9,7 +9,8 @@
  * to a root-only file named by `token-file`.
  */
 import { stringify } from "yaml";
-import { HEREDOC_TAG, preamble, putFile, shq } from "./k3sShell";
+import { BASE_PACKAGES, renderUserData } from "./cloudInit";
+import { HEREDOC_TAG, preamble, putFile, shq } from "./remoteShell";
 
 /** Kernel command-line flags K3s needs on Raspberry Pi OS (memory cgroup). */
 export const PI_CGROUP_FLAGS: readonly string[] = ["cgroup_memory=1", "cgroup_enable=memory"];
@@ -454,4 +455,21 @@ export function renderK3sKubeconfigRead(host: string): string {
     `cat ${K3S_KUBECONFIG_FILE}`,
     "",
   ].join("\n");
+}
+
+/** User-data of a K3s VM node: SSH keys only, the guest agent and curl; K3s itself comes over SSH. */
+export function renderK3sVmUserData(a: {
+  hostname: string;
+  domain: string;
+  user: string;
+  sshAuthorizedKeys: readonly string[];
+}): string {
+  return renderUserData({
+    hostname: a.hostname,
+    domain: a.domain,
+    user: a.user,
+    sshAuthorizedKeys: a.sshAuthorizedKeys,
+    packages: BASE_PACKAGES.filter((p) => p !== "docker.io"),
+    runcmd: [["systemctl", "enable", "--now", "qemu-guest-agent"]],
+  });
 }

@@ -26,7 +26,7 @@
  */
 import { stringify } from "yaml";
 import { K3S_API_PORT, K3S_KUBECONFIG_FILE, k3sInstallScriptUrl, type K3sRole } from "./k3s";
-import { preamble, shq } from "./k3sShell";
+import { preamble, shq } from "./remoteShell";
 
 /** Annotation the drain step sets and the gate step clears: only nodes kantai cordoned are uncordoned. */
 export const UPGRADING_ANNOTATION = "kantai.dev/upgrading";

@@ -200,7 +200,7 @@ export function serviceMonitor(o: ServiceMonitorOptions): K8sObject {
   };
 }
 
-/** Label of the per-node proxies carrying their node (components/routing/manifests.ts NODE_LABEL; a test keeps them equal). */
+/** Label of the per-node proxies carrying their node (lib/render/latencyAware.ts NODE_LABEL; a test keeps them equal). */
 export const ROUTING_NODE_LABEL = "routing.kantai.dev/node";
 /** Port of the proxies' stats listener (lib/render/envoyDynamic.ts) that serves only /stats/prometheus. */
 export const PROXY_STATS_PORT = 9902;

@@ -6,9 +6,21 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 
-type Inputs = Record<string, any>;
+type Inputs = Record<string, unknown>;
 
-function mockId(type: string, name: string, inputs: Inputs): string {
+/** The inputs the ids and states below read, typed as the providers take them. */
+interface Read {
+  readonly datastoreId?: string;
+  readonly contentType?: string;
+  readonly fileName?: string;
+  readonly sourceRaw?: { readonly fileName?: string };
+  readonly vmId?: number;
+  /** random's `length`. */
+  readonly length?: number;
+}
+
+function mockId(type: string, name: string, all: Inputs): string {
+  const inputs = all as Read;
   switch (type) {
     case "proxmoxve:download/file:File":
       return `${inputs.datastoreId}:${inputs.contentType}/${inputs.fileName}`;
@@ -23,18 +35,19 @@ function mockId(type: string, name: string, inputs: Inputs): string {
 
 /** Outputs a real provider would add, where later code reads them. */
 function mockState(type: string, name: string, inputs: Inputs): Inputs {
+  const length = (inputs as Read).length;
   switch (type) {
     case "command:remote:Command":
     case "command:local:Command":
       return { ...inputs, stdout: "", stderr: "" };
     case "random:index/randomPassword:RandomPassword":
     case "random:index/randomString:RandomString":
-      return { ...inputs, result: `synth-${name}-${"x".repeat(Math.max(0, (inputs.length ?? 16) - name.length - 6))}` };
+      return { ...inputs, result: `synth-${name}-${"x".repeat(Math.max(0, (length ?? 16) - name.length - 6))}` };
     case "random:index/randomBytes:RandomBytes":
       return {
         ...inputs,
-        base64: Buffer.alloc(inputs.length ?? 32, 7).toString("base64"),
-        hex: Buffer.alloc(inputs.length ?? 32, 7).toString("hex"),
+        base64: Buffer.alloc(length ?? 32, 7).toString("base64"),
+        hex: Buffer.alloc(length ?? 32, 7).toString("hex"),
       };
     default:
       return inputs;

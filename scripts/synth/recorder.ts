@@ -74,7 +74,11 @@ async function dependsOnNames(d: unknown): Promise<string[]> {
   if (d === undefined) return [];
   const v = pulumi.Output.isInstance(d) ? await (d as unknown as { promise(): Promise<unknown> }).promise() : await d;
   const list = Array.isArray(v) ? v : [v];
-  const flat = await Promise.all(list.map(async (x) => (pulumi.Output.isInstance(x) ? (x as any).promise() : x)));
+  const flat = await Promise.all(
+    list.map(async (x) =>
+      pulumi.Output.isInstance(x) ? (x as unknown as { promise(): Promise<unknown> }).promise() : x,
+    ),
+  );
   return flat
     .flat()
     .filter((x) => x !== undefined)

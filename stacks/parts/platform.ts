@@ -35,9 +35,8 @@ export function knativeOnCluster(cfg: ClusterStackConfig, k: KnativeConfig, clus
       tektonVersion: k.tektonVersion,
       prometheusMetrics: cfg.observability !== undefined,
       ...(cfg.releases ? { releaseSource: cfg.releases } : {}),
-      provider: cluster.provider,
     },
-    { dependsOn: [cluster] },
+    { providers: { kubernetes: cluster.provider }, dependsOn: [cluster] },
   );
 }
 
@@ -60,10 +59,8 @@ export function tunnelOnCluster(
       replicas: t.replicas,
       image: t.image,
       routes: t.routes.map((r) => ({ hostname: r.hostname, service: r.service, hostHeader: r.hostHeader })),
-      provider: cluster.provider,
-      cloudflareProvider: provider,
     },
-    { dependsOn: [after] },
+    { providers: { kubernetes: cluster.provider, cloudflare: provider }, dependsOn: [after] },
   );
 }
 
@@ -117,9 +114,8 @@ export function appsOnCluster(
             resources: s.resources,
             domain: kn.config.domain,
             domainTemplate: kn.config.domainTemplate,
-            provider,
           },
-          { dependsOn: [kn.component] },
+          { providers: { kubernetes: provider }, dependsOn: [kn.component] },
         );
         serviceUrls[key(s.namespace, s.name)] = s.publicHost ? `https://${s.publicHost}` : fn.url;
         return fn;
@@ -136,9 +132,11 @@ export function appsOnCluster(
         ...w,
         ...(withDb ? { secretEnv: [withDb.envFor(w.serviceName)] } : {}),
         zone: cfg.cloudflare?.zone ?? "",
-        provider,
       },
-      { dependsOn: [on.tunnel ?? kn?.component ?? cluster, ...(withDb ? [withDb] : [])] },
+      {
+        providers: { kubernetes: provider },
+        dependsOn: [on.tunnel ?? kn?.component ?? cluster, ...(withDb ? [withDb] : [])],
+      },
     );
     serviceUrls[key(w.namespace, w.serviceName)] = app.url;
     return app;
@@ -148,8 +146,8 @@ export function appsOnCluster(
   if (webapps.length > 0) {
     coredns = new CorednsRewrite(
       "coredns",
-      { rewrites: webapps.map((a) => ({ from: a.host, to: a.serviceDns })), mode: "k3s", provider },
-      { dependsOn: webapps },
+      { rewrites: webapps.map((a) => ({ from: a.host, to: a.serviceDns })), mode: "k3s" },
+      { providers: { kubernetes: provider }, dependsOn: webapps },
     );
   }
   return {

@@ -7,9 +7,8 @@ import type { Artifact } from "../../components/artifact";
 import type { K3sCluster } from "../../components/k8s/k3sCluster";
 import { MeasuredLatency } from "../../components/observability/measuredLatency";
 import { LatencyAwareService } from "../../components/routing/latencyAwareService";
-import { DEFAULT_PROXY_IMAGE, latencyAwareServiceManifests, objectName } from "../../components/routing/manifests";
+import { objectName } from "../../lib/render/latencyAware";
 import { RoutingPlan } from "../../components/routing/routingPlan";
-import { toYaml } from "../../lib/render/k8s";
 import { planRouting, type RoutingPlan as Plan } from "../../lib/routing";
 import type { EdgeConfig } from "../config";
 import type { RoutingServiceOutput } from "../outputs";
@@ -93,33 +92,23 @@ export function routingOnCluster(cfg: EdgeConfig, cluster: K3sCluster, knative?:
         ...options,
         plan: applied.apply((a) => a.plan),
         reweight: s.reweight.enabled && cfg.observability !== undefined,
+        artifactHeader: applied.apply(({ plan: p, simulated }) => {
+          const from = simulated
+            ? s.latencyPrometheus !== undefined
+              ? `# SIMULATED plan: computed by lib/routing at synth time with every RTT 0 (Pulumi mocks run no dynamic provider\n# and read no Prometheus); on \`pulumi up\` the RoutingPlan "${s.name}-plan" plans from ${s.latencyPrometheus}, with hysteresis.\n`
+              : `# SIMULATED plan: computed by lib/routing at synth time (Pulumi mocks run no dynamic provider); on\n# \`pulumi up\` the RoutingPlan "${s.name}-plan" computes it from the same input.\n`
+            : `# Plan from the RoutingPlan "${s.name}-plan".\n`;
+          return (
+            from +
+            `# ${s.algorithm} plan, predicted mean ${p.predicted.meanMs} ms; replicas ${nodes.map((n) => `${n}=${p.replicas[n] ?? 0}`).join(" ")}; RTTs from ${s.latencySource}.\n`
+          );
+        }),
       },
       { providers: { kubernetes: cluster.provider }, dependsOn: [cluster] },
     );
     plans.push(plan);
     services.push(svc);
-    artifacts.push({
-      path: `routing/${s.name}.yaml`,
-      kind: "kubernetes",
-      resource: s.name,
-      content: applied.apply(({ plan: p, simulated }) => {
-        const header = simulated
-          ? s.latencyPrometheus !== undefined
-            ? `# SIMULATED plan: computed by lib/routing at synth time with every RTT 0 (Pulumi mocks run no dynamic provider\n# and read no Prometheus); on \`pulumi up\` the RoutingPlan "${s.name}-plan" plans from ${s.latencyPrometheus}, with hysteresis.\n`
-            : `# SIMULATED plan: computed by lib/routing at synth time (Pulumi mocks run no dynamic provider); on\n# \`pulumi up\` the RoutingPlan "${s.name}-plan" computes it from the same input.\n`
-          : `# Plan from the RoutingPlan "${s.name}-plan".\n`;
-        return (
-          header +
-          `# ${s.algorithm} plan, predicted mean ${p.predicted.meanMs} ms; replicas ${nodes.map((n) => `${n}=${p.replicas[n] ?? 0}`).join(" ")}; RTTs from ${s.latencySource}.\n` +
-          toYaml(
-            latencyAwareServiceManifests(
-              { ...options, proxyImage: DEFAULT_PROXY_IMAGE, proxyPort: 8080, servicePort: 80 },
-              p,
-            ),
-          )
-        );
-      }),
-    });
+    artifacts.push(...svc.artifacts);
     outputs[s.name] = pulumi.all([applied, svc.url]).apply(([{ plan: p }, url]) => ({
       namespace: s.namespace,
       algorithm: s.algorithm,

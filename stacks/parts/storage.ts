@@ -51,9 +51,8 @@ export function statefulOnCluster(cfg: EdgeConfig, cluster: K3sCluster): Statefu
       ...(s.storageClass ? { storageClass: s.storageClass } : {}),
       csiDriver: s.storageClass !== undefined || m?.backup !== undefined,
       csiNfsVersion: s.csiNfsVersion,
-      provider: cluster.provider,
     },
-    { dependsOn: [cluster] },
+    { providers: { kubernetes: cluster.provider }, dependsOn: [cluster] },
   );
   let mariadb: Mariadb | undefined;
   if (m) {
@@ -82,9 +81,8 @@ export function statefulOnCluster(cfg: EdgeConfig, cluster: K3sCluster): Statefu
               },
             }
           : {}),
-        provider: cluster.provider,
       },
-      { dependsOn: storage.ready },
+      { providers: { kubernetes: cluster.provider }, dependsOn: storage.ready },
     );
   }
   return {

@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderLatencyAwareService, type LatencyAwareManifestOptions } from "../../components/routing/manifests";
+import { renderLatencyAwareService, type LatencyAwareManifestOptions } from "../../lib/render/latencyAware";
 import { basisPoints } from "../../lib/render/envoyDynamic";
 import { planRouting } from "../../lib/routing";
 import { NAMESPACE, NODES, REPLICAS, RTT_MS } from "./fixtures/k8s/scenario";

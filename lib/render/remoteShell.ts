@@ -1,5 +1,6 @@
 /**
- * Building blocks of the scripts kantai runs on cluster hosts over SSH (K3s nodes and grogu).
+ * Building blocks of the scripts kantai runs on hosts over SSH (K3s nodes, grogu, the fleet's load
+ * balancer, the storage node).
  * Pure: returns text. Every script built from these is POSIX sh, idempotent (a second run
  * changes nothing), bounded where it waits, and names the host and the step when it fails.
  */

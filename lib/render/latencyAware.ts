@@ -18,10 +18,10 @@
  */
 import * as crypto from "node:crypto";
 import { stringify } from "yaml";
-import { renderDynamicBootstrap, renderRouteFile } from "../../lib/render/envoyDynamic";
-import type { K8sObject } from "../../lib/render/k8s";
-import { PROXY_STATS_PORT } from "../../lib/render/latency";
-import type { RoutingPlan } from "../../lib/routing/types";
+import { renderDynamicBootstrap, renderRouteFile } from "./envoyDynamic";
+import type { K8sObject } from "./k8s";
+import { PROXY_STATS_PORT } from "./latency";
+import type { RoutingPlan } from "../routing/types";
 
 /** One Kubernetes object as plain data: the project's K8sObject. */
 export type K8sManifest = K8sObject;
@@ -381,7 +381,11 @@ export function renderLatencyAwareService(o: LatencyAwareManifestOptions, plan: 
 
 /** Every object of `renderLatencyAwareService` as a list, in a stable order (by node, then kind; the frontend last). */
 export function latencyAwareServiceManifests(o: LatencyAwareManifestOptions, plan: RoutingPlan): K8sManifest[] {
-  const r = renderLatencyAwareService(o, plan);
+  return latencyAwareManifestList(renderLatencyAwareService(o, plan));
+}
+
+/** The objects of one render as a list, in a stable order (by node, then kind; the frontend last). */
+export function latencyAwareManifestList(r: LatencyAwareManifests): K8sManifest[] {
   const out: K8sManifest[] = [];
   for (const node of Object.keys(r.nodes).sort()) {
     const n = r.nodes[node];

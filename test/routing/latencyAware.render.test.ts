@@ -13,8 +13,8 @@ import {
   type LatencyAwareManifestOptions,
   objectName,
   renderLatencyAwareService,
-} from "./manifests";
-import { faastNodes, faastRttMs } from "../../test/routing/fixtures";
+} from "../../lib/render/latencyAware";
+import { faastNodes, faastRttMs } from "./fixtures";
 
 const options = (over: Partial<LatencyAwareManifestOptions> = {}): LatencyAwareManifestOptions => ({
   name: "fib",
