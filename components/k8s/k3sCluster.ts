@@ -602,7 +602,12 @@ export class K3sCluster extends pulumi.ComponentResource {
         connection: connection(first),
         create: asRoot(kubeconfigScript, "kantai-kubeconfig"),
         update: asRoot(kubeconfigScript, "kantai-kubeconfig"),
-        triggers: [args.version, apiAddress],
+        // Not the K3s version: a read that runs again is unknown in a preview, and the Kubernetes
+        // provider then previews itself and every object on the cluster as replaced (pulumi-kubernetes
+        // provider/pkg/provider/provider.go DiffConfig on a computed kubeconfig), so a version bump's
+        // preview would not show what the roll changes (test/engine/k8sStacks.test.ts). An upgrade
+        // keeps the cluster's CA and the admin credentials.
+        triggers: [apiAddress],
         logging: "none",
       },
       // A replaced first server has a new kubeconfig (new CA and admin credentials): read it again.

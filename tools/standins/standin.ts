@@ -15,7 +15,7 @@ import { checkObject, containsUnknown, deepEqual, fabricate, plain, redact, UNKN
 export interface Behaviour {
   /** resource tokens this stand-in gives real-ish behaviour to (others: generic echo). */
   create?(token: string, name: string, inputs: any): Promise<{ id?: string; outs: any }>;
-  update?(token: string, id: string, olds: any, news: any): Promise<{ outs: any }>;
+  update?(token: string, id: string, olds: any, news: any, name?: string): Promise<{ outs: any }>;
   delete?(token: string, id: string, props: any): Promise<void>;
   /** input properties whose change replaces the resource. */
   replaces?(token: string, changed: string[], olds: any, news: any): string[];
@@ -176,7 +176,7 @@ export function makeProvider(spec: StandinSpec): StandinProvider {
     },
     async update(id, urn, olds, news) {
       const token = tokenOf(urn);
-      const res = (b.update && (await b.update(token, id, olds, news))) || undefined;
+      const res = (b.update && (await b.update(token, id, olds, news, nameOf(urn)))) || undefined;
       record({ provider: spec.name, version, method: "update", urn, id, inputs: redact(news) });
       return { outs: res ? res.outs : fillOutputs(token, news) };
     },

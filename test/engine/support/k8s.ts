@@ -145,3 +145,48 @@ export function moduleFile(moduleAtVersion: string, file: string): string {
 export function inControlPlaneNetns(cp: ControlPlane, argv: readonly string[]): string[] {
   return inNs(cp.netns, [...argv]);
 }
+
+/**
+ * Make the control plane's API server answer at `address:port` too, inside its network namespace:
+ * `address` is added to the namespace's loopback device and a node process this suite starts
+ * forwards TCP from there to the API server's own 127.0.0.1 port (TLS passes through untouched).
+ * For a stack whose kubeconfig kantai points at its cluster's API address (K3sCluster: the VIP,
+ * the API forward, or the first server). Needs the network namespace: an address on the host's
+ * own loopback would be visible to every process on the machine.
+ */
+export async function serveApiAt(cp: ControlPlane, address: string, port: number): Promise<{ stop: () => void }> {
+  if (!cp.netns)
+    throw new Error(`the API server at ${address}:${port} needs a network namespace (unshare -n was refused here)`);
+  const target = new URL(
+    /server:\s*(\S+)/.exec(fs.readFileSync(cp.kubeconfig, "utf8"))?.[1] ?? "https://127.0.0.1:6443",
+  );
+  const add = spawnSync("nsenter", ["-t", String(cp.netns), "-n", "ip", "addr", "add", `${address}/32`, "dev", "lo"], {
+    encoding: "utf8",
+  });
+  if (add.status !== 0 && !/File exists/.test(add.stderr)) throw new Error(`ip addr add ${address}: ${add.stderr}`);
+  const script = `
+const net = require("node:net");
+const [host, port, toHost, toPort] = process.argv.slice(1);
+const server = net.createServer((c) => {
+  const u = net.connect(Number(toPort), toHost);
+  c.pipe(u).pipe(c);
+  c.on("error", () => u.destroy());
+  u.on("error", () => c.destroy());
+});
+server.listen(Number(port), host, () => console.log("listening"));
+`;
+  const child = spawn(
+    "nsenter",
+    ["-t", String(cp.netns), "-n", process.execPath, "-e", script, address, String(port), target.hostname, target.port],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", () => resolve());
+    child.on("exit", (code) => reject(new Error(`the API forward to ${address}:${port} exited (${code})`)));
+  });
+  return {
+    stop: () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+    },
+  };
+}
