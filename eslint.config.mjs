@@ -40,7 +40,7 @@ const pendingCleanup = [
   {
     rules: { "@typescript-eslint/no-require-imports": "off" },
     files: [
-      "components/routing/routingPlan.test.ts",
+      "test/routing/routingPlan.test.ts",
       "components/routing/routingPlanProvider.ts",
       "test/engine/fixtures/local/banner.ts",
       "tools/standins/main.ts",

@@ -4,6 +4,7 @@
  * resolved types more than one area reads (the network, the templates). Imports no other config
  * file, so the areas import this one and not each other: there is no import cycle.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { isIpv4, parseSubnet } from "../../lib/net/ipv4";
 import { isDnsLabel, isDnsName } from "../../lib/render/dnsName";
@@ -18,8 +19,13 @@ export interface ConfigIssue {
   readonly message: string;
 }
 
-/** Thrown for any invalid configuration; the message lists every issue, one per line. */
-export class ConfigError extends Error {
+/**
+ * Thrown for any invalid configuration; the message lists every issue, one per line. A RunError, so
+ * `pulumi preview`/`up` print the message alone, never a stack trace (@pulumi/pulumi cmd/run/run.js:
+ * "Always hide the stack for RunErrors"; any other Error is printed as "Running program … failed
+ * with an unhandled exception" with its stack).
+ */
+export class ConfigError extends pulumi.RunError {
   constructor(readonly issues: readonly ConfigIssue[]) {
     super(
       `invalid kantai configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n` +

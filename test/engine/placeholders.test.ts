@@ -52,6 +52,22 @@ describe("the committed placeholders on the real engine", () => {
     expect(out).not.toMatch(/proxmoxve:|kantai:proxmox:|command:remote:/);
   });
 
+  it("a config mistake stops the preview with the key and the problem, before any resource, without a stack trace", () => {
+    // stacks/config/primitives.ts ConfigError is a RunError: @pulumi/pulumi cmd/run/run.js prints a
+    // RunError's message alone; any other Error as "failed with an unhandled exception" and its stack.
+    const ws = devWorkspace();
+    pulumi(ws, ["config", "set", "--path", "kantai:image.fileName", "jammy.img", "--stack", "dev"]);
+    const run = pulumi(ws, ["preview", "--non-interactive", "--stack", "dev"], { allowFail: true });
+    const out = run.stdout + run.stderr;
+    expect(run.status).not.toBe(0);
+    expect(out).toContain("invalid kantai configuration (1 problem):");
+    expect(out).toContain(
+      `  - kantai:image.fileName: must be a file name ending in ".qcow2", ".raw", ".vmdk" or ".ova" (the extensions Proxmox's import content type accepts)`,
+    );
+    expect(out).not.toMatch(/unhandled exception|ConfigError:|^\s+at .+\(.+:\d+:\d+\)$/m);
+    expect(out).not.toMatch(/proxmoxve:|kantai:proxmox:|command:remote:/);
+  });
+
   it("with the stand-ins on $PATH (the offline suite) the same stack previews", () => {
     const ws = devWorkspace();
     const run = pulumi(ws, ["preview", "--json", "--non-interactive", "--stack", "dev"], { allowFail: true });

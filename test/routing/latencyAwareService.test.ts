@@ -39,7 +39,7 @@ beforeAll(async () => {
     "test",
     false,
   );
-  const { LatencyAwareService } = await import("./latencyAwareService");
+  const { LatencyAwareService } = await import("../../components/routing/latencyAwareService");
   const svc = new LatencyAwareService("fib", {
     plan: pulumi.output(plan),
     nodes: ["edge", "cloud2", "cloud1"],

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { fib, MAX_N } = require("./server.js") as { fib: (n: number) => number; MAX_N: number };
+const { fib, MAX_N } = require("../../web/server.js") as { fib: (n: number) => number; MAX_N: number };
 
 describe("fib", () => {
   it.each([
@@ -24,7 +24,7 @@ describe("web service as a real process on loopback", () => {
   let base = "";
 
   beforeAll(async () => {
-    child = spawn(process.execPath, [path.join(__dirname, "server.js")], {
+    child = spawn(process.execPath, [path.join(__dirname, "..", "..", "web", "server.js")], {
       env: { ...process.env, PORT: "0", HOST: "127.0.0.1", INSTANCE: "kenobi-test" },
       stdio: ["ignore", "pipe", "inherit"],
     });

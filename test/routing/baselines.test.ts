@@ -6,9 +6,9 @@ import {
   largestRemainder,
   nearestPlan,
   yukariReplicas,
-} from "./baselines";
-import { buildProblem } from "./validate";
-import { faastNodes, faastRttMs } from "../../test/routing/fixtures";
+} from "../../lib/routing/baselines";
+import { buildProblem } from "../../lib/routing/validate";
+import { faastNodes, faastRttMs } from "./fixtures";
 
 /** The FaaSt-like example of docs/reference/routing-cli.md. */
 const faast = () =>

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { evaluatePlan, responseQuantileMs } from "./evaluate";
-import { optimise } from "./optimise";
-import { faastScenarios, homelabScenarios } from "./scenarios";
-import { simulatePlan } from "./simulate";
-import type { IndexedPlan } from "./types";
-import { buildProblem } from "./validate";
+import { evaluatePlan, responseQuantileMs } from "../../lib/routing/evaluate";
+import { optimise } from "../../lib/routing/optimise";
+import { faastScenarios, homelabScenarios } from "../../lib/routing/scenarios";
+import { simulatePlan } from "../../lib/routing/simulate";
+import type { IndexedPlan } from "../../lib/routing/types";
+import { buildProblem } from "../../lib/routing/validate";
 
 const single = (lambda: number, c: number, mu: number) => ({
   p: buildProblem({

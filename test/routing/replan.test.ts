@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fixedReplicaInput, replanStep, type ReplanNode } from "./replan";
+import { fixedReplicaInput, replanStep, type ReplanNode } from "../../lib/routing/replan";
 
 const nodes: ReplanNode[] = [
   { name: "a", replicas: 2, serviceRate: 100 },

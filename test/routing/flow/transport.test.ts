@@ -3,9 +3,9 @@
  * seeded random instances, plus the LP optimality conditions of its potentials.
  */
 import { describe, expect, it } from "vitest";
-import { loadHighs } from "../exact";
-import { createRng } from "../rng";
-import { Transportation } from "./transport";
+import { loadHighs } from "../../../lib/routing/exact";
+import { createRng } from "../../../lib/routing/rng";
+import { Transportation } from "../../../lib/routing/flow/transport";
 
 interface Instance {
   n: number;

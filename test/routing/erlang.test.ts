@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { erlangB, erlangC, mmcConjugate, mmcL, mmcLJet, mmcSojournMs, mmcSojournTail } from "./erlang";
+import { erlangB, erlangC, mmcConjugate, mmcL, mmcLJet, mmcSojournMs, mmcSojournTail } from "../../lib/routing/erlang";
 
 describe("Erlang formulas", () => {
   it("match textbook values", () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const agent = require("./rtt-agent.js");
+const agent = require("../../web/rtt-agent.js");
 
 describe("RTT agent statistics", () => {
   it("takes the median of the answers in the window; timeouts are counted, never averaged in", () => {

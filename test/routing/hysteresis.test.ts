@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { decideReplan, maxRttMove, meanUnder } from "./hysteresis";
-import { planRouting } from "./plan";
-import type { RoutingInput } from "./types";
+import { decideReplan, maxRttMove, meanUnder } from "../../lib/routing/hysteresis";
+import { planRouting } from "../../lib/routing/plan";
+import type { RoutingInput } from "../../lib/routing/types";
 
 const rtt = (edgeCloud: number, cloudCloud = 1) => ({
   edge: { cloud1: edgeCloud, cloud2: edgeCloud },

@@ -1,8 +1,8 @@
 /** Properties of the consecutive address allocator (lib/net/allocate.ts), with fast-check. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AddressRoomError, allocateConsecutive, consecutiveRoom } from "./allocate";
-import { intToIp, ipToInt, isHostAddress, lastHost, parseSubnet, type Ipv4Subnet } from "./ipv4";
+import { AddressRoomError, allocateConsecutive, consecutiveRoom } from "../../lib/net/allocate";
+import { intToIp, ipToInt, isHostAddress, lastHost, parseSubnet, type Ipv4Subnet } from "../../lib/net/ipv4";
 
 /** A subnet (/22../30 inside 10.0.0.0/8), a first host address and a gateway host address in it. */
 const setup = fc

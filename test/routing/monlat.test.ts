@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseMonlat } from "./monlat";
-import { RoutingInputError } from "./types";
+import { parseMonlat } from "../../lib/routing/monlat";
+import { RoutingInputError } from "../../lib/routing/types";
 
 const TEXT = `# HELP latency_between_nodes RTT in ms
 # TYPE latency_between_nodes gauge

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { evaluatePlan, planIssues } from "./evaluate";
-import { exactOptimum } from "./exact";
-import { exhaustiveOptimum } from "./exhaustive";
-import { ikukantaiPlan, ikukantaiRow, yukariReplicas } from "./baselines";
-import { lagrangianPlacement, optimise, planIfStable, regimeOf } from "./optimise";
-import { faastScenarios, geometricScenarios, homelabScenarios, mixedScenarios } from "./scenarios";
-import { planRouting } from "./plan";
-import { buildProblem } from "./validate";
+import { evaluatePlan, planIssues } from "../../lib/routing/evaluate";
+import { exactOptimum } from "../../lib/routing/exact";
+import { exhaustiveOptimum } from "../../lib/routing/exhaustive";
+import { ikukantaiPlan, ikukantaiRow, yukariReplicas } from "../../lib/routing/baselines";
+import { lagrangianPlacement, optimise, planIfStable, regimeOf } from "../../lib/routing/optimise";
+import { faastScenarios, geometricScenarios, homelabScenarios, mixedScenarios } from "../../lib/routing/scenarios";
+import { planRouting } from "../../lib/routing/plan";
+import { buildProblem } from "../../lib/routing/validate";
 
 describe("kantai's optimiser", () => {
   it("finds the exhaustive optimum of every FaaSt scenario", () => {

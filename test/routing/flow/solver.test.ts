@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { mmcLJet } from "../erlang";
-import { FlowSolver, routeFixed } from "./solver";
-import { yukariReplicas } from "../baselines";
-import { homelabScenarios, mixedScenarios } from "../scenarios";
-import { fastestFirstReplicas } from "../seeds";
-import { buildProblem } from "../validate";
+import { mmcLJet } from "../../../lib/routing/erlang";
+import { FlowSolver, routeFixed } from "../../../lib/routing/flow/solver";
+import { yukariReplicas } from "../../../lib/routing/baselines";
+import { homelabScenarios, mixedScenarios } from "../../../lib/routing/scenarios";
+import { fastestFirstReplicas } from "../../../lib/routing/seeds";
+import { buildProblem } from "../../../lib/routing/validate";
 
 const jet = new Float64Array(3);
 const marginal = (c: number, mu: number, load: number) => {

@@ -9,8 +9,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planRouting } from "../../lib/routing";
-import { canonicalInputs, type RoutingPlanInputs, routingPlanProvider as provider } from "./routingPlanProvider";
-import { faastNodes, faastRttMs } from "../../test/routing/fixtures";
+import {
+  canonicalInputs,
+  type RoutingPlanInputs,
+  routingPlanProvider as provider,
+} from "../../components/routing/routingPlanProvider";
+import { faastNodes, faastRttMs } from "./fixtures";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -120,7 +124,7 @@ describe("RoutingPlan under Pulumi mocks (the mock plays the engine)", () => {
       "test",
       false,
     );
-    const { RoutingPlan, ROUTING_PLAN_TYPE } = await import("./routingPlan");
+    const { RoutingPlan, ROUTING_PLAN_TYPE } = await import("../../components/routing/routingPlan");
     typeToken = ROUTING_PLAN_TYPE;
     const i = inputs();
     const rp = new RoutingPlan("edge-routing", {
@@ -152,7 +156,7 @@ describe("RoutingPlan provider: serialization round-trip in a fresh node", () =>
 
   it("serializes without capturing modules, then checks, diffs and creates in another process", async () => {
     const pulumi = await import("@pulumi/pulumi");
-    const { routingPlanProvider } = await import("./routingPlanProvider");
+    const { routingPlanProvider } = await import("../../components/routing/routingPlanProvider");
     const sf = await pulumi.runtime.serializeFunction(() => routingPlanProvider, { allowSecrets: true });
     // Nothing from the program is frozen into the state but code: no absolute paths, no env.
     expect(sf.text).not.toContain(ROOT);

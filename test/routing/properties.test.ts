@@ -5,15 +5,15 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { mixedFleetInput, routingInput } from "../../test/routing/arbitraries";
-import { routeFixed } from "./flow";
-import { fastestFirstReplicas } from "./seeds";
-import { evaluatePlan, planIssues } from "./evaluate";
-import { exhaustiveOptimum } from "./exhaustive";
-import { optimise } from "./optimise";
-import { planRouting, runAlgorithm } from "./plan";
-import { ALGORITHMS, type RoutingInput } from "./types";
-import { buildProblem } from "./validate";
+import { mixedFleetInput, routingInput } from "./arbitraries";
+import { routeFixed } from "../../lib/routing/flow";
+import { fastestFirstReplicas } from "../../lib/routing/seeds";
+import { evaluatePlan, planIssues } from "../../lib/routing/evaluate";
+import { exhaustiveOptimum } from "../../lib/routing/exhaustive";
+import { optimise } from "../../lib/routing/optimise";
+import { planRouting, runAlgorithm } from "../../lib/routing/plan";
+import { ALGORITHMS, type RoutingInput } from "../../lib/routing/types";
+import { buildProblem } from "../../lib/routing/validate";
 
 const RUNS = { numRuns: 60, seed: 4004 };
 

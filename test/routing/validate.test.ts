@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { RoutingInputError } from "./types";
-import { buildProblem, maxStableCapacity, parseRoutingInput, routingInputIssues } from "./validate";
+import { RoutingInputError } from "../../lib/routing/types";
+import { buildProblem, maxStableCapacity, parseRoutingInput, routingInputIssues } from "../../lib/routing/validate";
 
 const good = () => ({
   nodes: [
