@@ -347,15 +347,25 @@ describe("dashboards: every PromQL expression parsed and executed by a real Prom
       "pi-2→edge-vm-1=18.4",
       "pi-2→pi-1=0.6",
     ]);
-    const perNode = (await instant(q("Requests per node: from the proxy at each node to each serving node"))).data!
-      .result;
+    // A rate() needs two scrapes of each proxy inside its window; on a loaded machine one proxy's
+    // second scrape can lag the others, so wait (bounded) until every node's series is there.
+    const perNodeQuery = q("Requests per node: from the proxy at each node to each serving node");
+    const perNode = await waitFor(
+      "a requests-per-node series for every node",
+      async () => {
+        const r = (await instant(perNodeQuery)).data!.result;
+        return new Set(r.map((s) => s.metric.routing_kantai_dev_node)).size === NODES.length ? r : undefined;
+      },
+      20_000,
+      500,
+    ).catch(async () => (await instant(perNodeQuery)).data!.result);
     expect(new Set(perNode.map((s) => s.metric.routing_kantai_dev_node))).toEqual(new Set(NODES));
     expect(perNode.every((s) => s.metric.envoy_cluster_name !== "admin")).toBe(true);
     const title = "Mean response time: predicted by the plan vs measured";
     expect(Number((await instant(q(title, 0))).data!.result[0].value[1])).toBe(0.0044);
     // The fed proxies' histogram: sum/count = 4.2 ms per request, shown in seconds.
     expect(Number((await instant(q(title, 1))).data!.result[0].value[1])).toBeCloseTo(0.0042, 9);
-  }, 30_000);
+  }, 60_000);
 
   it("fails a broken query and a misspelt metric (the checker can fail)", async () => {
     const d = parsed("kantai-routing");
