@@ -26,8 +26,8 @@
 //   the Go module proxy does not serve github.com/kubernetes-csi/csi-driver-nfs (`go mod download
 //   github.com/kubernetes-csi/csi-driver-nfs@v4.13.4` and `@latest`: "403 Forbidden … This module
 //   version is not available", for the version and for the module's version list), and stand-in
-//   manifests would not be csi-driver-nfs. The MariaDB needs the storage node; so webapps[2] (lil-linko) goes without
-//   `database`;
+//   manifests would not be csi-driver-nfs. The MariaDB needs the storage node; so webapps[2]
+//   (lil-linko) goes without `database`;
 // - Kafka is not in the edge stack at all (lab has it); Strimzi is Java, no Go module ships its CRDs.
 // Everything else of the edge stack is applied for real.
 //
