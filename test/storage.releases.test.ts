@@ -184,6 +184,20 @@ describe("kantai:releases for csi-driver-nfs (stacks/config/storage.ts)", () => 
     ]);
   });
 
+  it("without a StorageClass or backups no csi-driver-nfs is installed: the mirror need not hold it", () => {
+    const bare = mkdtempSync(path.join(tmpdir(), "kantai-csi-none-"));
+    for (const r of stackReleases(parsedStack().knative!)) {
+      mkdirSync(path.dirname(path.join(bare, r.mirrorPath)), { recursive: true });
+      writeFileSync(path.join(bare, r.mirrorPath), body(r));
+    }
+    const c = parsedStack((r) => {
+      delete r.storageNode.storageClass;
+      delete r.mariadb.backup;
+      r.releases = { mirror: bare };
+    });
+    expect(c.storageNode!.releases).toEqual({ mirror: { kind: "dir", path: bare }, sha256: {} });
+  });
+
   it("a csi-driver-nfs pin in a stack that installs no csi-driver-nfs", () => {
     expect(
       stackProblems((r) => {

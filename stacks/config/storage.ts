@@ -233,6 +233,8 @@ export function parseStorage(
   const { fail, cluster } = ctx;
   let storageNode: StorageNodeConfig | undefined;
   let storageHost: StorageHost | undefined;
+  // csi-driver-nfs is installed with a StorageClass or MariaDB's backups (stacks/parts/storage.ts).
+  const csiWanted = (r.storageNode?.storageClass ?? r.mariadb?.backup) !== undefined;
   if (r.storageNode && ctx.storageNodeAllowed && cluster) {
     const s = r.storageNode;
     const node = cluster.nodes.find((n) => n.name === s.node);
@@ -274,12 +276,11 @@ export function parseStorage(
         export: { dir: exportDir, clients, options: s.export.options },
         ...(s.storageClass ? { storageClass: s.storageClass } : {}),
         csiNfsVersion: s.csiNfsVersion,
-        ...(r.releases ? { releases: storageReleases(r.releases, s.csiNfsVersion, fail) } : {}),
+        ...(r.releases ? { releases: storageReleases(r.releases, s.csiNfsVersion, csiWanted, fail) } : {}),
       };
     }
   }
-  // csi-driver-nfs is installed with a StorageClass or MariaDB's backups (stacks/parts/storage.ts).
-  const installsCsi = storageNode !== undefined && (r.storageNode?.storageClass ?? r.mariadb?.backup) !== undefined;
+  const installsCsi = storageNode !== undefined && csiWanted;
   for (const key of Object.keys(r.releases?.sha256 ?? {}).filter(isStorageReleaseKey)) {
     if (!installsCsi)
       fail(
@@ -346,13 +347,14 @@ export function parseStorage(
 }
 
 /**
- * csi-driver-nfs' manifests under kantai:releases: its pins, and (for a directory mirror) the files
- * the mirror must hold, at the layout of docs/reference/config.md#release-manifests-and-mirror.
+ * csi-driver-nfs' manifests under kantai:releases: its pins, and (for a directory mirror, when the
+ * driver is installed) the files the mirror must hold, at the layout of docs/reference/config.md#release-manifests-and-mirror.
  * The mirror's own shape is checked with the rest of kantai:releases (stacks/config/platform.ts).
  */
 function storageReleases(
   rr: { readonly mirror?: string; readonly sha256: Readonly<Record<string, string>> },
   version: string,
+  installsCsi: boolean,
   fail: Fail,
 ): NonNullable<StorageNodeConfig["releases"]> {
   const sha256 = Object.fromEntries(Object.entries(rr.sha256).filter(([k]) => isStorageReleaseKey(k)));
@@ -360,7 +362,7 @@ function storageReleases(
   const mirror: ReleaseMirror = /^https?:\/\//.test(rr.mirror)
     ? { kind: "url", base: rr.mirror }
     : { kind: "dir", path: rr.mirror };
-  if (mirror.kind === "dir" && existsSync(mirror.path) && statSync(mirror.path).isDirectory()) {
+  if (installsCsi && mirror.kind === "dir" && existsSync(mirror.path) && statSync(mirror.path).isDirectory()) {
     const dir = mirror.path.replace(/\/+$/, "");
     const missing = csiNfsReleases(version).filter((x) => !existsSync(`${dir}/${x.mirrorPath}`));
     if (missing.length > 0)
