@@ -17,6 +17,7 @@ import { csiNfsReleases } from "../lib/render/storage";
 import type { RecordedResource } from "../scripts/synth/recorder";
 import { stackReleases } from "../stacks/config";
 import { parsedStack, stackProblems } from "./support/configProblems";
+import { devStackConfig } from "./support/devConfig";
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 const CSI = csiNfsReleases("4.13.4");
@@ -209,4 +210,20 @@ describe("kantai:releases for csi-driver-nfs (stacks/config/storage.ts)", () => 
       "kantai:releases.sha256.csi-nfs-node: pins a csi-driver-nfs manifest, but this stack installs no csi-driver-nfs (it needs kantai:storageNode with a storageClass or kantai:mariadb.backup)",
     ]);
   });
+});
+
+describe("the edge stack with kantai:releases.mirror (recorded): config → stacks/parts/storage.ts → StorageNode", () => {
+  it("the storage node's four ConfigFiles read from the mirror URL", async () => {
+    const { config, secretKeys } = devStackConfig("Pulumi.edge.yaml");
+    const { recordProgram } = await import("../scripts/synth/recorder");
+    const { run } = await import("../stacks");
+    const mirror = "https://mirror.example.com/kantai/";
+    const rec = await recordProgram(() => run(), {
+      config: { ...config, "kantai:releases": JSON.stringify({ mirror }) },
+      secretKeys,
+      stack: "edge",
+    });
+    const files = CSI.map((r) => (rec.resources.find((x) => x.name === `storage-${r.key}`) as any)?.inputs.file);
+    expect(files).toEqual(CSI.map((r) => `${mirror}csi-driver-nfs/v4.13.4/${r.key}.yaml`));
+  }, 120_000);
 });
