@@ -460,6 +460,10 @@ describe("bad platform config fails before any resource, naming the key", () => 
       "serving/v1.23.0/serving-crds.yaml",
       "serving/v1.23.0/serving-core.yaml",
       "net-kourier/v1.23.0/kourier.yaml",
+      // The edge sample's storage node installs csi-driver-nfs (test/storage.releases.test.ts).
+      ...["rbac-csi-nfs", "csi-nfs-driverinfo", "csi-nfs-controller", "csi-nfs-node"].map(
+        (f) => `csi-driver-nfs/v4.13.4/${f}.yaml`,
+      ),
     ]) {
       mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
       writeFileSync(path.join(dir, f), "");

@@ -40,7 +40,7 @@ beforeAll(async () => {
         tolerateTaints: ["kantai.dev/storage=hdd:NoSchedule"],
         dataPath: "/srv/kantai/mariadb",
         databases: [{ app: "lil-linko", namespace: "default", database: "lil_linko", user: "lil_linko" }],
-        backup: { schedule: "17 3 * * *", keep: 7, server: storage.server, share: storage.exportPath },
+        backup: { schedule: "17 3 * * *", keep: 7, size: "50Gi", server: storage.server, share: storage.exportPath },
       },
       { providers: { kubernetes: provider }, dependsOn: storage.ready },
     );

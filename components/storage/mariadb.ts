@@ -28,8 +28,8 @@ export interface MariadbArgs extends Omit<MariadbSpec, "backup"> {
     readonly share: string;
     /** Directory under the export; it must exist (the storage node's dataDirs). Defaults to "backups/mariadb". */
     readonly subDir?: string;
-    /** Capacity recorded on the volume. Defaults to "50Gi". */
-    readonly size?: string;
+    /** Capacity recorded on the volume. Required (config defaults it: kantai:mariadb.backup.size). */
+    readonly size: string;
     readonly mountOptions?: readonly string[];
     /** Where the backup pod may run (it must reach the NFS server). Defaults to anywhere. */
     readonly nodeSelector?: Readonly<Record<string, string>>;
@@ -92,7 +92,7 @@ export class Mariadb extends pulumi.ComponentResource {
           server: backup.server,
           share: backup.share,
           subDir: backup.subDir ?? "backups/mariadb",
-          size: backup.size ?? "50Gi",
+          size: backup.size,
           mountOptions: backup.mountOptions,
         })
       : [];

@@ -16,6 +16,7 @@ import {
   type StorageNodeSpec,
 } from "../../lib/render/storage";
 import type { Artifact } from "../artifact";
+import { releaseFiles, type ReleaseSource } from "../knative/releases";
 import { childOptions } from "../childOptions";
 import type { SshConnection } from "../connection";
 
@@ -30,13 +31,19 @@ export interface StorageNodeArgs extends StorageNodeSpec {
   readonly csiDriver?: boolean;
   /** csi-driver-nfs release. Defaults to CSI_NFS_VERSION. */
   readonly csiNfsVersion?: string;
+  /**
+   * Mirror and sha256 pins of csi-driver-nfs' manifests (kantai:releases); pinned ones are verified
+   * before any of them is applied. Defaults to the upstream release URLs, unpinned.
+   */
+  readonly releaseSource?: ReleaseSource;
 }
 
 /**
  * Seed 003's HDD node: over SSH, one idempotent script mounts the disk by UUID/label (fstab,
  * nofail), installs the NFS server and applies kantai's exports; `pulumi destroy` runs the delete
  * script, which removes kantai's entries and leaves the data. In the cluster (when `storageClass`
- * is set): csi-driver-nfs from its pinned release manifests, then the StorageClass on the export.
+ * is set): csi-driver-nfs from its release manifests (upstream or kantai:releases' mirror, verified
+ * where pinned), then the StorageClass on the export.
  */
 export class StorageNode extends pulumi.ComponentResource {
   public readonly setup: command.remote.Command;
@@ -50,7 +57,7 @@ export class StorageNode extends pulumi.ComponentResource {
 
   constructor(name: string, args: StorageNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:storage:StorageNode", name, {}, opts);
-    const { connection, server, storageClass, csiDriver, csiNfsVersion, ...spec } = args;
+    const { connection, server, storageClass, csiDriver, csiNfsVersion, releaseSource, ...spec } = args;
     const create = renderStorageCreate(spec);
     const remove = renderStorageDelete(spec);
     const run = asRoot(create, `kantai-storage-${spec.name}`);
@@ -70,8 +77,12 @@ export class StorageNode extends pulumi.ComponentResource {
     ];
     let prev: pulumi.Resource[] = [this.setup];
     if (csiDriver ?? storageClass !== undefined) {
-      for (const r of csiNfsReleases(csiNfsVersion ?? CSI_NFS_VERSION)) {
-        prev = [new kubernetes.yaml.v2.ConfigFile(`${name}-${r.key}`, { file: r.url }, childOptions(this, prev))];
+      const releases = csiNfsReleases(csiNfsVersion ?? CSI_NFS_VERSION);
+      const files = releaseFiles(releases, releaseSource);
+      for (const r of releases) {
+        prev = [
+          new kubernetes.yaml.v2.ConfigFile(`${name}-${r.key}`, { file: files[r.key] }, childOptions(this, prev)),
+        ];
       }
       this.ready = prev;
     }

@@ -24,6 +24,7 @@
  */
 import { parseSubnet, subnetContains } from "../net/ipv4";
 import { kantaiLabels, type K8sObject } from "./k8s";
+import type { ReleaseManifest } from "./knative";
 
 /** The disk, found by filesystem UUID or label (never by /dev/sdX, which changes between boots). */
 export type DiskRef = { readonly uuid: string } | { readonly label: string };
@@ -332,19 +333,28 @@ export function exportClientProblems(clients: readonly string[], nodes: readonly
 /** csi-driver-nfs release kantai pins (latest tag v4.13.4, 2026-07-01). */
 export const CSI_NFS_VERSION = "4.13.4";
 
-export interface ReleaseFile {
-  readonly key: string;
-  readonly url: string;
-}
-
-/** The release manifests, in deploy/install-driver.sh's order (without the optional snapshot controller). */
-export function csiNfsReleases(version: string = CSI_NFS_VERSION): ReleaseFile[] {
+/**
+ * The release manifests, in deploy/install-driver.sh's order (without the optional snapshot
+ * controller). Keys are the upstream file names (also the child resources' suffixes, so existing
+ * stacks keep their resources); under a mirror (`kantai:releases.mirror`) each file is at
+ * `csi-driver-nfs/v<version>/<file>`, the layout of the other release manifests.
+ */
+export function csiNfsReleases(version: string = CSI_NFS_VERSION): ReleaseManifest[] {
   const base = `https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/v${version}/deploy/v${version}`;
-  return ["rbac-csi-nfs", "csi-nfs-driverinfo", "csi-nfs-controller", "csi-nfs-node"].map((f) => ({
+  return CSI_NFS_RELEASE_KEYS.map((f) => ({
     key: f,
     url: `${base}/${f}.yaml`,
+    mirrorPath: `csi-driver-nfs/v${version}/${f}.yaml`,
   }));
 }
+
+/** csi-driver-nfs' release keys (`kantai:releases.sha256.<key>`), in install order. */
+export const CSI_NFS_RELEASE_KEYS = [
+  "rbac-csi-nfs",
+  "csi-nfs-driverinfo",
+  "csi-nfs-controller",
+  "csi-nfs-node",
+] as const;
 
 export interface NfsStorageClassSpec {
   /** Defaults to "nfs-hdd". */

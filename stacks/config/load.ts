@@ -29,7 +29,7 @@ import { parsePlatform, platformKeys } from "./platform";
 import { ConfigError, keyOf, NAMESPACE, type ConfigIssue } from "./primitives";
 import { importFileName, parseGateway, parseProxmox, proxmoxKeys } from "./proxmox";
 import { parseRouting, routingKeys } from "./routing";
-import { parseStorage, storageKeys } from "./storage";
+import { isStorageReleaseKey, parseStorage, storageKeys } from "./storage";
 
 /** Keys that must be set with `pulumi config set --secret`. */
 export const SECRET_KEYS = ["proxmoxApiToken", "sshPrivateKey"] as const;
@@ -106,7 +106,22 @@ export function parseConfig(
     fail,
   );
   const cluster = resolvePlatformCluster(r, clusters.k3s, r.composition, fail);
-  const platform = parsePlatform(r, { fail, stack: ctx.stack ?? "dev", cluster, secretKeys: ctx.secretKeys });
+  // csi-driver-nfs' pins are the storage area's (parseStorage); the platform checks the rest of kantai:releases.
+  const platformRaw = r.releases
+    ? {
+        ...r,
+        releases: {
+          ...r.releases,
+          sha256: Object.fromEntries(Object.entries(r.releases.sha256).filter(([k]) => !isStorageReleaseKey(k))),
+        },
+      }
+    : r;
+  const platform = parsePlatform(platformRaw, {
+    fail,
+    stack: ctx.stack ?? "dev",
+    cluster,
+    secretKeys: ctx.secretKeys,
+  });
   const routing = edgeOnly("routing", r.routing !== undefined, r.composition, fail)
     ? parseRouting(r, { fail, cluster, platform })
     : {};

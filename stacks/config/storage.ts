@@ -6,11 +6,15 @@
  *
  * The key is `storageNode`, not `storage`: `kantai:storage` already names the Proxmox datastores.
  */
+import { existsSync, statSync } from "node:fs";
 import { z } from "zod";
 import type { K3sNode } from "../../components/k8s/k3sCluster";
 import { defaultDatabaseName, MARIADB_DEFAULTS, SQL_NAME, type AppDatabase } from "../../lib/render/mariadb";
+import type { ReleaseMirror } from "../../lib/render/knative";
 import {
+  CSI_NFS_RELEASE_KEYS,
   CSI_NFS_VERSION,
+  csiNfsReleases,
   EXPORT_DEFAULT_OPTIONS,
   exportClientProblems,
   STORAGE_DEFAULTS,
@@ -175,6 +179,13 @@ export interface StorageNodeConfig {
     readonly mountOptions: readonly string[];
   };
   readonly csiNfsVersion: string;
+  /** csi-driver-nfs' share of kantai:releases: the mirror and its pins; set only when kantai:releases is. */
+  readonly releases?: { readonly mirror?: ReleaseMirror; readonly sha256: Readonly<Record<string, string>> };
+}
+
+/** Whether a kantai:releases.sha256 key pins one of csi-driver-nfs' manifests (validated here, not in platform.ts). */
+export function isStorageReleaseKey(key: string): boolean {
+  return (CSI_NFS_RELEASE_KEYS as readonly string[]).includes(key);
 }
 
 export interface MariadbConfig extends Omit<RawMariadb, "backup"> {
@@ -212,12 +223,18 @@ export interface StorageParseContext {
 }
 
 export function parseStorage(
-  r: { storageNode?: RawStorageNode; mariadb?: RawMariadb },
+  r: {
+    storageNode?: RawStorageNode;
+    mariadb?: RawMariadb;
+    releases?: { readonly mirror?: string; readonly sha256: Readonly<Record<string, string>> };
+  },
   ctx: StorageParseContext,
 ): StorageConfig {
   const { fail, cluster } = ctx;
   let storageNode: StorageNodeConfig | undefined;
   let storageHost: StorageHost | undefined;
+  // csi-driver-nfs is installed with a StorageClass or MariaDB's backups (stacks/parts/storage.ts).
+  const csiWanted = (r.storageNode?.storageClass ?? r.mariadb?.backup) !== undefined;
   if (r.storageNode && ctx.storageNodeAllowed && cluster) {
     const s = r.storageNode;
     const node = cluster.nodes.find((n) => n.name === s.node);
@@ -259,8 +276,17 @@ export function parseStorage(
         export: { dir: exportDir, clients, options: s.export.options },
         ...(s.storageClass ? { storageClass: s.storageClass } : {}),
         csiNfsVersion: s.csiNfsVersion,
+        ...(r.releases ? { releases: storageReleases(r.releases, s.csiNfsVersion, csiWanted, fail) } : {}),
       };
     }
+  }
+  const installsCsi = storageNode !== undefined && csiWanted;
+  for (const key of Object.keys(r.releases?.sha256 ?? {}).filter(isStorageReleaseKey)) {
+    if (!installsCsi)
+      fail(
+        `releases.sha256.${key}`,
+        "pins a csi-driver-nfs manifest, but this stack installs no csi-driver-nfs (it needs kantai:storageNode with a storageClass or kantai:mariadb.backup)",
+      );
   }
 
   let mariadb: MariadbConfig | undefined;
@@ -318,4 +344,32 @@ export function parseStorage(
     ...(storageHost ? { storageHost } : {}),
     ...(mariadb ? { mariadb } : {}),
   };
+}
+
+/**
+ * csi-driver-nfs' manifests under kantai:releases: its pins, and (for a directory mirror, when the
+ * driver is installed) the files the mirror must hold, at the layout of docs/reference/config.md#release-manifests-and-mirror.
+ * The mirror's own shape is checked with the rest of kantai:releases (stacks/config/platform.ts).
+ */
+function storageReleases(
+  rr: { readonly mirror?: string; readonly sha256: Readonly<Record<string, string>> },
+  version: string,
+  installsCsi: boolean,
+  fail: Fail,
+): NonNullable<StorageNodeConfig["releases"]> {
+  const sha256 = Object.fromEntries(Object.entries(rr.sha256).filter(([k]) => isStorageReleaseKey(k)));
+  if (rr.mirror === undefined) return { sha256 };
+  const mirror: ReleaseMirror = /^https?:\/\//.test(rr.mirror)
+    ? { kind: "url", base: rr.mirror }
+    : { kind: "dir", path: rr.mirror };
+  if (installsCsi && mirror.kind === "dir" && existsSync(mirror.path) && statSync(mirror.path).isDirectory()) {
+    const dir = mirror.path.replace(/\/+$/, "");
+    const missing = csiNfsReleases(version).filter((x) => !existsSync(`${dir}/${x.mirrorPath}`));
+    if (missing.length > 0)
+      fail(
+        "releases.mirror",
+        `${mirror.path} lacks ${missing.map((m) => `${m.mirrorPath} (${m.key})`).join(", ")}; the layout is in docs/reference/config.md#release-manifests-and-mirror`,
+      );
+  }
+  return { mirror, sha256 };
 }

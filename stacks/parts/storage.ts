@@ -51,6 +51,7 @@ export function statefulOnCluster(cfg: EdgeConfig, cluster: K3sCluster): Statefu
       ...(s.storageClass ? { storageClass: s.storageClass } : {}),
       csiDriver: s.storageClass !== undefined || m?.backup !== undefined,
       csiNfsVersion: s.csiNfsVersion,
+      ...(s.releases ? { releaseSource: s.releases } : {}),
     },
     { providers: { kubernetes: cluster.provider }, dependsOn: [cluster] },
   );

@@ -21,9 +21,13 @@
 // - kantai:observability: kube-prometheus-stack is a Helm chart from a chart repository nothing here
 //   can reach, and no Go module ships it;
 //   and so the routing service's `reweight` (the in-cluster re-planner reads Prometheus);
-// - kantai:storageNode and kantai:mariadb: csi-driver-nfs is applied from its release URL, not
-//   through kantai:releases (no mirror; the lead's note lists it as a gap), and the MariaDB needs the
-//   storage node; so webapps[2] (lil-linko) goes without `database`;
+// - kantai:storageNode and kantai:mariadb: csi-driver-nfs now goes through kantai:releases
+//   (test/storage.releases.test.ts), but its upstream deploy/ files cannot be put in this mirror:
+//   the Go module proxy does not serve github.com/kubernetes-csi/csi-driver-nfs (`go mod download
+//   github.com/kubernetes-csi/csi-driver-nfs@v4.13.4` and `@latest`: "403 Forbidden … This module
+//   version is not available", for the version and for the module's version list), and stand-in
+//   manifests would not be csi-driver-nfs. The MariaDB needs the storage node; so webapps[2]
+//   (lil-linko) goes without `database`;
 // - Kafka is not in the edge stack at all (lab has it); Strimzi is Java, no Go module ships its CRDs.
 // Everything else of the edge stack is applied for real.
 //
