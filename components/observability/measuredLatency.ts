@@ -78,8 +78,8 @@ export function repoDashboards(): DashboardFile[] {
 }
 
 export interface MeasuredLatencyArgs {
-  /** Namespace of Prometheus and the agents. Defaults to "monitoring". */
-  readonly namespace?: string;
+  /** Namespace of Prometheus and the agents (kantai:observability.namespace; default in stacks/config/observability.ts, OBSERVABILITY_DEFAULTS). */
+  readonly namespace: string;
   /** kube-prometheus-stack. Defaults to on, version PROMETHEUS_STACK_CHART.version, PROMETHEUS_STACK_DEFAULTS. Off: an existing Prometheus Operator must select the ServiceMonitors, and `prometheusUrl` must be given for re-planners. */
   readonly prometheus?: {
     readonly enabled?: boolean;
@@ -95,7 +95,10 @@ export interface MeasuredLatencyArgs {
     readonly replanner?: ReplannerArgs;
   }[];
   /** Grafana from the chart with kantai's dashboards (dashboards/*.json as sidecar ConfigMaps), node-exporter and kube-state-metrics. Defaults to off. Needs `prometheus.enabled`. */
-  readonly grafana?: { readonly adminUser?: string };
+  readonly grafana?: {
+    /** Grafana's admin user (kantai:observability.grafana.adminUser; default in stacks/config/observability.ts, OBSERVABILITY_DEFAULTS). */
+    readonly adminUser: string;
+  };
   /** Monitors for Knative Serving (queue-proxy PodMonitor, autoscaler ServiceMonitor), created after `knativeDependsOn`. Defaults to off. */
   readonly knativeMonitor?: boolean;
   readonly knativeDependsOn?: readonly pulumi.Resource[];
@@ -114,7 +117,7 @@ export class MeasuredLatency extends pulumi.ComponentResource {
 
   constructor(name: string, args: MeasuredLatencyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:observability:MeasuredLatency", name, {}, opts);
-    const ns = args.namespace ?? "monitoring";
+    const ns = args.namespace;
     const prom = { ...PROMETHEUS_STACK_DEFAULTS, ...args.prometheus };
     const promOn = args.prometheus?.enabled ?? true;
     this.prometheusUrl = args.prometheus?.url ?? prometheusUrl(prom.fullname, ns);
@@ -147,7 +150,7 @@ export class MeasuredLatency extends pulumi.ComponentResource {
           },
           type: "Opaque",
           stringData: {
-            [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser ?? "admin",
+            [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser,
             [GRAFANA_ADMIN_KEYS.password]: password.result,
           },
         },
@@ -209,7 +212,7 @@ export class MeasuredLatency extends pulumi.ComponentResource {
               },
               type: "Opaque",
               stringData: {
-                [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser ?? "admin",
+                [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser,
                 [GRAFANA_ADMIN_KEYS.password]: "[secret]",
               },
             } as K8sObject,
