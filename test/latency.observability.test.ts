@@ -41,6 +41,7 @@ beforeAll(async () => {
   const { OBSERVABILITY_DEFAULTS } = await import("../stacks/config");
   const m = new MeasuredLatency("latency", {
     namespace: OBSERVABILITY_DEFAULTS.namespace,
+    prometheus: { enabled: OBSERVABILITY_DEFAULTS.prometheus.enabled },
     services: [
       {
         name: "fib",

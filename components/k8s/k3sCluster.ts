@@ -117,8 +117,8 @@ export interface K3sClusterArgs {
    * The kubeconfig then points at `<apiAddress>:<port>`. Defaults to none.
    */
   readonly apiForward?: { readonly port: number; readonly node: string };
-  /** Packaged K3s components to leave out (e.g. ["servicelb"]). Defaults to none. */
-  readonly disable?: readonly string[];
+  /** Packaged K3s components to leave out, e.g. ["servicelb"] (kantai:k3s.<cluster>.disable; default in stacks/config/clusters.ts: none). */
+  readonly disable: readonly string[];
   /** Allow an even server count for one change: a server is being removed on the way to the next odd count. Defaults to false. */
   readonly evenServersForRemoval?: boolean;
   /**
@@ -373,7 +373,7 @@ export class K3sCluster extends pulumi.ComponentResource {
         nodeExternalIp: n.externalIp,
         flannelBackend: args.flannelBackend,
         tlsSans: n.role === "server" ? [...new Set([apiAddress, n.ip, ...(n.externalIp ? [n.externalIp] : [])])] : [],
-        disable: args.disable ?? [],
+        disable: args.disable,
         labels: labelsOf(n),
         taints: n.taints,
         ...(n.role === "server" && args.etcdSnapshots ? { etcdSnapshots: args.etcdSnapshots } : {}),

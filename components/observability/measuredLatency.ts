@@ -80,9 +80,10 @@ export function repoDashboards(): DashboardFile[] {
 export interface MeasuredLatencyArgs {
   /** Namespace of Prometheus and the agents (kantai:observability.namespace; default in stacks/config/observability.ts, OBSERVABILITY_DEFAULTS). */
   readonly namespace: string;
-  /** kube-prometheus-stack. Defaults to on, version PROMETHEUS_STACK_CHART.version, PROMETHEUS_STACK_DEFAULTS. Off: an existing Prometheus Operator must select the ServiceMonitors, and `prometheusUrl` must be given for re-planners. */
-  readonly prometheus?: {
-    readonly enabled?: boolean;
+  /** kube-prometheus-stack: version defaults to PROMETHEUS_STACK_CHART.version, the rest to PROMETHEUS_STACK_DEFAULTS. Off: an existing Prometheus Operator must select the ServiceMonitors, and `prometheusUrl` must be given for re-planners. */
+  readonly prometheus: {
+    /** kantai:observability.prometheus.enabled; default in stacks/config/observability.ts, OBSERVABILITY_DEFAULTS. */
+    readonly enabled: boolean;
     readonly version?: string;
     readonly url?: string;
   } & Partial<PrometheusStackOptions>;
@@ -119,8 +120,8 @@ export class MeasuredLatency extends pulumi.ComponentResource {
     super("kantai:observability:MeasuredLatency", name, {}, opts);
     const ns = args.namespace;
     const prom = { ...PROMETHEUS_STACK_DEFAULTS, ...args.prometheus };
-    const promOn = args.prometheus?.enabled ?? true;
-    this.prometheusUrl = args.prometheus?.url ?? prometheusUrl(prom.fullname, ns);
+    const promOn = args.prometheus.enabled;
+    this.prometheusUrl = args.prometheus.url ?? prometheusUrl(prom.fullname, ns);
     const namespace = new kubernetes.core.v1.Namespace(
       `${name}-namespace`,
       { metadata: { name: ns } },
@@ -166,7 +167,7 @@ export class MeasuredLatency extends pulumi.ComponentResource {
           {
             chart: PROMETHEUS_STACK_CHART.chart,
             repositoryOpts: { repo: PROMETHEUS_STACK_CHART.repo },
-            version: args.prometheus?.version ?? PROMETHEUS_STACK_CHART.version,
+            version: args.prometheus.version ?? PROMETHEUS_STACK_CHART.version,
             namespace: ns,
             values,
           },
@@ -248,7 +249,7 @@ export class MeasuredLatency extends pulumi.ComponentResource {
               path: `observability/${name}-prometheus-values.yaml`,
               kind: "other" as const,
               resource: `${name}-prometheus`,
-              content: `# ${PROMETHEUS_STACK_CHART.repo} ${PROMETHEUS_STACK_CHART.chart} ${args.prometheus?.version ?? PROMETHEUS_STACK_CHART.version}\n${toYaml([values as never])}`,
+              content: `# ${PROMETHEUS_STACK_CHART.repo} ${PROMETHEUS_STACK_CHART.chart} ${args.prometheus.version ?? PROMETHEUS_STACK_CHART.version}\n${toYaml([values as never])}`,
             },
           ]
         : []),
