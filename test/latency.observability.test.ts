@@ -38,7 +38,10 @@ beforeAll(async () => {
     false,
   );
   const { MeasuredLatency } = await import("../components/observability/measuredLatency");
+  const { OBSERVABILITY_DEFAULTS } = await import("../stacks/config");
   const m = new MeasuredLatency("latency", {
+    namespace: OBSERVABILITY_DEFAULTS.namespace,
+    prometheus: { enabled: OBSERVABILITY_DEFAULTS.prometheus.enabled },
     services: [
       {
         name: "fib",

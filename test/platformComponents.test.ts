@@ -21,7 +21,7 @@ beforeAll(async () => {
   const { WebApp } = await import("../components/webapp/webApp");
   const { CorednsRewrite } = await import("../components/webapp/corednsRewrite");
   // The defaults live in config only (stacks/config/platform.ts); the components take resolved values.
-  const { KNATIVE_AUTOSCALER_DEFAULTS, PLATFORM_DEFAULTS } = await import("../stacks/config");
+  const { KNATIVE_AUTOSCALER_DEFAULTS, KNATIVE_DEFAULTS, PLATFORM_DEFAULTS } = await import("../stacks/config");
   const rec = await recordProgram(() => {
     class Cluster extends pulumi.ComponentResource {
       constructor() {
@@ -41,6 +41,7 @@ beforeAll(async () => {
       {
         servingVersion: "1.23.0",
         ingress: "istio",
+        exposure: KNATIVE_DEFAULTS.exposure,
         domain: "kn.example.com",
         autoscaler: { ...KNATIVE_AUTOSCALER_DEFAULTS, concurrencyTarget: 50 },
         eventing: {

@@ -63,7 +63,7 @@ beforeAll(async () => {
   const { recordProgram } = await import("../scripts/synth/recorder");
   const kubernetes = await import("@pulumi/kubernetes");
   const { Knative } = await import("../components/knative/knative");
-  const { KNATIVE_AUTOSCALER_DEFAULTS } = await import("../stacks/config");
+  const { KNATIVE_AUTOSCALER_DEFAULTS, KNATIVE_DEFAULTS } = await import("../stacks/config");
   const rec = await recordProgram(() => {
     const provider = new kubernetes.Provider("cluster-k8s", { kubeconfig: "apiVersion: v1\nkind: Config\n" });
     return new Knative(
@@ -71,6 +71,7 @@ beforeAll(async () => {
       {
         servingVersion: "1.23.0",
         ingress: "istio",
+        exposure: KNATIVE_DEFAULTS.exposure,
         domain: "lab.example.com",
         autoscaler: KNATIVE_AUTOSCALER_DEFAULTS,
         eventing: {

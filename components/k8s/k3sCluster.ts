@@ -117,12 +117,15 @@ export interface K3sClusterArgs {
    * The kubeconfig then points at `<apiAddress>:<port>`. Defaults to none.
    */
   readonly apiForward?: { readonly port: number; readonly node: string };
-  /** Packaged K3s components to leave out (e.g. ["servicelb"]). Defaults to none. */
-  readonly disable?: readonly string[];
+  /** Packaged K3s components to leave out, e.g. ["servicelb"] (kantai:k3s.<cluster>.disable; default in stacks/config/clusters.ts: none). */
+  readonly disable: readonly string[];
   /** Allow an even server count for one change: a server is being removed on the way to the next odd count. Defaults to false. */
   readonly evenServersForRemoval?: boolean;
-  /** Rolling upgrades and node removal. Defaults: drains time out after 300 s, one agent at a time. */
-  readonly upgrade?: { readonly drainTimeoutSeconds?: number; readonly maxUnavailable?: number };
+  /**
+   * Rolling upgrades and node removal: drain timeout (s) and agents upgraded at once
+   * (kantai:k3s.<cluster>.upgrade; defaults in stacks/config/clusters.ts, UPGRADE_DEFAULTS).
+   */
+  readonly upgrade: { readonly drainTimeoutSeconds: number; readonly maxUnavailable: number };
   /**
    * HA API address (more than one server): kube-vip as a static pod in ARP mode on the servers of
    * `site`, announcing `address` on `interface`. It becomes the API address (kubeconfig, provider,
@@ -370,7 +373,7 @@ export class K3sCluster extends pulumi.ComponentResource {
         nodeExternalIp: n.externalIp,
         flannelBackend: args.flannelBackend,
         tlsSans: n.role === "server" ? [...new Set([apiAddress, n.ip, ...(n.externalIp ? [n.externalIp] : [])])] : [],
-        disable: args.disable ?? [],
+        disable: args.disable,
         labels: labelsOf(n),
         taints: n.taints,
         ...(n.role === "server" && args.etcdSnapshots ? { etcdSnapshots: args.etcdSnapshots } : {}),
@@ -446,8 +449,8 @@ export class K3sCluster extends pulumi.ComponentResource {
     // the node: the only step that carries the version, and a new node's first install) → gate (on
     // the first server: Ready at the version, /readyz, uncordon). Each batch waits for the previous
     // one's gates, so a failure stops the roll there. A drain's delete drains a removed node.
-    const drainTimeout = args.upgrade?.drainTimeoutSeconds ?? 300;
-    const maxUnavailable = args.upgrade?.maxUnavailable ?? 1;
+    const drainTimeout = args.upgrade.drainTimeoutSeconds;
+    const maxUnavailable = args.upgrade.maxUnavailable;
     const gateTimeout = 600;
     const minutes = (seconds: number) => `${Math.ceil(seconds / 60) + 5}m`;
     if (etcd) {

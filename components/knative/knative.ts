@@ -42,8 +42,8 @@ export interface KafkaArgs {
 export interface KnativeArgs {
   /** Knative Serving version, e.g. "1.20.0" (net-kourier/net-istio follow it). */
   readonly servingVersion: string;
-  /** Networking layer. Defaults to "kourier". */
-  readonly ingress?: KnativeIngress;
+  /** Networking layer (kantai:knative.ingress; default in stacks/config/platform.ts, KNATIVE_DEFAULTS). */
+  readonly ingress: KnativeIngress;
   /** Route domain (config-domain), e.g. "local.knative". */
   readonly domain: string;
   /** config-network `domain-template`. Defaults to Knative's "{{.Name}}.{{.Namespace}}.{{.Domain}}". */
@@ -56,8 +56,11 @@ export interface KnativeArgs {
   readonly tektonVersion?: string;
   /** Export Serving's metrics for Prometheus (config-observability). Defaults to false. */
   readonly prometheusMetrics?: boolean;
-  /** How the ingress gateway is reached on K3s (see KnativeExposure). Defaults to "traefik". */
-  readonly exposure?: KnativeExposure;
+  /**
+   * How the ingress gateway is reached on K3s (see KnativeExposure; kantai:knative.exposure; default in
+   * stacks/config/platform.ts, KNATIVE_DEFAULTS).
+   */
+  readonly exposure: KnativeExposure;
   /** Mirror and sha256 pins of the release manifests. Defaults to the upstream locations, unpinned. */
   readonly releaseSource?: ReleaseSource;
 }
@@ -100,8 +103,7 @@ export class Knative extends pulumi.ComponentResource {
 
   constructor(name: string, args: KnativeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:knative:Knative", name, {}, opts);
-    const ingress = args.ingress ?? "kourier";
-    const exposure = args.exposure ?? "traefik";
+    const { ingress, exposure } = args;
     const mirror = args.releaseSource?.mirror;
     const force = { "pulumi.com/patchForce": "true" };
 

@@ -33,8 +33,11 @@ export interface KnativeServiceArgs {
   readonly containerConcurrency?: number;
   /** Extra labels. Defaults to none. */
   readonly labels?: Readonly<Record<string, string>>;
-  /** Knative route domain, to compute `url`. Defaults to "local.knative" (seed 000). */
-  readonly domain?: string;
+  /**
+   * The cluster's Knative route domain, to compute `url` (kantai:knative.domain or kantai:grogu.knative.domain;
+   * defaults in stacks/config/platform.ts, KNATIVE_DEFAULTS, and stacks/config/clusters.ts).
+   */
+  readonly domain: string;
   /** The cluster's Knative `domain-template`, to compute `url`. Defaults to Knative's "{{.Name}}.{{.Namespace}}.{{.Domain}}". */
   readonly domainTemplate?: string;
   /**
@@ -104,7 +107,7 @@ export class KnativeService extends pulumi.ComponentResource {
       { apiVersion, kind, metadata, ...rest },
       childOptions(this, sourceMap ? [sourceMap] : []),
     );
-    this.url = `http://${knativeHost(serviceName, namespace, args.domain ?? "local.knative", args.domainTemplate)}`;
+    this.url = `http://${knativeHost(serviceName, namespace, args.domain, args.domainTemplate)}`;
     this.artifacts = [
       {
         path: `${name}/knative-service.yaml`,

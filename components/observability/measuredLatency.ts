@@ -78,11 +78,12 @@ export function repoDashboards(): DashboardFile[] {
 }
 
 export interface MeasuredLatencyArgs {
-  /** Namespace of Prometheus and the agents. Defaults to "monitoring". */
-  readonly namespace?: string;
-  /** kube-prometheus-stack. Defaults to on, version PROMETHEUS_STACK_CHART.version, PROMETHEUS_STACK_DEFAULTS. Off: an existing Prometheus Operator must select the ServiceMonitors, and `prometheusUrl` must be given for re-planners. */
-  readonly prometheus?: {
-    readonly enabled?: boolean;
+  /** Namespace of Prometheus and the agents (kantai:observability.namespace; default in stacks/config/observability.ts, OBSERVABILITY_DEFAULTS). */
+  readonly namespace: string;
+  /** kube-prometheus-stack: version defaults to PROMETHEUS_STACK_CHART.version, the rest to PROMETHEUS_STACK_DEFAULTS. Off: an existing Prometheus Operator must select the ServiceMonitors, and `prometheusUrl` must be given for re-planners. */
+  readonly prometheus: {
+    /** kantai:observability.prometheus.enabled; default in stacks/config/observability.ts, OBSERVABILITY_DEFAULTS. */
+    readonly enabled: boolean;
     readonly version?: string;
     readonly url?: string;
   } & Partial<PrometheusStackOptions>;
@@ -95,7 +96,10 @@ export interface MeasuredLatencyArgs {
     readonly replanner?: ReplannerArgs;
   }[];
   /** Grafana from the chart with kantai's dashboards (dashboards/*.json as sidecar ConfigMaps), node-exporter and kube-state-metrics. Defaults to off. Needs `prometheus.enabled`. */
-  readonly grafana?: { readonly adminUser?: string };
+  readonly grafana?: {
+    /** Grafana's admin user (kantai:observability.grafana.adminUser; default in stacks/config/observability.ts, OBSERVABILITY_DEFAULTS). */
+    readonly adminUser: string;
+  };
   /** Monitors for Knative Serving (queue-proxy PodMonitor, autoscaler ServiceMonitor), created after `knativeDependsOn`. Defaults to off. */
   readonly knativeMonitor?: boolean;
   readonly knativeDependsOn?: readonly pulumi.Resource[];
@@ -114,10 +118,10 @@ export class MeasuredLatency extends pulumi.ComponentResource {
 
   constructor(name: string, args: MeasuredLatencyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kantai:observability:MeasuredLatency", name, {}, opts);
-    const ns = args.namespace ?? "monitoring";
+    const ns = args.namespace;
     const prom = { ...PROMETHEUS_STACK_DEFAULTS, ...args.prometheus };
-    const promOn = args.prometheus?.enabled ?? true;
-    this.prometheusUrl = args.prometheus?.url ?? prometheusUrl(prom.fullname, ns);
+    const promOn = args.prometheus.enabled;
+    this.prometheusUrl = args.prometheus.url ?? prometheusUrl(prom.fullname, ns);
     const namespace = new kubernetes.core.v1.Namespace(
       `${name}-namespace`,
       { metadata: { name: ns } },
@@ -147,7 +151,7 @@ export class MeasuredLatency extends pulumi.ComponentResource {
           },
           type: "Opaque",
           stringData: {
-            [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser ?? "admin",
+            [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser,
             [GRAFANA_ADMIN_KEYS.password]: password.result,
           },
         },
@@ -163,7 +167,7 @@ export class MeasuredLatency extends pulumi.ComponentResource {
           {
             chart: PROMETHEUS_STACK_CHART.chart,
             repositoryOpts: { repo: PROMETHEUS_STACK_CHART.repo },
-            version: args.prometheus?.version ?? PROMETHEUS_STACK_CHART.version,
+            version: args.prometheus.version ?? PROMETHEUS_STACK_CHART.version,
             namespace: ns,
             values,
           },
@@ -209,7 +213,7 @@ export class MeasuredLatency extends pulumi.ComponentResource {
               },
               type: "Opaque",
               stringData: {
-                [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser ?? "admin",
+                [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser,
                 [GRAFANA_ADMIN_KEYS.password]: "[secret]",
               },
             } as K8sObject,
@@ -245,7 +249,7 @@ export class MeasuredLatency extends pulumi.ComponentResource {
               path: `observability/${name}-prometheus-values.yaml`,
               kind: "other" as const,
               resource: `${name}-prometheus`,
-              content: `# ${PROMETHEUS_STACK_CHART.repo} ${PROMETHEUS_STACK_CHART.chart} ${args.prometheus?.version ?? PROMETHEUS_STACK_CHART.version}\n${toYaml([values as never])}`,
+              content: `# ${PROMETHEUS_STACK_CHART.repo} ${PROMETHEUS_STACK_CHART.chart} ${args.prometheus.version ?? PROMETHEUS_STACK_CHART.version}\n${toYaml([values as never])}`,
             },
           ]
         : []),

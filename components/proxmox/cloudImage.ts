@@ -13,8 +13,8 @@ export interface CloudImageArgs {
   readonly fileName: string;
   /** Expected checksum; omitted means no verification. */
   readonly checksum?: string;
-  /** Checksum algorithm. Defaults to "sha256". */
-  readonly checksumAlgorithm?: string;
+  /** Algorithm of `checksum` (kantai:image.checksumAlgorithm; default in stacks/config/proxmox.ts). */
+  readonly checksumAlgorithm: string;
 }
 
 /** A cloud image downloaded by the Proxmox node into a datastore, ready for `disks[].importFrom`. */
@@ -35,7 +35,7 @@ export class CloudImage extends pulumi.ComponentResource {
         contentType: "import",
         url: args.url,
         fileName: args.fileName,
-        ...(args.checksum ? { checksum: args.checksum, checksumAlgorithm: args.checksumAlgorithm ?? "sha256" } : {}),
+        ...(args.checksum ? { checksum: args.checksum, checksumAlgorithm: args.checksumAlgorithm } : {}),
         overwrite: false,
         uploadTimeout: 1800,
       },

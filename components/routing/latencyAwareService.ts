@@ -43,16 +43,19 @@ export interface LatencyAwareServiceArgs {
   readonly nodes: readonly string[];
   /** The workload: image, port, env, resources, readiness path. */
   readonly service: ServiceSpec;
-  /** Namespace of every object. Defaults to "default". */
-  readonly namespace?: string;
+  /** Namespace of every object (kantai:routing.services[].namespace; default in stacks/config/routing.ts, ROUTING_DEFAULTS). */
+  readonly namespace: string;
   /** Envoy image of the per-node proxies. Defaults to DEFAULT_PROXY_IMAGE ("envoyproxy/envoy:v1.34.1"). */
   readonly proxyImage?: string;
   /** Port the proxies listen on. Defaults to 8080. */
   readonly proxyPort?: number;
   /** Port of the front Service. Defaults to 80. */
   readonly servicePort?: number;
-  /** Type of the front Service; NodePort/LoadBalancer also get `externalTrafficPolicy: Local`. Defaults to "ClusterIP". */
-  readonly serviceType?: "ClusterIP" | "NodePort" | "LoadBalancer";
+  /**
+   * Type of the front Service; NodePort/LoadBalancer also get `externalTrafficPolicy: Local`
+   * (kantai:routing.services[].serviceType; default in stacks/config/routing.ts, ROUTING_DEFAULTS).
+   */
+  readonly serviceType: "ClusterIP" | "NodePort" | "LoadBalancer";
   /**
    * The in-cluster re-planner owns the weights (docs/decisions/0017-weights-owner.md): Pulumi
    * writes `rds.yaml` when it creates a proxy ConfigMap and then ignores it and the re-planner's
@@ -88,13 +91,13 @@ export class LatencyAwareService extends pulumi.ComponentResource {
       throw new Error(`LatencyAwareService ${name}: nodes must be unique`);
     const options: LatencyAwareManifestOptions = {
       name,
-      namespace: args.namespace ?? "default",
+      namespace: args.namespace,
       nodes: [...args.nodes].sort(),
       service: args.service,
       proxyImage: args.proxyImage ?? DEFAULT_PROXY_IMAGE,
       proxyPort: args.proxyPort ?? 8080,
       servicePort: args.servicePort ?? 80,
-      serviceType: args.serviceType ?? "ClusterIP",
+      serviceType: args.serviceType,
     };
     // What does not depend on the plan (names, labels, namespaces, Deployment selectors, the
     // Services' specs) is rendered once here with a neutral plan and passed as plain values, so a

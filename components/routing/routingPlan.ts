@@ -26,8 +26,8 @@ export interface RoutingPlanArgs {
   readonly demand: pulumi.Input<Record<string, number>>;
   /** Replica budget R: the plan's replicas sum to exactly R. */
   readonly replicas: pulumi.Input<number>;
-  /** Algorithm: kantai's optimiser or a baseline. Defaults to "optimal". */
-  readonly algorithm?: pulumi.Input<Algorithm>;
+  /** Algorithm: kantai's optimiser or a baseline (kantai:routing.services[].algorithm; default in stacks/config/routing.ts, ROUTING_DEFAULTS). */
+  readonly algorithm: pulumi.Input<Algorithm>;
   /**
    * Read the RTT matrix from this Prometheus at `pulumi up` (reachable from where pulumi runs);
    * `rttMs` is then ignored (pass zeros) and the plan changes only when `hysteresis` says so
@@ -57,7 +57,7 @@ export class RoutingPlan extends pulumi.dynamic.Resource {
         rttMs: args.rttMs,
         demand: args.demand,
         replicas: args.replicas,
-        algorithm: args.algorithm ?? "optimal",
+        algorithm: args.algorithm,
         ...(args.latencyPrometheus !== undefined
           ? {
               latencyPrometheus: args.latencyPrometheus,

@@ -90,6 +90,8 @@ export function canonicalInputs(raw: Record<string, unknown>): RoutingPlanInputs
     rttMs: sortKeys(raw.rttMs),
     demand: sortKeys(raw.demand),
     replicas: raw.replicas,
+    // State written before `algorithm` was an input has none: it was planned with config's default
+    // (ROUTING_DEFAULTS.algorithm, stacks/config/routing.ts; test/routing/routingPlan.test.ts holds them equal).
     algorithm: raw.algorithm ?? "optimal",
     ...(raw.latencyPrometheus !== undefined
       ? { latencyPrometheus: raw.latencyPrometheus, hysteresis: sortKeys(raw.hysteresis ?? {}) }

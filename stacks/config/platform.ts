@@ -48,6 +48,15 @@ export const PLATFORM_DEFAULTS = {
   cloudflaredImage: "cloudflare/cloudflared:2025.9.1",
 } as const;
 
+/** Defaults of kantai:knative's networking (the Knative component takes them as required args). */
+export const KNATIVE_DEFAULTS = {
+  ingress: "kourier",
+  /** The gateway as ClusterIP behind K3s' Traefik. */
+  exposure: "traefik",
+  /** Route domain (config-domain), seed 000's. */
+  domain: "local.knative",
+} as const;
+
 /**
  * kantai:knative.autoscaler's defaults: Knative's own, as config-autoscaler ships them (knative/serving
  * config/core/configmaps/autoscaler.yaml; https://knative.dev/docs/serving/autoscaling/). The one place
@@ -147,13 +156,15 @@ export function platformKeys() {
   });
   const knative = z.strictObject({
     servingVersion: semver.default(PLATFORM_DEFAULTS.knativeVersion),
-    ingress: z.enum(["kourier", "istio"], { message: 'must be "kourier" or "istio"' }).default("kourier"),
+    ingress: z
+      .enum(["kourier", "istio"], { message: 'must be "kourier" or "istio"' })
+      .default(KNATIVE_DEFAULTS.ingress),
     /** "traefik": the gateway as ClusterIP behind K3s' Traefik; "loadBalancer": the upstream LoadBalancer (Traefik off). */
     exposure: z
       .enum(["traefik", "loadBalancer"], { message: 'must be "traefik" or "loadBalancer"' })
-      .default("traefik"),
+      .default(KNATIVE_DEFAULTS.exposure),
     /** Knative route domain (config-domain). */
-    domain: dnsName.default("local.knative"),
+    domain: dnsName.default(KNATIVE_DEFAULTS.domain),
     domainTemplate: z
       .string()
       .refine(isSimpleDomainTemplate, {

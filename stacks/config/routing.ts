@@ -33,8 +33,15 @@ export const REPO_ROOT = path.resolve(__dirname, "../..");
 
 const ms = z.number().finite().min(0, "must be a non-negative number of milliseconds");
 
-/** Defaults of the measured-latency fields (lib/routing/hysteresis.ts, lib/render/replanner.ts). */
+/**
+ * Defaults of kantai:routing.services[]: namespace, front Service type and algorithm (the RoutingPlan and
+ * LatencyAwareService components take them as required args), and the measured-latency fields
+ * (lib/routing/hysteresis.ts, lib/render/replanner.ts).
+ */
 export const ROUTING_DEFAULTS = {
+  namespace: "default",
+  serviceType: "ClusterIP",
+  algorithm: "optimal",
   hysteresis: { improvementPct: DEFAULT_IMPROVEMENT_PCT, rttMoveMs: DEFAULT_RTT_MOVE_MS },
   reweight: {
     enabled: false,
@@ -55,7 +62,7 @@ export function routingKeys() {
     /** Component name and base of every object name (`<name>-<node>`, `<name>-proxy-<node>`, Service `<name>`). */
     name: k8sName,
     /** Namespace of every object; it must exist. */
-    namespace: k8sName.default("default"),
+    namespace: k8sName.default(ROUTING_DEFAULTS.namespace),
     image: z.string().min(1, "is required"),
     /** Port the container listens on. */
     port: z.number().int().min(1).max(65535),
@@ -74,12 +81,12 @@ export function routingKeys() {
     /** Type of the front Service. */
     serviceType: z
       .enum(["ClusterIP", "NodePort", "LoadBalancer"], { message: 'must be "ClusterIP", "NodePort" or "LoadBalancer"' })
-      .default("ClusterIP"),
+      .default(ROUTING_DEFAULTS.serviceType),
     /** Replica budget R: the plan's replicas sum to exactly R. */
     replicas: z.number().int("must be a whole number").min(1, "at least 1 replica"),
     algorithm: z
       .enum(ALGORITHMS, { message: `must be one of ${ALGORITHMS.map((a) => `"${a}"`).join(", ")}` })
-      .default("optimal"),
+      .default(ROUTING_DEFAULTS.algorithm),
     /** Nodes (K3s node names) that run a proxy and may run replicas. */
     nodes: z.record(
       z.string(),

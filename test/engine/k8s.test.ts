@@ -26,7 +26,7 @@ import { assembleMirror } from "./support/mirror";
 import { spawnSync } from "node:child_process";
 
 const FIXTURE = path.join(FIXTURES, "k8s");
-const KEEP = ["tsconfig.json", "lib", "components", "test/engine/fixtures/k8s"];
+const KEEP = ["tsconfig.json", "lib", "components", "stacks/config", "test/engine/fixtures/k8s"];
 const DEMAND_1 = { "pi-1": 60, "pi-2": 40, "edge-vm-1": 150 };
 // Pulumi resource type of each kind components/routing renders (its resource names are the object names)
 const PULUMI_TYPE: Record<string, string> = {

@@ -40,6 +40,7 @@ beforeAll(async () => {
     false,
   );
   const { LatencyAwareService } = await import("../../components/routing/latencyAwareService");
+  const { ROUTING_DEFAULTS } = await import("../../stacks/config");
   const svc = new LatencyAwareService("fib", {
     plan: pulumi.output(plan),
     nodes: ["edge", "cloud2", "cloud1"],
@@ -51,7 +52,9 @@ beforeAll(async () => {
   const api = new LatencyAwareService("api", {
     plan: pulumi.output(plan),
     nodes: ["edge", "cloud2", "cloud1"],
+    namespace: ROUTING_DEFAULTS.namespace,
     service: { image: "ghcr.io/kantai/api:2.0.0", port: 3000 },
+    serviceType: ROUTING_DEFAULTS.serviceType,
     proxyPort: 9090,
     servicePort: 8000,
     artifactHeader: pulumi.output("# where the plan came from\n"),

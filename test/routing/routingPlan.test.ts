@@ -14,6 +14,7 @@ import {
   type RoutingPlanInputs,
   routingPlanProvider as provider,
 } from "../../components/routing/routingPlanProvider";
+import { ROUTING_DEFAULTS } from "../../stacks/config";
 import { faastNodes, faastRttMs } from "./fixtures";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -76,6 +77,16 @@ describe("RoutingPlan provider", () => {
     ).toBe(true);
   });
 
+  it("diff: state written before `algorithm` existed reads as config's default (ROUTING_DEFAULTS), no change", async () => {
+    const { algorithm, ...old } = { ...inputs(), algorithm: ROUTING_DEFAULTS.algorithm };
+    expect(algorithm).toBe("optimal");
+    expect(canonicalInputs(old).algorithm).toBe(ROUTING_DEFAULTS.algorithm);
+    expect(
+      (await provider.diff!("id", { ...old, plan: expectedPlan() } as any, { ...old, algorithm } as RoutingPlanInputs))
+        .changes,
+    ).toBe(false);
+  });
+
   it("create and update return complete outputs: every input and the plan", async () => {
     const created = await provider.create!(inputs());
     expect(created.id).toMatch(/^routingplan-[0-9a-f]{16}$/);
@@ -132,6 +143,7 @@ describe("RoutingPlan under Pulumi mocks (the mock plays the engine)", () => {
       rttMs: i.rttMs,
       demand: pulumi.output(i.demand),
       replicas: 6,
+      algorithm: ROUTING_DEFAULTS.algorithm,
     });
     planOutput = await new Promise((resolve) => rp.plan.apply(resolve));
   }, 120_000);
