@@ -133,6 +133,16 @@ export class MeasuredLatency extends pulumi.ComponentResource {
         `MeasuredLatency ${name}: grafana needs prometheus.enabled (Grafana comes from the kube-prometheus-stack chart)`,
       );
     let values = prometheusStackValues(prom);
+    // Grafana's admin Secret: registered with the generated password, listed in artifacts with a placeholder.
+    const grafanaAdmin = <P>(user: string, password: P) => ({
+      metadata: {
+        name: grafanaAdminSecretName(prom.fullname),
+        namespace: ns,
+        labels: { "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/component": "grafana" },
+      },
+      type: "Opaque",
+      stringData: { [GRAFANA_ADMIN_KEYS.user]: user, [GRAFANA_ADMIN_KEYS.password]: password },
+    });
     let adminSecret: kubernetes.core.v1.Secret | undefined;
     if (args.grafana) {
       // The admin password: generated, secret, only ever in this Secret (the chart reads it via admin.existingSecret).
@@ -143,18 +153,7 @@ export class MeasuredLatency extends pulumi.ComponentResource {
       );
       adminSecret = new kubernetes.core.v1.Secret(
         `${name}-grafana-admin`,
-        {
-          metadata: {
-            name: grafanaAdminSecretName(prom.fullname),
-            namespace: ns,
-            labels: { "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/component": "grafana" },
-          },
-          type: "Opaque",
-          stringData: {
-            [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser,
-            [GRAFANA_ADMIN_KEYS.password]: password.result,
-          },
-        },
+        grafanaAdmin(args.grafana.adminUser, password.result),
         childOptions(this, [namespace]),
       );
       values = withGrafana(values, { adminSecret: grafanaAdminSecretName(prom.fullname), ...GRAFANA_DEFAULTS });
@@ -202,22 +201,7 @@ export class MeasuredLatency extends pulumi.ComponentResource {
     const base: K8sObject[] = [
       { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
       ...(args.grafana
-        ? [
-            {
-              apiVersion: "v1",
-              kind: "Secret",
-              metadata: {
-                name: grafanaAdminSecretName(prom.fullname),
-                namespace: ns,
-                labels: { "app.kubernetes.io/managed-by": "kantai", "app.kubernetes.io/component": "grafana" },
-              },
-              type: "Opaque",
-              stringData: {
-                [GRAFANA_ADMIN_KEYS.user]: args.grafana.adminUser,
-                [GRAFANA_ADMIN_KEYS.password]: "[secret]",
-              },
-            } as K8sObject,
-          ]
+        ? [{ apiVersion: "v1", kind: "Secret", ...grafanaAdmin(args.grafana.adminUser, "[secret]") } as K8sObject]
         : []),
     ];
     this.artifacts = [
