@@ -11,23 +11,8 @@ import { describe, expect, it } from "vitest";
 import { readStackFile } from "../scripts/synth/stackFile";
 import { ConfigError, decodeConfigValue, parseConfig } from "../stacks/config";
 import { ROOT } from "./support/devConfig";
+import type { RawCluster } from "./support/k3sRaw";
 
-/** The parts of kantai:k3s the tests edit (the stack files' raw values). */
-interface RawNode {
-  name: string;
-  role: string;
-  [k: string]: unknown;
-}
-interface RawCluster {
-  nodes: RawNode[];
-  version?: string;
-  vip?: { address: string };
-  snapshots?: { schedule?: string; retention?: number; s3?: Record<string, string> };
-  upgrade?: { maxUnavailable?: number; drainTimeoutSeconds?: number };
-  previousServers?: string[];
-  apiAddress?: string;
-  [k: string]: unknown;
-}
 interface Raw {
   k3s: Record<string, RawCluster>;
   routing?: unknown;

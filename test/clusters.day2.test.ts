@@ -19,24 +19,9 @@ import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import type { RecordedResource } from "../scripts/synth/recorder";
 import { ROOT } from "./support/devConfig";
+import type { RawCluster } from "./support/k3sRaw";
 import { runSynth } from "./support/tools";
 
-/** The parts of kantai:k3s the tests edit (the stack files' raw values). */
-interface RawNode {
-  name: string;
-  role: string;
-  [k: string]: unknown;
-}
-interface RawCluster {
-  nodes: RawNode[];
-  version?: string;
-  vip?: { address: string };
-  snapshots?: { schedule?: string; retention?: number; s3?: Record<string, string> };
-  upgrade?: { maxUnavailable?: number; drainTimeoutSeconds?: number };
-  previousServers?: string[];
-  apiAddress?: string;
-  [k: string]: unknown;
-}
 /** A recorded command's inputs (what the tests read). */
 interface Inputs {
   create?: string;
