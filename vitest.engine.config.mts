@@ -6,8 +6,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/engine/**/*.test.ts"],
-    // includes test/engine/k8s.test.ts (the real pulumi-kubernetes provider against the local API
-    // server with SIMULATED nodes); alone: `npm run test:engine:k8s` (vitest.engine.k8s.config.mts)
+    // includes test/engine/k8sEdge.test.ts and k8sLab.test.ts (the edge and lab stacks through the
+    // real pulumi-kubernetes provider against the local API server with SIMULATED nodes); alone:
+    // `npm run test:engine:k8s` (vitest.engine.k8s.config.mts)
     globalSetup: ["test/engine/support/globalSetup.ts"],
     pool: "forks",
     // 2-core machines: one pulumi deployment at a time

@@ -608,7 +608,7 @@ export class K3sCluster extends pulumi.ComponentResource {
         // Not the K3s version: a read that runs again is unknown in a preview, and the Kubernetes
         // provider then previews itself and every object on the cluster as replaced (pulumi-kubernetes
         // provider/pkg/provider/provider.go DiffConfig on a computed kubeconfig), so a version bump's
-        // preview would not show what the roll changes (test/engine/k8sStacks.test.ts). An upgrade
+        // preview would not show what the roll changes (test/engine/k8sEdge.test.ts). An upgrade
         // keeps the cluster's CA and the admin credentials.
         triggers: [apiAddress],
         logging: "none",

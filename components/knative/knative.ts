@@ -22,6 +22,7 @@ import {
 } from "../../lib/render/knative";
 import type { Artifact } from "../artifact";
 import { childOptions } from "../childOptions";
+import { aggregatedRulesTransform } from "../upstreamTransforms";
 import { releaseFiles, type ReleaseSource } from "./releases";
 
 export interface KafkaArgs {
@@ -116,7 +117,7 @@ export class Knative extends pulumi.ComponentResource {
     const tekton = args.tektonVersion !== undefined ? [tektonRelease(args.tektonVersion)] : [];
     const files = releaseFiles([...serving, ...eventing, ...tekton], args.releaseSource);
     const networkingKeys = new Set(["net-kourier", "istio"]);
-    const transforms = [ingressGatewayTransform(ingress, exposure)];
+    const transforms = [aggregatedRulesTransform, ingressGatewayTransform(ingress, exposure)];
 
     // Release manifests, each after the previous one. The networking layer's gateway Service is
     // transformed (exposure "traefik": ClusterIP behind K3s' Traefik, see ingressGatewayOverride).
@@ -128,7 +129,7 @@ export class Knative extends pulumi.ComponentResource {
           new kubernetes.yaml.v2.ConfigFile(
             `${name}-${r.key}`,
             { file: files[r.key] },
-            networkingKeys.has(r.key) ? { ...opts, transforms } : opts,
+            { ...opts, transforms: networkingKeys.has(r.key) ? transforms : [aggregatedRulesTransform] },
           ),
         ];
       }
@@ -207,7 +208,7 @@ export class Knative extends pulumi.ComponentResource {
           `${name}-strimzi`,
           // Under a mirror the chart is a packaged .tgz (path or URL), which carries its own version.
           mirror ? { chart, namespace: ns } : { chart, version: k.strimziVersion, namespace: ns },
-          childOptions(this, [namespace]),
+          { ...childOptions(this, [namespace]), transforms: [aggregatedRulesTransform] },
         );
         const kafkaObjs = renderKafka(kafkaSpec);
         const kafka = new kubernetes.yaml.v2.ConfigGroup(

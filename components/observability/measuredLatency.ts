@@ -39,6 +39,7 @@ import {
 import { REPLANNER_DEFAULTS, renderReplanner } from "../../lib/render/replanner";
 import type { Artifact } from "../artifact";
 import { childOptions } from "../childOptions";
+import { aggregatedRulesTransform } from "../upstreamTransforms";
 import { replannerBundle } from "./bundle";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -170,7 +171,10 @@ export class MeasuredLatency extends pulumi.ComponentResource {
             namespace: ns,
             values,
           },
-          childOptions(this, adminSecret ? [namespace, adminSecret] : [namespace]),
+          {
+            ...childOptions(this, adminSecret ? [namespace, adminSecret] : [namespace]),
+            transforms: [aggregatedRulesTransform],
+          },
         ),
       );
     }

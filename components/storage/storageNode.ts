@@ -18,6 +18,7 @@ import {
 import type { Artifact } from "../artifact";
 import { releaseFiles, type ReleaseSource } from "../knative/releases";
 import { childOptions } from "../childOptions";
+import { aggregatedRulesTransform } from "../upstreamTransforms";
 import type { SshConnection } from "../connection";
 
 export interface StorageNodeArgs extends StorageNodeSpec {
@@ -81,7 +82,11 @@ export class StorageNode extends pulumi.ComponentResource {
       const files = releaseFiles(releases, releaseSource);
       for (const r of releases) {
         prev = [
-          new kubernetes.yaml.v2.ConfigFile(`${name}-${r.key}`, { file: files[r.key] }, childOptions(this, prev)),
+          new kubernetes.yaml.v2.ConfigFile(
+            `${name}-${r.key}`,
+            { file: files[r.key] },
+            { ...childOptions(this, prev), transforms: [aggregatedRulesTransform] },
+          ),
         ];
       }
       this.ready = prev;

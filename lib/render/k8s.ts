@@ -51,3 +51,23 @@ export const MEMORY_QUANTITY = /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 
 /** RFC 1123 label (namespace, service name): lower-case alphanumerics and inner '-', ≤ 63. */
 export const K8S_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * An upstream object as kantai applies it with server-side apply: an aggregated ClusterRole (one
+ * with `aggregationRule`) without its `rules`; `undefined` for every other object (unchanged).
+ *
+ * The rules of an aggregated ClusterRole belong to the control plane: "If AggregationRule is set,
+ * then the Rules are controller managed and direct changes to Rules will be stomped by the
+ * controller" (k8s.io/api rbac/v1 ClusterRole.AggregationRule), and since Kubernetes v1.21 the
+ * clusterrole-aggregation-controller writes them by force-applying (kubernetes/kubernetes#99462).
+ * A manifest with `rules: []` (Knative Eventing's addressable-resolver, channelable-manipulator,
+ * crossnamespace-subscriber, … in knative.dev/eventing v0.50.0 config/core/roles/) claims that
+ * field: the next server-side apply fails with `conflict with "clusterrole-aggregation-controller":
+ * .rules` (kubernetes/website#56495, crossplane/crossplane#2987, kubernetes-sigs/cluster-api#13490;
+ * Knative Serving dropped the line for this reason, knative/serving#11899).
+ */
+export function withoutAggregatedRules(obj: K8sObject): K8sObject | undefined {
+  if (obj.kind !== "ClusterRole" || obj.aggregationRule === undefined || !("rules" in obj)) return undefined;
+  const { rules: _controllerManaged, ...rest } = obj;
+  return rest as K8sObject;
+}

@@ -17,7 +17,7 @@
 // Not produced (reason in MIRROR.json): the core/controller manifests (serving-core, eventing-core,
 // net-kourier, net-istio, the Kafka broker: their images are ko:// references and their webhooks
 // need the controllers running) and Strimzi's chart (Strimzi is Java: no Go module ships it).
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { moduleFile } from "./k8s";
@@ -124,7 +124,7 @@ export function assembleMirror(dir: string): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The mirror for the whole stacks (k8sStacks.test.ts): besides the CRDs above, the release files
+// The mirror for the whole stacks (k8sEdge.test.ts, and k8sLab.test.ts through assembleLabMirror): besides the CRDs above, the release files
 // the edge stack applies with kubernetes.yaml.v2.ConfigFile (components/knative/knative.ts).
 
 const SERVING_CORE_FILES = [
@@ -322,5 +322,323 @@ server.listen(0, "127.0.0.1", () => console.log(server.address().port));
     stop: () => {
       if (child.exitCode === null) child.kill("SIGTERM");
     },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lab stack's mirror (k8sLab.test.ts): Istio + net-istio instead of Kourier, Eventing's core,
+// the Kafka broker and Strimzi's chart.
+
+const ISTIO_API = "istio.io/api@v1.32.0";
+const STRIMZI_VERSION = "0.48.0"; // stacks/config/platform.ts PLATFORM_DEFAULTS.strimziVersion
+
+const EVENTING_CORE_FILES = [
+  "100-namespace",
+  ...["eventing", "job-sink", "pingsource-mt-adapter", "request-reply", "webhook"].map(
+    (n) => `200-${n}-serviceaccount`,
+  ),
+  ...[
+    "addressable-resolvers-clusterrole",
+    "auth-proxy-role",
+    "broker-clusterrole",
+    "channelable-manipulator-clusterrole",
+    "clusterrole-namespaced",
+    "controller-clusterroles",
+    "crossnamespace-clusterrole",
+    "job-sink-clusterrole",
+    "pingsource-mt-adapter-clusterrole",
+    "podspecable-binding-clusterrole",
+    "request-reply-clusterrole",
+    "source-observer-clusterrole",
+    "sources-controller-clusterroles",
+    "webhook-clusterrole",
+    "webhook-role",
+  ].map((n) => `roles/${n}`),
+  ...[
+    "default-broker-channel",
+    "default-broker",
+    "default-channel",
+    "default-pingsource",
+    "features",
+    "kreference-mapping",
+    "leader-election",
+    "logging",
+    "observability",
+    "sugar",
+    "tracing",
+  ].map((n) => `configmaps/${n}`),
+  ...["controller", "job-sink", "pingsource-mt-adapter", "request-reply", "webhook", "webhook-hpa"].map(
+    (n) => `deployments/${n}`,
+  ),
+  "webhooks/secret",
+].map((n) => `config/core/${n}.yaml`);
+
+const standinHeader = (what: string) =>
+  `# ASSEMBLED FOR THE TEST (test/engine/support/mirror.ts): a minimal stand-in of ${what},\n# NOT the upstream release file.\n`;
+/** A Deployment of one container whose pods kwok SIMULATES (the image is never pulled). */
+const standinDeployment = (name: string, namespace: string, labels: Record<string, string>, image: string) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: ${namespace}
+  labels: ${JSON.stringify(labels)}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: ${JSON.stringify(labels)}
+  template:
+    metadata:
+      labels: ${JSON.stringify(labels)}
+    spec:
+      containers:
+        - name: ${name}
+          image: ${image}
+`;
+
+/**
+ * The Istio part of net-istio's istio.yaml, ASSEMBLED FOR THE TEST: Istio's CRDs are the upstream
+ * file kubernetes/customresourcedefinitions.gen.yaml of istio.io/api v1.32.0 (Istio's API module;
+ * the PeerAuthentication and the Gateways are checked against them); the rest is a minimal stand-in
+ * (net-istio's release is generated with istioctl and is not in any Go module served here): the
+ * istio-system namespace, istiod, and the ingress gateway Deployment and Service with the name,
+ * type and ports of net-istio's istio.yaml (Service istio-ingressgateway, LoadBalancer, 15021 /
+ * 80 → 8080 / 443 → 8443, pods `istio: ingressgateway`). No istiod runs: no sidecar is injected,
+ * no Envoy configuration is pushed.
+ */
+function istioStandin(): string {
+  const gw = { app: "istio-ingressgateway", istio: "ingressgateway" };
+  return `${standinHeader("the Istio install in net-istio's istio.yaml")}apiVersion: v1
+kind: Namespace
+metadata:
+  name: istio-system
+---${standinDeployment("istiod", "istio-system", { app: "istiod", istio: "pilot" }, "docker.io/istio/pilot:1.28.0")}---${standinDeployment(
+    "istio-ingressgateway",
+    "istio-system",
+    gw,
+    "docker.io/istio/proxyv2:1.28.0",
+  )}---
+apiVersion: v1
+kind: Service
+metadata:
+  name: istio-ingressgateway
+  namespace: istio-system
+  labels: ${JSON.stringify(gw)}
+spec:
+  type: LoadBalancer
+  selector: ${JSON.stringify(gw)}
+  ports:
+    - name: status-port
+      port: 15021
+      targetPort: 15021
+    - name: http2
+      port: 80
+      targetPort: 8080
+    - name: https
+      port: 443
+      targetPort: 8443
+`;
+}
+
+/**
+ * net-istio's net-istio.yaml, ASSEMBLED FOR THE TEST (knative.dev/net-istio is refused by the
+ * module proxy): the two Gateways of net-istio's config/ (knative-ingress-gateway on port 80,
+ * knative-local-gateway on 8081, in knative-serving, selecting `istio: ingressgateway`), the
+ * knative-local-gateway Service, the config-istio ConfigMap and the controller and webhook
+ * Deployments. No net-istio controller runs: no Knative Ingress becomes a VirtualService.
+ */
+function netIstioStandin(): string {
+  const sel = JSON.stringify({ istio: "ingressgateway" });
+  const gateway = (name: string, port: number) => `
+apiVersion: networking.istio.io/v1beta1
+kind: Gateway
+metadata:
+  name: ${name}
+  namespace: knative-serving
+  labels: {"networking.knative.dev/ingress-provider": "istio"}
+spec:
+  selector: ${sel}
+  servers:
+    - port:
+        number: ${port}
+        name: http
+        protocol: HTTP
+      hosts: ["*"]
+`;
+  const labels = { app: "net-istio-controller", "networking.knative.dev/ingress-provider": "istio" };
+  return `${standinHeader("net-istio's net-istio.yaml")}${gateway("knative-ingress-gateway", 80).trimStart()}---${gateway(
+    "knative-local-gateway",
+    8081,
+  )}---
+apiVersion: v1
+kind: Service
+metadata:
+  name: knative-local-gateway
+  namespace: istio-system
+  labels: {"networking.knative.dev/ingress-provider": "istio"}
+spec:
+  type: ClusterIP
+  selector: ${sel}
+  ports:
+    - name: http2
+      port: 80
+      targetPort: 8081
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: config-istio
+  namespace: knative-serving
+  labels: {"networking.knative.dev/ingress-provider": "istio"}
+data: {}
+---${standinDeployment("net-istio-controller", "knative-serving", labels, "ko://knative.dev/net-istio/cmd/controller")}---${standinDeployment(
+    "net-istio-webhook",
+    "knative-serving",
+    { ...labels, app: "net-istio-webhook" },
+    "ko://knative.dev/net-istio/cmd/webhook",
+  )}`;
+}
+
+/**
+ * eventing-kafka-broker's two files, ASSEMBLED FOR THE TEST (knative.dev/eventing-kafka-broker is
+ * refused by the module proxy): the controller file's Kafka controller and webhook Deployments,
+ * and the broker file's receiver and dispatcher Deployments, in knative-eventing. Not the Kafka
+ * CRDs (KafkaSource, KafkaSink, KafkaChannel, ConsumerGroup): kantai creates none of them. The
+ * Broker of class `Kafka` is checked against Eventing's real Broker CRD; nothing reconciles it.
+ */
+function kafkaBrokerStandin(file: "controller" | "broker"): string {
+  const names =
+    file === "controller"
+      ? ["kafka-controller", "kafka-webhook-eventing"]
+      : ["kafka-broker-receiver", "kafka-broker-dispatcher"];
+  return (
+    standinHeader(`eventing-kafka-broker's eventing-kafka-${file}.yaml`) +
+    names
+      .map((n) =>
+        standinDeployment(
+          n,
+          "knative-eventing",
+          { app: n, "app.kubernetes.io/part-of": "knative-eventing" },
+          `ko://knative.dev/eventing-kafka-broker/${n}`,
+        ).trimStart(),
+      )
+      .join("---\n")
+  );
+}
+
+/**
+ * Strimzi's operator chart, ASSEMBLED FOR THE TEST: Strimzi is Java (its chart and CRDs are on
+ * quay.io and Maven, not in any Go module), so this is a minimal Helm chart written here — the
+ * operator Deployment and the two CRDs kantai's objects need (kafkas and kafkanodepools,
+ * kafka.strimzi.io, v1beta2) WITHOUT Strimzi's schemas (`x-kubernetes-preserve-unknown-fields`):
+ * the API server stores the Kafka and the KafkaNodePool, it does not check them as Strimzi's
+ * CRDs would (test/k8sRender.test.ts checks what kantai renders for them). No operator runs: no
+ * broker pod, no Ready condition.
+ */
+function strimziStandinChart(dir: string, mirrorPath: string): void {
+  const build = fs.mkdtempSync(path.join(dir, ".strimzi-"));
+  const chart = path.join(build, "strimzi-kafka-operator");
+  fs.mkdirSync(path.join(chart, "crds"), { recursive: true });
+  fs.mkdirSync(path.join(chart, "templates"));
+  fs.writeFileSync(
+    path.join(chart, "Chart.yaml"),
+    `# ASSEMBLED FOR THE TEST (test/engine/support/mirror.ts): NOT Strimzi's chart\napiVersion: v2\nname: strimzi-kafka-operator\nversion: ${STRIMZI_VERSION}\nappVersion: ${STRIMZI_VERSION}\n`,
+  );
+  const crd = (plural: string, kind: string) => `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: ${plural}.kafka.strimzi.io
+  labels: {"app": "strimzi", "kantai.dev/assembled-for-test": "true"}
+spec:
+  group: kafka.strimzi.io
+  names: {kind: ${kind}, listKind: ${kind}List, plural: ${plural}, singular: ${kind.toLowerCase()}, categories: [strimzi]}
+  scope: Namespaced
+  versions:
+    - name: v1beta2
+      served: true
+      storage: true
+      subresources: {status: {}}
+      schema:
+        openAPIV3Schema:
+          type: object
+          x-kubernetes-preserve-unknown-fields: true
+`;
+  fs.writeFileSync(path.join(chart, "crds", "kafkas.yaml"), crd("kafkas", "Kafka"));
+  fs.writeFileSync(path.join(chart, "crds", "kafkanodepools.yaml"), crd("kafkanodepools", "KafkaNodePool"));
+  fs.writeFileSync(
+    path.join(chart, "templates", "operator.yaml"),
+    standinDeployment(
+      "strimzi-cluster-operator",
+      "{{ .Release.Namespace }}",
+      { name: "strimzi-cluster-operator", strimzi_io_kind: "cluster-operator" },
+      `quay.io/strimzi/operator:${STRIMZI_VERSION}`,
+    ).trimStart(),
+  );
+  const dest = path.join(dir, mirrorPath);
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  const r = spawnSync("tar", ["-czf", dest, "-C", build, "strimzi-kafka-operator"], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`tar: ${r.stderr}`);
+  fs.rmSync(build, { recursive: true, force: true });
+}
+
+/**
+ * The release mirror the lab stack reads, under `dir`: assembleStackMirror's files, plus
+ * - net-istio/v1.23.0/istio.yaml: Istio's upstream CRDs + istioStandin();
+ * - net-istio/v1.23.0/net-istio.yaml: netIstioStandin();
+ * - eventing/v1.23.0/eventing-core.yaml, ASSEMBLED FOR THE TEST from upstream files of
+ *   knative.dev/eventing v0.50.0 config/core (namespace, service accounts, roles, ConfigMaps, the
+ *   Deployments, StatefulSet and Services, the webhook's HPA, PDB and certificate Secret), without
+ *   the webhook configurations (no webhook server runs here: every Eventing object would be refused);
+ * - eventing-kafka-broker/v1.23.0/eventing-kafka-{controller,broker}.yaml: kafkaBrokerStandin();
+ * - strimzi/v0.48.0/strimzi-kafka-operator-0.48.0.tgz: strimziStandinChart().
+ */
+export function assembleLabMirror(dir: string): { mirrorPaths: string[]; clusterCrds: string[] } {
+  const base = assembleStackMirror(dir);
+  const index = JSON.parse(fs.readFileSync(path.join(dir, "MIRROR.json"), "utf8"));
+  const write = (rel: string, text: string, what: Record<string, unknown>) => {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+    index[rel] = what;
+  };
+  const istioCrds = "kubernetes/customresourcedefinitions.gen.yaml";
+  const crdText = fs.readFileSync(moduleFile(ISTIO_API, istioCrds), "utf8");
+  write(
+    `net-istio/v${KNATIVE_VERSION}/istio.yaml`,
+    `# ${ISTIO_API} ${istioCrds}\n${crdText.trimEnd()}\n---\n${istioStandin()}`,
+    {
+      module: ISTIO_API,
+      files: [istioCrds],
+      what: "assembled for the test: Istio's upstream CRDs, then a minimal stand-in of the install (support/mirror.ts istioStandin)",
+    },
+  );
+  write(`net-istio/v${KNATIVE_VERSION}/net-istio.yaml`, netIstioStandin(), {
+    what: "assembled for the test: a minimal stand-in written in test/engine/support/mirror.ts (knative.dev/net-istio is not served)",
+  });
+  const core = EVENTING_CORE_FILES.map((f) => {
+    const body = fs.readFileSync(moduleFile(EVENTING, f), "utf8");
+    return `# ${EVENTING} ${f}\n${body.replace(/^---\s*\n/, "").trimEnd()}\n`;
+  }).join("---\n");
+  write(`eventing/v${KNATIVE_VERSION}/eventing-core.yaml`, core, {
+    module: EVENTING,
+    files: EVENTING_CORE_FILES,
+    what: "assembled for the test (upstream files; no webhook configurations)",
+  });
+  for (const f of ["controller", "broker"] as const)
+    write(`eventing-kafka-broker/v${KNATIVE_VERSION}/eventing-kafka-${f}.yaml`, kafkaBrokerStandin(f), {
+      what: "assembled for the test: a minimal stand-in written in test/engine/support/mirror.ts (knative.dev/eventing-kafka-broker is not served)",
+    });
+  const strimzi = `strimzi/v${STRIMZI_VERSION}/strimzi-kafka-operator-${STRIMZI_VERSION}.tgz`;
+  strimziStandinChart(dir, strimzi);
+  index[strimzi] = {
+    what: "assembled for the test: a minimal Helm chart with schema-less Kafka/KafkaNodePool CRDs (support/mirror.ts strimziStandinChart); Strimzi is Java, in no Go module",
+  };
+  for (const f of Object.keys(index)) if (index[f].notProduced && fs.existsSync(path.join(dir, f))) delete index[f];
+  fs.writeFileSync(path.join(dir, "MIRROR.json"), JSON.stringify(index, null, 2) + "\n");
+  return {
+    mirrorPaths: [
+      ...base.mirrorPaths,
+      ...Object.keys(index).filter((k) => !base.mirrorPaths.includes(k) && !index[k].notProduced),
+    ],
+    clusterCrds: base.clusterCrds,
   };
 }

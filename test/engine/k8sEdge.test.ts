@@ -5,17 +5,9 @@
 // marked Running by kwok, nothing in them runs). Proxmox, SSH (command) and Cloudflare are still the
 // STAND-IN providers (tools/standins): no VM, no Pi, no tunnel exists.
 //
-// How the stack reaches the local API server:
-// - K3sCluster reads the first server's kubeconfig with a remote command `edge-kubeconfig`; the
-//   command stand-in returns the local control plane's kubeconfig for it (KANTAI_STANDIN_KUBECONFIGS,
-//   a SIMULATED output), with `tls-server-name: localhost` added (a name in the API server's
-//   certificate);
-// - kantai rewrites the server to the cluster's API address (edge: the kube-vip VIP,
-//   https://192.168.1.20:6443); inside the network namespace of this suite that address is on the
-//   loopback device and forwarded to the API server (support/k8s.ts serveApiAt).
-// Release manifests come from `kantai:releases.mirror` set to an HTTP URL: a node HTTP server on
-// 127.0.0.1 in the same namespace serves the directory support/mirror.ts assembles (which files are
-// upstream and which ASSEMBLED FOR THE TEST: MIRROR.json there and docs/how-to/engine.md).
+// How the stack reaches the local API server and the release mirror: support/stackRun.ts (edge's
+// API address is the kube-vip VIP, https://192.168.1.20:6443). Which mirror files are upstream and
+// which ASSEMBLED FOR THE TEST: support/mirror.ts, MIRROR.json there and docs/how-to/engine.md.
 //
 // The stack configuration is Pulumi.edge.yaml with four parts left out, each for a reason:
 // - kantai:observability: kube-prometheus-stack is a Helm chart from a chart repository nothing here
@@ -37,72 +29,23 @@
 // cloudflared (no tunnel). The suite waits for what the provider itself waits for — Deployments
 // Available and Services with endpoints (pods simulated Ready by kwok) — and checks the rest as
 // stored objects accepted by their real CRD schemas.
-import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderLatencyAwareService, type LatencyAwareManifestOptions } from "../../lib/render/latencyAware";
 import { basisPoints } from "../../lib/render/envoyDynamic";
 import type { RoutingPlan } from "../../lib/routing";
-import { cleanup, pulumi, REPO, standinCalls, workspace, type Workspace } from "./support/engine";
-import { kubectlJson, serveApiAt, startControlPlane, type ControlPlane } from "./support/k8s";
-import { assembleStackMirror, serveMirror } from "./support/mirror";
+import { standinCalls } from "./support/engine";
+import { kubectlJson } from "./support/k8s";
+import { assembleStackMirror } from "./support/mirror";
+import { changedOf, k8sObjects, nameOf, stackFileOf, StackRun, waitFor } from "./support/stackRun";
 
 const STACK = "edge";
-const stackFile = parse(fs.readFileSync(path.join(REPO, "Pulumi.edge.yaml"), "utf8")).config;
+const stackFile = stackFileOf(STACK);
 const VIP: string = stackFile["kantai:k3s"].edge.vip.address;
 const K3S_API_PORT = 6443; // lib/render/k3s.ts K3S_API_PORT
 
-let cp: ControlPlane;
-let ws: Workspace;
-let mirror: Awaited<ReturnType<typeof serveMirror>>;
-let api: { stop: () => void };
-const t0 = Date.now();
-const timings: string[] = [];
+let run: StackRun;
 
-const nameOf = (urn: string) => urn.split("::").pop()!;
-const typeOf = (urn: string) => urn.split("::")[2].split("$").pop()!;
-
-interface Step {
-  op: string;
-  urn: string;
-}
-function previewSteps(): Step[] {
-  const run = pulumi(ws, ["preview", "--json", "--non-interactive"]);
-  return (JSON.parse(run.stdout).steps ?? []) as Step[];
-}
-/** `up` with an engine event log: the op of every resource step as the engine applied it, in order. */
-function upOps(): Step[] {
-  const log = path.join(ws.dir, `events-${Date.now()}.jsonl`);
-  pulumi(ws, ["up", "--yes", "--skip-preview", "--non-interactive", "--event-log", log]);
-  return fs
-    .readFileSync(log, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l))
-    .filter((e) => e.resOutputsEvent && !e.resOutputsEvent.metadata.urn.includes("::pulumi:pulumi:Stack::"))
-    .map((e) => ({ op: e.resOutputsEvent.metadata.op as string, urn: e.resOutputsEvent.metadata.urn as string }));
-}
-// provider resources left out: up's event log reports the default pulumi-nodejs (dynamic) provider
-// as "update" on every run (k8s.test.ts)
-const changedOf = (steps: Step[]) =>
-  steps
-    .filter((s) => s.op !== "same" && !typeOf(s.urn).startsWith("pulumi:providers:"))
-    .map((s) => `${s.op} ${typeOf(s.urn)} ${nameOf(s.urn)}`);
-const state = () => JSON.parse(pulumi(ws, ["stack", "export"]).stdout).deployment;
-/** The Kubernetes objects in the stack's state (custom resources of the kubernetes provider). */
-const k8sObjects = (st: any): any[] =>
-  (st.resources ?? []).filter((r: any) => r.custom && r.type.startsWith("kubernetes:") && r.outputs?.kind);
-const kindArg = (apiVersion: string, kind: string) =>
-  apiVersion.includes("/") ? `${kind}.${apiVersion.split("/")[0]}` : kind;
-/** Edit the workspace's stack file (Pulumi.edge.yaml; secure values stay as they are). */
-function editConfig(f: (c: Record<string, any>) => void): void {
-  const file = path.join(ws.program, `Pulumi.${STACK}.yaml`);
-  const doc = parse(fs.readFileSync(file, "utf8"));
-  f(doc.config);
-  fs.writeFileSync(file, stringify(doc));
-}
 const ROUTED = stackFile["kantai:routing"].services[0];
 const DEMAND_2 = { "pi-1": 160, "pi-2": 40, "edge-vm-1": 20, "edge-vm-2": 30 };
 /** The RoutingPlan's plan as the dynamic provider returned it (state). */
@@ -138,118 +81,62 @@ const PULUMI_TYPE: Record<string, string> = {
   Service: "kubernetes:core/v1:Service",
   ConfigMap: "kubernetes:core/v1:ConfigMap",
 };
-/** Wait until `f` returns true (polling kubectl), at most `ms`. */
-function waitFor(f: () => boolean, ms = 120_000): boolean {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (f()) return true;
-    spawnSync("sleep", ["1"]);
-  }
-  return f();
-}
-function timed<T>(what: string, f: () => T): T {
-  const t = Date.now();
-  const r = f();
-  timings.push(`${what}: ${((Date.now() - t) / 1000).toFixed(1)} s`);
-  return r;
-}
-
 beforeAll(async () => {
-  cp = startControlPlane(STACK);
-  const mirrorDir = path.join(cp.dir, "mirror");
-  const { clusterCrds } = assembleStackMirror(mirrorDir);
-  // K3s installs Traefik with its CRDs; here only the CRDs (Traefik's upstream file), server-side
-  // (too large for client-side apply's last-applied annotation)
-  for (const f of clusterCrds) {
-    const r = cp.kubectl(["apply", "--server-side", "-f", path.join(mirrorDir, f)]);
-    expect(r.status, `${f}: ${r.stderr}`).toBe(0);
-  }
-  expect(
-    cp.kubectl(["wait", "--for=condition=Established", "crd/ingressroutes.traefik.io", "--timeout=60s"]).status,
-  ).toBe(0);
-  mirror = await serveMirror(cp.netns, mirrorDir);
-  api = await serveApiAt(cp, VIP, K3S_API_PORT);
-
-  ws = workspace(REPO, {
-    passphrase: "kantai-dev",
-    // the program only: no tests, no other stacks' files
-    filter: (rel) => rel !== "test" && !/^Pulumi\..+\.yaml$/.test(rel),
+  run = await StackRun.start({
+    stack: STACK,
+    cluster: "edge",
+    api: { address: VIP, port: K3S_API_PORT },
+    mirror: assembleStackMirror,
+    remove: ["kantai:observability", "kantai:storageNode", "kantai:mariadb"],
+    removePaths: [
+      "kantai:webapps[2].database",
+      // the re-planner reads Prometheus: off with kantai:observability (the config module refuses it)
+      "kantai:routing.services[0].reweight",
+    ],
   });
-  fs.copyFileSync(path.join(REPO, "Pulumi.edge.yaml"), path.join(ws.program, "Pulumi.edge.yaml"));
-  // the SIMULATED output of the `edge-kubeconfig` remote command (tools/standins/command.ts)
-  const kc = parse(fs.readFileSync(cp.kubeconfig, "utf8"));
-  for (const c of kc.clusters) c.cluster["tls-server-name"] = "localhost";
-  fs.writeFileSync(path.join(ws.dir, "edge.kubeconfig"), stringify(kc));
-  fs.writeFileSync(
-    path.join(ws.dir, "kubeconfigs.json"),
-    JSON.stringify({ edge: path.join(ws.dir, "edge.kubeconfig") }),
-  );
-  ws.env.KANTAI_STANDIN_KUBECONFIGS = path.join(ws.dir, "kubeconfigs.json");
-  // the REAL provider first on PATH: the engine takes the first pulumi-resource-kubernetes it finds
-  const r = spawnSync("bash", [path.join(REPO, "scripts", "engine.sh"), "tool", "kubernetes-provider"], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    timeout: 60 * 60_000,
-  });
-  expect(r.status).toBe(0);
-  ws.env.PATH = `${r.stdout.trim().split("\n").pop()}:${ws.env.PATH}`;
-  ws.netns = cp.netns;
-  // `up --event-log` exists only with PULUMI_DEBUG_COMMANDS (pkg/cmd/pulumi/operations/up.go v3.274.1)
-  ws.env.PULUMI_DEBUG_COMMANDS = "true";
-  pulumi(ws, ["stack", "init", STACK, "--non-interactive"]);
-  for (const key of ["kantai:observability", "kantai:storageNode", "kantai:mariadb"]) pulumi(ws, ["config", "rm", key]);
-  pulumi(ws, ["config", "rm", "--path", "kantai:webapps[2].database"]);
-  // the re-planner reads Prometheus: off with kantai:observability (the config module refuses it)
-  pulumi(ws, ["config", "rm", "--path", "kantai:routing.services[0].reweight"]);
-  pulumi(ws, ["config", "set", "--path", "kantai:releases.mirror", mirror.url]);
 }, 60 * 60_000);
 
-afterAll(() => {
-  console.log(
-    `k8sStacks: ${((Date.now() - t0) / 1000).toFixed(0)} s in all (control plane, mirror, engine runs)\n${timings.join("\n")}`,
-  );
-  mirror?.stop();
-  api?.stop();
-  cp?.down();
-  cleanup(ws);
-});
+afterAll(() => run?.stop());
 
 describe("the edge stack's Kubernetes layer on a real API server (SIMULATED nodes), through the real provider", () => {
+  it("the simulated nodes are the edge cluster's, with zone, labels and taints, and Ready (kwok)", () => {
+    const nodes = kubectlJson(run.cp, ["get", "nodes"]).items;
+    const byName = Object.fromEntries(nodes.map((n: any) => [n.metadata.name, n]));
+    expect(Object.keys(byName).sort()).toEqual(["edge-vm-1", "edge-vm-2", "pi-1", "pi-2", "pi-3"]);
+    expect(byName["pi-1"].metadata.labels["topology.kubernetes.io/zone"]).toBe("home");
+    expect(byName["edge-vm-1"].metadata.labels["topology.kubernetes.io/zone"]).toBe("lab");
+    expect(byName["pi-3"].metadata.labels["kantai.dev/storage"]).toBe("hdd");
+    expect(byName["pi-3"].spec.taints).toEqual([{ key: "kantai.dev/storage", value: "hdd", effect: "NoSchedule" }]);
+    for (const n of nodes) {
+      expect(n.metadata.labels["kantai.dev/simulated-node"]).toBe("kwok");
+      expect(n.status.conditions.find((c: any) => c.type === "Ready").status).toBe("True");
+    }
+  });
+
   it("up creates every Kubernetes object of the stack, in the API server", () => {
-    const run = timed("up (create)", () => pulumi(ws, ["up", "--yes", "--skip-preview", "--non-interactive"]));
-    expect(run.stdout).toMatch(/\d+ created/);
-    expect(standinCalls(ws).filter((c) => c.provider === "kubernetes")).toEqual([]);
-    const st = state();
+    const out = run.timed("up (create)", () => run.pulumi(["up", "--yes", "--skip-preview", "--non-interactive"]));
+    expect(out.stdout).toMatch(/\d+ created/);
+    expect(standinCalls(run.ws).filter((c) => c.provider === "kubernetes")).toEqual([]);
+    const st = run.state();
     const objs = k8sObjects(st);
     console.log(`edge: ${objs.length} Kubernetes objects created through the real provider`);
-    for (const o of objs) {
-      const { apiVersion, kind, metadata } = o.outputs;
-      const live = cp.kubectl([
-        "get",
-        kindArg(apiVersion, kind),
-        metadata.name,
-        ...(metadata.namespace ? ["-n", metadata.namespace] : []),
-        "-o",
-        "name",
-      ]);
-      expect(live.status, `${kind} ${metadata.name}: ${live.stderr}`).toBe(0);
-    }
+    expect(run.present(objs).length).toBe(objs.length);
     // the release manifests were read from the mirror over HTTP
-    expect(mirror.requests()).toEqual(
+    expect(run.mirror.requests()).toEqual(
       expect.arrayContaining([expect.stringMatching(/^GET \/serving\/v1\.23\.0\/serving-core\.yaml 200$/)]),
     );
   });
 
   it("the routing service: per-node Deployments on the planned nodes with the planned replicas, proxies with the plan's weights, front Service Local", () => {
-    const plan = planOf(state());
-    const outputs = JSON.parse(pulumi(ws, ["stack", "output", "--json"]).stdout);
+    const plan = planOf(run.state());
+    const outputs = JSON.parse(run.pulumi(["stack", "output", "--json"]).stdout);
     expect(outputs.routing[ROUTED.name].replicas).toEqual(plan.replicas);
     expect(Object.values(plan.replicas).reduce((a, b) => a + b, 0)).toBe(ROUTED.replicas);
     for (const n of Object.keys(ROUTED.nodes)) {
-      const d = kubectlJson(cp, ["get", "deployment", `${ROUTED.name}-${n}`]);
+      const d = kubectlJson(run.cp, ["get", "deployment", `${ROUTED.name}-${n}`]);
       expect(d.spec.replicas).toBe(plan.replicas[n] ?? 0);
       expect(d.spec.template.spec.nodeSelector).toEqual({ "kubernetes.io/hostname": n });
-      const cm = kubectlJson(cp, ["get", "configmap", `${ROUTED.name}-proxy-${n}`]);
+      const cm = kubectlJson(run.cp, ["get", "configmap", `${ROUTED.name}-proxy-${n}`]);
       // the proxies read their route from rds.yaml (Envoy's filesystem RDS, lib/render/envoyDynamic.ts)
       const clusters = parse(cm.data["rds.yaml"]).resources[0].virtual_hosts[0].routes[0].route.weighted_clusters
         .clusters;
@@ -259,7 +146,7 @@ describe("the edge stack's Kubernetes layer on a real API server (SIMULATED node
     const want = ROUTED.replicas;
     let pods: any[] = [];
     waitFor(() => {
-      pods = kubectlJson(cp, ["get", "pods", "-l", "app.kubernetes.io/component=workload"]).items;
+      pods = kubectlJson(run.cp, ["get", "pods", "-l", "app.kubernetes.io/component=workload"]).items;
       return pods.length === want && pods.every((p) => p.status.phase === "Running");
     });
     expect(pods.length).toBe(want);
@@ -269,43 +156,54 @@ describe("the edge stack's Kubernetes layer on a real API server (SIMULATED node
       perNode[p.spec.nodeName] = (perNode[p.spec.nodeName] ?? 0) + 1;
     }
     expect(perNode).toEqual(Object.fromEntries(Object.entries(plan.replicas).filter(([, r]) => r > 0)));
-    expect(kubectlJson(cp, ["get", "service", ROUTED.name]).spec.internalTrafficPolicy).toBe("Local");
+    expect(kubectlJson(run.cp, ["get", "service", ROUTED.name]).spec.internalTrafficPolicy).toBe("Local");
   });
 
   it("Knative: the release objects from the mirror, kantai's patches, the gateway as ClusterIP behind Traefik, the function accepted by Serving's CRD", () => {
     // kantai's ConfigMap patches on the ConfigMaps serving-core created (server-side apply)
-    const network = kubectlJson(cp, ["-n", "knative-serving", "get", "configmap", "config-network"]);
+    const network = kubectlJson(run.cp, ["-n", "knative-serving", "get", "configmap", "config-network"]);
     expect(network.data["ingress-class"]).toBe("kourier.ingress.networking.knative.dev");
-    const domain = kubectlJson(cp, ["-n", "knative-serving", "get", "configmap", "config-domain"]);
+    const domain = kubectlJson(run.cp, ["-n", "knative-serving", "get", "configmap", "config-domain"]);
     expect(Object.keys(domain.data)).toContain(stackFile["kantai:knative"].domain);
     // the networking layer's gateway Service went through kantai's transform: ClusterIP, no node
     // ports, no LoadBalancer-only field (the mirror's file has type LoadBalancer, externalTrafficPolicy Local)
-    const gw = kubectlJson(cp, ["-n", "kourier-system", "get", "service", "kourier"]);
+    const gw = kubectlJson(run.cp, ["-n", "kourier-system", "get", "service", "kourier"]);
     expect(gw.spec.type).toBe("ClusterIP");
     expect(gw.spec.externalTrafficPolicy).toBeUndefined();
     expect(gw.spec.ports.map((p: any) => p.nodePort)).toEqual([undefined, undefined]);
     // Traefik routes the Knative domain to it: accepted by Traefik's real CRD
-    const route = kubectlJson(cp, ["-n", "kourier-system", "get", "ingressroutes.traefik.io", "knative-ingress"]);
+    const route = kubectlJson(run.cp, ["-n", "kourier-system", "get", "ingressroutes.traefik.io", "knative-ingress"]);
     expect(route.spec.routes[0].services).toEqual([{ name: "kourier", port: 80 }]);
     // the function: accepted by Knative Serving's CRD schema; stored, not reconciled (no controller)
     const fn = stackFile["kantai:knative"].services[0];
-    const ksvc = kubectlJson(cp, ["get", "services.serving.knative.dev", fn.name]);
+    const ksvc = kubectlJson(run.cp, ["get", "services.serving.knative.dev", fn.name]);
     expect(ksvc.spec.template.metadata.annotations["autoscaling.knative.dev/target"]).toBe(String(fn.scale.target));
     expect(ksvc.status?.conditions ?? []).toEqual([]);
+    // and Serving's schema refuses a wrong one (containerConcurrency is an integer: serving's
+    // config/core/300-resources/service.yaml)
+    const bad = {
+      apiVersion: "serving.knative.dev/v1",
+      kind: "Service",
+      metadata: { name: "bad", namespace: "default" },
+      spec: { template: { spec: { containerConcurrency: "many", containers: [{ image: "x" }] } } },
+    };
+    const refused = run.cp.kubectl(["apply", "--dry-run=server", "-f", "-"], JSON.stringify(bad));
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/containerConcurrency: Invalid value: "string"/);
     // Serving's controllers: Deployments Available on SIMULATED pods (images are ko:// references nothing pulls)
     for (const d of ["activator", "autoscaler", "controller", "webhook"]) {
-      const dep = kubectlJson(cp, ["-n", "knative-serving", "get", "deployment", d]);
+      const dep = kubectlJson(run.cp, ["-n", "knative-serving", "get", "deployment", d]);
       expect(dep.status.conditions.find((c: any) => c.type === "Available").status).toBe("True");
     }
   });
 
   it("every WebApp's IngressRoute was accepted by Traefik's real CRD, and the schema refuses a wrong one", () => {
     for (const w of stackFile["kantai:webapps"]) {
-      const route = kubectlJson(cp, ["get", "ingressroutes.traefik.io", w.serviceName]);
+      const route = kubectlJson(run.cp, ["get", "ingressroutes.traefik.io", w.serviceName]);
       expect(route.spec.routes[0].match).toBe(
         `Host(\`${w.hostName ?? w.serviceName}.${stackFile["kantai:cloudflareZone"]}\`)`,
       );
-      expect(kubectlJson(cp, ["get", "deployment", w.serviceName]).status.availableReplicas).toBe(1);
+      expect(kubectlJson(run.cp, ["get", "deployment", w.serviceName]).status.availableReplicas).toBe(1);
     }
     const bad = {
       apiVersion: "traefik.io/v1alpha1",
@@ -313,15 +211,15 @@ describe("the edge stack's Kubernetes layer on a real API server (SIMULATED node
       metadata: { name: "bad", namespace: "default" },
       spec: { entryPoints: "web", routes: [] },
     };
-    const r = cp.kubectl(["apply", "--dry-run=server", "-f", "-"], JSON.stringify(bad));
+    const r = run.cp.kubectl(["apply", "--dry-run=server", "-f", "-"], JSON.stringify(bad));
     expect(r.stderr).toMatch(/spec\.entryPoints in body must be of type array/);
   });
 
   it("up --expect-no-changes right after: nothing", () => {
-    const run = timed("up --expect-no-changes", () =>
-      pulumi(ws, ["up", "--yes", "--expect-no-changes", "--non-interactive"]),
+    const out = run.timed("up --expect-no-changes", () =>
+      run.pulumi(["up", "--yes", "--expect-no-changes", "--non-interactive"]),
     );
-    expect(run.stdout).not.toMatch(/\d+ (created|updated|deleted|replaced)/);
+    expect(out.stdout).not.toMatch(/\d+ (created|updated|deleted|replaced)/);
   });
 
   // One config change of three parts (speed: one preview and one up instead of three of each, on a
@@ -330,23 +228,23 @@ describe("the edge stack's Kubernetes layer on a real API server (SIMULATED node
   // objects whose rendered manifests change), a WebApp's replicas (its Deployment only) and a
   // Knative autoscaling target (the Knative Service only).
   it("a demand, a WebApp replicas and a Knative autoscaling change update exactly the affected objects", () => {
-    const before = rendered(planOf(state()));
+    const before = rendered(planOf(run.state()));
     const app = stackFile["kantai:webapps"][0].serviceName;
     const fn = stackFile["kantai:knative"].services[0].name;
-    editConfig((c) => {
+    run.editConfig((c) => {
       c["kantai:routing"].services[0].demand = DEMAND_2;
       c["kantai:webapps"][0].replicas = 3;
       c["kantai:knative"].services[0].scale.target = 50;
     });
     // up's engine event log, not a preview: the RoutingPlan dynamic provider has no preview, so the
-    // new plan is unknown there and every object rendered from it shows as an update; k8s.test.ts
-    // previews these changes one by one on the same components (in-place updates only)
+    // new plan is unknown there and every object rendered from it shows as an update (the event
+    // log's ops also show that nothing is replaced)
     const own = [
       `update kubernetes:apps/v1:Deployment app-${app}-deployment`,
       `update kubernetes:serving.knative.dev/v1:Service fn-${fn}-service`,
     ];
-    const ops = timed("up (3 changes)", () => upOps());
-    const after = rendered(planOf(state()));
+    const ops = run.timed("up (3 changes)", () => run.upOps());
+    const after = rendered(planOf(run.state()));
     const routing = Object.keys(after)
       .filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]))
       .map((k) => `update ${PULUMI_TYPE[k.split("/")[0]]} ${k.split("/")[1]}`);
@@ -355,11 +253,13 @@ describe("the edge stack's Kubernetes layer on a real API server (SIMULATED node
     expect(changedOf(ops).sort()).toEqual(
       [`update pulumi-nodejs:dynamic/kantai/routing:RoutingPlan ${ROUTED.name}-plan`, ...routing, ...own].sort(),
     );
-    const plan = planOf(state());
+    const plan = planOf(run.state());
     for (const n of Object.keys(ROUTED.nodes))
-      expect(kubectlJson(cp, ["get", "deployment", `${ROUTED.name}-${n}`]).spec.replicas).toBe(plan.replicas[n] ?? 0);
-    expect(kubectlJson(cp, ["get", "deployment", app]).spec.replicas).toBe(3);
-    const ksvc = kubectlJson(cp, ["get", "services.serving.knative.dev", fn]);
+      expect(kubectlJson(run.cp, ["get", "deployment", `${ROUTED.name}-${n}`]).spec.replicas).toBe(
+        plan.replicas[n] ?? 0,
+      );
+    expect(kubectlJson(run.cp, ["get", "deployment", app]).spec.replicas).toBe(3);
+    const ksvc = kubectlJson(run.cp, ["get", "services.serving.knative.dev", fn]);
     expect(ksvc.spec.template.metadata.annotations["autoscaling.knative.dev/target"]).toBe("50");
   });
 
@@ -368,8 +268,8 @@ describe("the edge stack's Kubernetes layer on a real API server (SIMULATED node
     const cluster = stackFile["kantai:k3s"].edge;
     const nodes: { name: string; role: string }[] = cluster.nodes;
     const order = [...nodes.filter((n) => n.role === "server"), ...nodes.filter((n) => n.role === "agent")];
-    editConfig((c) => (c["kantai:k3s"].edge.version = "v1.34.2+k3s1"));
-    const steps = timed("preview (k3s bump)", () => previewSteps()).filter((s) => s.op !== "same");
+    run.editConfig((c) => (c["kantai:k3s"].edge.version = "v1.34.2+k3s1"));
+    const steps = run.timed("preview (k3s bump)", () => run.previewSteps()).filter((s) => s.op !== "same");
     const cmd = "command:remote:Command";
     const day2 = [
       `update ${cmd} edge-etcd-snapshot`,
@@ -382,11 +282,11 @@ describe("the edge stack's Kubernetes layer on a real API server (SIMULATED node
     // ConfigFile, unrendered, shows all its objects deleted — a bump's preview listed 88 objects.
     expect(changedOf(steps)).toEqual(day2);
     // up runs the same steps (its event log lists them as they finish: the order is the preview's)
-    expect(changedOf(timed("up (k3s bump)", () => upOps()))).toEqual(day2);
+    expect(changedOf(run.timed("up (k3s bump)", () => run.upOps()))).toEqual(day2);
   });
 
   it("adding a node: its own steps are created, the cluster-wide node check updated, no other node's step re-runs", () => {
-    editConfig((c) =>
+    run.editConfig((c) =>
       c["kantai:k3s"].edge.nodes.push({
         name: "pi-4",
         role: "agent",
@@ -396,7 +296,7 @@ describe("the edge stack's Kubernetes layer on a real API server (SIMULATED node
         host: { user: "pi", raspberryPi: true },
       }),
     );
-    const steps = timed("preview (add node)", () => previewSteps()).filter((s) => s.op !== "same");
+    const steps = run.timed("preview (add node)", () => run.previewSteps()).filter((s) => s.op !== "same");
     const cmd = "command:remote:Command";
     expect(changedOf(steps).sort()).toEqual(
       [
@@ -409,46 +309,20 @@ describe("the edge stack's Kubernetes layer on a real API server (SIMULATED node
   });
 
   it("destroy leaves none of kantai's objects behind", () => {
-    const objs = k8sObjects(state());
+    const objs = k8sObjects(run.state());
     // the VM templates are protected (kantai protects what VMs are cloned from): destroy leaves them
     // and what they stand on, and nothing else
-    timed("destroy", () =>
-      pulumi(ws, ["destroy", "--yes", "--skip-preview", "--non-interactive", "--exclude-protected"]),
+    run.timed("destroy", () =>
+      run.pulumi(["destroy", "--yes", "--skip-preview", "--non-interactive", "--exclude-protected"]),
     );
-    const kept = (state().resources ?? []).filter((r: any) => r.custom && !r.type.startsWith("pulumi:providers:"));
+    const kept = (run.state().resources ?? []).filter((r: any) => r.custom && !r.type.startsWith("pulumi:providers:"));
     console.log(`kept by destroy --exclude-protected: ${kept.map((r: any) => nameOf(r.urn)).join(", ")}`);
     expect(kept.filter((r: any) => r.type.startsWith("kubernetes:"))).toEqual([]);
     expect(kept.some((r: any) => r.protect)).toBe(true);
     // every object the stack created is gone, Knative's CRDs included (serving-crds is the stack's;
     // the patched ConfigMaps went with serving-core's namespace)
-    const left = () =>
-      objs
-        .map((o) => o.outputs)
-        .filter(({ apiVersion, kind, metadata }) => {
-          const r = cp.kubectl([
-            "get",
-            kindArg(apiVersion, kind),
-            metadata.name,
-            ...(metadata.namespace ? ["-n", metadata.namespace] : []),
-            "--ignore-not-found",
-            "-o",
-            "name",
-          ]);
-          return r.stdout.trim() !== "";
-        })
-        .map(({ kind, metadata }) => `${kind} ${metadata.namespace ?? ""}/${metadata.name}`);
-    waitFor(() => left().length === 0);
-    expect(left()).toEqual([]);
-    const managed = cp.kubectl([
-      "get",
-      "deployments,services,configmaps,secrets,ingressroutes.traefik.io",
-      "-A",
-      "-l",
-      "app.kubernetes.io/managed-by=kantai",
-      "-o",
-      "name",
-    ]);
-    expect(managed.status, managed.stderr).toBe(0);
-    expect(managed.stdout.trim()).toBe("");
+    waitFor(() => run.present(objs).length === 0);
+    expect(run.present(objs)).toEqual([]);
+    expect(run.managedLeft("deployments,services,configmaps,secrets,ingressroutes.traefik.io")).toBe("");
   });
 });
