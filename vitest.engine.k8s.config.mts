@@ -5,4 +5,7 @@ import engine from "./vitest.engine.config.mts";
 // SIMULATED nodes (kwok): test/engine/k8sEdge.test.ts and k8sLab.test.ts, with the engine suite's
 // settings (`npm run test:engine:k8s`).
 // (mergeConfig would concatenate include/exclude, so the test block is replaced instead.)
-export default defineConfig({ ...engine, test: { ...engine.test, include: ["test/engine/k8sEdge.test.ts", "test/engine/k8sLab.test.ts"] } });
+export default defineConfig({
+  ...engine,
+  test: { ...engine.test, include: ["test/engine/k8sEdge.test.ts", "test/engine/k8sLab.test.ts"] },
+});

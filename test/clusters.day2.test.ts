@@ -19,7 +19,7 @@ import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import type { RecordedResource } from "../scripts/synth/recorder";
 import { ROOT } from "./support/devConfig";
-import type { RawCluster } from "./support/k3sRaw";
+import { ADDED_EDGE_PI, type RawCluster } from "./support/k3sRaw";
 import { runSynth } from "./support/tools";
 
 /** A recorded command's inputs (what the tests read). */
@@ -128,16 +128,7 @@ describe("edge (three servers, mixed Pi/VM): the rolling upgrade", async () => {
   });
 
   it("adding an agent creates its own steps only; the cluster-wide nodes step updates to wait for it; no other node's step changes", async () => {
-    const added = await record(EDGE, "clusters", (k) =>
-      k.edge.nodes.push({
-        name: "pi-4",
-        role: "agent",
-        site: "home",
-        ip: "192.168.1.24",
-        externalIp: "203.0.113.24",
-        host: { user: "pi", raspberryPi: true },
-      }),
-    );
+    const added = await record(EDGE, "clusters", (k) => k.edge.nodes.push({ ...ADDED_EDGE_PI }));
     const d = diff(base, added, "edge");
     expect(d.created).toEqual(
       [

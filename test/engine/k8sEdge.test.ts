@@ -34,9 +34,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderLatencyAwareService, type LatencyAwareManifestOptions } from "../../lib/render/latencyAware";
 import { basisPoints } from "../../lib/render/envoyDynamic";
 import type { RoutingPlan } from "../../lib/routing";
-import { standinCalls } from "./support/engine";
 import { kubectlJson } from "./support/k8s";
 import { assembleStackMirror } from "./support/mirror";
+import { ADDED_EDGE_PI } from "../support/k3sRaw";
 import { changedOf, k8sObjects, nameOf, stackFileOf, StackRun, waitFor } from "./support/stackRun";
 
 const STACK = "edge";
@@ -100,27 +100,16 @@ afterAll(() => run?.stop());
 
 describe("the edge stack's Kubernetes layer on a real API server (SIMULATED nodes), through the real provider", () => {
   it("the simulated nodes are the edge cluster's, with zone, labels and taints, and Ready (kwok)", () => {
-    const nodes = kubectlJson(run.cp, ["get", "nodes"]).items;
-    const byName = Object.fromEntries(nodes.map((n: any) => [n.metadata.name, n]));
+    const byName = run.simulatedNodes();
     expect(Object.keys(byName).sort()).toEqual(["edge-vm-1", "edge-vm-2", "pi-1", "pi-2", "pi-3"]);
     expect(byName["pi-1"].metadata.labels["topology.kubernetes.io/zone"]).toBe("home");
     expect(byName["edge-vm-1"].metadata.labels["topology.kubernetes.io/zone"]).toBe("lab");
     expect(byName["pi-3"].metadata.labels["kantai.dev/storage"]).toBe("hdd");
     expect(byName["pi-3"].spec.taints).toEqual([{ key: "kantai.dev/storage", value: "hdd", effect: "NoSchedule" }]);
-    for (const n of nodes) {
-      expect(n.metadata.labels["kantai.dev/simulated-node"]).toBe("kwok");
-      expect(n.status.conditions.find((c: any) => c.type === "Ready").status).toBe("True");
-    }
   });
 
   it("up creates every Kubernetes object of the stack, in the API server", () => {
-    const out = run.timed("up (create)", () => run.pulumi(["up", "--yes", "--skip-preview", "--non-interactive"]));
-    expect(out.stdout).toMatch(/\d+ created/);
-    expect(standinCalls(run.ws).filter((c) => c.provider === "kubernetes")).toEqual([]);
-    const st = run.state();
-    const objs = k8sObjects(st);
-    console.log(`edge: ${objs.length} Kubernetes objects created through the real provider`);
-    expect(run.present(objs).length).toBe(objs.length);
+    run.createAll();
     // the release manifests were read from the mirror over HTTP
     expect(run.mirror.requests()).toEqual(
       expect.arrayContaining([expect.stringMatching(/^GET \/serving\/v1\.23\.0\/serving-core\.yaml 200$/)]),
@@ -286,16 +275,7 @@ describe("the edge stack's Kubernetes layer on a real API server (SIMULATED node
   });
 
   it("adding a node: its own steps are created, the cluster-wide node check updated, no other node's step re-runs", () => {
-    run.editConfig((c) =>
-      c["kantai:k3s"].edge.nodes.push({
-        name: "pi-4",
-        role: "agent",
-        site: "home",
-        ip: "192.168.1.24",
-        externalIp: "203.0.113.24",
-        host: { user: "pi", raspberryPi: true },
-      }),
-    );
+    run.editConfig((c) => c["kantai:k3s"].edge.nodes.push({ ...ADDED_EDGE_PI }));
     const steps = run.timed("preview (add node)", () => run.previewSteps()).filter((s) => s.op !== "same");
     const cmd = "command:remote:Command";
     expect(changedOf(steps).sort()).toEqual(

@@ -25,7 +25,6 @@
 // Deployments Available, StatefulSets ready, Services with endpoints (pods simulated Ready by
 // kwok) — and checks the rest as stored objects accepted by their real CRD schemas.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { standinCalls } from "./support/engine";
 import { kubectlJson } from "./support/k8s";
 import { assembleLabMirror } from "./support/mirror";
 import { changedOf, k8sObjects, stackFileOf, StackRun, waitFor } from "./support/stackRun";
@@ -55,24 +54,13 @@ afterAll(() => run?.stop());
 
 describe("the lab stack's Kubernetes layer on a real API server (SIMULATED nodes), through the real provider", () => {
   it("the simulated nodes are the lab cluster's, in its site's zone, and Ready (kwok)", () => {
-    const nodes = json(["get", "nodes"]).items;
-    expect(nodes.map((n: any) => n.metadata.name).sort()).toEqual(
-      stackFile["kantai:k3s"].lab.nodes.map((n: any) => n.name).sort(),
-    );
-    for (const n of nodes) {
-      expect(n.metadata.labels["topology.kubernetes.io/zone"]).toBe("lab");
-      expect(n.metadata.labels["kantai.dev/simulated-node"]).toBe("kwok");
-      expect(n.status.conditions.find((c: any) => c.type === "Ready").status).toBe("True");
-    }
+    const byName = run.simulatedNodes();
+    expect(Object.keys(byName).sort()).toEqual(stackFile["kantai:k3s"].lab.nodes.map((n: any) => n.name).sort());
+    for (const n of Object.values(byName)) expect(n.metadata.labels["topology.kubernetes.io/zone"]).toBe("lab");
   });
 
   it("up creates every Kubernetes object of the stack, in the API server, from the mirror", () => {
-    const out = run.timed("up (create)", () => run.pulumi(["up", "--yes", "--skip-preview", "--non-interactive"]));
-    expect(out.stdout).toMatch(/\d+ created/);
-    expect(standinCalls(run.ws).filter((c) => c.provider === "kubernetes")).toEqual([]);
-    const objs = k8sObjects(run.state());
-    console.log(`lab: ${objs.length} Kubernetes objects created through the real provider`);
-    expect(run.present(objs).length).toBe(objs.length);
+    run.createAll();
     // every release manifest and the chart were read from the mirror over HTTP
     const got = run.mirror.requests();
     for (const f of [

@@ -14,3 +14,13 @@ export interface RawCluster {
   apiAddress?: string;
   [k: string]: unknown;
 }
+
+/** The Raspberry Pi agent the day-2 tests add to the edge cluster (a fourth Pi at home). */
+export const ADDED_EDGE_PI: RawNode = {
+  name: "pi-4",
+  role: "agent",
+  site: "home",
+  ip: "192.168.1.24",
+  externalIp: "203.0.113.24",
+  host: { user: "pi", raspberryPi: true },
+};

@@ -19,8 +19,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { expect } from "vitest";
-import { cleanup, pulumi, REPO, workspace, type Workspace } from "./engine";
-import { serveApiAt, startControlPlane, type ControlPlane } from "./k8s";
+import { cleanup, pulumi, REPO, standinCalls, workspace, type Workspace } from "./engine";
+import { kubectlJson, serveApiAt, startControlPlane, type ControlPlane } from "./k8s";
 import { serveMirror } from "./mirror";
 
 export const nameOf = (urn: string) => urn.split("::").pop()!;
@@ -195,23 +195,67 @@ export class StackRun {
     fs.writeFileSync(file, stringify(doc));
   }
 
-  /** Which of `objs` (state outputs) the API server still has, as `Kind ns/name`. */
+  /** The control plane's nodes by name, each checked to be a kwok SIMULATED node and Ready. */
+  simulatedNodes(): Record<string, any> {
+    const nodes = kubectlJson(this.cp, ["get", "nodes"]).items;
+    for (const n of nodes) {
+      expect(n.metadata.labels["kantai.dev/simulated-node"]).toBe("kwok");
+      expect(n.status.conditions.find((c: any) => c.type === "Ready").status).toBe("True");
+    }
+    return Object.fromEntries(nodes.map((n: any) => [n.metadata.name, n]));
+  }
+
+  /**
+   * The first `up`: every Kubernetes object of the stack created through the real provider (no
+   * stand-in call for `kubernetes`) and found in the API server. Returns the objects (state).
+   */
+  createAll(): any[] {
+    const out = this.timed("up (create)", () =>
+      pulumi(this.ws, ["up", "--yes", "--skip-preview", "--non-interactive"]),
+    );
+    expect(out.stdout).toMatch(/\d+ created/);
+    expect(standinCalls(this.ws).filter((c) => c.provider === "kubernetes")).toEqual([]);
+    const objs = k8sObjects(this.state());
+    console.log(`${this.o.stack}: ${objs.length} Kubernetes objects created through the real provider`);
+    expect(this.present(objs)).toHaveLength(objs.length);
+    return objs;
+  }
+
+  /**
+   * Which of `objs` (state resources or their outputs) the API server has, as `Kind ns/name`: one
+   * `kubectl get` per kind (a kind whose CRD is gone has no objects).
+   */
   present(objs: any[]): string[] {
-    return objs
-      .map((o) => o.outputs ?? o)
-      .filter(({ apiVersion, kind, metadata }) => {
-        const r = this.cp.kubectl([
-          "get",
-          kindArg(apiVersion, kind),
-          metadata.name,
-          ...(metadata.namespace ? ["-n", metadata.namespace] : []),
-          "--ignore-not-found",
-          "-o",
-          "name",
-        ]);
-        return r.stdout.trim() !== "";
-      })
-      .map(({ kind, metadata }) => `${kind} ${metadata.namespace ?? ""}/${metadata.name}`);
+    const byKind = new Map<string, { kind: string; ns: string; name: string }[]>();
+    for (const o of objs) {
+      const { apiVersion, kind, metadata } = o.outputs ?? o;
+      const k = kindArg(apiVersion, kind);
+      byKind.set(k, [...(byKind.get(k) ?? []), { kind, ns: metadata.namespace ?? "", name: metadata.name }]);
+    }
+    const found: string[] = [];
+    for (const [k, list] of byKind) {
+      const r = this.cp.kubectl([
+        "get",
+        k,
+        "-A",
+        "--no-headers",
+        "-o",
+        "custom-columns=NS:.metadata.namespace,NAME:.metadata.name",
+      ]);
+      if (r.status !== 0) {
+        if (/doesn't have a resource type/.test(r.stderr)) continue;
+        throw new Error(`kubectl get ${k}: ${r.stderr}`);
+      }
+      const live = new Set(
+        r.stdout
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => l.trim().split(/\s+/))
+          .map(([ns, name]) => `${ns === "<none>" ? "" : ns}/${name}`),
+      );
+      for (const o of list) if (live.has(`${o.ns}/${o.name}`)) found.push(`${o.kind} ${o.ns}/${o.name}`);
+    }
+    return found;
   }
 
   /** kantai-labelled objects of these kinds left in the API server (`kubectl get -l app.kubernetes.io/managed-by=kantai`). */
