@@ -214,6 +214,9 @@ tool_spec() {
 # "version" set -> schema-embed.json; terraform-mapping.json -> terraform-mapping-embed.json.
 prep_kubernetes_provider() {
   local dir
+  # `go list -m` names a module's directory only once it is in the module cache: on a cold cache
+  # (a fresh machine) download it first, or the directory is empty (found by a cold CI run)
+  go mod download github.com/pulumi/pulumi-kubernetes/provider/v4 || die "go mod download of the provider module failed"
   dir="$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)/cmd/pulumi-resource-kubernetes"
   [[ -f "$dir/schema.json" ]] || die "no schema.json in $dir"
   node -e '
