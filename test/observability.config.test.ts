@@ -3,7 +3,11 @@
  * kantai:routing.services[i] (latencyPrometheus, hysteresis, reweight): the edge sample parsed,
  * defaults, and every rule's exact message — before any resource exists.
  */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { prometheusStackChart } from "../lib/render/latency";
 import { parsedStack, stackProblems } from "./support/configProblems";
 
 const parsed = parsedStack;
@@ -144,5 +148,46 @@ describe("kantai:routing.services[i]: measured-latency fields", () => {
       "kantai:routing.services[0].hysteresis.improvementPct: must be a non-negative percentage",
       "kantai:routing.services[0].hysteresis.rttMoveMs: must be a non-negative number of milliseconds",
     ]);
+  });
+});
+
+// kube-prometheus-stack under kantai:releases.mirror (an air-gapped install reads every release
+// from the mirror): the packaged chart at the layout `helm pull` writes. Helm takes a chart
+// archive's path or URL as the chart reference (helm.sh/docs/helm/helm_install: "By absolute
+// URL: helm install mynginx https://example.com/charts/nginx-1.2.3.tgz"; "By path to a packaged
+// chart: helm install mynginx ./nginx-1.2.3.tgz").
+describe("the kube-prometheus-stack chart under kantai:releases.mirror", () => {
+  it("no mirror: the chart repository and the pinned version", () => {
+    expect(prometheusStackChart("88.5.3")).toEqual({
+      chart: "kube-prometheus-stack",
+      repo: "https://prometheus-community.github.io/helm-charts",
+      mirrorPath: "kube-prometheus-stack/v88.5.3/kube-prometheus-stack-88.5.3.tgz",
+    });
+  });
+
+  it("a URL or a directory mirror: the packaged chart there, no repository", () => {
+    expect(prometheusStackChart("88.5.3", { kind: "url", base: "http://mirror.lan/kantai/" })).toEqual({
+      chart: "http://mirror.lan/kantai/kube-prometheus-stack/v88.5.3/kube-prometheus-stack-88.5.3.tgz",
+      mirrorPath: "kube-prometheus-stack/v88.5.3/kube-prometheus-stack-88.5.3.tgz",
+    });
+    expect(prometheusStackChart("88.5.3", { kind: "dir", path: "/srv/mirror" }).chart).toBe(
+      "/srv/mirror/kube-prometheus-stack/v88.5.3/kube-prometheus-stack-88.5.3.tgz",
+    );
+  });
+
+  it("the config carries the mirror to the chart; a directory mirror without the chart is refused by name", () => {
+    const c = parsed((r) => (r.releases = { mirror: "http://mirror.lan/kantai" }));
+    expect(c.observability!.prometheus.mirror).toEqual({ kind: "url", base: "http://mirror.lan/kantai" });
+    const dir = mkdtempSync(path.join(tmpdir(), "kantai-prom-mirror-"));
+    const lacks = problems((r) => (r.releases = { mirror: dir })).filter((p) => p.includes("kube-prometheus-stack"));
+    expect(lacks).toEqual([
+      `kantai:releases.mirror: ${dir} lacks kube-prometheus-stack/v88.5.3/kube-prometheus-stack-88.5.3.tgz (the kube-prometheus-stack chart of kantai:observability); the layout is in docs/reference/config.md#release-manifests-and-mirror`,
+    ]);
+    const chart = path.join(dir, "kube-prometheus-stack/v88.5.3/kube-prometheus-stack-88.5.3.tgz");
+    mkdirSync(path.dirname(chart), { recursive: true });
+    writeFileSync(chart, "");
+    expect(problems((r) => (r.releases = { mirror: dir })).filter((p) => p.includes("kube-prometheus-stack"))).toEqual(
+      [],
+    );
   });
 });

@@ -28,6 +28,7 @@ import { toYaml, type K8sObject } from "../../lib/render/k8s";
 import {
   PROMETHEUS_STACK_CHART,
   PROMETHEUS_STACK_DEFAULTS,
+  prometheusStackChart,
   prometheusStackValues,
   prometheusUrl,
   renderLatencyAwareMonitor,
@@ -36,6 +37,7 @@ import {
   type PrometheusStackOptions,
   type RttAgentOptions,
 } from "../../lib/render/latency";
+import type { ReleaseMirror } from "../../lib/render/knative";
 import { REPLANNER_DEFAULTS, renderReplanner } from "../../lib/render/replanner";
 import type { Artifact } from "../artifact";
 import { childOptions } from "../childOptions";
@@ -87,6 +89,8 @@ export interface MeasuredLatencyArgs {
     readonly enabled: boolean;
     readonly version?: string;
     readonly url?: string;
+    /** kantai:releases.mirror: the chart from the mirror (prometheusStackChart). Defaults to the chart repository. */
+    readonly mirror?: ReleaseMirror;
   } & Partial<PrometheusStackOptions>;
   /** RTT agents. Defaults to RTT_AGENT_DEFAULTS. */
   readonly agents?: Partial<Omit<RttAgentOptions, "source" | "namespace">>;
@@ -160,14 +164,17 @@ export class MeasuredLatency extends pulumi.ComponentResource {
       values = withGrafana(values, { adminSecret: grafanaAdminSecretName(prom.fullname), ...GRAFANA_DEFAULTS });
       this.grafanaUrl = `http://${grafanaServiceName(prom.fullname)}.${ns}.svc.cluster.local`;
     }
+    const chartVersion = args.prometheus.version ?? PROMETHEUS_STACK_CHART.version;
+    const chart = prometheusStackChart(chartVersion, args.prometheus.mirror);
     if (promOn) {
       after.push(
         new kubernetes.helm.v4.Chart(
           `${name}-prometheus`,
           {
-            chart: PROMETHEUS_STACK_CHART.chart,
-            repositoryOpts: { repo: PROMETHEUS_STACK_CHART.repo },
-            version: args.prometheus.version ?? PROMETHEUS_STACK_CHART.version,
+            ...(chart.repo
+              ? { chart: chart.chart, repositoryOpts: { repo: chart.repo }, version: chartVersion }
+              : // a packaged chart (path or URL) carries its own version
+                { chart: chart.chart }),
             namespace: ns,
             values,
           },

@@ -16,6 +16,7 @@
  */
 import * as crypto from "node:crypto";
 import { kantaiLabels, type K8sObject } from "./k8s";
+import type { ReleaseMirror } from "./knative";
 
 /** kube-prometheus-stack, pinned (prometheus-community/helm-charts Chart.yaml: version 88.5.3, Prometheus Operator v0.93.1). */
 export const PROMETHEUS_STACK_CHART = {
@@ -23,6 +24,23 @@ export const PROMETHEUS_STACK_CHART = {
   repo: "https://prometheus-community.github.io/helm-charts",
   version: "88.5.3",
 } as const;
+
+/**
+ * Where kube-prometheus-stack is installed from: its chart repository, or under a release mirror
+ * (`kantai:releases.mirror`) the packaged chart `helm pull` writes,
+ * `kube-prometheus-stack/v<version>/kube-prometheus-stack-<version>.tgz` (a path or URL, which
+ * carries its own version: Helm takes a chart archive's path or URL as the chart reference).
+ */
+export function prometheusStackChart(
+  version: string,
+  mirror?: ReleaseMirror,
+): { readonly chart: string; readonly repo?: string; readonly mirrorPath: string } {
+  const c = PROMETHEUS_STACK_CHART.chart;
+  const mirrorPath = `${c}/v${version}/${c}-${version}.tgz`;
+  if (!mirror) return { chart: c, repo: PROMETHEUS_STACK_CHART.repo, mirrorPath };
+  const base = mirror.kind === "url" ? mirror.base : mirror.path;
+  return { chart: `${base.replace(/\/+$/, "")}/${mirrorPath}`, mirrorPath };
+}
 
 export interface Resources {
   readonly requests: { readonly cpu: string; readonly memory: string };

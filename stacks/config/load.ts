@@ -127,7 +127,12 @@ export function parseConfig(
     : {};
   const ci = parseCi(r, { fail, book: px.book, templates: px.templates, secretKeys: ctx.secretKeys });
   const observability = edgeOnly("observability", r.observability !== undefined, r.composition, fail)
-    ? parseObservability(r, { fail, routing: r.routing, knative: platform.knative !== undefined })
+    ? parseObservability(r, {
+        fail,
+        routing: r.routing,
+        knative: platform.knative !== undefined,
+        releasesMirror: r.releases?.mirror,
+      })
     : {};
   const stateful = parseStorage(r, {
     fail,

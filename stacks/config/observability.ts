@@ -14,7 +14,14 @@
  */
 import { z } from "zod";
 import type { Fail } from "./primitives";
-import { PROMETHEUS_STACK_CHART, PROMETHEUS_STACK_DEFAULTS, RTT_AGENT_DEFAULTS } from "../../lib/render/latency";
+import { existsSync, statSync } from "node:fs";
+import type { ReleaseMirror } from "../../lib/render/knative";
+import {
+  PROMETHEUS_STACK_CHART,
+  PROMETHEUS_STACK_DEFAULTS,
+  prometheusStackChart,
+  RTT_AGENT_DEFAULTS,
+} from "../../lib/render/latency";
 
 /** Prometheus duration (https://prometheus.io/docs/prometheus/latest/configuration/configuration/#duration). */
 const DURATION = /^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$/;
@@ -127,6 +134,8 @@ export interface ObservabilityServiceConfig {
     readonly scrapeInterval: string;
     readonly storage?: { readonly size: string; readonly storageClass?: string };
     readonly url?: string;
+    /** kantai:releases.mirror, when set: the chart is installed from the mirror (prometheusStackChart). */
+    readonly mirror?: ReleaseMirror;
   };
   readonly agents: {
     readonly intervalMs: number;
@@ -151,6 +160,8 @@ export interface ObservabilityParseContext {
   readonly routing?: { readonly services: readonly { readonly reweight?: { readonly enabled?: boolean } }[] };
   /** Whether kantai:knative is configured (without it there is no queue-proxy to monitor: the PodMonitor is left out). */
   readonly knative: boolean;
+  /** The raw kantai:releases.mirror (its own shape is checked with the rest of kantai:releases in stacks/config/platform.ts). */
+  readonly releasesMirror?: string;
 }
 
 /** Validate kantai:observability (edge only: stacks/config/compositions.ts) and the routing services' need for it. */
@@ -199,6 +210,20 @@ export function parseObservability(
       "observability.agents.timeoutMs",
       `${a.timeoutMs} ms must be below agents.intervalMs (${a.intervalMs} ms): a probe must end before the next starts`,
     );
+  // Under a release mirror the chart comes from it; a directory mirror must hold it.
+  let mirror: ReleaseMirror | undefined;
+  if (p.enabled && ctx.releasesMirror !== undefined) {
+    const m = ctx.releasesMirror;
+    mirror = /^https?:\/\//.test(m) ? { kind: "url", base: m } : { kind: "dir", path: m };
+    if (mirror.kind === "dir" && existsSync(m) && statSync(m).isDirectory()) {
+      const { mirrorPath } = prometheusStackChart(p.version);
+      if (!existsSync(`${m.replace(/\/+$/, "")}/${mirrorPath}`))
+        bad(
+          "releases.mirror",
+          `${m} lacks ${mirrorPath} (the kube-prometheus-stack chart of kantai:observability); the layout is in docs/reference/config.md#release-manifests-and-mirror`,
+        );
+    }
+  }
   if (!ok) return {};
   return {
     observability: {
@@ -210,6 +235,7 @@ export function parseObservability(
         scrapeInterval: p.scrapeInterval,
         ...(p.storage ? { storage: p.storage } : {}),
         ...(p.url ? { url: p.url } : {}),
+        ...(mirror ? { mirror } : {}),
       },
       agents: { ...a },
       grafana: { ...o.grafana },

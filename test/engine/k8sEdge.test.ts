@@ -9,19 +9,16 @@
 // API address is the kube-vip VIP, https://192.168.1.20:6443). Which mirror files are upstream and
 // which ASSEMBLED FOR THE TEST: support/mirror.ts, MIRROR.json there and docs/how-to/engine.md.
 //
-// The stack configuration is Pulumi.edge.yaml with four parts left out, each for a reason:
+// The stack configuration is Pulumi.edge.yaml with one part left out:
 // - kantai:observability: kube-prometheus-stack is a Helm chart from a chart repository nothing here
-//   can reach, and no Go module ships it;
-//   and so the routing service's `reweight` (the in-cluster re-planner reads Prometheus);
-// - kantai:storageNode and kantai:mariadb: csi-driver-nfs now goes through kantai:releases
-//   (test/storage.releases.test.ts), but its upstream deploy/ files cannot be put in this mirror:
-//   the Go module proxy does not serve github.com/kubernetes-csi/csi-driver-nfs (`go mod download
-//   github.com/kubernetes-csi/csi-driver-nfs@v4.13.4` and `@latest`: "403 Forbidden … This module
-//   version is not available", for the version and for the module's version list), and stand-in
-//   manifests would not be csi-driver-nfs. The MariaDB needs the storage node; so webapps[2]
-//   (lil-linko) goes without `database`;
-// - Kafka is not in the edge stack at all (lab has it); Strimzi is Java, no Go module ships its CRDs.
-// Everything else of the edge stack is applied for real.
+//   can reach, and no Go module ships it; and so the routing service's `reweight` (the in-cluster
+//   re-planner reads Prometheus).
+// csi-driver-nfs (kantai:storageNode) is a STAND-IN in the mirror: the Go module proxy does not
+// serve github.com/kubernetes-csi/csi-driver-nfs (`go mod download …@v4.13.4` and `@latest`: "403
+// Forbidden … This module version is not available"), so support/mirror.ts writes minimal files of
+// the same names and kinds (csiNfsStandin); no CSI driver runs. The MariaDB does not need it: its
+// data and backup volumes are kantai's own PersistentVolumes. Everything else of the edge stack is
+// applied for real.
 //
 // What no controller makes Ready here (nothing but kube-controller-manager, the scheduler and kwok
 // run): Knative's controllers (so the Knative Service has no revision, route or Ready condition),
@@ -45,6 +42,7 @@ const VIP: string = stackFile["kantai:k3s"].edge.vip.address;
 const K3S_API_PORT = 6443; // lib/render/k3s.ts K3S_API_PORT
 
 let run: StackRun;
+const json = (args: string[]) => kubectlJson(run.cp, args);
 
 const ROUTED = stackFile["kantai:routing"].services[0];
 const DEMAND_2 = { "pi-1": 160, "pi-2": 40, "edge-vm-1": 20, "edge-vm-2": 30 };
@@ -87,12 +85,9 @@ beforeAll(async () => {
     cluster: "edge",
     api: { address: VIP, port: K3S_API_PORT },
     mirror: assembleStackMirror,
-    remove: ["kantai:observability", "kantai:storageNode", "kantai:mariadb"],
-    removePaths: [
-      "kantai:webapps[2].database",
-      // the re-planner reads Prometheus: off with kantai:observability (the config module refuses it)
-      "kantai:routing.services[0].reweight",
-    ],
+    remove: ["kantai:observability"],
+    // the re-planner reads Prometheus: off with kantai:observability (the config module refuses it)
+    removePaths: ["kantai:routing.services[0].reweight"],
   });
 }, 60 * 60_000);
 
@@ -202,6 +197,35 @@ describe("the edge stack's Kubernetes layer on a real API server (SIMULATED node
     };
     const r = run.cp.kubectl(["apply", "--dry-run=server", "-f", "-"], JSON.stringify(bad));
     expect(r.stderr).toMatch(/spec\.entryPoints in body must be of type array/);
+  });
+
+  it("storage and MariaDB: the NFS StorageClass and CSIDriver stored, the database on the storage node with kantai's volumes bound, its provisioning Job complete", () => {
+    const storage = stackFile["kantai:storageNode"];
+    const sc = json(["get", "storageclass", "nfs-hdd"]);
+    expect(sc.provisioner).toBe("nfs.csi.k8s.io");
+    expect(json(["get", "csidriver", "nfs.csi.k8s.io"]).spec.attachRequired).toBe(false);
+    // the StatefulSet on the storage node (its taint tolerated), ready on a SIMULATED pod, its
+    // claim bound by the real scheduler and PV controller to kantai's local volume there
+    const sts = json(["-n", "mariadb", "get", "statefulset", "mariadb"]);
+    expect(sts.status.readyReplicas).toBe(1);
+    const pod = json(["-n", "mariadb", "get", "pod", "mariadb-0"]);
+    expect(pod.spec.nodeName).toBe(storage.node);
+    const claim = json(["-n", "mariadb", "get", "pvc", "data-mariadb-0"]);
+    expect(claim.status.phase).toBe("Bound");
+    const pv = json(["get", "pv", claim.spec.volumeName]);
+    expect(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values).toEqual([storage.node]);
+    expect(json(["-n", "mariadb", "get", "pvc", "mariadb-backups"]).status.phase).toBe("Bound");
+    // the provisioning Job: complete (kwok marks a Job's pods Succeeded; nothing ran in them)
+    const jobs = json(["-n", "mariadb", "get", "jobs"]).items.filter((j: any) =>
+      j.metadata.name.startsWith("mariadb-provision-"),
+    );
+    expect(jobs.map((j: any) => j.status.succeeded)).toEqual([1]);
+    expect(json(["-n", "mariadb", "get", "cronjob", "mariadb-backup"]).spec.schedule).toMatch(/^\d+ \d+ \* \* \*$/);
+    // lil-linko's database URL from the Secret kantai generated, never from plain config
+    const app = json(["get", "deployment", "lil-linko"]);
+    const env = app.spec.template.spec.containers[0].env.find((e: any) => e.name === "DATABASE_URL");
+    expect(env.valueFrom.secretKeyRef.name).toBe("lil-linko-database");
+    expect(app.status.availableReplicas).toBe(1);
   });
 
   it("up --expect-no-changes right after: nothing", () => {

@@ -20,6 +20,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { PROMETHEUS_STACK_CHART, prometheusStackChart } from "../../../lib/render/latency";
+import { CSI_NFS_VERSION, csiNfsReleases } from "../../../lib/render/storage";
 import { moduleFile } from "./k8s";
 
 interface Part {
@@ -242,6 +244,96 @@ spec:
 `;
 
 /**
+ * csi-driver-nfs' four deploy/ files, ASSEMBLED FOR THE TEST: the Go module proxy does not serve
+ * github.com/kubernetes-csi/csi-driver-nfs (`go mod download …@v4.13.4`: 403 "This module version
+ * is not available"), so these are minimal stand-ins written here with the upstream files' names,
+ * namespaces and object kinds: the controller's ServiceAccount and ClusterRole(Binding), the
+ * CSIDriver `nfs.csi.k8s.io` (a built-in kind: the API server validates it), the controller
+ * Deployment and the node DaemonSet in kube-system. No CSI driver runs: nothing provisions or
+ * mounts an NFS volume (the StorageClass is stored; the MariaDB uses kantai's own local volumes).
+ */
+function csiNfsStandin(file: string): string {
+  const head = standinHeader(`csi-driver-nfs' deploy/v${CSI_NFS_VERSION}/${file}.yaml`);
+  const labels = (app: string) => ({ app, "app.kubernetes.io/name": "csi-driver-nfs" });
+  switch (file) {
+    case "rbac-csi-nfs":
+      return `${head}apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: csi-nfs-controller-sa
+  namespace: kube-system
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: csi-nfs-node-sa
+  namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: nfs-external-provisioner-role
+rules:
+  - apiGroups: [""]
+    resources: ["persistentvolumes"]
+    verbs: ["get", "list", "watch", "create", "delete"]
+  - apiGroups: [""]
+    resources: ["persistentvolumeclaims"]
+    verbs: ["get", "list", "watch", "update"]
+  - apiGroups: ["storage.k8s.io"]
+    resources: ["storageclasses"]
+    verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: nfs-csi-provisioner-binding
+subjects:
+  - kind: ServiceAccount
+    name: csi-nfs-controller-sa
+    namespace: kube-system
+roleRef:
+  kind: ClusterRole
+  name: nfs-external-provisioner-role
+  apiGroup: rbac.authorization.k8s.io
+`;
+    case "csi-nfs-driverinfo":
+      return `${head}apiVersion: storage.k8s.io/v1
+kind: CSIDriver
+metadata:
+  name: nfs.csi.k8s.io
+spec:
+  attachRequired: false
+  volumeLifecycleModes: ["Persistent"]
+  fsGroupPolicy: File
+`;
+    case "csi-nfs-controller":
+      return `${head}${standinDeployment("csi-nfs-controller", "kube-system", labels("csi-nfs-controller"), `registry.k8s.io/sig-storage/nfsplugin:v${CSI_NFS_VERSION}`).trimStart()}`;
+    case "csi-nfs-node":
+      return `${head}apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: csi-nfs-node
+  namespace: kube-system
+spec:
+  selector:
+    matchLabels: ${JSON.stringify(labels("csi-nfs-node"))}
+  template:
+    metadata:
+      labels: ${JSON.stringify(labels("csi-nfs-node"))}
+    spec:
+      nodeSelector: {"kubernetes.io/os": "linux"}
+      tolerations: [{"operator": "Exists"}]
+      containers:
+        - name: nfs
+          image: registry.k8s.io/sig-storage/nfsplugin:v${CSI_NFS_VERSION}
+`;
+    default:
+      throw new Error(`no csi-driver-nfs stand-in for ${file}`);
+  }
+}
+
+/**
  * The release mirror the edge stack reads (`kantai:releases.mirror`), under `dir`: the CRD files of
  * assembleMirror, plus
  * - serving/v1.23.0/serving-core.yaml, ASSEMBLED FOR THE TEST from upstream files of
@@ -252,7 +344,9 @@ spec:
  *   is not in this module) and the `Certificate` (networking.internal.knative.dev: likewise). The
  *   Deployments' images stay `ko://…` references (resolved only at release time): the pods are
  *   SIMULATED by kwok, nothing runs them.
- * - net-kourier/v1.23.0/kourier.yaml: KOURIER_STANDIN.
+ * - net-kourier/v1.23.0/kourier.yaml: KOURIER_STANDIN;
+ * - csi-driver-nfs/v4.13.4/*.yaml: csiNfsStandin();
+ * - kube-prometheus-stack/v88.5.3/kube-prometheus-stack-88.5.3.tgz: prometheusStackStandinChart().
  * Returns the CRD files that K3s would have and the stack does not install itself (Traefik's).
  */
 export function assembleStackMirror(dir: string): { mirrorPaths: string[]; clusterCrds: string[] } {
@@ -273,8 +367,25 @@ export function assembleStackMirror(dir: string): { mirrorPaths: string[]; clust
   fs.mkdirSync(path.dirname(path.join(dir, kourier)), { recursive: true });
   fs.writeFileSync(path.join(dir, kourier), KOURIER_STANDIN);
   index[kourier] = { what: "assembled for the test: a minimal stand-in written in test/engine/support/mirror.ts" };
+  const csi = csiNfsReleases().map((r) => r.mirrorPath);
+  for (const r of csiNfsReleases()) {
+    fs.mkdirSync(path.dirname(path.join(dir, r.mirrorPath)), { recursive: true });
+    fs.writeFileSync(path.join(dir, r.mirrorPath), csiNfsStandin(r.key));
+    index[r.mirrorPath] = {
+      what: "assembled for the test: a minimal stand-in written in test/engine/support/mirror.ts (github.com/kubernetes-csi/csi-driver-nfs is not served)",
+    };
+  }
+  const prom = prometheusStackChart(PROMETHEUS_STACK_CHART.version).mirrorPath;
+  prometheusStackStandinChart(dir, prom);
+  index[prom] = {
+    module: PROMETHEUS_OPERATOR,
+    what: "assembled for the test: a minimal Helm chart with prometheus-operator's upstream ServiceMonitor/PodMonitor/PrometheusRule CRDs (support/mirror.ts prometheusStackStandinChart)",
+  };
   fs.writeFileSync(path.join(dir, "MIRROR.json"), JSON.stringify(index, null, 2) + "\n");
-  return { mirrorPaths: [...crds, core, kourier], clusterCrds: crds.filter((f) => f.startsWith("traefik/")) };
+  return {
+    mirrorPaths: [...crds, core, kourier, ...csi, prom],
+    clusterCrds: crds.filter((f) => f.startsWith("traefik/")),
+  };
 }
 
 /**
@@ -536,14 +647,6 @@ function kafkaBrokerStandin(file: "controller" | "broker"): string {
  * broker pod, no Ready condition.
  */
 function strimziStandinChart(dir: string, mirrorPath: string): void {
-  const build = fs.mkdtempSync(path.join(dir, ".strimzi-"));
-  const chart = path.join(build, "strimzi-kafka-operator");
-  fs.mkdirSync(path.join(chart, "crds"), { recursive: true });
-  fs.mkdirSync(path.join(chart, "templates"));
-  fs.writeFileSync(
-    path.join(chart, "Chart.yaml"),
-    `# ASSEMBLED FOR THE TEST (test/engine/support/mirror.ts): NOT Strimzi's chart\napiVersion: v2\nname: strimzi-kafka-operator\nversion: ${STRIMZI_VERSION}\nappVersion: ${STRIMZI_VERSION}\n`,
-  );
   const crd = (plural: string, kind: string) => `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
@@ -563,22 +666,86 @@ spec:
           type: object
           x-kubernetes-preserve-unknown-fields: true
 `;
-  fs.writeFileSync(path.join(chart, "crds", "kafkas.yaml"), crd("kafkas", "Kafka"));
-  fs.writeFileSync(path.join(chart, "crds", "kafkanodepools.yaml"), crd("kafkanodepools", "KafkaNodePool"));
-  fs.writeFileSync(
-    path.join(chart, "templates", "operator.yaml"),
-    standinDeployment(
+  packChart(dir, mirrorPath, "strimzi-kafka-operator", STRIMZI_VERSION, {
+    "crds/kafkas.yaml": crd("kafkas", "Kafka"),
+    "crds/kafkanodepools.yaml": crd("kafkanodepools", "KafkaNodePool"),
+    "templates/operator.yaml": standinDeployment(
       "strimzi-cluster-operator",
       "{{ .Release.Namespace }}",
       { name: "strimzi-cluster-operator", strimzi_io_kind: "cluster-operator" },
       `quay.io/strimzi/operator:${STRIMZI_VERSION}`,
     ).trimStart(),
-  );
+  });
+}
+
+/** A Helm chart archive (`<name>/Chart.yaml` and `files` under `<name>/`, gzipped tar) at `dir/mirrorPath`, marked as assembled for the test. */
+function packChart(
+  dir: string,
+  mirrorPath: string,
+  name: string,
+  version: string,
+  files: Record<string, string>,
+): void {
+  const build = fs.mkdtempSync(path.join(dir, `.${name}-`));
+  const chart = path.join(build, name);
+  const all = {
+    "Chart.yaml": `# ASSEMBLED FOR THE TEST (test/engine/support/mirror.ts): NOT the upstream chart\napiVersion: v2\nname: ${name}\nversion: ${version}\n`,
+    ...files,
+  };
+  for (const [rel, text] of Object.entries(all)) {
+    fs.mkdirSync(path.dirname(path.join(chart, rel)), { recursive: true });
+    fs.writeFileSync(path.join(chart, rel), text);
+  }
   const dest = path.join(dir, mirrorPath);
   fs.mkdirSync(path.dirname(dest), { recursive: true });
-  const r = spawnSync("tar", ["-czf", dest, "-C", build, "strimzi-kafka-operator"], { encoding: "utf8" });
+  const r = spawnSync("tar", ["-czf", dest, "-C", build, name], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`tar: ${r.stderr}`);
   fs.rmSync(build, { recursive: true, force: true });
+}
+
+const PROMETHEUS_OPERATOR = "github.com/prometheus-operator/prometheus-operator@v0.85.0";
+
+/**
+ * kube-prometheus-stack's chart, ASSEMBLED FOR THE TEST: the chart is on a Helm repository nothing
+ * here reaches, in no Go module. Its CRDs are upstream files — ServiceMonitor, PodMonitor and
+ * PrometheusRule of github.com/prometheus-operator/prometheus-operator v0.85.0
+ * example/prometheus-operator-crd/ (the newest version the module proxy serves; the pinned chart
+ * 88.5.3 ships the operator v0.93.1), so kantai's monitors are checked by the real schemas; the
+ * templates are minimal stand-ins named from the values' `fullnameOverride` as the chart names
+ * them: the operator, Prometheus (`<fullname>-prometheus`, port 9090) and Grafana
+ * (`<fullname>-grafana`, port 80) Deployments and Services. No operator or Prometheus runs: nothing
+ * is scraped, the re-planner has no metrics to read.
+ */
+function prometheusStackStandinChart(dir: string, mirrorPath: string): void {
+  const crds = ["servicemonitors", "podmonitors", "prometheusrules"];
+  const files: Record<string, string> = {};
+  for (const c of crds)
+    files[`crds/${c}.yaml`] = fs.readFileSync(
+      moduleFile(PROMETHEUS_OPERATOR, `example/prometheus-operator-crd/monitoring.coreos.com_${c}.yaml`),
+      "utf8",
+    );
+  const part = (suffix: string, port: number, target: number, image: string) => {
+    const labels = { app: `kantai-prom-${suffix}` };
+    return `${standinDeployment(`{{ .Values.fullnameOverride }}-${suffix}`, "{{ .Release.Namespace }}", labels, image).trimStart()}---
+apiVersion: v1
+kind: Service
+metadata:
+  name: "{{ .Values.fullnameOverride }}-${suffix}"
+  namespace: "{{ .Release.Namespace }}"
+spec:
+  selector: ${JSON.stringify(labels)}
+  ports:
+    - name: http
+      port: ${port}
+      targetPort: ${target}
+`;
+  };
+  files["templates/stack.yaml"] = [
+    part("operator", 443, 10250, "quay.io/prometheus-operator/prometheus-operator:v0.93.1"),
+    part("prometheus", 9090, 9090, "quay.io/prometheus/prometheus:v3.9.1"),
+    part("grafana", 80, 3000, "docker.io/grafana/grafana:12.3.0"),
+  ].join("---\n");
+  packChart(dir, mirrorPath, "kube-prometheus-stack", PROMETHEUS_STACK_CHART.version, files);
 }
 
 /**
