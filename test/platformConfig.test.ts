@@ -464,6 +464,8 @@ describe("bad platform config fails before any resource, naming the key", () => 
       ...["rbac-csi-nfs", "csi-nfs-driverinfo", "csi-nfs-controller", "csi-nfs-node"].map(
         (f) => `csi-driver-nfs/v4.13.4/${f}.yaml`,
       ),
+      // and its observability the kube-prometheus-stack chart (test/observability.config.test.ts)
+      "kube-prometheus-stack/v88.5.3/kube-prometheus-stack-88.5.3.tgz",
     ]) {
       mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
       writeFileSync(path.join(dir, f), "");

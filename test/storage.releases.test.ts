@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ReleaseManifest } from "../lib/render/knative";
+import { PROMETHEUS_STACK_CHART, prometheusStackChart } from "../lib/render/latency";
 import { csiNfsReleases } from "../lib/render/storage";
 import type { RecordedResource } from "../scripts/synth/recorder";
 import { stackReleases } from "../stacks/config";
@@ -155,9 +156,17 @@ describe("StorageNode: csi-driver-nfs through kantai:releases (recorded)", () =>
   });
 });
 
+/** The edge sample's observability chart in a directory mirror (test/observability.config.test.ts checks its absence). */
+const layChart = (d: string) => {
+  const f = path.join(d, prometheusStackChart(PROMETHEUS_STACK_CHART.version).mirrorPath);
+  mkdirSync(path.dirname(f), { recursive: true });
+  writeFileSync(f, "");
+};
+
 describe("kantai:releases for csi-driver-nfs (stacks/config/storage.ts)", () => {
-  // The edge sample installs Knative too: the directory mirror holds its manifests as well.
+  // The edge sample installs Knative and observability too: the directory mirror holds theirs as well.
   lay(stackReleases(parsedStack().knative!));
+  layChart(dir);
 
   it("the mirror and csi-driver-nfs' pins reach the storage node; the platform keeps only its own pins", () => {
     const pin = sha(body(rbac));
@@ -176,6 +185,7 @@ describe("kantai:releases for csi-driver-nfs (stacks/config/storage.ts)", () => 
 
   it("a directory mirror without csi-driver-nfs' files: the key and the missing paths", () => {
     const bare = mkdtempSync(path.join(tmpdir(), "kantai-csi-bare-"));
+    layChart(bare);
     for (const r of stackReleases(parsedStack().knative!)) {
       mkdirSync(path.dirname(path.join(bare, r.mirrorPath)), { recursive: true });
       writeFileSync(path.join(bare, r.mirrorPath), body(r));
@@ -187,6 +197,7 @@ describe("kantai:releases for csi-driver-nfs (stacks/config/storage.ts)", () => 
 
   it("without a StorageClass or backups no csi-driver-nfs is installed: the mirror need not hold it", () => {
     const bare = mkdtempSync(path.join(tmpdir(), "kantai-csi-none-"));
+    layChart(bare);
     for (const r of stackReleases(parsedStack().knative!)) {
       mkdirSync(path.dirname(path.join(bare, r.mirrorPath)), { recursive: true });
       writeFileSync(path.join(bare, r.mirrorPath), body(r));
