@@ -105,16 +105,21 @@ const NOT_PRODUCED: Record<string, string> = {
     "Strimzi is Java (io.strimzi on Maven, not reachable here): no Go module ships its chart or CRDs",
 };
 
+/** Upstream files of a module, as one multi-document YAML file: each headed by where it comes from. */
+function concatModuleFiles(module: string, files: readonly string[]): string {
+  return files
+    .map((f) => {
+      const body = fs.readFileSync(moduleFile(module, f), "utf8");
+      return `# ${module} ${f}\n${body.replace(/^---\s*\n/, "").trimEnd()}\n`;
+    })
+    .join("---\n");
+}
+
 /** Write the mirror under `dir`; returns the files written (mirror paths). */
 export function assembleMirror(dir: string): string[] {
   const index: Record<string, unknown> = {};
   for (const p of PARTS) {
-    const text = p.files
-      .map((f) => {
-        const body = fs.readFileSync(moduleFile(p.module, f), "utf8");
-        return `# ${p.module} ${f}\n${body.replace(/^---\s*\n/, "").trimEnd()}\n`;
-      })
-      .join("---\n");
+    const text = concatModuleFiles(p.module, p.files);
     const dest = path.join(dir, p.mirrorPath);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.writeFileSync(dest, text);
@@ -353,10 +358,7 @@ export function assembleStackMirror(dir: string): { mirrorPaths: string[]; clust
   const crds = assembleMirror(dir);
   const index = JSON.parse(fs.readFileSync(path.join(dir, "MIRROR.json"), "utf8"));
   const core = `serving/v${KNATIVE_VERSION}/serving-core.yaml`;
-  const text = SERVING_CORE_FILES.map((f) => {
-    const body = fs.readFileSync(moduleFile(SERVING, f), "utf8");
-    return `# ${SERVING} ${f}\n${body.replace(/^---\s*\n/, "").trimEnd()}\n`;
-  }).join("---\n");
+  const text = concatModuleFiles(SERVING, SERVING_CORE_FILES);
   fs.writeFileSync(path.join(dir, core), text);
   index[core] = {
     module: SERVING,
@@ -781,10 +783,7 @@ export function assembleLabMirror(dir: string): { mirrorPaths: string[]; cluster
   write(`net-istio/v${KNATIVE_VERSION}/net-istio.yaml`, netIstioStandin(), {
     what: "assembled for the test: a minimal stand-in written in test/engine/support/mirror.ts (knative.dev/net-istio is not served)",
   });
-  const core = EVENTING_CORE_FILES.map((f) => {
-    const body = fs.readFileSync(moduleFile(EVENTING, f), "utf8");
-    return `# ${EVENTING} ${f}\n${body.replace(/^---\s*\n/, "").trimEnd()}\n`;
-  }).join("---\n");
+  const core = concatModuleFiles(EVENTING, EVENTING_CORE_FILES);
   write(`eventing/v${KNATIVE_VERSION}/eventing-core.yaml`, core, {
     module: EVENTING,
     files: EVENTING_CORE_FILES,
