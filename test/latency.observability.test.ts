@@ -18,6 +18,7 @@ import { replannerBundle } from "../components/observability/bundle";
 import { startFakeKube } from "./support/fakeKube";
 import { validateAll } from "./support/k8sSchemas";
 import { freePort } from "./support/prometheus";
+import { recordingMocks } from "./support/recordingMocks";
 
 const recorded: { type: string; name: string; inputs: any }[] = [];
 let artifacts: { path: string; kind: string; content: string }[] = [];
@@ -25,18 +26,7 @@ let promUrl = "";
 
 beforeAll(async () => {
   const pulumi = await import("@pulumi/pulumi");
-  pulumi.runtime.setMocks(
-    {
-      newResource: async (args) => {
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
-        return { id: `${args.name}-id`, state: args.inputs };
-      },
-      call: async (args) => args.inputs,
-    },
-    "kantai",
-    "test",
-    false,
-  );
+  await recordingMocks(recorded);
   const { MeasuredLatency } = await import("../components/observability/measuredLatency");
   const { OBSERVABILITY_DEFAULTS } = await import("../stacks/config");
   const m = new MeasuredLatency("latency", {

@@ -10,13 +10,10 @@
  * - A dynamic provider's check(olds, news) receives the previous inputs from the state
  *   (@pulumi/pulumi dynamic ResourceProvider.check).
  */
-import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { templateGuardFailures, type TemplateGuardInputs } from "../components/proxmox/templateGuard";
 import { ROOT } from "./support/devConfig";
+import { runSerializedProvider } from "./support/dynamicProvider";
 
 const base: TemplateGuardInputs = {
   key: "standalone",
@@ -68,45 +65,22 @@ describe("template guard", () => {
 });
 
 describe("template guard provider: serialized, then checked in a fresh node as the engine would", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-templateguard-"));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
   it("fails check (what preview runs) on a replacing edit, passes otherwise", async () => {
-    const pulumi = await import("@pulumi/pulumi");
     const { templateGuardProvider } = await import("../components/proxmox/templateGuard");
-    const sf = await pulumi.runtime.serializeFunction(() => templateGuardProvider, { allowSecrets: true });
-    expect(sf.text).not.toContain(ROOT);
-    const providerFile = path.join(dir, "provider.js");
-    fs.writeFileSync(providerFile, sf.text);
-    const driver = path.join(dir, "driver.js");
-    fs.writeFileSync(
-      driver,
+    const r = await runSerializedProvider(
+      () => templateGuardProvider,
       `
-const Module = require("node:module");
-const fs = require("node:fs");
-(async () => {
-  const m = new Module("", undefined);
-  m.filename = "";
-  m.paths = Module._nodeModulePaths(process.cwd());
-  m._compile(fs.readFileSync(process.argv[2], "utf8"), "");
-  const provider = m.exports.handler();
-  const olds = JSON.parse(process.argv[3]);
+  const olds = input;
   const same = await provider.check(olds, olds);
   const moved = await provider.check(olds, { ...olds, vmId: 8001 });
   const created = await provider.create(olds);
-  process.stdout.write(JSON.stringify({ same, moved, created }));
-})().catch((e) => { console.error(e); process.exit(1); });
-`,
+  return { same, moved, created };`,
+      base,
     );
-    const r = spawnSync("node", [driver, providerFile, JSON.stringify(base)], {
-      cwd: ROOT,
-      encoding: "utf8",
-      timeout: 60_000,
-      env: { ...process.env, NODE_OPTIONS: "" },
-    });
+    expect(r.text).not.toContain(ROOT);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    const out = JSON.parse(r.stdout);
+    const out = r.out;
     expect(out.same.failures).toBeUndefined();
     expect(out.moved.failures).toEqual([
       { property: "vmId", reason: `kantai:templates.standalone: vmId 8000 → 8001 ${tail}` },

@@ -9,6 +9,7 @@ import { Service } from "kubernetes-models/v1/Service";
 import { parse } from "yaml";
 import { parseManifests } from "../../lib/render/k8s";
 import type { RoutingPlan } from "../../lib/routing/types";
+import { recordingMocks } from "../support/recordingMocks";
 
 interface Recorded {
   type: string;
@@ -27,18 +28,7 @@ const plan: RoutingPlan = {
 
 beforeAll(async () => {
   const pulumi = await import("@pulumi/pulumi");
-  pulumi.runtime.setMocks(
-    {
-      newResource: async (args) => {
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
-        return { id: `${args.name}-id`, state: args.inputs };
-      },
-      call: async (args) => args.inputs,
-    },
-    "kantai",
-    "test",
-    false,
-  );
+  await recordingMocks(recorded);
   const { LatencyAwareService } = await import("../../components/routing/latencyAwareService");
   const { ROUTING_DEFAULTS } = await import("../../stacks/config");
   const svc = new LatencyAwareService("fib", {

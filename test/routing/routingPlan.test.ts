@@ -3,11 +3,8 @@
  * engine: it deserializes the provider the resource serialized and runs check → create), and a
  * real serialization round-trip: the serialized provider loaded and called in a fresh `node`.
  */
-import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { planRouting } from "../../lib/routing";
 import {
   canonicalInputs,
@@ -16,6 +13,7 @@ import {
 } from "../../components/routing/routingPlanProvider";
 import { ROUTING_DEFAULTS } from "../../stacks/config";
 import { faastNodes, faastRttMs } from "./fixtures";
+import { runSerializedProvider } from "../support/dynamicProvider";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -163,50 +161,25 @@ describe("RoutingPlan under Pulumi mocks (the mock plays the engine)", () => {
 });
 
 describe("RoutingPlan provider: serialization round-trip in a fresh node", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kantai-routingplan-"));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
   it("serializes without capturing modules, then checks, diffs and creates in another process", async () => {
-    const pulumi = await import("@pulumi/pulumi");
     const { routingPlanProvider } = await import("../../components/routing/routingPlanProvider");
-    const sf = await pulumi.runtime.serializeFunction(() => routingPlanProvider, { allowSecrets: true });
-    // Nothing from the program is frozen into the state but code: no absolute paths, no env.
-    expect(sf.text).not.toContain(ROOT);
-    expect(sf.text).toContain("loadRoutingLibrary");
-    const providerFile = path.join(dir, "provider.js");
-    fs.writeFileSync(providerFile, sf.text);
-    const driver = path.join(dir, "driver.js");
-    fs.writeFileSync(
-      driver,
+    const r = await runSerializedProvider(
+      () => routingPlanProvider,
       `
-const Module = require("node:module");
-const fs = require("node:fs");
-(async () => {
-  // What @pulumi/pulumi's dynamic-provider host does: require-from-string, then handler().
-  const m = new Module("", undefined);
-  m.filename = "";
-  m.paths = Module._nodeModulePaths(process.cwd());
-  m._compile(fs.readFileSync(process.argv[2], "utf8"), "");
-  const provider = m.exports.handler();
-  const news = JSON.parse(process.argv[3]);
+  const news = input;
   const checked = await provider.check({}, news);
   const bad = await provider.check({}, { ...news, replicas: 99 });
   const created = await provider.create(checked.inputs);
   const same = await provider.diff(created.id, created.outs, news);
-  process.stdout.write(JSON.stringify({ checked, bad, created, same }));
-})().catch((e) => { console.error(e); process.exit(1); });
-`,
+  return { checked, bad, created, same };`,
+      inputs(),
     );
-    const nodeBin = path.join(ROOT, "node_modules", ".bin", "node");
-    const r = spawnSync(fs.existsSync(nodeBin) ? nodeBin : "node", [driver, providerFile, JSON.stringify(inputs())], {
-      cwd: ROOT,
-      encoding: "utf8",
-      timeout: 120_000,
-      env: { ...process.env, NODE_OPTIONS: "" },
-    });
+    // Nothing from the program is frozen into the state but code: no absolute paths, no env.
+    expect(r.text).not.toContain(ROOT);
+    expect(r.text).toContain("loadRoutingLibrary");
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    const out = JSON.parse(r.stdout);
+    const out = r.out;
     expect(out.checked.failures).toBeUndefined();
     expect(out.bad.failures).toEqual([
       { property: "replicas", reason: "99 exceeds the total maxPods of all nodes (17)" },
