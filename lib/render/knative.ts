@@ -102,6 +102,11 @@ export function tektonRelease(version: string): ReleaseManifest {
 export type ReleaseMirror =
   { readonly kind: "url"; readonly base: string } | { readonly kind: "dir"; readonly path: string };
 
+/** A `kantai:releases.mirror` value (already checked: an http(s) URL or an absolute path) as a ReleaseMirror. */
+export function releaseMirrorOf(raw: string): ReleaseMirror {
+  return /^https?:\/\//.test(raw) ? { kind: "url", base: raw } : { kind: "dir", path: raw };
+}
+
 /** Where a release manifest is read from: its mirror path under the mirror, else its upstream URL. */
 export function releaseLocation(r: ReleaseManifest, mirror?: ReleaseMirror): string {
   if (!mirror) return r.url;

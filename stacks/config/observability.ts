@@ -15,7 +15,7 @@
 import { z } from "zod";
 import type { Fail } from "./primitives";
 import { existsSync, statSync } from "node:fs";
-import type { ReleaseMirror } from "../../lib/render/knative";
+import { releaseMirrorOf, type ReleaseMirror } from "../../lib/render/knative";
 import {
   PROMETHEUS_STACK_CHART,
   PROMETHEUS_STACK_DEFAULTS,
@@ -214,7 +214,7 @@ export function parseObservability(
   let mirror: ReleaseMirror | undefined;
   if (p.enabled && ctx.releasesMirror !== undefined) {
     const m = ctx.releasesMirror;
-    mirror = /^https?:\/\//.test(m) ? { kind: "url", base: m } : { kind: "dir", path: m };
+    mirror = releaseMirrorOf(m);
     if (mirror.kind === "dir" && existsSync(m) && statSync(m).isDirectory()) {
       const { mirrorPath } = prometheusStackChart(p.version);
       if (!existsSync(`${m.replace(/\/+$/, "")}/${mirrorPath}`))

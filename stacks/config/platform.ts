@@ -17,6 +17,7 @@ import {
   isSimpleDomainTemplate,
   knativeHost,
   servingReleases,
+  releaseMirrorOf,
   strimziChart,
   tektonRelease,
   type AutoscalerDefaults,
@@ -512,7 +513,7 @@ export function parsePlatform(r: RawPlatform, ctx: PlatformParseContext): Platfo
       }
       let mirror: ReleaseMirror | undefined;
       if (rr.mirror !== undefined) {
-        mirror = /^https?:\/\//.test(rr.mirror) ? { kind: "url", base: rr.mirror } : { kind: "dir", path: rr.mirror };
+        mirror = releaseMirrorOf(rr.mirror);
         if (mirror.kind === "dir") {
           const dir = mirror.path;
           if (!existsSync(dir) || !statSync(dir).isDirectory()) {

@@ -10,7 +10,7 @@ import { existsSync, statSync } from "node:fs";
 import { z } from "zod";
 import type { K3sNode } from "../../components/k8s/k3sCluster";
 import { defaultDatabaseName, MARIADB_DEFAULTS, SQL_NAME, type AppDatabase } from "../../lib/render/mariadb";
-import type { ReleaseMirror } from "../../lib/render/knative";
+import { releaseMirrorOf, type ReleaseMirror } from "../../lib/render/knative";
 import {
   CSI_NFS_RELEASE_KEYS,
   CSI_NFS_VERSION,
@@ -359,9 +359,7 @@ function storageReleases(
 ): NonNullable<StorageNodeConfig["releases"]> {
   const sha256 = Object.fromEntries(Object.entries(rr.sha256).filter(([k]) => isStorageReleaseKey(k)));
   if (rr.mirror === undefined) return { sha256 };
-  const mirror: ReleaseMirror = /^https?:\/\//.test(rr.mirror)
-    ? { kind: "url", base: rr.mirror }
-    : { kind: "dir", path: rr.mirror };
+  const mirror = releaseMirrorOf(rr.mirror);
   if (installsCsi && mirror.kind === "dir" && existsSync(mirror.path) && statSync(mirror.path).isDirectory()) {
     const dir = mirror.path.replace(/\/+$/, "");
     const missing = csiNfsReleases(version).filter((x) => !existsSync(`${dir}/${x.mirrorPath}`));
